@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs venusd's build and test dependencies on Debian 12 (bookworm), idempotently.
+#   - bookworm-backports: mesa-vulkan-drivers 25.0.7 (lavapipe + the Venus ICD), meson
+#   - vulkan-tools (vulkaninfo), libvulkan1 (the loader)
+#   - Vulkan headers + vk.xml >= 1.3.269: Debian 13's libvulkan-dev, unpacked (never
+#     installed) into third_party/vulkan-sdk with apt-get download + dpkg -x.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+bpo=/etc/apt/sources.list.d/venusd-bookworm-backports.list
+need_update=0
+if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee "$bpo" >/dev/null
+  need_update=1
+fi
+pkgs_bpo="mesa-vulkan-drivers libgl1-mesa-dri libegl-mesa0 libgbm1 libglapi-mesa libglx-mesa0 meson"
+pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev"
+missing=0
+have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
+done
+if [ "$missing" = 1 ]; then
+  [ "$need_update" = 1 ] || [ ! -f /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm-backports_InRelease ] && $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq -t bookworm-backports $pkgs_bpo >/dev/null
+  $SUDO apt-get install -y -qq $pkgs >/dev/null
+fi
+
+# Debian 13 Vulkan headers + registry, unpacked into the tree only.
+sdk="$here/third_party/vulkan-sdk"
+if [ ! -f "$sdk/usr/share/vulkan/registry/vk.xml" ]; then
+  tmp=$(mktemp -d); chmod 755 "$tmp"
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/etc"
+  echo "deb http://deb.debian.org/debian trixie main" > "$tmp/etc/sources.list"
+  aptopts=(-o Dir::Etc::sourcelist="$tmp/etc/sources.list" -o Dir::Etc::sourceparts=- \
+           -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache" \
+           -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1)
+  apt-get "${aptopts[@]}" update -qq
+  (cd "$tmp" && apt-get "${aptopts[@]}" download libvulkan-dev >/dev/null)
+  mkdir -p "$sdk"
+  dpkg -x "$tmp"/libvulkan-dev_*.deb "$sdk"
+  rm -rf "$tmp"
+fi
+grep -o 'VK_HEADER_VERSION [0-9]*' "$sdk/usr/include/vulkan/vulkan_core.h" | head -1
+echo "dependencies ready"

@@ -1,0 +1,288 @@
+/* Context lifetime, resources (blobs), the virtqueue, fences and the object table. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "context/context_priv.h"
+#include "memory/memory.h"
+#include "options.h"
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+struct vd_context *vd_context_create(const struct vd_context_params *params)
+{
+   struct vd_context *ctx = calloc(1, sizeof(*ctx));
+   if (!ctx)
+      return NULL;
+   ctx->params = *params;
+   snprintf(ctx->name, sizeof(ctx->name), "%s", params->name ? params->name : "guest");
+   ctx->params.name = ctx->name;
+   ctx->objects = vd_objtable_create();
+   ctx->resources = vd_objtable_create();
+   if (!ctx->objects || !ctx->resources) {
+      vd_err(VD_CAT_CONTEXT, "context %u: out of memory creating object tables", params->id);
+      if (ctx->objects)
+         vd_objtable_destroy(ctx->objects);
+      if (ctx->resources)
+         vd_objtable_destroy(ctx->resources);
+      free(ctx);
+      return NULL;
+   }
+   pthread_mutex_init(&ctx->ring_mutex, NULL);
+   pthread_cond_init(&ctx->ring_cond, NULL);
+   pthread_cond_init(&ctx->monitor_cond, NULL);
+   pthread_mutex_init(&ctx->timeline_mutex, NULL);
+   vd_dispatch_init(&ctx->vq, ctx, NULL, "virtqueue");
+   vd_info(VD_CAT_CONTEXT, "context %u (%s) created", params->id, ctx->name);
+   return ctx;
+}
+
+void vd_context_destroy(struct vd_context *ctx)
+{
+   if (!ctx)
+      return;
+   /* Stop the rings first: they are the only other threads touching objects. */
+   vd_rings_destroy_all(ctx);
+   vd_dispatch_fini(&ctx->vq);
+   /* Children hold references to their parents, so host objects are destroyed leaves
+    * first whatever order the guest left them in. */
+   vd_objtable_destroy(ctx->objects);
+   vd_objtable_destroy(ctx->resources);
+   pthread_mutex_destroy(&ctx->ring_mutex);
+   pthread_cond_destroy(&ctx->ring_cond);
+   pthread_cond_destroy(&ctx->monitor_cond);
+   pthread_mutex_destroy(&ctx->timeline_mutex);
+   vd_info(VD_CAT_CONTEXT, "context %u (%s) destroyed", ctx->params.id, ctx->name);
+   free(ctx);
+}
+
+bool vd_context_is_fatal(const struct vd_context *ctx)
+{
+   return atomic_load(&((struct vd_context *)ctx)->fatal);
+}
+
+void vd_context_set_fatal(struct vd_context *ctx)
+{
+   if (atomic_exchange(&ctx->fatal, true))
+      return;
+   vd_rings_set_fatal(ctx);
+}
+
+/* -- resources ------------------------------------------------------------------------ */
+
+static void resource_destroy(struct vd_object *obj)
+{
+   struct vd_resource *res = (struct vd_resource *)obj;
+   if (res->ptr)
+      munmap(res->ptr, res->size);
+   if (res->fd >= 0)
+      close(res->fd);
+   free(res);
+}
+
+void vd_resource_unref(struct vd_resource *res)
+{
+   vd_object_unref(&res->obj);
+}
+
+struct vd_resource *vd_context_get_resource(struct vd_context *ctx, uint32_t res_id)
+{
+   return (struct vd_resource *)vd_objtable_get(ctx->resources, res_id);
+}
+
+static int add_resource(struct vd_context *ctx, uint32_t res_id, int fd, enum vd_fd_type type,
+                        uint8_t *ptr, uint64_t size)
+{
+   struct vd_resource *res = calloc(1, sizeof(*res));
+   if (!res)
+      return -ENOMEM;
+   res->obj.id = res_id;
+   res->obj.type = VD_OBJECT_TYPE_RESOURCE;
+   res->obj.data = res;
+   res->obj.destroy = resource_destroy;
+   atomic_init(&res->obj.refs, 1);
+   res->fd = fd;
+   res->fd_type = type;
+   res->ptr = ptr;
+   res->size = size;
+   if (!vd_objtable_insert(ctx->resources, &res->obj)) {
+      vd_warn(VD_CAT_CONTEXT, "context %u: resource id %u already exists", ctx->params.id, res_id);
+      free(res);
+      return -EEXIST;
+   }
+   return 0;
+}
+
+int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blob_id,
+                           uint64_t size, uint32_t flags, struct vd_blob *out)
+{
+   if (atomic_load(&ctx->fatal))
+      return -EINVAL;
+   if (blob_id == 0) {
+      if (flags != VD_BLOB_FLAG_MAPPABLE || !size || size > (1ull << 32)) {
+         vd_warn(VD_CAT_MEMORY, "context %u: shmem blob with flags 0x%x size %" PRIu64
+                 " refused (need flags MAPPABLE and 0 < size <= 4 GiB)", ctx->params.id, flags, size);
+         return -EINVAL;
+      }
+      int fd = vd_shm_create("venusd-shmem", size);
+      if (fd < 0) {
+         vd_err(VD_CAT_MEMORY, "context %u: cannot create %" PRIu64 "-byte shared memory: %s",
+                ctx->params.id, size, strerror(-fd));
+         return fd;
+      }
+      void *ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (ptr == MAP_FAILED) {
+         int err = -errno;
+         close(fd);
+         return err;
+      }
+      int ret = add_resource(ctx, res_id, fd, VD_FD_TYPE_SHM, ptr, size);
+      if (ret) {
+         munmap(ptr, size);
+         close(fd);
+         return ret;
+      }
+      memset(out, 0, sizeof(*out));
+      out->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      out->fd_type = VD_FD_TYPE_SHM;
+      out->map_info = 1; /* cached */
+      out->size = size;
+      if (out->fd < 0) {
+         vd_context_destroy_resource(ctx, res_id);
+         return -errno;
+      }
+      return 0;
+   }
+   /* A VkDeviceMemory blob: the memory backend exports it. */
+   int fd = -1;
+   int ret = vd_device_memory_export_blob(ctx, blob_id, size, flags, out);
+   if (ret)
+      return ret;
+   fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 0);
+   if (fd < 0) {
+      int err = -errno;
+      close(out->fd);
+      return err;
+   }
+   ret = add_resource(ctx, res_id, fd, out->fd_type, NULL, out->size);
+   if (ret) {
+      close(fd);
+      close(out->fd);
+      return ret;
+   }
+   return 0;
+}
+
+int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
+                               enum vd_fd_type fd_type, uint64_t size)
+{
+   int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+   if (dup_fd < 0)
+      return -errno;
+   uint8_t *ptr = NULL;
+   if (fd_type == VD_FD_TYPE_SHM && size) {
+      void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dup_fd, 0);
+      if (p != MAP_FAILED)
+         ptr = p;
+   }
+   int ret = add_resource(ctx, res_id, dup_fd, fd_type, ptr, size);
+   if (ret) {
+      if (ptr)
+         munmap(ptr, size);
+      close(dup_fd);
+   }
+   return ret;
+}
+
+void vd_context_destroy_resource(struct vd_context *ctx, uint32_t res_id)
+{
+   if (!vd_objtable_remove(ctx->resources, res_id))
+      vd_dbg(VD_CAT_CONTEXT, "context %u: unref of unknown resource %u", ctx->params.id, res_id);
+}
+
+/* -- virtqueue and fences -------------------------------------------------------------- */
+
+bool vd_context_submit_cmd(struct vd_context *ctx, const void *data, size_t size)
+{
+   if (atomic_load(&ctx->fatal))
+      return false;
+   if (size % 4) {
+      vd_dispatch_fatal(&ctx->vq, "command stream size %zu is not a multiple of 4", size);
+      return false;
+   }
+   return vd_dispatch_run(&ctx->vq, data, size, NULL, NULL);
+}
+
+bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t fence_id)
+{
+   if (ring_idx >= VD_MAX_TIMELINES) {
+      vd_err(VD_CAT_CONTEXT, "context %u: fence on timeline %u (max %u)", ctx->params.id,
+             ring_idx, VD_MAX_TIMELINES - 1);
+      return false;
+   }
+   pthread_mutex_lock(&ctx->timeline_mutex);
+   struct vd_queue *queue = ring_idx ? ctx->timeline_queue[ring_idx] : NULL;
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+   if (!queue) {
+      /* Timeline 0, or one without a queue: everything before it has been processed. */
+      if (ctx->params.fence_retired)
+         ctx->params.fence_retired(ctx->params.cookie, ring_idx, fence_id);
+      return true;
+   }
+   return vd_queue_submit_fence(ctx, queue, ring_idx, fence_id);
+}
+
+/* -- objects --------------------------------------------------------------------------- */
+
+struct vd_obj_rec {
+   struct vd_object obj;
+   vd_object_destroy_fn host_destroy;
+};
+
+static void obj_rec_destroy(struct vd_object *obj)
+{
+   struct vd_obj_rec *rec = (struct vd_obj_rec *)obj;
+   if (rec->host_destroy)
+      rec->host_destroy(obj);
+   if (obj->parent)
+      vd_object_unref(obj->parent);
+   free(rec);
+}
+
+struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type,
+                                uint64_t handle, struct vd_object *parent, void *data,
+                                vd_object_destroy_fn destroy)
+{
+   struct vd_obj_rec *rec = calloc(1, sizeof(*rec));
+   if (!rec) {
+      vd_dispatch_fatal(d, "out of memory adding object %" PRIu64, id);
+      return NULL;
+   }
+   rec->obj.id = id;
+   rec->obj.type = type;
+   rec->obj.handle = handle;
+   rec->obj.parent = parent;
+   rec->obj.data = data;
+   rec->obj.destroy = obj_rec_destroy;
+   rec->host_destroy = destroy;
+   atomic_init(&rec->obj.refs, 1);
+   if (parent)
+      vd_object_ref(parent);
+   if (!vd_objtable_insert(d->ctx->objects, &rec->obj)) {
+      vd_dispatch_fatal(d, "object id %" PRIu64 " is 0 or already in use", id);
+      if (parent)
+         vd_object_unref(parent);
+      free(rec);
+      return NULL;
+   }
+   return &rec->obj;
+}
+
+bool vd_object_remove(struct vd_dispatch *d, uint64_t id)
+{
+   return vd_objtable_remove(d->ctx->objects, id);
+}

@@ -1,0 +1,112 @@
+/* Internals shared by the context, its dispatchers, rings and the Vulkan handlers. */
+#ifndef VD_CONTEXT_PRIV_H
+#define VD_CONTEXT_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "context/context.h"
+#include "context/cs.h"
+#include "util/arena.h"
+#include "util/objtable.h"
+
+struct vd_context;
+struct vd_ring;
+struct vd_queue;
+
+/* A shared-memory or exported resource, known to the guest by res_id.  Kept in the
+ * context's resource table (an objtable with type VD_OBJECT_TYPE_RESOURCE); rings and reply
+ * streams hold references, so an early RESOURCE_UNREF never unmaps memory still in use. */
+#define VD_OBJECT_TYPE_RESOURCE 0x7fff0001u
+struct vd_resource {
+   struct vd_object obj; /* id = res_id, data = self */
+   int fd;
+   enum vd_fd_type fd_type;
+   uint8_t *ptr; /* mapping, or NULL if not mappable */
+   uint64_t size;
+};
+
+/* A dispatcher decodes and executes one command stream at a time: the virtqueue's, or a
+ * ring's.  Each has its own arena, reply stream and held references. */
+struct vd_dispatch {
+   struct vd_context *ctx;
+   struct vd_ring *ring; /* NULL for the virtqueue */
+   char name[32];        /* "virtqueue" / "ring 2" */
+   struct vd_arena arena;
+   struct vd_decoder dec;
+   /* reply stream */
+   struct vd_resource *reply_res;
+   uint64_t reply_offset, reply_size, reply_pos;
+   /* references taken by lookups of the current command */
+   struct vd_object **held;
+   uint32_t held_count, held_cap;
+   bool in_execute_streams;
+   FILE *record;
+};
+
+struct vd_context {
+   struct vd_context_params params;
+   char name[64];
+   atomic_bool fatal;
+   char fatal_reason[480]; /* the first fatal error: dispatcher, command, field, reason */
+   struct vd_objtable *objects;   /* guest Vulkan objects */
+   struct vd_objtable *resources; /* res_id -> struct vd_resource */
+   struct vd_dispatch vq;         /* the virtqueue dispatcher */
+
+   pthread_mutex_t ring_mutex;
+   pthread_cond_t ring_cond; /* ring progress, virtqueue seqnos */
+   struct vd_ring *rings;
+
+   pthread_t monitor_thread;
+   bool monitor_running;
+   bool monitor_stop;
+   uint32_t monitor_period_us; /* smallest requested */
+   pthread_cond_t monitor_cond;
+
+   pthread_mutex_t timeline_mutex;
+   struct vd_queue *timeline_queue[VD_MAX_TIMELINES];
+   uint32_t record_seq;
+};
+
+/* Dispatcher */
+void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_ring *ring,
+                      const char *name);
+void vd_dispatch_fini(struct vd_dispatch *d);
+/* Executes every command in [data, data+size).  After each command, if on_done is given,
+ * calls it with the number of bytes consumed so far.  Returns false on a fatal error (the
+ * context has been marked fatal and the error logged). */
+bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
+                     void (*on_done)(void *cookie, size_t consumed), void *cookie);
+/* Makes the context fatal, naming the dispatcher, command and reason. */
+void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vd_context_set_fatal(struct vd_context *ctx);
+
+/* Offline decoding of a --record file: prints every command.  Returns 0 if every stream
+ * decoded cleanly. */
+int vd_replay_file(const char *path, FILE *out);
+
+/* Resources */
+struct vd_resource *vd_context_get_resource(struct vd_context *ctx, uint32_t res_id);
+void vd_resource_unref(struct vd_resource *res);
+
+/* Rings (ring.c) */
+bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_info);
+void vd_ring_destroy(struct vd_context *ctx, uint64_t ring_id);
+bool vd_ring_notify(struct vd_context *ctx, uint64_t ring_id);
+bool vd_ring_submit_virtqueue_seqno(struct vd_context *ctx, uint64_t ring_id, uint64_t seqno);
+bool vd_ring_wait_virtqueue_seqno(struct vd_dispatch *d, uint64_t seqno);
+bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno);
+bool vd_ring_write_extra(struct vd_dispatch *d, uint64_t ring_id, uint64_t offset, uint32_t value);
+void vd_rings_destroy_all(struct vd_context *ctx);
+void vd_rings_set_fatal(struct vd_context *ctx);
+
+/* Objects */
+/* Adds a host object under the guest id; on a duplicate id the context goes fatal and the
+ * caller must destroy the host object (returns false). */
+struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type,
+                                uint64_t handle, struct vd_object *parent, void *data,
+                                vd_object_destroy_fn destroy);
+bool vd_object_remove(struct vd_dispatch *d, uint64_t id);
+
+#endif

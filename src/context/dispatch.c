@@ -1,0 +1,268 @@
+/* The dispatcher: decodes one command at a time with the generated decoders, runs its
+ * handler, writes its reply into the reply stream, and turns any error into "context
+ * fatal" with one log line naming context, dispatcher, command, field and reason. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "context/context_priv.h"
+#include "options.h"
+#include "util/log.h"
+#include "vn_protocol.h"
+
+#define VD_DECODE_ARENA_MAX (256u << 20)
+
+static const char *objtype_name(uint32_t t)
+{
+   switch (t) {
+   case VK_OBJECT_TYPE_INSTANCE: return "VkInstance";
+   case VK_OBJECT_TYPE_PHYSICAL_DEVICE: return "VkPhysicalDevice";
+   case VK_OBJECT_TYPE_DEVICE: return "VkDevice";
+   case VK_OBJECT_TYPE_QUEUE: return "VkQueue";
+   case VK_OBJECT_TYPE_COMMAND_BUFFER: return "VkCommandBuffer";
+   case VK_OBJECT_TYPE_DEVICE_MEMORY: return "VkDeviceMemory";
+   case VK_OBJECT_TYPE_BUFFER: return "VkBuffer";
+   case VK_OBJECT_TYPE_IMAGE: return "VkImage";
+   default: return "object";
+   }
+}
+
+void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_ring *ring,
+                      const char *name)
+{
+   memset(d, 0, sizeof(*d));
+   d->ctx = ctx;
+   d->ring = ring;
+   snprintf(d->name, sizeof(d->name), "%s", name);
+   vd_arena_init(&d->arena, VD_DECODE_ARENA_MAX);
+   if (ctx && ctx->params.record_dir) {
+      char path[512];
+      mkdir(ctx->params.record_dir, 0755);
+      snprintf(path, sizeof(path), "%s/ctx%u-%s.vnr", ctx->params.record_dir, ctx->params.id,
+               name);
+      for (char *p = path + strlen(ctx->params.record_dir) + 1; *p; p++)
+         if (*p == ' ')
+            *p = '-';
+      d->record = fopen(path, "wb");
+      if (!d->record)
+         vd_warn(VD_CAT_CONTEXT, "--record: cannot create %s: %s", path, strerror(errno));
+   }
+}
+
+static void release_held(struct vd_dispatch *d)
+{
+   for (uint32_t i = 0; i < d->held_count; i++)
+      vd_object_unref(d->held[i]);
+   d->held_count = 0;
+}
+
+void vd_dispatch_fini(struct vd_dispatch *d)
+{
+   release_held(d);
+   free(d->held);
+   d->held = NULL;
+   if (d->reply_res)
+      vd_resource_unref(d->reply_res);
+   d->reply_res = NULL;
+   vd_arena_fini(&d->arena);
+   if (d->record)
+      fclose(d->record);
+   d->record = NULL;
+}
+
+void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...)
+{
+   char msg[400];
+   va_list ap;
+   va_start(ap, fmt);
+   vsnprintf(msg, sizeof(msg), fmt, ap);
+   va_end(ap);
+   if (!atomic_load(&d->ctx->fatal)) {
+      snprintf(d->ctx->fatal_reason, sizeof(d->ctx->fatal_reason), "%s: %s: %s", d->name,
+               d->dec.cmd ? d->dec.cmd : "-", msg);
+      vd_err(VD_CAT_CONTEXT, "context %u (%s) fatal: %s", d->ctx->params.id, d->ctx->name,
+             d->ctx->fatal_reason);
+   }
+   vd_context_set_fatal(d->ctx);
+}
+
+static bool hold(struct vd_dispatch *d, struct vd_object *obj)
+{
+   if (d->held_count == d->held_cap) {
+      uint32_t cap = d->held_cap ? d->held_cap * 2 : 16;
+      struct vd_object **h = realloc(d->held, sizeof(*h) * cap);
+      if (!h)
+         return false;
+      d->held = h;
+      d->held_cap = cap;
+   }
+   d->held[d->held_count++] = obj;
+   return true;
+}
+
+static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
+                                const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   if (dec->failed || !dec->disp)
+      return NULL;
+   if (!id) {
+      if (!optional)
+         vd_dec_fail(dec, field, "object id 0 (VK_NULL_HANDLE) where a %s is required",
+                     objtype_name(objtype));
+      return NULL;
+   }
+   struct vd_dispatch *d = dec->disp;
+   struct vd_object *obj = vd_objtable_get(d->ctx->objects, id);
+   if (!obj) {
+      vd_dec_fail(dec, field, "unknown object id %" PRIu64, id);
+      return NULL;
+   }
+   if (obj->type != objtype) {
+      vd_dec_fail(dec, field, "object id %" PRIu64 " is a %s (type %u), not a %s (type %u)", id,
+                  objtype_name(obj->type), obj->type, objtype_name(objtype), objtype);
+      vd_object_unref(obj);
+      return NULL;
+   }
+   if (!hold(d, obj)) {
+      vd_object_unref(obj);
+      vd_dec_fail(dec, field, "out of memory");
+      return NULL;
+   }
+   return obj;
+}
+
+uint64_t vd_dec_lookup(struct vd_decoder *dec, uint32_t objtype, bool optional, const char *field)
+{
+   if (!dec->disp) /* offline replay: keep the id */
+      return vd_dec_u64(dec, field);
+   struct vd_object *obj = lookup(dec, objtype, optional, field);
+   return obj ? obj->handle : 0;
+}
+
+struct vd_object *vd_dec_lookup_obj(struct vd_decoder *dec, uint32_t objtype, const char *field)
+{
+   if (!dec->disp) {
+      vd_dec_u64(dec, field);
+      return NULL;
+   }
+   return lookup(dec, objtype, false, field);
+}
+
+struct vd_object *vd_dec_lookup_obj_optional(struct vd_decoder *dec, uint32_t objtype,
+                                             const char *field)
+{
+   if (!dec->disp) {
+      vd_dec_u64(dec, field);
+      return NULL;
+   }
+   return lookup(dec, objtype, true, field);
+}
+
+uint64_t vd_dec_new_id(struct vd_decoder *dec, const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   if (!dec->failed && !id)
+      vd_dec_fail(dec, field, "new object id is 0");
+   return id;
+}
+
+/* Writes the reply of the command just handled into the current reply stream. */
+static bool write_reply(struct vd_dispatch *d, const struct vn_command_info *info, const void *args)
+{
+   if (!d->reply_res) {
+      vd_dispatch_fatal(d, "command asks for a reply but no reply stream is set");
+      return false;
+   }
+   struct vd_encoder enc = {
+      .cur = d->reply_res->ptr + d->reply_offset + d->reply_pos,
+      .end = d->reply_res->ptr + d->reply_offset + d->reply_size,
+   };
+   uint8_t *start = enc.cur;
+   info->reply(&enc, args);
+   if (enc.failed) {
+      vd_dispatch_fatal(d, "reply does not fit the reply stream (%" PRIu64 " of %" PRIu64 " bytes used)",
+                        d->reply_pos, d->reply_size);
+      return false;
+   }
+   d->reply_pos += (uint64_t)(enc.cur - start);
+   /* The guest reads the reply once it sees the ring head pass this command: the head
+    * store has release semantics, which orders these writes before it. */
+   return true;
+}
+
+bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
+                     void (*on_done)(void *cookie, size_t consumed), void *cookie)
+{
+   struct vd_context *ctx = d->ctx;
+   if (d->record) {
+      uint32_t sz = (uint32_t)size;
+      fwrite(&sz, 4, 1, d->record);
+      fwrite(data, 1, size, d->record);
+      fflush(d->record);
+   }
+   d->dec.cur = data;
+   d->dec.end = data + size;
+   d->dec.disp = d;
+   d->dec.arena = &d->arena;
+   while (d->dec.cur < d->dec.end) {
+      if (atomic_load_explicit(&ctx->fatal, memory_order_relaxed))
+         return false;
+      d->dec.failed = false;
+      d->dec.cmd = NULL;
+      const uint32_t type = vd_dec_u32(&d->dec, "command type");
+      const uint32_t flags = vd_dec_u32(&d->dec, "command flags");
+      if (d->dec.failed) {
+         vd_dispatch_fatal(d, "%s", d->dec.error);
+         return false;
+      }
+      const struct vn_command_info *info = type < VN_COMMAND_TYPE_COUNT ? &vn_commands[type] : NULL;
+      if (!info || !info->name) {
+         vd_dispatch_fatal(d, "unknown command type %u", type);
+         return false;
+      }
+      d->dec.cmd = info->name;
+      if (!info->decode || !info->handle) {
+         vd_dispatch_fatal(d, "%s is not served by this renderer (the guest handles it locally "
+                              "in a correct driver)", info->name);
+         return false;
+      }
+      void *args = vd_arena_alloc(&d->arena, info->args_size);
+      if (!args) {
+         vd_dispatch_fatal(d, "out of memory");
+         return false;
+      }
+      info->decode(&d->dec, args);
+      if (d->dec.failed) {
+         vd_dispatch_fatal(d, "%s", d->dec.error);
+         release_held(d);
+         vd_arena_reset(&d->arena);
+         return false;
+      }
+      vd_trace(VD_CAT_DECODE, "ctx %u %s: %s%s", ctx->params.id, d->name, info->name,
+               (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ? " (reply)" : "");
+      /* The handler may re-enter vd_dispatch_run (vkExecuteCommandStreamsMESA), which
+       * replaces the decoder window: save it. */
+      const uint8_t *cur = d->dec.cur, *end = d->dec.end;
+      const char *cmd = d->dec.cmd;
+      info->handle(d, args);
+      d->dec.cur = cur;
+      d->dec.end = end;
+      d->dec.cmd = cmd;
+      bool ok = !atomic_load(&ctx->fatal);
+      if (ok && (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+         ok = write_reply(d, info, args);
+      release_held(d);
+      if (!d->in_execute_streams)
+         vd_arena_reset(&d->arena);
+      if (!ok)
+         return false;
+      if (on_done)
+         on_done(cookie, (size_t)(d->dec.cur - data));
+   }
+   return true;
+}

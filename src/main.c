@@ -1,0 +1,313 @@
+/* venusd's command line: subcommands, options, and the process model's entry points.
+ *
+ *   venusd vtest [OPTIONS]               serve vtest clients (transport/vtest.c)
+ *   venusd replay FILE                   decode a --record file (context/replay.c)
+ *   venusd render-server --socket-fd N   placeholder; also when run as virgl_render_server
+ *   venusd --help | --version
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context/context_priv.h"
+#include "memory/memory.h"
+#include "options.h"
+#include "transport/vtest.h"
+#include "util/log.h"
+
+#ifndef VD_VERSION
+#define VD_VERSION "0.1.0"
+#endif
+
+struct vd_options vd_opts = {
+   .memory_mode = VD_MEMORY_AUTO,
+};
+
+#define EXIT_USAGE 2
+
+static const char *const usage_head =
+   "Usage: venusd vtest [OPTIONS]\n"
+   "       venusd replay FILE\n"
+   "       venusd render-server --socket-fd N\n"
+   "       venusd --help | --version\n";
+
+static const char *const usage_about =
+   "\n"
+   "venusd is a host-side Venus renderer: it decodes the Vulkan calls that Mesa's Venus\n"
+   "driver (libvulkan_virtio) serializes and runs them on the host's Vulkan driver.\n"
+   "\n"
+   "Commands:\n"
+   "  vtest          serve the vtest protocol on a unix socket, in the foreground; this is\n"
+   "                 how Mesa clients started with VN_DEBUG=vtest connect.  Exits 0 on\n"
+   "                 SIGINT or SIGTERM, after stopping its clients and removing the socket.\n"
+   "  replay FILE    decode a command stream recorded with --record and print each command\n"
+   "  render-server  serve virglrenderer's render-server protocol (not implemented yet)\n";
+
+static const char *const usage_vtest =
+   "\n"
+   "vtest options:\n"
+   "  --socket PATH      unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
+   "                     else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default)\n"
+   "  --worker process|thread\n"
+   "                     serve each client in a forked worker process (process, the\n"
+   "                     default: a crashing client takes only its worker down) or in a\n"
+   "                     thread of the venusd process (thread: for debuggers, sanitizers)\n"
+   "  --log SPEC         log levels: comma-separated LEVEL or CATEGORY=LEVEL items, e.g.\n"
+   "                     \"info,ring=debug\" (default: $VENUSD_LOG, else info)\n"
+   "                     levels: error warn info debug trace\n"
+   "                     categories: main transport context ring decode vk memory\n"
+   "  --record DIR       write each context's command streams to DIR/ctx<id>-<name>.vnr\n"
+   "                     (decode them with 'venusd replay FILE')\n"
+   "  --memory auto|host-pointer|export\n"
+   "                     how host-visible memory is shared with the client: host-pointer\n"
+   "                     (shared memory imported with VK_EXT_external_memory_host), export\n"
+   "                     (memory exported by the driver as a dma-buf), or auto (export if\n"
+   "                     the exported fds are mappable, else host-pointer; the default)\n"
+   "  --host-pointer-alignment N\n"
+   "                     align host-pointer allocations to at least N bytes (a power of\n"
+   "                     two; K, M and G suffixes allowed; default: the driver's\n"
+   "                     minImportedHostPointerAlignment)\n"
+   "  --validate         enable VK_LAYER_KHRONOS_validation on the host instance\n"
+   "  -h, --help         show this help\n";
+
+static const char *const usage_env =
+   "\n"
+   "Environment:\n"
+   "  VENUSD_LOG         log levels when --log is not given (same syntax)\n"
+   "  VTEST_SOCKET_NAME  socket path when --socket is not given (Mesa's client reads it too)\n"
+   "  The host Vulkan loader's variables (VK_DRIVER_FILES, ...) choose the host driver.\n"
+   "\n"
+   "Example:\n"
+   "  venusd vtest --socket /tmp/venus.sock &\n"
+   "  VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/venus.sock \\\n"
+   "    VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json vulkaninfo --summary\n";
+
+static void print_usage(FILE *f)
+{
+   fputs(usage_head, f);
+   fputs(usage_about, f);
+   fputs(usage_vtest, f);
+   fputs(usage_env, f);
+}
+
+static void print_vtest_usage(FILE *f)
+{
+   fputs("Usage: venusd vtest [OPTIONS]\n"
+         "\n"
+         "Serves the vtest protocol (Mesa's VN_DEBUG=vtest) on a unix socket, in the\n"
+         "foreground, until SIGINT or SIGTERM.\n",
+         f);
+   fputs(usage_vtest, f);
+   fputs(usage_env, f);
+}
+
+/* Prints "venusd[ CMD]: MESSAGE" and a hint, and exits with EXIT_USAGE. */
+static void usage_error(const char *cmd, const char *fmt, ...)
+   __attribute__((format(printf, 2, 3), noreturn));
+static void usage_error(const char *cmd, const char *fmt, ...)
+{
+   va_list ap;
+   va_start(ap, fmt);
+   fprintf(stderr, "venusd%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+   vfprintf(stderr, fmt, ap);
+   va_end(ap);
+   fprintf(stderr, "\nTry 'venusd%s%s --help' for more information.\n", cmd ? " " : "",
+           cmd ? cmd : "");
+   exit(EXIT_USAGE);
+}
+
+/* Matches argv[*i] against option `name` ("--name VALUE" or "--name=VALUE").  On a match,
+ * sets *value, advances *i past a separate value, and returns true. */
+static bool opt_with_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+                           const char **value)
+{
+   const char *a = argv[*i];
+   const size_t n = strlen(name);
+   if (strncmp(a, name, n) != 0)
+      return false;
+   if (a[n] == '=') {
+      *value = a + n + 1;
+      return true;
+   }
+   if (a[n] != '\0')
+      return false;
+   if (*i + 1 >= argc)
+      usage_error(cmd, "option '%s' needs a value", name);
+   *value = argv[++*i];
+   return true;
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+   if (!*s || *s == '-')
+      return false;
+   errno = 0;
+   char *end;
+   unsigned long long v = strtoull(s, &end, 0);
+   if (errno || end == s)
+      return false;
+   unsigned shift = 0;
+   switch (*end) {
+   case 'k': case 'K': shift = 10; end++; break;
+   case 'm': case 'M': shift = 20; end++; break;
+   case 'g': case 'G': shift = 30; end++; break;
+   default: break;
+   }
+   if (*end || (shift && v > (UINT64_MAX >> shift)))
+      return false;
+   *out = (uint64_t)v << shift;
+   return true;
+}
+
+static int cmd_vtest(int argc, char **argv)
+{
+   static const char *const me = "vtest";
+   struct vd_vtest_config cfg = { .socket_path = NULL, .worker = VD_WORKER_PROCESS };
+   for (int i = 0; i < argc; i++) {
+      const char *a = argv[i], *v;
+      if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+         print_vtest_usage(stdout);
+         return 0;
+      } else if (opt_with_value(me, argc, argv, &i, "--socket", &v)) {
+         if (!*v)
+            usage_error(me, "--socket needs a non-empty path");
+         cfg.socket_path = v;
+      } else if (opt_with_value(me, argc, argv, &i, "--worker", &v)) {
+         if (!strcmp(v, "process"))
+            cfg.worker = VD_WORKER_PROCESS;
+         else if (!strcmp(v, "thread"))
+            cfg.worker = VD_WORKER_THREAD;
+         else
+            usage_error(me, "--worker must be 'process' or 'thread', not '%s'", v);
+      } else if (opt_with_value(me, argc, argv, &i, "--log", &v)) {
+         if (!vd_log_configure(v))
+            usage_error(me, "malformed --log spec '%s' (e.g. \"info,ring=debug\"; levels: "
+                        "error warn info debug trace)", v);
+         vd_opts.log_spec = v;
+      } else if (opt_with_value(me, argc, argv, &i, "--record", &v)) {
+         if (!*v)
+            usage_error(me, "--record needs a directory");
+         vd_opts.record_dir = v;
+      } else if (opt_with_value(me, argc, argv, &i, "--memory", &v)) {
+         if (!strcmp(v, "auto"))
+            vd_opts.memory_mode = VD_MEMORY_AUTO;
+         else if (!strcmp(v, "host-pointer"))
+            vd_opts.memory_mode = VD_MEMORY_HOST_POINTER;
+         else if (!strcmp(v, "export"))
+            vd_opts.memory_mode = VD_MEMORY_EXPORT;
+         else
+            usage_error(me, "--memory must be 'auto', 'host-pointer' or 'export', not '%s'", v);
+      } else if (opt_with_value(me, argc, argv, &i, "--host-pointer-alignment", &v)) {
+         uint64_t n;
+         if (!parse_size(v, &n) || n == 0 || (n & (n - 1)) || n > (1ull << 30))
+            usage_error(me, "--host-pointer-alignment must be a power of two up to 1G, "
+                        "not '%s'", v);
+         vd_opts.host_pointer_alignment = n;
+      } else if (!strcmp(a, "--validate")) {
+         vd_opts.validate = true;
+      } else if (a[0] == '-') {
+         usage_error(me, "unknown option '%s'", a);
+      } else {
+         usage_error(me, "unexpected argument '%s'", a);
+      }
+   }
+   if (!cfg.socket_path) {
+      const char *env = getenv("VTEST_SOCKET_NAME");
+      cfg.socket_path = env && *env ? env : VD_VTEST_DEFAULT_SOCKET;
+   }
+   if (vd_opts.record_dir)
+      vd_info(VD_CAT_MAIN, "recording command streams to %s", vd_opts.record_dir);
+   return vd_vtest_serve(&cfg);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+   const char *path = NULL;
+   for (int i = 0; i < argc; i++) {
+      if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+         printf("Usage: venusd replay FILE\n\n"
+                "Decodes a command stream written by 'venusd vtest --record DIR' and prints\n"
+                "each command.  Exits 0 if every stream decoded cleanly.\n");
+         return 0;
+      }
+      if (argv[i][0] == '-' && argv[i][1])
+         usage_error("replay", "unknown option '%s'", argv[i]);
+      if (path)
+         usage_error("replay", "unexpected argument '%s'", argv[i]);
+      path = argv[i];
+   }
+   if (!path)
+      usage_error("replay", "missing FILE");
+   return vd_replay_file(path, stdout);
+}
+
+/* virglrenderer's render-server protocol (docs/protocol.md §6): not implemented yet.  This
+ * is also what runs when venusd is installed as virgl_render_server. */
+static int cmd_render_server(int argc, char **argv)
+{
+   static const char *const me = "render-server";
+   const char *fd_arg = NULL;
+   for (int i = 0; i < argc; i++) {
+      const char *v;
+      if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+         printf("Usage: venusd render-server --socket-fd N\n"
+                "       virgl_render_server --socket-fd N\n\n"
+                "Serves virglrenderer's render-server protocol on the SOCK_SEQPACKET socket N\n"
+                "(what libvirglrenderer's proxy starts).  Not implemented yet.\n");
+         return 0;
+      } else if (opt_with_value(me, argc, argv, &i, "--socket-fd", &v)) {
+         fd_arg = v;
+      } else if (!strncmp(argv[i], "--worker-", 9)) {
+         /* virglrenderer's --worker-seccomp-* options: accepted, meaningless here */
+         if (!strchr(argv[i], '=') && i + 1 < argc)
+            i++;
+      } else {
+         usage_error(me, "unknown option '%s'", argv[i]);
+      }
+   }
+   (void)fd_arg;
+   fprintf(stderr, "venusd render-server: not implemented yet\n");
+   return EXIT_USAGE;
+}
+
+static const char *base_name(const char *path)
+{
+   const char *s = strrchr(path, '/');
+   return s ? s + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+   vd_log_init_from_env();
+
+   if (argc > 0 && !strcmp(base_name(argv[0]), "virgl_render_server"))
+      return cmd_render_server(argc - 1, argv + 1);
+
+   if (argc < 2) {
+      print_usage(stderr);
+      return EXIT_USAGE;
+   }
+   const char *cmd = argv[1];
+   if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+      print_usage(stdout);
+      return 0;
+   }
+   if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+      printf("venusd %s (Venus protocol of Mesa 25.0.7 / virglrenderer 1.1.0, vtest "
+             "protocol 3)\n", VD_VERSION);
+      return 0;
+   }
+   if (!strcmp(cmd, "vtest"))
+      return cmd_vtest(argc - 2, argv + 2);
+   if (!strcmp(cmd, "replay"))
+      return cmd_replay(argc - 2, argv + 2);
+   if (!strcmp(cmd, "render-server"))
+      return cmd_render_server(argc - 2, argv + 2);
+   if (cmd[0] == '-')
+      usage_error(NULL, "unknown option '%s'", cmd);
+   usage_error(NULL, "unknown command '%s'", cmd);
+}

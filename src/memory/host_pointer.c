@@ -1,0 +1,158 @@
+/* host-pointer backend: shared memory imported with VK_EXT_external_memory_host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "memory/memory.h"
+#include "options.h"
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+static bool hp_probe(struct vd_physical_device *pdev, char *why, size_t why_size)
+{
+   if (!pdev->has_external_memory_host) {
+      snprintf(why, why_size, "the driver lacks VK_EXT_external_memory_host");
+      return false;
+   }
+   snprintf(why, why_size, "VK_EXT_external_memory_host, alignment %" PRIu64 " bytes",
+            pdev->host_pointer_alignment);
+   return true;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+   return (v + a - 1) / a * a;
+}
+
+/* Maps fd at an address aligned to `align` (mmap only promises page alignment, and the
+ * driver may need more: 16 KiB on Apple Silicon). */
+static void *map_aligned(int fd, uint64_t size, uint64_t align)
+{
+   const uint64_t span = size + align;
+   uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+   if (res == MAP_FAILED)
+      return MAP_FAILED;
+   uint8_t *aligned = (uint8_t *)(uintptr_t)align_up((uintptr_t)res, align);
+   void *p = mmap(aligned, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+   if (p == MAP_FAILED) {
+      munmap(res, span);
+      return MAP_FAILED;
+   }
+   if (aligned > res)
+      munmap(res, (size_t)(aligned - res));
+   if (aligned + size < res + span)
+      munmap(aligned + size, (size_t)(res + span - (aligned + size)));
+   return p;
+}
+
+static VkResult hp_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *info, int import_fd,
+                            uint64_t import_size, struct vd_memory *mem)
+{
+   const struct vd_vk_dispatch *vk = dev->vk;
+   const uint64_t align = dev->pdev->host_pointer_alignment;
+   mem->fd = -1;
+   if (!(mem->flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && import_fd < 0)
+      return vk->AllocateMemory(dev->handle, info, NULL, &mem->handle);
+
+   uint64_t size = align_up(info->allocationSize ? info->allocationSize : 1, align);
+   if (import_fd >= 0) {
+      /* Guest-declared sizes never exceed the real backing. */
+      if (info->allocationSize > import_size)
+         return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      mem->fd = fcntl(import_fd, F_DUPFD_CLOEXEC, 0);
+      size = import_size / align * align;
+      if (size < info->allocationSize) {
+         /* The resource is not a whole number of alignment units: cannot import. */
+         if (mem->fd >= 0)
+            close(mem->fd);
+         mem->fd = -1;
+         return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+      }
+   } else {
+      mem->fd = vd_shm_create("venusd-memory", size);
+   }
+   if (mem->fd < 0)
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   void *ptr = map_aligned(mem->fd, size, align);
+   if (ptr == MAP_FAILED) {
+      close(mem->fd);
+      mem->fd = -1;
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
+   }
+   VkMemoryHostPointerPropertiesEXT props = { .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT };
+   VkResult r = vk->GetMemoryHostPointerPropertiesEXT(
+      dev->handle, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, ptr, &props);
+   if (r != VK_SUCCESS || !(props.memoryTypeBits & (1u << info->memoryTypeIndex))) {
+      vd_warn(VD_CAT_MEMORY, "host pointer cannot back memory type %u (types 0x%x, VkResult %d)",
+              info->memoryTypeIndex, props.memoryTypeBits, r);
+      munmap(ptr, size);
+      close(mem->fd);
+      mem->fd = -1;
+      return r != VK_SUCCESS ? r : VK_ERROR_INVALID_EXTERNAL_HANDLE;
+   }
+   VkImportMemoryHostPointerInfoEXT import = {
+      .sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+      .pHostPointer = ptr,
+   };
+   /* Keep the guest's chain minus what cannot combine with a host-pointer import:
+    * dedicated-allocation hints and export requests. */
+   const void *chain = info->pNext;
+   const VkBaseInStructure **p = (const VkBaseInStructure **)&chain;
+   while (*p) {
+      if ((*p)->sType == VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO ||
+          (*p)->sType == VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO)
+         *p = (*p)->pNext;
+      else
+         p = (const VkBaseInStructure **)&(*p)->pNext;
+   }
+   import.pNext = chain;
+   VkMemoryAllocateInfo ai = *info;
+   ai.pNext = &import;
+   ai.allocationSize = size;
+   r = vk->AllocateMemory(dev->handle, &ai, NULL, &mem->handle);
+   if (r != VK_SUCCESS) {
+      munmap(ptr, size);
+      close(mem->fd);
+      mem->fd = -1;
+      return r;
+   }
+   mem->ptr = ptr;
+   mem->backing_size = size;
+   return VK_SUCCESS;
+}
+
+static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *out)
+{
+   if (mem->fd < 0 || size > mem->backing_size)
+      return -EINVAL;
+   memset(out, 0, sizeof(*out));
+   out->fd = fcntl(mem->fd, F_DUPFD_CLOEXEC, 0);
+   if (out->fd < 0)
+      return -errno;
+   out->fd_type = VD_FD_TYPE_SHM;
+   out->map_info = 1; /* cached: it is ordinary host memory */
+   out->size = size;
+   return 0;
+}
+
+static void hp_free(struct vd_memory *mem)
+{
+   mem->dev->vk->FreeMemory(mem->dev->handle, mem->handle, NULL);
+   if (mem->ptr)
+      munmap(mem->ptr, mem->backing_size);
+   if (mem->fd >= 0)
+      close(mem->fd);
+}
+
+const struct vd_memory_backend vd_memory_host_pointer = {
+   .name = "host-pointer",
+   .probe = hp_probe,
+   .allocate = hp_allocate,
+   .export_blob = hp_export_blob,
+   .free = hp_free,
+};

@@ -1,0 +1,22 @@
+/* Global options parsed from the command line (main.c), read by the rest of venusd.
+ *
+ * Filled in once by main() before any context exists and never written afterwards, so any
+ * thread may read them without locking. */
+#ifndef VD_OPTIONS_H
+#define VD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vd_options {
+   const char *record_dir;          /* --record DIR, or NULL */
+   int memory_mode;                 /* --memory: enum vd_memory_mode (memory/memory.h) */
+   uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
+   bool validate;                   /* --validate: enable host validation layers */
+   const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
+};
+
+/* Defined in main.c. */
+extern struct vd_options vd_opts;
+
+#endif

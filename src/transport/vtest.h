@@ -1,0 +1,37 @@
+/* The vtest front door: a unix-socket server speaking vtest protocol version 3 the way
+ * Mesa 25.0.7's Venus driver drives it (VN_DEBUG=vtest).  Protocol: docs/protocol.md §1.
+ *
+ * One connection = one client = (after CONTEXT_INIT) one vd_context.  Every client is
+ * served on its own thread of control, either a forked worker process (the default; the
+ * server process itself never touches Vulkan) or a thread of the server process.  A
+ * client that disconnects, sends malformed input or whose context goes fatal is dropped
+ * and cleaned up without affecting the others. */
+#ifndef VD_TRANSPORT_VTEST_H
+#define VD_TRANSPORT_VTEST_H
+
+#include <stdint.h>
+
+#define VD_VTEST_DEFAULT_SOCKET "/tmp/.virgl_test"
+
+enum vd_worker_mode {
+   VD_WORKER_PROCESS = 0, /* fork one worker process per client */
+   VD_WORKER_THREAD,      /* one thread per client in the server process */
+};
+
+struct vd_vtest_config {
+   const char *socket_path;
+   enum vd_worker_mode worker;
+};
+
+/* Binds and listens on cfg->socket_path (replacing a stale socket file) and serves clients
+ * in the foreground until SIGINT or SIGTERM; then stops accepting, terminates the clients,
+ * removes the socket and returns 0.  Returns 1 if the server could not be set up (logged).
+ * Must be called before the process creates any thread (it blocks signals for signalfd). */
+int vd_vtest_serve(const struct vd_vtest_config *cfg);
+
+/* Serves one connected vtest client on the calling thread until it disconnects or is
+ * dropped, then destroys its context and everything else it had.  Does not close fd.
+ * client_id names the client (and its context) in logs. */
+void vd_vtest_serve_client(int fd, uint32_t client_id);
+
+#endif

@@ -1,0 +1,52 @@
+/* Guest object ids -> host objects.
+ *
+ * Records are reference counted.  The table holds one reference; every lookup takes one
+ * more, which the dispatcher drops when the command that looked it up is finished.  A
+ * removed record is gone from the table at once (later lookups fail), but its destroy
+ * callback, which releases the host object, runs only when the last reference is dropped.
+ * So a destroy on one ring never frees an object that another ring is still using. */
+#ifndef VD_UTIL_OBJTABLE_H
+#define VD_UTIL_OBJTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vd_object;
+typedef void (*vd_object_destroy_fn)(struct vd_object *obj);
+
+struct vd_object {
+   uint64_t id;
+   uint32_t type;             /* VkObjectType */
+   uint64_t handle;           /* host handle (dispatchable handles cast to uint64) */
+   struct vd_object *parent;  /* the instance / physical device / device it belongs to */
+   void *data;                /* family-specific record (struct vd_device *, ...) */
+   vd_object_destroy_fn destroy; /* may be NULL */
+   atomic_int refs;
+};
+
+struct vd_objtable;
+
+struct vd_objtable *vd_objtable_create(void);
+/* Destroys every remaining record (in reverse insertion order), then the table. */
+void vd_objtable_destroy(struct vd_objtable *t);
+
+/* Inserts obj (refs must be 1, owned by the table).  Fails (returns false) for id 0 or an
+ * id already present. */
+bool vd_objtable_insert(struct vd_objtable *t, struct vd_object *obj);
+/* Returns the record with a new reference, or NULL if absent. */
+struct vd_object *vd_objtable_get(struct vd_objtable *t, uint64_t id);
+/* Removes the record and drops the table's reference.  Returns false if absent. */
+bool vd_objtable_remove(struct vd_objtable *t, uint64_t id);
+/* Number of live records. */
+uint32_t vd_objtable_count(struct vd_objtable *t);
+/* Calls fn for each record (under the table lock; fn must not call back into the table). */
+void vd_objtable_foreach(struct vd_objtable *t, void (*fn)(struct vd_object *, void *), void *data);
+
+static inline void vd_object_ref(struct vd_object *obj)
+{
+   atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
+}
+void vd_object_unref(struct vd_object *obj);
+
+#endif

@@ -1,0 +1,177 @@
+/* Device and queue handlers. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+static void device_destroy(struct vd_object *obj)
+{
+   struct vd_device *dev = obj->data;
+   dev->table.DeviceWaitIdle(dev->handle);
+   dev->table.DestroyDevice(dev->handle, NULL);
+   free(dev);
+}
+
+VD_HANDLER(vkCreateDevice)
+{
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pDevice;
+   struct vd_physical_device *pd = a->obj->data;
+   VkDeviceCreateInfo info = *a->pCreateInfo;
+
+   for (uint32_t i = 0; i < info.enabledExtensionCount; i++) {
+      if (!vd_emulation_extension_exposed(pd, info.ppEnabledExtensionNames[i])) {
+         vd_warn(VD_CAT_VK, "context %u: vkCreateDevice: extension %s was not exposed",
+                 disp->ctx->params.id, info.ppEnabledExtensionNames[i]);
+         a->ret = VK_ERROR_EXTENSION_NOT_PRESENT;
+         return;
+      }
+   }
+   /* A bad queue family or count would make the host driver read out of bounds. */
+   for (uint32_t i = 0; i < info.queueCreateInfoCount; i++) {
+      const VkDeviceQueueCreateInfo *q = &info.pQueueCreateInfos[i];
+      if (q->queueFamilyIndex >= pd->queue_family_count || !q->queueCount ||
+          q->queueCount > pd->queue_families[q->queueFamilyIndex].queueCount || !q->pQueuePriorities) {
+         vd_warn(VD_CAT_VK, "context %u: vkCreateDevice: queue family %u x%u is not valid on %s",
+                 disp->ctx->params.id, q->queueFamilyIndex, q->queueCount, pd->props.deviceName);
+         a->ret = VK_ERROR_INITIALIZATION_FAILED;
+         return;
+      }
+   }
+   info.enabledLayerCount = 0;
+   info.ppEnabledLayerNames = NULL;
+   vd_strip_mesa_structs(&info.pNext);
+   /* Extensions venusd itself needs for its memory backend, added to the guest's. */
+   const char *needed[3];
+   uint32_t needed_count = 0;
+   if (pd->memory == &vd_memory_host_pointer)
+      needed[needed_count++] = "VK_EXT_external_memory_host";
+   if (pd->memory == &vd_memory_export) {
+      needed[needed_count++] = "VK_KHR_external_memory_fd";
+      if (pd->has_dma_buf)
+         needed[needed_count++] = "VK_EXT_external_memory_dma_buf";
+   }
+   const char **exts = vd_arena_alloc_array(&disp->arena, sizeof(*exts),
+                                            (uint64_t)info.enabledExtensionCount + needed_count);
+   if (!exts) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   uint32_t ext_count = 0;
+   for (uint32_t i = 0; i < info.enabledExtensionCount; i++)
+      exts[ext_count++] = info.ppEnabledExtensionNames[i];
+   for (uint32_t n = 0; n < needed_count; n++) {
+      bool present = false;
+      for (uint32_t i = 0; i < ext_count; i++)
+         present |= !strcmp(exts[i], needed[n]);
+      if (!present)
+         exts[ext_count++] = needed[n];
+   }
+   info.enabledExtensionCount = ext_count;
+   info.ppEnabledExtensionNames = exts;
+
+   struct vd_device *dev = calloc(1, sizeof(*dev));
+   if (!dev) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   const struct vd_vk_dispatch *ivk = vd_object_vk(a->obj);
+   a->ret = ivk->CreateDevice(a->physicalDevice, &info, NULL, &dev->handle);
+   if (a->ret != VK_SUCCESS) {
+      vd_warn(VD_CAT_VK, "context %u: host vkCreateDevice failed: VkResult %d", disp->ctx->params.id,
+              a->ret);
+      free(dev);
+      return;
+   }
+   dev->table = *ivk; /* instance-level entries, then the device-level ones */
+   vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
+   dev->vk = &dev->table;
+   dev->pdev = pd;
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE, (uint64_t)(uintptr_t)dev->handle, a->obj,
+                      dev, device_destroy)) {
+      dev->table.DestroyDevice(dev->handle, NULL);
+      free(dev);
+      a->ret = VK_ERROR_INITIALIZATION_FAILED;
+   }
+}
+
+VD_HANDLER(vkDestroyDevice)
+{
+   vd_object_remove(disp, a->obj->id);
+}
+
+static void queue_destroy(struct vd_object *obj)
+{
+   struct vd_queue *queue = obj->data;
+   struct vd_context *ctx = queue->ctx;
+   pthread_mutex_lock(&ctx->timeline_mutex);
+   if (queue->ring_idx && ctx->timeline_queue[queue->ring_idx] == queue)
+      ctx->timeline_queue[queue->ring_idx] = NULL;
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+   vd_queue_finish(queue);
+   pthread_mutex_destroy(&queue->mutex);
+   pthread_cond_destroy(&queue->cond);
+   free(queue);
+}
+
+VD_HANDLER(vkGetDeviceQueue2)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pQueue;
+   VkDeviceQueueInfo2 info = *a->pQueueInfo;
+   uint32_t ring_idx = 0;
+   for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext)
+      if (s->sType == VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA)
+         ring_idx = ((const VkDeviceQueueTimelineInfoMESA *)s)->ringIdx;
+   if (!ring_idx || ring_idx >= VD_MAX_TIMELINES) {
+      vd_dispatch_fatal(disp, "VkDeviceQueueTimelineInfoMESA.ringIdx %u missing or not in 1..%u",
+                        ring_idx, VD_MAX_TIMELINES - 1);
+      return;
+   }
+   if (info.queueFamilyIndex >= dev->pdev->queue_family_count ||
+       info.queueIndex >= dev->pdev->queue_families[info.queueFamilyIndex].queueCount) {
+      vd_dispatch_fatal(disp, "queue %u of family %u does not exist", info.queueIndex,
+                        info.queueFamilyIndex);
+      return;
+   }
+   vd_strip_mesa_structs(&info.pNext);
+   VkQueue handle = VK_NULL_HANDLE;
+   dev->vk->GetDeviceQueue2(a->device, &info, &handle);
+   if (!handle) {
+      vd_dispatch_fatal(disp, "host vkGetDeviceQueue2 returned no queue (was it created with "
+                        "these flags?)");
+      return;
+   }
+   struct vd_context *ctx = disp->ctx;
+   pthread_mutex_lock(&ctx->timeline_mutex);
+   bool taken = ctx->timeline_queue[ring_idx] != NULL;
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+   if (taken) {
+      vd_dispatch_fatal(disp, "timeline %u is already bound to a queue", ring_idx);
+      return;
+   }
+   struct vd_queue *queue = calloc(1, sizeof(*queue));
+   if (!queue) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   queue->vk = dev->vk;
+   queue->handle = handle;
+   queue->dev = dev;
+   queue->ctx = ctx;
+   queue->ring_idx = ring_idx;
+   pthread_mutex_init(&queue->mutex, NULL);
+   pthread_cond_init(&queue->cond, NULL);
+   queue->pending_tail = &queue->pending;
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_QUEUE, (uint64_t)(uintptr_t)handle, a->obj, queue,
+                      queue_destroy)) {
+      pthread_mutex_destroy(&queue->mutex);
+      pthread_cond_destroy(&queue->cond);
+      free(queue);
+      return;
+   }
+   pthread_mutex_lock(&ctx->timeline_mutex);
+   ctx->timeline_queue[ring_idx] = queue;
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+}

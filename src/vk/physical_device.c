@@ -1,0 +1,232 @@
+/* Physical-device handlers: enumeration (binding guest ids to host devices), properties
+ * with the versions and extensions the guest may see.  The plain queries (features,
+ * formats, queue families, memory, external-*) are generated pass-throughs. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+static bool host_has_extension(struct vd_physical_device *pd, const char *name)
+{
+   uint32_t count = 0;
+   pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL);
+   VkExtensionProperties *exts = calloc(count ? count : 1, sizeof(*exts));
+   bool found = false;
+   if (exts && pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, exts) >= 0)
+      for (uint32_t i = 0; i < count && !found; i++)
+         found = !strcmp(exts[i].extensionName, name);
+   free(exts);
+   return found;
+}
+
+/* What venusd itself can use on this device (memory backends). */
+static void probe_host_features(struct vd_physical_device *pd)
+{
+   pd->vk->GetPhysicalDeviceMemoryProperties(pd->handle, &pd->memory_props);
+   VkPhysicalDeviceIDProperties id = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
+   VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+   };
+   pd->has_external_memory_host = host_has_extension(pd, "VK_EXT_external_memory_host");
+   pd->has_external_memory_fd = host_has_extension(pd, "VK_KHR_external_memory_fd");
+   pd->has_dma_buf = host_has_extension(pd, "VK_EXT_external_memory_dma_buf");
+   if (pd->has_external_memory_host)
+      id.pNext = &host;
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id };
+   pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
+   memcpy(pd->device_uuid, id.deviceUUID, 16);
+   memcpy(pd->driver_uuid, id.driverUUID, 16);
+   uint64_t align = host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;
+   if (vd_opts.host_pointer_alignment > align)
+      align = vd_opts.host_pointer_alignment;
+   pd->host_pointer_alignment = align;
+}
+
+static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
+{
+   if (inst->pdevs_enumerated)
+      return true;
+   uint32_t count = 0;
+   VkResult r = inst->table.EnumeratePhysicalDevices(inst->handle, &count, NULL);
+   VkPhysicalDevice *handles = calloc(count ? count : 1, sizeof(*handles));
+   if (r == VK_SUCCESS && handles)
+      r = inst->table.EnumeratePhysicalDevices(inst->handle, &count, handles);
+   if (r < 0 || !handles) {
+      vd_err(VD_CAT_VK, "context %u: host vkEnumeratePhysicalDevices failed: VkResult %d",
+             disp->ctx->params.id, r);
+      free(handles);
+      return false;
+   }
+   inst->pdevs = calloc(count ? count : 1, sizeof(*inst->pdevs));
+   if (!inst->pdevs) {
+      free(handles);
+      return false;
+   }
+   for (uint32_t i = 0; i < count; i++) {
+      struct vd_physical_device *pd = &inst->pdevs[i];
+      pd->vk = &inst->table;
+      pd->handle = handles[i];
+      pd->instance = inst;
+      inst->table.GetPhysicalDeviceProperties(pd->handle, &pd->props);
+      inst->table.GetPhysicalDeviceQueueFamilyProperties(pd->handle, &pd->queue_family_count, NULL);
+      pd->queue_families = calloc(pd->queue_family_count ? pd->queue_family_count : 1,
+                                  sizeof(*pd->queue_families));
+      if (pd->queue_families)
+         inst->table.GetPhysicalDeviceQueueFamilyProperties(pd->handle, &pd->queue_family_count,
+                                                            pd->queue_families);
+      vd_emulation_build_extensions(pd);
+      probe_host_features(pd);
+      pd->memory = vd_memory_choose(pd);
+      vd_info(VD_CAT_VK, "context %u: physical device %u: %s (API %u.%u.%u, %u extensions exposed)",
+              disp->ctx->params.id, i, pd->props.deviceName,
+              VK_API_VERSION_MAJOR(pd->props.apiVersion), VK_API_VERSION_MINOR(pd->props.apiVersion),
+              VK_API_VERSION_PATCH(pd->props.apiVersion), pd->ext_count);
+   }
+   if (!count)
+      vd_err(VD_CAT_VK, "context %u: the host Vulkan instance has no physical devices",
+             disp->ctx->params.id);
+   inst->pdev_count = count;
+   inst->pdevs_enumerated = true;
+   free(handles);
+   return true;
+}
+
+static void pdev_destroy(struct vd_object *obj)
+{
+   (void)obj; /* owned by the instance record */
+}
+
+/* Binds guest id to host device pd; later enumerations must repeat the same ids. */
+static bool bind_pdev(struct vd_dispatch *disp, struct vd_object *inst_obj,
+                      struct vd_physical_device *pd, uint64_t id)
+{
+   if (pd->id)
+      return pd->id == id ||
+             (vd_dispatch_fatal(disp, "physical device re-enumerated with id %" PRIu64
+                                " instead of %" PRIu64, id, pd->id), false);
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, (uint64_t)(uintptr_t)pd->handle,
+                      inst_obj, pd, pdev_destroy))
+      return false;
+   pd->id = id;
+   return true;
+}
+
+VD_HANDLER(vkEnumeratePhysicalDevices)
+{
+   struct vd_instance *inst = a->obj->data;
+   pthread_mutex_lock(&inst->mutex);
+   if (!enumerate_host(disp, inst)) {
+      pthread_mutex_unlock(&inst->mutex);
+      a->ret = VK_ERROR_INITIALIZATION_FAILED;
+      return;
+   }
+   if (!a->pPhysicalDevices) {
+      *a->pPhysicalDeviceCount = inst->pdev_count;
+      a->ret = VK_SUCCESS;
+      pthread_mutex_unlock(&inst->mutex);
+      return;
+   }
+   uint32_t n = *a->pPhysicalDeviceCount < inst->pdev_count ? *a->pPhysicalDeviceCount
+                                                           : inst->pdev_count;
+   for (uint32_t i = 0; i < n; i++) {
+      if (!bind_pdev(disp, a->obj, &inst->pdevs[i], (uint64_t)(uintptr_t)a->pPhysicalDevices[i]))
+         break;
+   }
+   pthread_mutex_unlock(&inst->mutex);
+   *a->pPhysicalDeviceCount = n;
+   a->ret = n < inst->pdev_count ? VK_INCOMPLETE : VK_SUCCESS;
+}
+
+VD_HANDLER(vkEnumeratePhysicalDeviceGroups)
+{
+   struct vd_instance *inst = a->obj->data;
+   pthread_mutex_lock(&inst->mutex);
+   if (!enumerate_host(disp, inst)) {
+      pthread_mutex_unlock(&inst->mutex);
+      a->ret = VK_ERROR_INITIALIZATION_FAILED;
+      return;
+   }
+   uint32_t count = 0;
+   a->ret = inst->table.EnumeratePhysicalDeviceGroups(inst->handle, &count, NULL);
+   if (a->ret < 0 || !a->pPhysicalDeviceGroupProperties) {
+      *a->pPhysicalDeviceGroupCount = count;
+      pthread_mutex_unlock(&inst->mutex);
+      return;
+   }
+   VkPhysicalDeviceGroupProperties *host = calloc(count ? count : 1, sizeof(*host));
+   if (!host) {
+      pthread_mutex_unlock(&inst->mutex);
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   for (uint32_t i = 0; i < count; i++)
+      host[i].sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_GROUP_PROPERTIES;
+   a->ret = inst->table.EnumeratePhysicalDeviceGroups(inst->handle, &count, host);
+   uint32_t n = *a->pPhysicalDeviceGroupCount < count ? *a->pPhysicalDeviceGroupCount : count;
+   for (uint32_t g = 0; g < n && a->ret >= 0; g++) {
+      VkPhysicalDeviceGroupProperties *out = &a->pPhysicalDeviceGroupProperties[g];
+      /* The reply names member devices by id.  Devices already bound by
+       * vkEnumeratePhysicalDevices keep their ids; otherwise the guest may name ids in
+       * the (partial) physicalDevices[] it sent, and they are bound now. */
+      for (uint32_t i = 0; i < host[g].physicalDeviceCount; i++) {
+         struct vd_physical_device *pd = NULL;
+         for (uint32_t j = 0; j < inst->pdev_count; j++)
+            if (inst->pdevs[j].handle == host[g].physicalDevices[i])
+               pd = &inst->pdevs[j];
+         const uint64_t guest_id = (uint64_t)(uintptr_t)out->physicalDevices[i];
+         if (!pd || (!pd->id && (!guest_id || !bind_pdev(disp, a->obj, pd, guest_id)))) {
+            vd_warn(VD_CAT_VK, "context %u: vkEnumeratePhysicalDeviceGroups before "
+                    "vkEnumeratePhysicalDevices bound the devices", disp->ctx->params.id);
+            a->ret = VK_ERROR_INITIALIZATION_FAILED;
+            break;
+         }
+         out->physicalDevices[i] = (VkPhysicalDevice)(uintptr_t)pd->id;
+      }
+      out->physicalDeviceCount = host[g].physicalDeviceCount;
+      out->subsetAllocation = host[g].subsetAllocation;
+      /* physicalDevices[] keep the guest's ids: the reply carries ids, not host handles. */
+   }
+   pthread_mutex_unlock(&inst->mutex);
+   free(host);
+   *a->pPhysicalDeviceGroupCount = n;
+   if (a->ret == VK_SUCCESS && n < count)
+      a->ret = VK_INCOMPLETE;
+}
+
+static void patch_properties(VkPhysicalDeviceProperties *p)
+{
+   p->apiVersion = vd_emulation_api_version(p->apiVersion);
+}
+
+VD_HANDLER(vkGetPhysicalDeviceProperties)
+{
+   vd_object_vk(a->obj)->GetPhysicalDeviceProperties(a->physicalDevice, a->pProperties);
+   patch_properties(a->pProperties);
+}
+
+VD_HANDLER(vkGetPhysicalDeviceProperties2)
+{
+   vd_object_vk(a->obj)->GetPhysicalDeviceProperties2(a->physicalDevice, a->pProperties);
+   patch_properties(&a->pProperties->properties);
+}
+
+VD_HANDLER(vkEnumerateDeviceExtensionProperties)
+{
+   const struct vd_physical_device *pd = a->obj->data;
+   if (a->pLayerName) {
+      a->ret = VK_ERROR_LAYER_NOT_PRESENT;
+      return;
+   }
+   if (!a->pProperties) {
+      *a->pPropertyCount = pd->ext_count;
+      a->ret = VK_SUCCESS;
+      return;
+   }
+   uint32_t n = *a->pPropertyCount < pd->ext_count ? *a->pPropertyCount : pd->ext_count;
+   memcpy(a->pProperties, pd->exts, n * sizeof(*pd->exts));
+   *a->pPropertyCount = n;
+   a->ret = n < pd->ext_count ? VK_INCOMPLETE : VK_SUCCESS;
+}

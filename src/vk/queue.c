@@ -1,0 +1,88 @@
+/* Queue timelines: a fence on timeline N retires when all work submitted to the VkQueue
+ * bound to N before it has completed.  We submit an empty batch with a host VkFence and a
+ * per-queue thread waits for it, so neither the virtqueue nor a ring ever blocks on it. */
+#include <stdlib.h>
+
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+struct vd_queue_fence {
+   struct vd_queue_fence *next;
+   VkFence fence;
+   uint32_t ring_idx;
+   uint64_t fence_id;
+};
+
+static void *queue_thread(void *arg)
+{
+   struct vd_queue *queue = arg;
+   const struct vd_vk_dispatch *vk = queue->vk;
+   VkDevice dev = queue->dev->handle;
+   pthread_mutex_lock(&queue->mutex);
+   for (;;) {
+      while (!queue->pending && !queue->stop)
+         pthread_cond_wait(&queue->cond, &queue->mutex);
+      if (!queue->pending)
+         break;
+      struct vd_queue_fence *f = queue->pending;
+      pthread_mutex_unlock(&queue->mutex);
+      VkResult r = vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+      if (r != VK_SUCCESS)
+         vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx, r);
+      vk->DestroyFence(dev, f->fence, NULL);
+      if (queue->ctx->params.fence_retired)
+         queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
+      pthread_mutex_lock(&queue->mutex);
+      queue->pending = f->next;
+      if (!queue->pending)
+         queue->pending_tail = &queue->pending;
+      free(f);
+   }
+   pthread_mutex_unlock(&queue->mutex);
+   return NULL;
+}
+
+bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
+                           uint64_t fence_id)
+{
+   (void)ctx;
+   const struct vd_vk_dispatch *vk = queue->vk;
+   struct vd_queue_fence *f = calloc(1, sizeof(*f));
+   if (!f)
+      return false;
+   f->ring_idx = ring_idx;
+   f->fence_id = fence_id;
+   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
+      free(f);
+      return false;
+   }
+   pthread_mutex_lock(&queue->mutex);
+   VkResult r = vk->QueueSubmit(queue->handle, 0, NULL, f->fence);
+   if (r != VK_SUCCESS) {
+      pthread_mutex_unlock(&queue->mutex);
+      vk->DestroyFence(queue->dev->handle, f->fence, NULL);
+      free(f);
+      return false;
+   }
+   if (!queue->thread_started) {
+      if (pthread_create(&queue->thread, NULL, queue_thread, queue) == 0)
+         queue->thread_started = true;
+   }
+   *queue->pending_tail = f;
+   queue->pending_tail = &f->next;
+   pthread_cond_signal(&queue->cond);
+   pthread_mutex_unlock(&queue->mutex);
+   return queue->thread_started;
+}
+
+void vd_queue_finish(struct vd_queue *queue)
+{
+   pthread_mutex_lock(&queue->mutex);
+   queue->stop = true;
+   pthread_cond_broadcast(&queue->cond);
+   pthread_mutex_unlock(&queue->mutex);
+   if (queue->thread_started)
+      pthread_join(queue->thread, NULL);
+   queue->thread_started = false;
+}

@@ -1,0 +1,138 @@
+/* Buffers, images and descriptor updates. */
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+/* The spec requires a buffer or image bound to imported memory to have been created with
+ * that handle type.  We cannot know at creation time what memory it will be bound to, so
+ * with a host-pointer backend every buffer (and every image the driver allows) declares
+ * HOST_ALLOCATION. */
+static bool chain_has(const void *pnext, VkStructureType stype)
+{
+   for (const VkBaseInStructure *s = pnext; s; s = s->pNext)
+      if (s->sType == stype)
+         return true;
+   return false;
+}
+
+static void buffer_destroy(struct vd_object *obj)
+{
+   struct vd_device *dev = obj->data;
+   dev->vk->DestroyBuffer(dev->handle, (VkBuffer)(uintptr_t)obj->handle, NULL);
+}
+
+static void image_destroy(struct vd_object *obj)
+{
+   struct vd_device *dev = obj->data;
+   dev->vk->DestroyImage(dev->handle, (VkImage)(uintptr_t)obj->handle, NULL);
+}
+
+VD_HANDLER(vkCreateBuffer)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pBuffer;
+   VkBufferCreateInfo info = *a->pCreateInfo;
+   VkExternalMemoryBufferCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   if (dev->pdev->memory == &vd_memory_host_pointer &&
+       !chain_has(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO)) {
+      ext.pNext = info.pNext;
+      info.pNext = &ext;
+   }
+   VkBuffer buf;
+   a->ret = dev->vk->CreateBuffer(a->device, &info, NULL, &buf);
+   if (a->ret == VK_SUCCESS &&
+       !vd_object_add(disp, id, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buf, a->obj, dev,
+                      buffer_destroy))
+      dev->vk->DestroyBuffer(a->device, buf, NULL);
+}
+
+
+static bool image_can_be_host_memory(struct vd_device *dev, const VkImageCreateInfo *info)
+{
+   VkPhysicalDeviceExternalImageFormatInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   VkPhysicalDeviceImageFormatInfo2 fi = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+      .pNext = &ext,
+      .format = info->format,
+      .type = info->imageType,
+      .tiling = info->tiling,
+      .usage = info->usage,
+      .flags = info->flags,
+   };
+   VkExternalImageFormatProperties ep = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES };
+   VkImageFormatProperties2 props = { .sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &ep };
+   if (dev->vk->GetPhysicalDeviceImageFormatProperties2(dev->pdev->handle, &fi, &props) != VK_SUCCESS)
+      return false;
+   return ep.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+}
+
+VD_HANDLER(vkCreateImage)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pImage;
+   VkImageCreateInfo info = *a->pCreateInfo;
+   VkExternalMemoryImageCreateInfo ext = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+   };
+   if (dev->pdev->memory == &vd_memory_host_pointer &&
+       !chain_has(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) &&
+       image_can_be_host_memory(dev, &info)) {
+      ext.pNext = info.pNext;
+      info.pNext = &ext;
+   }
+   VkImage img;
+   a->ret = dev->vk->CreateImage(a->device, &info, NULL, &img);
+   if (a->ret == VK_SUCCESS &&
+       !vd_object_add(disp, id, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)img, a->obj, dev,
+                      image_destroy))
+      dev->vk->DestroyImage(a->device, img, NULL);
+}
+
+/* The driver reads pImageInfo, pBufferInfo or pTexelBufferView according to
+ * descriptorType; the guest sends the irrelevant ones as NULL.  A NULL relevant one would
+ * make the host driver read through NULL, so it is a guest error. */
+static bool write_has_payload(const VkWriteDescriptorSet *w)
+{
+   if (!w->descriptorCount)
+      return true;
+   switch (w->descriptorType) {
+   case VK_DESCRIPTOR_TYPE_SAMPLER:
+   case VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER:
+   case VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE:
+   case VK_DESCRIPTOR_TYPE_STORAGE_IMAGE:
+   case VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT:
+      return w->pImageInfo != NULL;
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER:
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER:
+   case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC:
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC:
+      return w->pBufferInfo != NULL;
+   case VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER:
+   case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER:
+      return w->pTexelBufferView != NULL;
+   case VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK:
+      return chain_has(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK);
+   default:
+      return false;
+   }
+}
+
+VD_HANDLER(vkUpdateDescriptorSets)
+{
+   for (uint32_t i = 0; i < a->descriptorWriteCount; i++) {
+      if (!a->pDescriptorWrites[i].dstSet || !write_has_payload(&a->pDescriptorWrites[i])) {
+         vd_dispatch_fatal(disp, "pDescriptorWrites[%u]: no dstSet, or no data for descriptor "
+                           "type %d", i, a->pDescriptorWrites[i].descriptorType);
+         return;
+      }
+   }
+   vd_object_vk(a->obj)->UpdateDescriptorSets(a->device, a->descriptorWriteCount,
+                                              a->pDescriptorWrites, a->descriptorCopyCount,
+                                              a->pDescriptorCopies);
+}

@@ -1,0 +1,92 @@
+/* Records of the host Vulkan objects behind guest ids, shared by the handlers. */
+#ifndef VD_VK_COMMON_H
+#define VD_VK_COMMON_H
+
+#include <pthread.h>
+#include <vulkan/vulkan_core.h>
+
+#include "context/context_priv.h"
+#include "memory/memory.h"
+#include "vk_dispatch.h"
+#include "vn_protocol.h"
+
+/* Every record of a dispatchable object starts with its dispatch table pointer, so the
+ * generated pass-through handlers find the table from the object record. */
+struct vd_vk_record {
+   const struct vd_vk_dispatch *vk;
+};
+
+static inline const struct vd_vk_dispatch *vd_object_vk(const struct vd_object *obj)
+{
+   return ((const struct vd_vk_record *)obj->data)->vk;
+}
+
+struct vd_physical_device {
+   const struct vd_vk_dispatch *vk; /* the instance's table */
+   VkPhysicalDevice handle;
+   struct vd_instance *instance;
+   uint64_t id; /* guest id once bound, else 0 */
+   VkPhysicalDeviceProperties props;
+   VkExtensionProperties *exts; /* what the guest is told (see emulation.c) */
+   uint32_t ext_count;
+   uint32_t queue_family_count;
+   VkQueueFamilyProperties *queue_families;
+   VkPhysicalDeviceMemoryProperties memory_props;
+   uint8_t device_uuid[16], driver_uuid[16];
+   bool has_external_memory_host;  /* host extensions venusd itself may use */
+   bool has_external_memory_fd;
+   bool has_dma_buf;
+   uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
+   const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */
+};
+
+struct vd_instance {
+   const struct vd_vk_dispatch *vk;
+   struct vd_vk_dispatch table;
+   VkInstance handle;
+   uint32_t api_version;
+   uint32_t pdev_count;
+   struct vd_physical_device *pdevs;
+   bool pdevs_enumerated;
+   pthread_mutex_t mutex;
+};
+
+struct vd_device {
+   const struct vd_vk_dispatch *vk;
+   struct vd_vk_dispatch table;
+   VkDevice handle;
+   struct vd_physical_device *pdev;
+};
+
+struct vd_queue {
+   const struct vd_vk_dispatch *vk;
+   VkQueue handle;
+   struct vd_device *dev;
+   struct vd_context *ctx;
+   uint32_t ring_idx;
+   pthread_mutex_t mutex; /* host VkQueue access is externally synchronized */
+   /* timeline fences (queue.c) */
+   pthread_t thread;
+   bool thread_started, stop;
+   pthread_cond_t cond;
+   struct vd_queue_fence *pending, **pending_tail;
+};
+
+/* loader.c: the host Vulkan loader, loaded once per process. */
+PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
+void vd_loader_log_icds(void);
+
+/* emulation.c: what the guest is told the host supports. */
+uint32_t vd_emulation_api_version(uint32_t host_version);
+bool vd_emulation_build_extensions(struct vd_physical_device *pdev);
+bool vd_emulation_extension_exposed(const struct vd_physical_device *pdev, const char *name);
+/* Removes venusd/Venus-private structs (sTypes 1000384xxx) from a decoded pNext chain
+ * before it reaches the host driver.  The chain lives in the decode arena. */
+void vd_strip_mesa_structs(const void **pnext);
+
+/* queue.c */
+bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
+                           uint64_t fence_id);
+void vd_queue_finish(struct vd_queue *queue);
+
+#endif
