@@ -101,15 +101,6 @@ const struct vd_memory_backend vd_memory_export = {
    .free = ex_free,
 };
 
-/* Whether a guest could mmap what this device exports: try it once. */
-static bool export_is_mappable(struct vd_physical_device *pdev)
-{
-   (void)pdev;
-   /* dma-bufs and memfd-backed opaque fds are mappable on Linux; drivers whose opaque fds
-    * are not (most discrete GPUs) are caught here in a later step. */
-   return pdev->has_dma_buf;
-}
-
 const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev)
 {
    char why_hp[160], why_ex[160];
@@ -127,12 +118,16 @@ const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev
       why = ex ? "--memory export" : why_ex;
       break;
    default:
-      if (ex && export_is_mappable(pdev)) {
-         b = &vd_memory_export;
-         why = "auto: exported fds are mappable dma-bufs";
-      } else if (hp) {
+      /* Host pointers work wherever the extension exists and always give the guest a
+       * mappable memfd.  Exported fds are not mappable on every driver (lavapipe's dma-buf
+       * export needs udmabuf, opaque fds of discrete GPUs are not mappable at all), so
+       * export is only the fallback. */
+      if (hp) {
          b = &vd_memory_host_pointer;
-         why = "auto: exported fds are not mappable by the guest; using host pointers";
+         why = "auto: host pointers give the guest mappable shared memory";
+      } else if (ex) {
+         b = &vd_memory_export;
+         why = "auto: no VK_EXT_external_memory_host; exporting fds (must be mappable)";
       } else {
          why = "auto: no backend fits (need VK_EXT_external_memory_host or dma-buf export)";
       }
