@@ -615,6 +615,19 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
                 "the client", b, ring_idx, VD_MAX_TIMELINES);
          return false;
       }
+      /* Only this thread removes the client's syncs, so they still exist below. */
+      uint32_t missing = 0;
+      pthread_mutex_lock(&c->sync_mutex);
+      for (uint32_t i = 0; i < sync_count && !missing; i++) {
+         if (sync_lookup_locked(c, p[sync_off + i * 3]) == UINT32_MAX)
+            missing = p[sync_off + i * 3] ? p[sync_off + i * 3] : UINT32_MAX;
+      }
+      pthread_mutex_unlock(&c->sync_mutex);
+      if (missing) {
+         vt_err("SUBMIT_CMD2: batch %u: sync %u does not exist; dropping the client", b,
+                missing == UINT32_MAX ? 0 : missing);
+         return false;
+      }
    }
 
    for (uint32_t b = 0; b < batch_count; b++) {
