@@ -1002,6 +1002,8 @@ static void client_loop(struct vt_client *c)
          if (errno == EPIPE)
             vt_err("connection closed in the middle of a message header; dropping "
                    "the client");
+         else if (errno == ECONNRESET)
+            vd_warn(VD_CAT_TRANSPORT, "client %u reset the connection", c->id);
          else
             vt_err("cannot read from the client: %s; dropping the client",
                    strerror(errno));
@@ -1190,15 +1192,19 @@ static void start_thread_worker(struct vt_server *s, int fd, uint32_t id)
    }
 }
 
-static void reap_children(struct vt_server *s)
+/* Reaps every exited child: workers, and (venusd being a child subreaper) any process a
+ * worker left behind, e.g. a sanitizer's helper.  Returns false once there are none left. */
+static bool reap_children(struct vt_server *s)
 {
    for (;;) {
       int status;
       pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid < 0 && errno == EINTR)
          continue;
-      if (pid <= 0)
-         return;
+      if (pid < 0)
+         return false; /* ECHILD */
+      if (pid == 0)
+         return true;
       uint32_t id = 0;
       for (uint32_t i = 0; i < s->child_count; i++) {
          if (s->children[i].pid == pid) {
@@ -1207,7 +1213,9 @@ static void reap_children(struct vt_server *s)
             break;
          }
       }
-      if (WIFSIGNALED(status) && !s->stopping)
+      if (!id)
+         vd_dbg(VD_CAT_MAIN, "reaped process %ld left behind by a worker", (long)pid);
+      else if (WIFSIGNALED(status) && !s->stopping)
          vd_warn(VD_CAT_MAIN, "worker process %ld of client %u was killed by signal %d (%s)",
                  (long)pid, id, WTERMSIG(status), strsignal(WTERMSIG(status)));
       else if (WIFSIGNALED(status))
@@ -1298,42 +1306,38 @@ static int64_t ms_until(const struct timespec *deadline)
           (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* Stops every process worker: SIGTERM, a grace period, then SIGKILL; reaps them all. */
+static void sleep_ms(long ms)
+{
+   struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+      ;
+}
+
+/* Stops every process worker (SIGTERM, a short grace period, then SIGKILL) and reaps them
+ * and whatever they left behind. */
 static void stop_children(struct vt_server *s)
 {
-   if (!s->child_count)
-      return;
-   vd_info(VD_CAT_MAIN, "stopping %u worker process(es)", s->child_count);
+   if (s->child_count)
+      vd_info(VD_CAT_MAIN, "stopping %u worker process(es)", s->child_count);
    s->stopping = true;
    for (uint32_t i = 0; i < s->child_count; i++)
       kill(s->children[i].pid, SIGTERM);
    struct timespec deadline;
    clock_gettime(CLOCK_MONOTONIC, &deadline);
-   deadline.tv_sec += 1;
-   while (s->child_count && ms_until(&deadline) > 0) {
-      reap_children(s);
-      if (s->child_count) {
-         struct timespec ts = { 0, 10 * 1000000 };
-         nanosleep(&ts, NULL);
-      }
-   }
+   deadline.tv_nsec += 300 * 1000000;
+   deadline.tv_sec += deadline.tv_nsec / 1000000000;
+   deadline.tv_nsec %= 1000000000;
+   while (s->child_count && reap_children(s) && ms_until(&deadline) > 0)
+      sleep_ms(5);
+   /* A worker may ignore SIGTERM for a while (e.g. stopped by a sanitizer's tracer). */
    for (uint32_t i = 0; i < s->child_count; i++)
       kill(s->children[i].pid, SIGKILL);
-   while (s->child_count) {
-      int status;
-      pid_t pid = waitpid(-1, &status, 0);
-      if (pid < 0 && errno == EINTR)
-         continue;
-      if (pid < 0)
-         break; /* ECHILD: nothing left to reap */
-      for (uint32_t i = 0; i < s->child_count; i++) {
-         if (s->children[i].pid == pid) {
-            s->children[i] = s->children[--s->child_count];
-            break;
-         }
-      }
-   }
-   s->child_count = 0;
+   clock_gettime(CLOCK_MONOTONIC, &deadline);
+   deadline.tv_sec += 1;
+   while (reap_children(s) && ms_until(&deadline) > 0)
+      sleep_ms(5);
+   if (s->child_count)
+      vd_warn(VD_CAT_MAIN, "%u worker process(es) not reaped", s->child_count);
 }
 
 /* Stops every thread worker: shuts their sockets down (so their reads end) and joins them.
@@ -1457,6 +1461,9 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       }
       thread_server = &s;
    }
+   /* Process mode: whatever a worker leaves behind is re-parented to us and reaped. */
+   if (!threads && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+      vd_dbg(VD_CAT_MAIN, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
    s.listen_fd = open_listen_socket(&s, cfg->socket_path);
    if (s.listen_fd < 0) {
       close(s.signal_fd);
