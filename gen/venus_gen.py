@@ -359,7 +359,9 @@ class Gen:
             if k == "void":
                 self.errors.append("untyped pointer without length at %s" % fld)
                 return
-            opt = "true" if (m.optional[0] or mode == "partial" or output) else "false"
+            # Output pointers are required unless vk.xml says otherwise: handlers write
+            # through them.
+            opt = "true" if (m.optional[0] or mode == "partial") else "false"
             o.append("%sif (vd_dec_pointer(d, %s, %s)) {" % (ind, opt, fld))
             o.append("%s   %s *p_ = vd_dec_alloc(d, sizeof(%s), 1, %s);" % (ind, ltype, ltype, fld))
             o.append("%s   if (p_) {" % ind)
@@ -381,7 +383,7 @@ class Gen:
             return
 
         # Arrays with a length.
-        opt = "true" if (m.optional[0] or m.noautovalidity or output or mode == "partial"
+        opt = "true" if (m.optional[0] or m.noautovalidity or mode == "partial"
                          or (len(m.optional) > 1 and m.optional[-1])) else "false"
         sub_mode = "partial" if (output or mode == "partial") else "full"
         if k == "void" or (k == "scalar" and self.wire(m.type) == 1):
