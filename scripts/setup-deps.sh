@@ -16,11 +16,11 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
   need_update=1
 fi
 pkgs_bpo="mesa-vulkan-drivers libgl1-mesa-dri libegl-mesa0 libgbm1 libglapi-mesa libglx-mesa0 meson"
-pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev"
+pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang"
 missing=0
 have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
-for p in vulkan-tools libvulkan1 ninja-build pkg-config meson; do
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
 done
 if [ "$missing" = 1 ]; then
