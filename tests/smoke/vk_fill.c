@@ -1,26 +1,20 @@
 /* Smoke test of the guest path: checks its own results, prints "OK <name>" or "FAIL ...".
  * Built by tests/smoke/meson.build, run natively and through venusd by
  * tests/integration/test_smoke.sh. */
-#include <vulkan/vulkan.h>
-#include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
-#define CK(x) do { VkResult r_ = (x); if (r_ != VK_SUCCESS) { printf("FAIL %s = %d\n", #x, r_); exit(1);} } while (0)
+
+#include "smoke.h"
+
 int main(void) {
-   VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
-   VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
-   VkInstance inst; CK(vkCreateInstance(&ici, NULL, &inst));
-   uint32_t n = 1; VkPhysicalDevice pd; vkEnumeratePhysicalDevices(inst, &n, &pd);
-   float prio = 1; VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
-   VkDevice dev; CK(vkCreateDevice(pd, &dci, NULL, &dev));
-   VkQueue q; vkGetDeviceQueue(dev, 0, 0, &q);
+   struct smoke s;
+   smoke_init(&s);
+   VkDevice dev = s.dev;
+   VkQueue q = s.q;
    const VkDeviceSize size = 1 << 20;
    VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
    VkBuffer buf; CK(vkCreateBuffer(dev, &bci, NULL, &buf));
    VkMemoryRequirements mr; vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkPhysicalDeviceMemoryProperties mp; vkGetPhysicalDeviceMemoryProperties(pd, &mp);
-   uint32_t ti = 0; for (; ti < mp.memoryTypeCount; ti++) if ((mr.memoryTypeBits & (1u << ti)) && (mp.memoryTypes[ti].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) break;
+   const uint32_t ti = smoke_memory_type(&s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
    VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = ti };
    VkDeviceMemory mem; CK(vkAllocateMemory(dev, &mai, NULL, &mem));
    CK(vkBindBufferMemory(dev, buf, mem, 0));
@@ -42,6 +36,6 @@ int main(void) {
    for (uint32_t i = 0; i < size / 4; i++) if (p[i] != 0xdeadbeef) { printf("FAIL at %u: %x\n", i, p[i]); return 1; }
    vkUnmapMemory(dev, mem);
    vkDestroyFence(dev, f, NULL); vkDestroyCommandPool(dev, pool, NULL); vkDestroyBuffer(dev, buf, NULL); vkFreeMemory(dev, mem, NULL);
-   vkDestroyDevice(dev, NULL); vkDestroyInstance(inst, NULL);
+   smoke_fini(&s);
    printf("OK fill\n"); return 0;
 }

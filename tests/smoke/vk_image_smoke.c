@@ -1,35 +1,25 @@
 /* Smoke test of the guest path: checks its own results, prints "OK <name>" or "FAIL ...".
  * Built by tests/smoke/meson.build, run natively and through venusd by
  * tests/integration/test_smoke.sh. */
-#include <vulkan/vulkan.h>
-#include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
-#define CK(x) do { VkResult r_ = (x); if (r_ != VK_SUCCESS) { printf("FAIL %s = %d\n", #x, r_); exit(1);} } while (0)
-static uint32_t find_type(VkPhysicalDeviceMemoryProperties *mp, uint32_t bits, VkMemoryPropertyFlags f) {
-   for (uint32_t i = 0; i < mp->memoryTypeCount; i++) if ((bits & (1u << i)) && (mp->memoryTypes[i].propertyFlags & f) == f) return i;
-   exit(2);
-}
+
+#include "smoke.h"
+
 int main(void) {
-   VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
-   VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
-   VkInstance inst; CK(vkCreateInstance(&ici, NULL, &inst));
-   uint32_t n = 1; VkPhysicalDevice pd; vkEnumeratePhysicalDevices(inst, &n, &pd);
-   float prio = 1; VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
-   VkDevice dev; CK(vkCreateDevice(pd, &dci, NULL, &dev));
-   VkQueue q; vkGetDeviceQueue(dev, 0, 0, &q);
-   VkPhysicalDeviceMemoryProperties mp; vkGetPhysicalDeviceMemoryProperties(pd, &mp);
+   struct smoke s;
+   smoke_init(&s);
+   VkDevice dev = s.dev;
+   VkQueue q = s.q;
    const uint32_t W = 64, H = 32;
    VkImageCreateInfo imci = { VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO, .imageType = VK_IMAGE_TYPE_2D, .format = VK_FORMAT_R8G8B8A8_UNORM, .extent = { W, H, 1 }, .mipLevels = 1, .arrayLayers = 1, .samples = VK_SAMPLE_COUNT_1_BIT, .tiling = VK_IMAGE_TILING_OPTIMAL, .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT };
    VkImage img; CK(vkCreateImage(dev, &imci, NULL, &img));
    VkMemoryRequirements mr; vkGetImageMemoryRequirements(dev, img, &mr);
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = find_type(&mp, mr.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) };
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) };
    VkDeviceMemory imem; CK(vkAllocateMemory(dev, &mai, NULL, &imem)); CK(vkBindImageMemory(dev, img, imem, 0));
    VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = W * H * 4, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
    VkBuffer buf; CK(vkCreateBuffer(dev, &bci, NULL, &buf));
    vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkMemoryAllocateInfo bmai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = find_type(&mp, mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+   VkMemoryAllocateInfo bmai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
    VkDeviceMemory bmem; CK(vkAllocateMemory(dev, &bmai, NULL, &bmem)); CK(vkBindBufferMemory(dev, buf, bmem, 0));
    VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
    VkCommandPool pool; CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
@@ -52,6 +42,6 @@ int main(void) {
    uint8_t *p; CK(vkMapMemory(dev, bmem, 0, VK_WHOLE_SIZE, 0, (void **)&p));
    for (uint32_t i = 0; i < W * H; i++) if (p[i*4] != 255 || p[i*4+1] < 127 || p[i*4+1] > 128 || p[i*4+2] != 0 || p[i*4+3] != 255) { printf("FAIL px %u: %u %u %u %u\n", i, p[i*4], p[i*4+1], p[i*4+2], p[i*4+3]); return 1; }
    vkDestroyCommandPool(dev, pool, NULL); vkDestroyBuffer(dev, buf, NULL); vkDestroyImage(dev, img, NULL); vkFreeMemory(dev, bmem, NULL); vkFreeMemory(dev, imem, NULL);
-   vkDestroyDevice(dev, NULL); vkDestroyInstance(inst, NULL);
+   smoke_fini(&s);
    printf("OK image\n"); return 0;
 }
