@@ -9,7 +9,7 @@
 test_init smoke
 
 BUILD=$(dirname "$VENUSD")
-APPS="vk_fill vk_compute_smoke vk_image_smoke vk_triangle_smoke"
+APPS="vk_fill vk_compute_smoke vk_image_smoke vk_triangle_smoke vk_threads_smoke"
 for app in $APPS; do
   if [ ! -x "$BUILD/tests/smoke/$app" ]; then
     fail "smoke/build" "$BUILD/tests/smoke/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
