@@ -1,0 +1,228 @@
+/* venus_bench: micro-benchmarks of the guest path, run the same way natively and through
+ * venusd by bench/run.sh.  Each subcommand prints "metric <name> <unit> <value>" lines,
+ * one per repetition; run.sh computes medians and ratios.  Benchmarks, not tests: nothing
+ * here asserts a timing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vulkan/vulkan.h>
+
+#define CK(x)                                                                              \
+   do {                                                                                    \
+      VkResult r_ = (x);                                                                   \
+      if (r_ != VK_SUCCESS) {                                                              \
+         fprintf(stderr, "venus_bench: %s failed: %d\n", #x, r_);                         \
+         exit(1);                                                                          \
+      }                                                                                    \
+   } while (0)
+
+#define REPS 7
+
+static VkInstance inst;
+static VkPhysicalDevice pd;
+static VkDevice dev;
+static VkQueue queue;
+static VkPhysicalDeviceMemoryProperties mp;
+
+static double now(void)
+{
+   struct timespec t;
+   clock_gettime(CLOCK_MONOTONIC, &t);
+   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void init(void)
+{
+   VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_2 };
+   VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
+   CK(vkCreateInstance(&ici, NULL, &inst));
+   uint32_t n = 1;
+   vkEnumeratePhysicalDevices(inst, &n, &pd);
+   float prio = 1;
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
+   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .bufferDeviceAddress = VK_TRUE };
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
+   CK(vkCreateDevice(pd, &dci, NULL, &dev));
+   vkGetDeviceQueue(dev, 0, 0, &queue);
+   vkGetPhysicalDeviceMemoryProperties(pd, &mp);
+}
+
+static uint32_t host_visible_type(uint32_t bits)
+{
+   const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+   for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+      if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want)
+         return i;
+   fprintf(stderr, "venus_bench: no host-visible coherent memory type\n");
+   exit(1);
+}
+
+/* Empty vkQueueSubmit + vkWaitForFences + vkResetFences. */
+static void bench_submit_fence(void)
+{
+   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence f;
+   CK(vkCreateFence(dev, &fci, NULL, &f));
+   for (int rep = -1; rep < REPS; rep++) {
+      const int n = 1000;
+      const double t0 = now();
+      for (int i = 0; i < n; i++) {
+         CK(vkQueueSubmit(queue, 0, NULL, f));
+         CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+         CK(vkResetFences(dev, 1, &f));
+      }
+      if (rep >= 0)
+         printf("metric submit_fence us %.3f\n", (now() - t0) / n * 1e6);
+   }
+   vkDestroyFence(dev, f, NULL);
+}
+
+/* vkGetBufferDeviceAddress: Mesa's Venus driver sends it synchronously every time (a ring
+ * command with a reply), so it measures one guest -> host -> guest round trip. */
+static void bench_sync_call(void)
+{
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096,
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT };
+   VkBuffer buf;
+   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
+   VkMemoryRequirements mr;
+   vkGetBufferMemoryRequirements(dev, buf, &mr);
+   VkMemoryAllocateFlagsInfo fl = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT };
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fl, .allocationSize = mr.size,
+                                .memoryTypeIndex = host_visible_type(mr.memoryTypeBits) };
+   VkDeviceMemory mem;
+   CK(vkAllocateMemory(dev, &mai, NULL, &mem));
+   CK(vkBindBufferMemory(dev, buf, mem, 0));
+   VkBufferDeviceAddressInfo ai = { VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = buf };
+   volatile VkDeviceAddress sink = 0;
+   for (int rep = -1; rep < REPS; rep++) {
+      const int n = 2000;
+      const double t0 = now();
+      for (int i = 0; i < n; i++)
+         sink += vkGetBufferDeviceAddress(dev, &ai);
+      if (rep >= 0)
+         printf("metric sync_call us %.3f\n", (now() - t0) / n * 1e6);
+   }
+   vkDestroyBuffer(dev, buf, NULL);
+   vkFreeMemory(dev, mem, NULL);
+}
+
+/* 100k vkCmdPushConstants recorded, submitted and completed. */
+static void bench_cmds_100k(void)
+{
+   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   VkPipelineLayout pl;
+   CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
+   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT };
+   VkCommandPool pool;
+   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBuffer cb;
+   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence f;
+   CK(vkCreateFence(dev, &fci, NULL, &f));
+   for (int rep = -1; rep < REPS; rep++) {
+      const double t0 = now();
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      CK(vkBeginCommandBuffer(cb, &bi));
+      for (uint32_t i = 0; i < 100000; i++)
+         vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &i);
+      CK(vkEndCommandBuffer(cb));
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+      CK(vkQueueSubmit(queue, 1, &si, f));
+      CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+      CK(vkResetFences(dev, 1, &f));
+      if (rep >= 0)
+         printf("metric cmds_100k cmds/s %.0f\n", 100000 / (now() - t0));
+   }
+   vkDestroyFence(dev, f, NULL);
+   vkDestroyCommandPool(dev, pool, NULL);
+   vkDestroyPipelineLayout(dev, pl, NULL);
+}
+
+/* vkAllocateMemory + vkMapMemory + one write + vkUnmapMemory + vkFreeMemory. */
+static void bench_alloc_map_free(VkDeviceSize size, const char *name)
+{
+   const uint32_t type = host_visible_type(~0u);
+   for (int rep = -1; rep < REPS; rep++) {
+      const int n = size > (1 << 20) ? 50 : 200;
+      const double t0 = now();
+      for (int i = 0; i < n; i++) {
+         VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type };
+         VkDeviceMemory m;
+         CK(vkAllocateMemory(dev, &mai, NULL, &m));
+         volatile char *p;
+         CK(vkMapMemory(dev, m, 0, VK_WHOLE_SIZE, 0, (void **)&p));
+         p[0] = 1;
+         vkUnmapMemory(dev, m);
+         vkFreeMemory(dev, m, NULL);
+      }
+      if (rep >= 0)
+         printf("metric %s ops/s %.0f\n", name, n / (now() - t0));
+   }
+}
+
+/* Guest writes and reads of 64 MiB of mapped host-visible memory. */
+static void bench_mapped_bw(void)
+{
+   const VkDeviceSize size = 64u << 20;
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size,
+                                .memoryTypeIndex = host_visible_type(~0u) };
+   VkDeviceMemory m;
+   CK(vkAllocateMemory(dev, &mai, NULL, &m));
+   uint8_t *p;
+   CK(vkMapMemory(dev, m, 0, VK_WHOLE_SIZE, 0, (void **)&p));
+   uint8_t *src = malloc(size), *dst = malloc(size);
+   memset(src, 0x5a, size);
+   memset(dst, 0, size);
+   memset(p, 0, size); /* fault the pages in */
+   for (int rep = -3; rep < REPS; rep++) { /* 3 warm-up passes */
+      double t0 = now();
+      memcpy(p, src, size);
+      const double w = now() - t0;
+      t0 = now();
+      memcpy(dst, p, size);
+      const double r = now() - t0;
+      if (rep < 0)
+         continue;
+      printf("metric mapped_write GB/s %.3f\n", size / w / 1e9);
+      printf("metric mapped_read GB/s %.3f\n", size / r / 1e9);
+   }
+   free(src);
+   free(dst);
+   vkUnmapMemory(dev, m);
+   vkFreeMemory(dev, m, NULL);
+}
+
+int main(int argc, char **argv)
+{
+   if (argc != 2) {
+      fprintf(stderr, "usage: venus_bench submit_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
+      return 2;
+   }
+   init();
+   const char *b = argv[1];
+   if (!strcmp(b, "submit_fence"))
+      bench_submit_fence();
+   else if (!strcmp(b, "sync_call"))
+      bench_sync_call();
+   else if (!strcmp(b, "cmds_100k"))
+      bench_cmds_100k();
+   else if (!strcmp(b, "alloc_64k"))
+      bench_alloc_map_free(64 << 10, "alloc_map_free_64k");
+   else if (!strcmp(b, "alloc_4m"))
+      bench_alloc_map_free(4 << 20, "alloc_map_free_4m");
+   else if (!strcmp(b, "mapped_bw"))
+      bench_mapped_bw();
+   else {
+      fprintf(stderr, "venus_bench: unknown benchmark %s\n", b);
+      return 2;
+   }
+   vkDestroyDevice(dev, NULL);
+   vkDestroyInstance(inst, NULL);
+   return 0;
+}
