@@ -33,8 +33,14 @@ struct vd_context *vd_context_create(const struct vd_context_params *params)
       return NULL;
    }
    pthread_mutex_init(&ctx->ring_mutex, NULL);
-   pthread_cond_init(&ctx->ring_cond, NULL);
-   pthread_cond_init(&ctx->monitor_cond, NULL);
+   /* Timed waits on these compute deadlines on CLOCK_MONOTONIC (ring.c); with the default
+    * CLOCK_REALTIME every such deadline would lie in the past and the waits would spin. */
+   pthread_condattr_t attr;
+   pthread_condattr_init(&attr);
+   pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+   pthread_cond_init(&ctx->ring_cond, &attr);
+   pthread_cond_init(&ctx->monitor_cond, &attr);
+   pthread_condattr_destroy(&attr);
    pthread_mutex_init(&ctx->timeline_mutex, NULL);
    vd_dispatch_init(&ctx->vq, ctx, NULL, "virtqueue");
    vd_info(VD_CAT_CONTEXT, "context %u (%s) created", params->id, ctx->name);
