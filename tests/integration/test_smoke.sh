@@ -49,7 +49,30 @@ idle_check() {
   fi
 }
 
+# cpu_ticks PID — user+system clock ticks of every thread of PID so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 shm_before=$(shm_files)
+
+# An idle client costs no CPU: ring threads sleep after their idle timeout and timed waits
+# really wait.  4 s of idling may use at most 10 % of one core (40 ticks at 100 Hz).
+if start_venusd_or_fail "smoke/idle/start" --worker thread; then
+  ( venus_client "$BUILD/tests/smoke/vk_idle" 6 >"$TEST_TMP/idle.out" 2>&1 ) &
+  idle_client=$!
+  for _ in $(seq 50); do grep -q '^idle' "$TEST_TMP/idle.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  t0=$(cpu_ticks "$VD_PID")
+  sleep 4
+  t1=$(cpu_ticks "$VD_PID")
+  wait "$idle_client"
+  used=$((t1 - t0))
+  if grep -q '^OK idle' "$TEST_TMP/idle.out" && [ "$used" -le 40 ]; then
+    pass "smoke/idle/no_busy_waiting"
+  else
+    fail "smoke/idle/no_busy_waiting" "venusd used $used ticks in 4 s of client idling (max 40); client: $(tail -n 1 "$TEST_TMP/idle.out")"
+  fi
+  stop_venusd "smoke/idle/clean_exit"
+fi
 for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
   label=${mode%%:*}
   # shellcheck disable=SC2086 # the options are words
