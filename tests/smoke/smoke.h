@@ -60,4 +60,34 @@ static inline uint32_t smoke_memory_type(const struct smoke *s, uint32_t bits, V
    exit(1);
 }
 
+/* A buffer of `size` bytes bound to new host-visible, coherent memory. */
+static inline VkBuffer smoke_host_buffer(struct smoke *s, VkDeviceSize size, VkBufferUsageFlags usage,
+                                         VkDeviceMemory *mem)
+{
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = usage };
+   VkBuffer buf;
+   CK(vkCreateBuffer(s->dev, &bci, NULL, &buf));
+   VkMemoryRequirements mr;
+   vkGetBufferMemoryRequirements(s->dev, buf, &mr);
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
+                                .memoryTypeIndex = smoke_memory_type(s, mr.memoryTypeBits,
+                                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+   CK(vkAllocateMemory(s->dev, &mai, NULL, mem));
+   CK(vkBindBufferMemory(s->dev, buf, *mem, 0));
+   return buf;
+}
+
+/* A command pool (with `flags`) and one primary command buffer from it. */
+static inline VkCommandBuffer smoke_command_buffer(struct smoke *s, VkCommandPoolCreateFlags flags,
+                                                   VkCommandPool *pool)
+{
+   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = flags };
+   CK(vkCreateCommandPool(s->dev, &pci, NULL, pool));
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = *pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBuffer cb;
+   CK(vkAllocateCommandBuffers(s->dev, &cai, &cb));
+   return cb;
+}
+
 #endif

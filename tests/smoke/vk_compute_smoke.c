@@ -11,13 +11,8 @@ int main(void) {
    VkDevice dev = s.dev;
    VkQueue q = s.q;
    const uint32_t N = 65536; const VkDeviceSize size = N * 4;
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT };
-   VkBuffer buf; CK(vkCreateBuffer(dev, &bci, NULL, &buf));
-   VkMemoryRequirements mr; vkGetBufferMemoryRequirements(dev, buf, &mr);
-   const uint32_t ti = smoke_memory_type(&s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size, .memoryTypeIndex = ti };
-   VkDeviceMemory mem; CK(vkAllocateMemory(dev, &mai, NULL, &mem));
-   CK(vkBindBufferMemory(dev, buf, mem, 0));
+   VkDeviceMemory mem;
+   VkBuffer buf = smoke_host_buffer(&s, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem);
    uint32_t *p; CK(vkMapMemory(dev, mem, 0, size, 0, (void **)&p));
    for (uint32_t i = 0; i < N; i++) p[i] = i;
    VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sizeof(add_spv), .pCode = add_spv };
@@ -38,10 +33,8 @@ int main(void) {
    VkDescriptorBufferInfo dbi = { buf, 0, VK_WHOLE_SIZE };
    VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = ds, .descriptorCount = 1, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = &dbi };
    vkUpdateDescriptorSets(dev, 1, &w, 0, NULL);
-   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
-   VkCommandPool pool; CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-   VkCommandBuffer cb; CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkCommandPool pool;
+   VkCommandBuffer cb = smoke_command_buffer(&s, 0, &pool);
    VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
    CK(vkBeginCommandBuffer(cb, &bi));
    vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);

@@ -19,26 +19,12 @@ static void *worker(void *arg)
 {
    const uint32_t id = (uint32_t)(uintptr_t)arg;
    VkDevice dev = s.dev;
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = SIZE, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
-   VkBuffer buf;
-   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
-   VkMemoryRequirements mr;
-   vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                                .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits,
-                                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
    VkDeviceMemory mem;
-   CK(vkAllocateMemory(dev, &mai, NULL, &mem));
-   CK(vkBindBufferMemory(dev, buf, mem, 0));
+   VkBuffer buf = smoke_host_buffer(&s, SIZE, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &mem);
    uint32_t *p;
    CK(vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p));
-   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT };
    VkCommandPool pool;
-   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-   VkCommandBuffer cb;
-   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkCommandBuffer cb = smoke_command_buffer(&s, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
    CK(vkCreateFence(dev, &fci, NULL, &fence));

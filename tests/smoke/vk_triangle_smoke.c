@@ -117,25 +117,11 @@ int main(void)
    VkPipeline pipe;
    CK(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &gpci, NULL, &pipe));
 
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = W * H * 4, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
-   VkBuffer buf;
-   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
-   VkMemoryRequirements mr;
-   vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                                .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits,
-                                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
    VkDeviceMemory bmem;
-   CK(vkAllocateMemory(dev, &mai, NULL, &bmem));
-   CK(vkBindBufferMemory(dev, buf, bmem, 0));
+   VkBuffer buf = smoke_host_buffer(&s, W * H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &bmem);
 
-   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
    VkCommandPool pool;
-   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-   VkCommandBuffer cmd;
-   CK(vkAllocateCommandBuffers(dev, &cai, &cmd));
+   VkCommandBuffer cmd = smoke_command_buffer(&s, 0, &pool);
    VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
    CK(vkBeginCommandBuffer(cmd, &bi));
    VkClearValue clear = { .color = { .float32 = { 0.1f, 0.2f, 0.3f, 1.0f } } };
