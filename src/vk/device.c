@@ -14,6 +14,63 @@ static void device_destroy(struct vd_object *obj)
    free(dev);
 }
 
+/* Guest shaders must not make the host driver read or write outside a resource: a
+ * software driver like lavapipe keeps device memory in venusd's own heap, so an
+ * out-of-bounds buffer or image store from a guest shader would corrupt venusd.  (Workgroup
+ * shared memory has no such guard: ffmpeg 5.1's avgblur_vulkan overruns it, natively too,
+ * and only process workers keep that from other contexts.)  Spec deviation: the device gets robustBufferAccess and
+ * robustImageAccess even when the guest did not enable them; that only defines results
+ * that were undefined.  Returns the extension to add, or NULL. */
+static const char *enable_robustness(struct vd_dispatch *disp, const struct vd_physical_device *pd,
+                                     VkDeviceCreateInfo *info, bool image_ext_enabled)
+{
+   VkPhysicalDeviceFeatures2 *f2 = NULL;
+   VkPhysicalDeviceVulkan13Features *f13 = NULL;
+   VkPhysicalDeviceImageRobustnessFeatures *fimg = NULL;
+   /* The chain is the decoder's own copy of the guest's structs: ours to change. */
+   for (VkBaseOutStructure *s = (VkBaseOutStructure *)info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
+         f2 = (VkPhysicalDeviceFeatures2 *)s;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES)
+         f13 = (VkPhysicalDeviceVulkan13Features *)s;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES)
+         fimg = (VkPhysicalDeviceImageRobustnessFeatures *)s;
+   }
+   if (pd->has_robust_buffer_access) {
+      if (f2) {
+         f2->features.robustBufferAccess = VK_TRUE;
+      } else {
+         VkPhysicalDeviceFeatures *f = vd_arena_alloc(&disp->arena, sizeof(*f));
+         if (f) {
+            *f = info->pEnabledFeatures ? *info->pEnabledFeatures : (VkPhysicalDeviceFeatures){ 0 };
+            f->robustBufferAccess = VK_TRUE;
+            info->pEnabledFeatures = f;
+         }
+      }
+   }
+   if (!pd->has_robust_image_access)
+      return NULL;
+   if (f13) {
+      f13->robustImageAccess = VK_TRUE;
+   } else if (fimg) {
+      fimg->robustImageAccess = VK_TRUE;
+   } else if (pd->has_image_robustness_ext || pd->instance->api_version >= VK_API_VERSION_1_3) {
+      fimg = vd_arena_alloc(&disp->arena, sizeof(*fimg));
+      if (fimg) {
+         *fimg = (VkPhysicalDeviceImageRobustnessFeatures){
+            .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES,
+            .pNext = (void *)info->pNext,
+            .robustImageAccess = VK_TRUE,
+         };
+         info->pNext = fimg;
+         /* Below 1.3 the struct needs its extension (enabling it on 1.3 is harmless). */
+         if (pd->has_image_robustness_ext && !image_ext_enabled)
+            return "VK_EXT_image_robustness";
+      }
+   }
+   return NULL;
+}
+
 VD_HANDLER(vkCreateDevice)
 {
    const uint64_t id = (uint64_t)(uintptr_t)*a->pDevice;
@@ -42,9 +99,15 @@ VD_HANDLER(vkCreateDevice)
    info.enabledLayerCount = 0;
    info.ppEnabledLayerNames = NULL;
    vd_strip_mesa_structs(&info.pNext);
-   /* Extensions venusd itself needs for its memory backend, added to the guest's. */
-   const char *needed[3];
+   /* Extensions venusd itself needs (memory backend, robustness), added to the guest's. */
+   const char *needed[4];
    uint32_t needed_count = 0;
+   bool image_ext = false;
+   for (uint32_t i = 0; i < info.enabledExtensionCount; i++)
+      image_ext |= !strcmp(info.ppEnabledExtensionNames[i], "VK_EXT_image_robustness");
+   const char *robust_ext = enable_robustness(disp, pd, &info, image_ext);
+   if (robust_ext)
+      needed[needed_count++] = robust_ext;
    if (pd->memory == &vd_memory_host_pointer)
       needed[needed_count++] = "VK_EXT_external_memory_host";
    if (pd->memory == &vd_memory_export) {

@@ -39,6 +39,17 @@ static void probe_host_features(struct vd_physical_device *pd)
    pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
    memcpy(pd->device_uuid, id.deviceUUID, 16);
    memcpy(pd->driver_uuid, id.driverUUID, 16);
+   /* Robustness that venusd turns on for every guest device (device.c). */
+   pd->has_image_robustness_ext = host_has_extension(pd, "VK_EXT_image_robustness");
+   VkPhysicalDeviceImageRobustnessFeatures image_robust = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES,
+   };
+   VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2 };
+   if (pd->has_image_robustness_ext || props.properties.apiVersion >= VK_API_VERSION_1_3)
+      feats.pNext = &image_robust;
+   pd->vk->GetPhysicalDeviceFeatures2(pd->handle, &feats);
+   pd->has_robust_buffer_access = feats.features.robustBufferAccess;
+   pd->has_robust_image_access = image_robust.robustImageAccess;
    uint64_t align = host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;
    if (vd_opts.host_pointer_alignment > align)
       align = vd_opts.host_pointer_alignment;

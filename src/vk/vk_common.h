@@ -36,6 +36,9 @@ struct vd_physical_device {
    bool has_external_memory_host;  /* host extensions venusd itself may use */
    bool has_external_memory_fd;
    bool has_dma_buf;
+   bool has_robust_buffer_access;  /* features venusd turns on in every device */
+   bool has_robust_image_access;
+   bool has_image_robustness_ext;
    uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
    const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */
 };

@@ -366,3 +366,33 @@ UNIT_TEST(ring_on_missing_resource_is_fatal)
 }
 
 UNIT_MAIN()
+
+/* An output array has only its size on the wire (Mesa encodes vkGetPipelineCacheData.pData
+ * as "4096 bytes wanted", no contents); the decoder must not ask for the contents, and the
+ * memory it hands the driver is zeroed so unwritten bytes carry no old host memory. */
+UNIT_TEST(output_blob_has_only_its_size_on_the_wire_and_is_zeroed)
+{
+   struct vd_arena arena;
+   vd_arena_init(&arena, 1u << 20);
+   /* Dirty the arena first, as earlier commands would. */
+   memset(vd_arena_alloc(&arena, 8192), 0xab, 8192);
+   vd_arena_reset(&arena);
+   struct stream s = { .len = 0 };
+   put64(&s, 1);    /* device */
+   put64(&s, 2);    /* pipelineCache */
+   put64(&s, 1);    /* pDataSize present */
+   put64(&s, 4096); /* *pDataSize */
+   put64(&s, 4096); /* pData: array size only */
+   struct vd_decoder dec = { .cur = s.buf, .end = s.buf + s.len, .arena = &arena };
+   struct vn_args_vkGetPipelineCacheData args;
+   vn_commands[VN_CMD_vkGetPipelineCacheData].decode(&dec, &args);
+   UNIT_CHECK(!dec.failed);
+   UNIT_CHECK(dec.cur == dec.end);
+   UNIT_CHECK(args.pDataSize && *args.pDataSize == 4096);
+   UNIT_CHECK(args.pData != NULL);
+   bool zero = true;
+   for (size_t i = 0; args.pData && i < 4096; i++)
+      zero &= ((const uint8_t *)args.pData)[i] == 0;
+   UNIT_CHECK(zero);
+   vd_arena_fini(&arena);
+}

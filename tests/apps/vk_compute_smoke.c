@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "smoke.h"
-#include "add_spv.h"
+#include "add_comp_spv.h"
 int main(void) {
    struct smoke s;
    smoke_init(&s);
@@ -15,7 +15,7 @@ int main(void) {
    VkBuffer buf = smoke_host_buffer(&s, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem);
    uint32_t *p; CK(vkMapMemory(dev, mem, 0, size, 0, (void **)&p));
    for (uint32_t i = 0; i < N; i++) p[i] = i;
-   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sizeof(add_spv), .pCode = add_spv };
+   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sizeof(add_comp_spv), .pCode = add_comp_spv };
    VkShaderModule sm; CK(vkCreateShaderModule(dev, &smci, NULL, &sm));
    VkDescriptorSetLayoutBinding bind = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT };
    VkDescriptorSetLayoutCreateInfo dslci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = 1, .pBindings = &bind };

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Guest-path smoke tests: our self-checking Vulkan programs (tests/smoke/) run natively and
+# Our self-checking Vulkan programs (tests/apps/) run natively and
 # through venusd, with the host-pointer memory backend at the driver's alignment and at
 # 16 KiB (Apple Silicon's), with each of Mesa's VN_PERF switches that turn off a feedback
 # or async path, and with venusd's own host instance under the Khronos validation layer.
 # After every client venusd's fds and threads return to idle, and no shared-memory files
 # are left behind.
 . "$(dirname "$0")/lib.sh"
-test_init smoke
+test_init apps
 
 BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_compute_smoke vk_image_smoke vk_triangle_smoke vk_threads_smoke"
 for app in $APPS; do
-  if [ ! -x "$BUILD/tests/smoke/$app" ]; then
-    fail "smoke/build" "$BUILD/tests/smoke/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
+  if [ ! -x "$BUILD/tests/apps/$app" ]; then
+    fail "apps/build" "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
     test_finish
   fi
 done
@@ -24,12 +24,12 @@ run_apps() {
   local label=$1 perf=${2:-} app out
   for app in $APPS; do
     out=$TEST_TMP/$(printf %s "$label-$app" | tr "/=" "__")
-    native_client "$BUILD/tests/smoke/$app" >"$out.native" 2>&1
-    if VN_PERF=$perf venus_client "$BUILD/tests/smoke/$app" >"$out.venus" 2>&1 &&
+    native_client "$BUILD/tests/apps/$app" >"$out.native" 2>&1
+    if VN_PERF=$perf venus_client "$BUILD/tests/apps/$app" >"$out.venus" 2>&1 &&
       diff -q "$out.native" "$out.venus" >/dev/null; then
-      pass "smoke/$label/$app"
+      pass "apps/$label/$app"
     else
-      fail "smoke/$label/$app" "output differs from native or the client failed: $(tail -n 1 "$out.venus")"
+      fail "apps/$label/$app" "output differs from native or the client failed: $(tail -n 1 "$out.venus")"
       show_file "$VD_LOGFILE" 10
     fi
   done
@@ -43,9 +43,9 @@ idle_check() {
     sleep 0.1
   done
   if [ "$(count_fds "$VD_PID")" = "$fds" ] && [ "$(count_threads "$VD_PID")" = "$threads" ]; then
-    pass "smoke/$label/no_leaks"
+    pass "apps/$label/no_leaks"
   else
-    fail "smoke/$label/no_leaks" "fds $(count_fds "$VD_PID") (idle $fds), threads $(count_threads "$VD_PID") (idle $threads)"
+    fail "apps/$label/no_leaks" "fds $(count_fds "$VD_PID") (idle $fds), threads $(count_threads "$VD_PID") (idle $threads)"
   fi
 }
 
@@ -56,8 +56,8 @@ shm_before=$(shm_files)
 
 # An idle client costs no CPU: ring threads sleep after their idle timeout and timed waits
 # really wait.  4 s of idling may use at most 10 % of one core (40 ticks at 100 Hz).
-if start_venusd_or_fail "smoke/idle/start" --worker thread; then
-  ( venus_client "$BUILD/tests/smoke/vk_idle" 6 >"$TEST_TMP/idle.out" 2>&1 ) &
+if start_venusd_or_fail "apps/idle/start" --worker thread; then
+  ( venus_client "$BUILD/tests/apps/vk_idle" 6 >"$TEST_TMP/idle.out" 2>&1 ) &
   idle_client=$!
   for _ in $(seq 50); do grep -q '^idle' "$TEST_TMP/idle.out" 2>/dev/null && break; sleep 0.1; done
   sleep 1
@@ -67,16 +67,16 @@ if start_venusd_or_fail "smoke/idle/start" --worker thread; then
   wait "$idle_client"
   used=$((t1 - t0))
   if grep -q '^OK idle' "$TEST_TMP/idle.out" && [ "$used" -le 40 ]; then
-    pass "smoke/idle/no_busy_waiting"
+    pass "apps/idle/no_busy_waiting"
   else
-    fail "smoke/idle/no_busy_waiting" "venusd used $used ticks in 4 s of client idling (max 40); client: $(tail -n 1 "$TEST_TMP/idle.out")"
+    fail "apps/idle/no_busy_waiting" "venusd used $used ticks in 4 s of client idling (max 40); client: $(tail -n 1 "$TEST_TMP/idle.out")"
   fi
-  stop_venusd "smoke/idle/clean_exit"
+  stop_venusd "apps/idle/clean_exit"
 fi
 for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
   label=${mode%%:*}
   # shellcheck disable=SC2086 # the options are words
-  start_venusd_or_fail "smoke/$label/start" --worker thread ${mode#*:} || continue
+  start_venusd_or_fail "apps/$label/start" --worker thread ${mode#*:} || continue
   idle_fds=$(count_fds "$VD_PID")
   idle_threads=$(count_threads "$VD_PID")
   run_apps "$label"
@@ -89,7 +89,7 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
     done
     idle_check "$label/VN_PERF" "$idle_fds" "$idle_threads"
   fi
-  stop_venusd "smoke/$label/clean_exit"
+  stop_venusd "apps/$label/clean_exit"
 done
 
 # The Khronos validation layer on venusd's own host instance: no validation errors that
@@ -97,23 +97,23 @@ done
 # extensions that the guest legitimately chains, e.g. VK_KHR_maintenance5's; those
 # "unknown VkStructureType" reports are about the layer's age, not venusd.)
 if [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
-  if start_venusd_or_fail "smoke/validate/start" --worker thread --validate; then
+  if start_venusd_or_fail "apps/validate/start" --worker thread --validate; then
     run_apps validate
-    stop_venusd "smoke/validate/clean_exit"
+    stop_venusd "apps/validate/clean_exit"
     errors=$(grep "Validation Error" "$VD_LOGFILE" | grep -v "unknown VkStructureType" | grep -c .)
     if [ "$errors" = 0 ]; then
-      pass "smoke/validate/no_errors"
+      pass "apps/validate/no_errors"
     else
-      fail "smoke/validate/no_errors" "$errors validation errors, first: $(grep "Validation Error" "$VD_LOGFILE" | grep -v "unknown VkStructureType" | head -n 1 | cut -c1-300)"
+      fail "apps/validate/no_errors" "$errors validation errors, first: $(grep "Validation Error" "$VD_LOGFILE" | grep -v "unknown VkStructureType" | head -n 1 | cut -c1-300)"
     fi
   fi
 else
-  fail "smoke/validate/layer" "VK_LAYER_KHRONOS_validation not installed (vulkan-validationlayers)"
+  fail "apps/validate/layer" "VK_LAYER_KHRONOS_validation not installed (vulkan-validationlayers)"
 fi
 
 if [ "$(shm_files)" = "$shm_before" ]; then
-  pass "smoke/no_shm_files_left"
+  pass "apps/no_shm_files_left"
 else
-  fail "smoke/no_shm_files_left" "$(shm_files) venusd-* files in /dev/shm (before: $shm_before)"
+  fail "apps/no_shm_files_left" "$(shm_files) venusd-* files in /dev/shm (before: $shm_before)"
 fi
 test_finish

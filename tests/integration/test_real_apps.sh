@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Real applications through venusd, compared with the same run natively on lavapipe:
+#   - ffmpeg's Vulkan filters (hwupload,<filter>,hwdownload): per-frame MD5s identical;
+#   - GStreamer: vulkanupload ! vulkancolorconvert ! vulkandownload: output bytes identical,
+#     gst-launch exits 0 without a crash;
+#   - zink (GALLIUM_DRIVER=zink): tests/apps/gles_zink, an EGL-surfaceless GLES 3 program,
+#     reports zink on the Venus device and reads back the same pixels as on native lavapipe.
+# Each with the host-pointer backend at the driver's alignment and at 16 KiB; venusd leaks
+# no fds or threads across the runs.
+. "$(dirname "$0")/lib.sh"
+test_init real_apps
+
+BUILD=$(dirname "$VENUSD")
+ZINK_APP=$BUILD/tests/apps/gles_zink
+FRAMES=8
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ffmpeg_run OUT FILTER — 320x240 test pattern through FILTER on the Vulkan device; writes
+# per-frame MD5s to OUT (stderr to OUT.err). Status is ffmpeg's.
+ffmpeg_run() {
+  ffmpeg -nostdin -hide_banner -loglevel error -init_hw_device vulkan=vk:0 -filter_hw_device vk \
+    -f lavfi -i "testsrc2=size=320x240:rate=25" -frames:v "$FRAMES" \
+    -vf "format=yuv420p,hwupload,$2,hwdownload,format=yuv420p" -f framemd5 -y "$1" 2>"$1.err"
+}
+
+GST_PIPELINE="videotestsrc num-buffers=$FRAMES pattern=smpte ! video/x-raw,format=RGBA,width=320,height=240
+  ! vulkanupload ! vulkancolorconvert ! video/x-raw(memory:VulkanImage),format=BGRA
+  ! vulkandownload ! video/x-raw,format=BGRA ! filesink location="
+# gst_run OUT — the pipeline above into OUT; gst-launch's output to OUT.log.
+#
+# Mesa 25.0.7's Venus driver (the client, not venusd) registers a pthread TLS destructor and
+# never deletes the key; when the Vulkan loader unloads the driver at vkDestroyInstance, a
+# GStreamer streaming thread that made Vulkan calls exits later and calls into the unmapped
+# library: "Caught SIGSEGV" at exit in every run, in a VM as much as here.  Keeping the
+# driver loaded (LD_PRELOAD) works around that client bug; the test still requires a clean
+# exit with it, and reports the client bug separately without counting it.
+gst_run() {
+  # shellcheck disable=SC2086 # the pipeline is words
+  gst-launch-1.0 $GST_PIPELINE"$1" >"$1.log" 2>&1
+}
+
+# The clients run under timeout(1), which needs a program: the functions go through bash.
+export FRAMES GST_PIPELINE
+export -f ffmpeg_run gst_run
+fn() { printf '%s "$@"' "$1"; }
+
+# ---- native references -------------------------------------------------------------
+FILTERS="avgblur_vulkan=sizeX=5:sizeY=3 gblur_vulkan=sigma=1.5 chromaber_vulkan=dist_x=4:dist_y=-2 scale_vulkan=w=160:h=96"
+if have ffmpeg; then
+  i=0
+  for f in $FILTERS; do
+    i=$((i + 1))
+    native_client bash -c "$(fn ffmpeg_run)" _ "$TEST_TMP/ffmpeg-$i.native" "$f"
+    rc=$?
+    if [ "$(grep -c '^0,' "$TEST_TMP/ffmpeg-$i.native" 2>/dev/null)" != "$FRAMES" ]; then
+      fail "real_apps/ffmpeg/native/${f%%=*}" "native ffmpeg gave no $FRAMES frames (exit $rc): $(tail -n 1 "$TEST_TMP/ffmpeg-$i.native.err")"
+    elif [ "$rc" != 0 ]; then
+      # ffmpeg 5.1's avgblur_vulkan corrupts the heap on lavapipe and aborts at exit
+      # (glibc "double free or corruption" in a worker thread), after writing every frame.
+      note "native ffmpeg with ${f%%=*} exited $rc after all frames: $(head -c 200 "$TEST_TMP/ffmpeg-$i.native.err" | tr '\n' ' ')"
+    fi
+  done
+else
+  fail "real_apps/ffmpeg/installed" "ffmpeg not found (scripts/setup-deps.sh installs it)"
+fi
+if have gst-launch-1.0; then
+  native_client bash -c "$(fn gst_run)" _ "$TEST_TMP/gst.native" ||
+    fail "real_apps/gstreamer/native" "native gst-launch-1.0 failed: $(tail -n 2 "$TEST_TMP/gst.native.log" | tr '\n' ' ')"
+else
+  fail "real_apps/gstreamer/installed" "gst-launch-1.0 not found (scripts/setup-deps.sh installs it)"
+fi
+if [ -x "$ZINK_APP" ]; then
+  LIBGL_ALWAYS_SOFTWARE=1 GALLIUM_DRIVER=zink native_client "$ZINK_APP" >"$TEST_TMP/zink.native" 2>&1 ||
+    fail "real_apps/zink/native" "native zink run failed: $(tail -n 1 "$TEST_TMP/zink.native")"
+else
+  fail "real_apps/zink/built" "$ZINK_APP missing (libegl-dev and libgles-dev from scripts/setup-deps.sh)"
+fi
+
+# ---- through venusd ----------------------------------------------------------------
+for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
+  label=${mode%%:*}
+  # shellcheck disable=SC2086 # the options are words
+  # Process workers (the default): see the avgblur note below.
+  start_venusd_or_fail "real_apps/$label/start" --worker process ${mode#*:} || continue
+  wait_stable_counts "$VD_PID"
+  idle_fds=$IDLE_FDS
+  idle_threads=$IDLE_THREADS
+
+  if have ffmpeg; then
+    i=0
+    for f in $FILTERS; do
+      i=$((i + 1))
+      name="real_apps/$label/ffmpeg/${f%%=*}"
+      out=$TEST_TMP/ffmpeg-$i.$label
+      venus_client bash -c "$(fn ffmpeg_run)" _ "$out" "$f"
+      rc=$?
+      if [ "$rc" != 0 ]; then
+        fail "$name" "ffmpeg through venusd exited $rc: $(tail -n 1 "$out.err")"
+        show_file "$VD_LOGFILE" 8
+      elif ! diff -q <(grep '^0,' "$TEST_TMP/ffmpeg-$i.native") <(grep '^0,' "$out") >/dev/null; then
+        fail "$name" "frame MD5s differ from native ($(grep -c '^0,' "$out") frames): see $out"
+      else
+        pass "$name"
+      fi
+    done
+    # ffmpeg 5.1's avgblur_vulkan shader overruns its workgroup shared memory, which
+    # lavapipe allocates on the heap (valgrind: "Invalid write ... after a block of size 656
+    # alloc'd" in lavapipe's compute thread).  Natively ffmpeg aborts at exit; through
+    # venusd the heap of that client's worker process is corrupted instead, and it aborts
+    # when the context is torn down, after all frames were delivered.  The server and the
+    # other clients are unaffected (the next checks run on the same venusd).
+    if grep -q "was killed by signal" "$VD_LOGFILE"; then
+      note "worker crash(es) logged by venusd: $(grep -c 'was killed by signal' "$VD_LOGFILE") (host driver heap overrun by avgblur_vulkan's shader, as natively)"
+    fi
+  fi
+
+  if have gst-launch-1.0; then
+    out=$TEST_TMP/gst.$label
+    LD_PRELOAD=libvulkan_virtio.so venus_client bash -c "$(fn gst_run)" _ "$out"
+    rc=$?
+    if [ "$rc" != 0 ] || grep -q "Caught SIG" "$out.log"; then
+      fail "real_apps/$label/gstreamer" "gst-launch-1.0 through venusd: exit $rc, $(grep -m1 -E 'ERROR|Caught' "$out.log")"
+      show_file "$VD_LOGFILE" 8
+    elif ! cmp -s "$TEST_TMP/gst.native" "$out"; then
+      fail "real_apps/$label/gstreamer" "output ($(stat -c %s "$out") bytes) differs from native ($(stat -c %s "$TEST_TMP/gst.native") bytes)"
+    else
+      pass "real_apps/$label/gstreamer"
+    fi
+    if [ "$label" = host-pointer ]; then
+      venus_client bash -c "$(fn gst_run)" _ "$out.no-preload"
+      if grep -q "Caught SIGSEGV" "$out.no-preload.log"; then
+        note "without LD_PRELOAD gst-launch-1.0 crashes at exit (Mesa Venus client TLS-destructor bug, see above)"
+      fi
+    fi
+  fi
+
+  if [ -x "$ZINK_APP" ]; then
+    out=$TEST_TMP/zink.$label
+    LIBGL_ALWAYS_SOFTWARE=1 GALLIUM_DRIVER=zink venus_client "$ZINK_APP" >"$out" 2>&1
+    rc=$?
+    if [ "$rc" != 0 ]; then
+      fail "real_apps/$label/zink" "gles_zink through venusd exited $rc: $(tail -n 1 "$out")"
+      show_file "$VD_LOGFILE" 8
+    elif ! grep -q '^renderer zink .*Virtio-GPU Venus' "$out"; then
+      fail "real_apps/$label/zink" "zink is not running on the Venus device: $(head -n 1 "$out")"
+    elif ! diff -q <(grep -v '^renderer' "$TEST_TMP/zink.native") <(grep -v '^renderer' "$out") >/dev/null; then
+      fail "real_apps/$label/zink" "pixels differ from native zink: $(grep checksum "$out") vs $(grep checksum "$TEST_TMP/zink.native")"
+    else
+      pass "real_apps/$label/zink"
+    fi
+  fi
+
+  if wait_for_counts "$VD_PID" "$idle_fds" "$idle_threads"; then
+    pass "real_apps/$label/no_leaks"
+  else
+    fail "real_apps/$label/no_leaks" "fds $CUR_FDS (idle $idle_fds), threads $CUR_THREADS (idle $idle_threads)"
+  fi
+  stop_venusd "real_apps/$label/clean_exit"
+done
+test_finish
