@@ -3,7 +3,8 @@
 # one run: each benchmark runs natively, then through venusd, then natively again, ... and
 # the table gives medians, min–max and the ratio venus/native.  Nothing is asserted.
 #
-#   bash bench/run.sh [--memory host-pointer|export|auto] [--rounds N]
+#   bash bench/run.sh [--memory host-pointer|export|auto] [--rounds N] [--only B1,B2]
+#                     [-- VENUSD_ARGS...]
 #
 # Needs a build (it runs `meson setup build` / `ninja -C build` if needed) and
 # scripts/setup-deps.sh.  Raw results go to $BENCH_OUT (default: a temp file, printed).
@@ -12,10 +13,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 MEMORY=host-pointer
 ROUNDS=2
+ONLY="submit_fence sync_call cmds_100k alloc_64k alloc_4m mapped_bw"
+EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
     --memory) MEMORY=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --only) ONLY=${2//,/ }; shift 2 ;;
+    --) shift; EXTRA=("$@"); break ;;
     -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -28,21 +33,24 @@ VENUS_ICD=/usr/share/vulkan/icd.d/virtio_icd.json
 OUT=${BENCH_OUT:-$(mktemp "${TMPDIR:-/tmp}/venusd-bench.XXXXXX")}
 work=$(mktemp -d "${TMPDIR:-/tmp}/venusd-bench.XXXXXX")
 sock=$work/venusd.sock
-VK_DRIVER_FILES=$LVP_ICD build/venusd vtest --socket "$sock" --memory "$MEMORY" >"$work/venusd.log" 2>&1 </dev/null &
+VK_DRIVER_FILES=$LVP_ICD build/venusd vtest --socket "$sock" --memory "$MEMORY" "${EXTRA[@]}" >"$work/venusd.log" 2>&1 </dev/null &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 
 : >"$OUT"
-for b in submit_fence sync_call cmds_100k alloc_64k alloc_4m mapped_bw; do
+for b in $ONLY; do
   for r in $(seq "$ROUNDS"); do
     VK_DRIVER_FILES=$LVP_ICD timeout -s KILL 120 "$BENCH" "$b" | sed 's/^/native /' >>"$OUT"
     VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD timeout -s KILL 120 "$BENCH" "$b" |
       sed 's/^/venus /' >>"$OUT"
+    if [ "$b" = alloc_64k ] && [ -x build/bench/transport_floor ]; then
+      build/bench/transport_floor 64 | sed 's/^/floor /' >>"$OUT"
+    fi
   done
 done
 
-echo "venusd --memory $MEMORY, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
+echo "venusd --memory $MEMORY ${EXTRA[*]}, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
 awk '
   { key = $3; unit[key] = $4; v = $5; n[$1, key]++; val[$1, key, n[$1, key]] = v; keys[key] = 1 }
   function median(side, key,   i, j, t, c) {
@@ -63,5 +71,10 @@ awk '
       ratio = mn > 0 ? mv / mn : 0
       printf "%-20s %-7s %11.4g (%g-%g) %11.4g (%g-%g) %8.2fx %s\n", k, unit[k], mn, nl, nh, mv, vl, vh, ratio,
         time ? "(time: lower is better)" : "(throughput: higher is better)"
+      if (k == "alloc_map_free_64k" && n["floor", "transport_floor_64k"]) {
+        mf = median("floor", "transport_floor_64k")
+        printf "  floor: a vtest client\047s blob round trip + fd + map/touch/unmap alone: %.4g ops/s,\n", mf
+        printf "  so no vtest server can exceed %.2fx here (bench/transport_floor.c)\n", mf / mn
+      }
     }
   }' "$OUT"

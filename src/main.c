@@ -25,6 +25,8 @@
 
 struct vd_options vd_opts = {
    .memory_mode = VD_MEMORY_AUTO,
+   .spin_us = VD_SPIN_US_DEFAULT,
+   .ring_spin_us = VD_RING_SPIN_US_DEFAULT,
 };
 
 #define EXIT_USAGE 2
@@ -72,6 +74,12 @@ static const char *const usage_vtest =
    "                     align host-pointer allocations to at least N bytes (a power of\n"
    "                     two; K, M and G suffixes allowed; default: the driver's\n"
    "                     minImportedHostPointerAlignment)\n"
+   "  --spin-us N        how long venusd polls a client's socket for more input before\n"
+   "                     it sleeps in read() (default 20).  The client's writes are\n"
+   "                     cheaper when they need not wake venusd; longer polls cost CPU.\n"
+   "  --ring-spin-us N   how long a ring thread yield-polls an empty ring before it naps\n"
+   "                     in short timed waits until the client's idle timeout, after\n"
+   "                     which it sleeps until notified (default 200)\n"
    "  --validate         enable VK_LAYER_KHRONOS_validation on the host instance\n"
    "  -h, --help         show this help\n";
 
@@ -208,6 +216,22 @@ static int cmd_vtest(int argc, char **argv)
             usage_error(me, "--host-pointer-alignment must be a power of two up to 1G, "
                         "not '%s'", v);
          vd_opts.host_pointer_alignment = n;
+      } else if (opt_with_value(me, argc, argv, &i, "--spin-us", &v)) {
+         char *end;
+         errno = 0;
+         const long long n = strtoll(v, &end, 10);
+         if (errno || end == v || *end || n < 0 || n > 1000000)
+            usage_error(me, "--spin-us must be a number of microseconds from 0 to "
+                        "1000000, not '%s'", v);
+         vd_opts.spin_us = n;
+      } else if (opt_with_value(me, argc, argv, &i, "--ring-spin-us", &v)) {
+         char *end;
+         errno = 0;
+         const long long n = strtoll(v, &end, 10);
+         if (errno || end == v || *end || n < 0 || n > 1000000)
+            usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
+                        "1000000, not '%s'", v);
+         vd_opts.ring_spin_us = n;
       } else if (!strcmp(a, "--validate")) {
          vd_opts.validate = true;
       } else if (a[0] == '-') {

@@ -13,8 +13,15 @@ struct vd_options {
    int memory_mode;                 /* --memory: enum vd_memory_mode (memory/memory.h) */
    uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
    bool validate;                   /* --validate: enable host validation layers */
+   int64_t spin_us;                 /* --spin-us N: poll a client socket this long before
+                                       sleeping in read() (main.c: VD_SPIN_US_DEFAULT) */
+   int64_t ring_spin_us;            /* --ring-spin-us N: yield-poll an empty ring this long,
+                                       then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
 };
+
+#define VD_SPIN_US_DEFAULT 20
+#define VD_RING_SPIN_US_DEFAULT 200
 
 /* Defined in main.c. */
 extern struct vd_options vd_opts;

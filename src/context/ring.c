@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "context/context_priv.h"
+#include "options.h"
 #include "util/log.h"
 #include "vn_protocol.h"
 
@@ -97,6 +99,23 @@ static bool ring_should_stop(struct vd_ring *ring)
           atomic_load_explicit(&ring->ctx->fatal, memory_order_relaxed);
 }
 
+#define VD_RING_NAP_NS 20000u
+
+/* A short timed wait while the ring is empty but not yet idle. */
+static void ring_nap(struct vd_ring *ring, uint32_t cur)
+{
+   struct vd_context *ctx = ring->ctx;
+   pthread_mutex_lock(&ctx->ring_mutex);
+   if (!ring->notified && !ring->stop &&
+       atomic_load_explicit(ring->tail, memory_order_acquire) == cur) {
+      struct timespec ts;
+      deadline_after(&ts, VD_RING_NAP_NS);
+      pthread_cond_timedwait(&ctx->ring_cond, &ctx->ring_mutex, &ts);
+   }
+   ring->notified = false;
+   pthread_mutex_unlock(&ctx->ring_mutex);
+}
+
 /* Sleeps until notified (or stopped).  Returns false if the ring must stop. */
 static bool ring_sleep(struct vd_ring *ring, uint32_t cur)
 {
@@ -138,23 +157,31 @@ static void *ring_thread(void *arg)
       vd_dbg(VD_CAT_RING, "ring %" PRIx64 ": cannot apply priority %d: %s", ring->id,
              ring->priority, strerror(errno));
 
+   /* An empty ring must be watched for the guest's whole idleTimeout before it may be
+    * marked idle: Mesa sends vkNotifyRingMESA at most once per idleTimeout (1 ms), so a
+    * ring that went idle sooner would miss commands until the 100 ms safety timeout.
+    * For the first --ring-spin-us it yield-polls (yielding, so that on a host with fewer
+    * cores than runnable threads the guest's own threads get the core); for the rest it
+    * naps in short timed waits that vkWaitRingSeqnoMESA cuts short. */
+   uint64_t spin_ns = (uint64_t)vd_opts.ring_spin_us * 1000u;
+   if (spin_ns > ring->idle_timeout_ns)
+      spin_ns = ring->idle_timeout_ns;
+   prctl(PR_SET_TIMERSLACK, 1000ul); /* naps of tens of µs, not the default 50 µs slack */
    uint32_t cur = atomic_load_explicit(ring->head, memory_order_relaxed);
    uint64_t last_active = now_ns();
-   unsigned spins = 0;
    while (!ring_should_stop(ring)) {
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
       if (tail == cur) {
-         if (now_ns() - last_active < ring->idle_timeout_ns) {
-            if (++spins < 64)
-               __asm__ volatile("" ::: "memory");
-            else
-               sched_yield();
-            continue;
+         const uint64_t idle = now_ns() - last_active;
+         if (idle < spin_ns) {
+            sched_yield();
+         } else if (idle < ring->idle_timeout_ns) {
+            ring_nap(ring, cur);
+         } else {
+            if (!ring_sleep(ring, cur))
+               break;
+            last_active = now_ns();
          }
-         if (!ring_sleep(ring, cur))
-            break;
-         last_active = now_ns();
-         spins = 0;
          continue;
       }
       const uint32_t size = tail - cur;
@@ -173,7 +200,6 @@ static void *ring_thread(void *arg)
          break;
       cur = tail;
       last_active = now_ns();
-      spins = 0;
    }
    return NULL;
 }
@@ -457,10 +483,30 @@ bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno)
       vd_dispatch_fatal(d, "unknown ring %" PRIx64, ring_id);
       return false;
    }
-   atomic_fetch_add(&ring->progress_waiters, 1);
+   if (seqno_ge(atomic_load_explicit(ring->head, memory_order_acquire), (uint32_t)seqno)) {
+      pthread_mutex_unlock(&ctx->ring_mutex);
+      return true;
+   }
    ring->notified = true; /* wake it if idle */
    const uint64_t gen = ring->sleep_gen;
    pthread_cond_broadcast(&ctx->ring_cond);
+   if (!ring->sleeping) {
+      /* A ring that is awake usually gets there within microseconds (the guest waits
+       * for this before its first map of new memory): yield-poll briefly before paying
+       * for a condvar sleep and wake-up.  Rings are destroyed on this thread only, so
+       * `ring` stays valid without the lock. */
+      pthread_mutex_unlock(&ctx->ring_mutex);
+      const uint64_t until = now_ns() + 50000u;
+      bool reached = false;
+      while (!(reached = seqno_ge(atomic_load_explicit(ring->head, memory_order_acquire),
+                                  (uint32_t)seqno)) &&
+             now_ns() < until && !atomic_load(&ctx->fatal))
+         sched_yield();
+      if (reached)
+         return true;
+      pthread_mutex_lock(&ctx->ring_mutex);
+   }
+   atomic_fetch_add(&ring->progress_waiters, 1);
    bool ok = true;
    while (!seqno_ge(atomic_load_explicit(ring->head, memory_order_acquire), (uint32_t)seqno)) {
       if (atomic_load(&ctx->fatal) || ring->stop) {

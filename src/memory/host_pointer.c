@@ -49,6 +49,56 @@ static void *map_aligned(int fd, uint64_t size, uint64_t align)
    return p;
 }
 
+/* Recycling: a context that allocates and frees host-visible memory in a loop would
+ * otherwise pay memfd_create + ftruncate + mmap + munmap + close every time.  Backings are
+ * reused only within one device, hence one guest context: what the old allocation held is
+ * the guest's own data (Vulkan does not promise zeroed memory). */
+static bool cache_take(struct vd_device *dev, uint64_t size, int *fd, void **ptr)
+{
+   struct vd_backing_cache *c = &dev->backings;
+   bool found = false;
+   pthread_mutex_lock(&c->mutex);
+   for (unsigned i = 0; i < c->count; i++) {
+      if (c->slots[i].size == size) {
+         *fd = c->slots[i].fd;
+         *ptr = c->slots[i].ptr;
+         c->bytes -= size;
+         c->slots[i] = c->slots[--c->count];
+         found = true;
+         break;
+      }
+   }
+   pthread_mutex_unlock(&c->mutex);
+   return found;
+}
+
+static bool cache_put(struct vd_device *dev, int fd, void *ptr, uint64_t size)
+{
+   struct vd_backing_cache *c = &dev->backings;
+   bool kept = false;
+   pthread_mutex_lock(&c->mutex);
+   if (c->count < VD_BACKING_CACHE_SLOTS && size <= VD_BACKING_CACHE_MAX_BYTES - c->bytes) {
+      c->slots[c->count].fd = fd;
+      c->slots[c->count].ptr = ptr;
+      c->slots[c->count].size = size;
+      c->count++;
+      c->bytes += size;
+      kept = true;
+   }
+   pthread_mutex_unlock(&c->mutex);
+   return kept;
+}
+
+void vd_backing_cache_fini(struct vd_backing_cache *c)
+{
+   for (unsigned i = 0; i < c->count; i++) {
+      munmap(c->slots[i].ptr, c->slots[i].size);
+      close(c->slots[i].fd);
+   }
+   c->count = 0;
+   c->bytes = 0;
+}
+
 static VkResult hp_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *info, int import_fd,
                             uint64_t import_size, struct vd_memory *mem)
 {
@@ -72,12 +122,15 @@ static VkResult hp_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *i
          mem->fd = -1;
          return VK_ERROR_INVALID_EXTERNAL_HANDLE;
       }
-   } else {
-      mem->fd = vd_shm_create("venusd-memory", size);
+      mem->imported = true;
    }
+   void *ptr = MAP_FAILED;
+   if (import_fd < 0 && !cache_take(dev, size, &mem->fd, &ptr))
+      mem->fd = vd_shm_create("venusd-memory", size);
    if (mem->fd < 0)
       return VK_ERROR_OUT_OF_HOST_MEMORY;
-   void *ptr = map_aligned(mem->fd, size, align);
+   if (ptr == MAP_FAILED)
+      ptr = map_aligned(mem->fd, size, align);
    if (ptr == MAP_FAILED) {
       close(mem->fd);
       mem->fd = -1;
@@ -143,6 +196,9 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
 static void hp_free(struct vd_memory *mem)
 {
    mem->dev->vk->FreeMemory(mem->dev->handle, mem->handle, NULL);
+   if (mem->ptr && mem->fd >= 0 && !mem->imported &&
+       cache_put(mem->dev, mem->fd, mem->ptr, mem->backing_size))
+      return;
    if (mem->ptr)
       munmap(mem->ptr, mem->backing_size);
    if (mem->fd >= 0)

@@ -18,6 +18,7 @@
 struct vd_device;
 struct vd_physical_device;
 struct vd_memory;
+struct vd_backing_cache;
 
 enum vd_memory_mode {
    VD_MEMORY_AUTO = 0,
@@ -50,6 +51,7 @@ struct vd_memory {
    int fd;                 /* shared-memory backing (host-pointer) or -1 */
    void *ptr;              /* its mapping */
    uint64_t backing_size;  /* size of fd/ptr, >= size, a multiple of the alignment */
+   bool imported;          /* fd came from the guest (never recycled) */
    bool exported;
 };
 
@@ -62,6 +64,9 @@ const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev
 /* A new shared-memory file of `size` bytes: memfd where available (sealable), POSIX shm
  * otherwise.  Returns an fd (CLOEXEC) or a negative errno. */
 int vd_shm_create(const char *name, uint64_t size);
+
+/* Releases the backings a device's cache still holds (device destruction). */
+void vd_backing_cache_fini(struct vd_backing_cache *cache);
 
 /* Exports the VkDeviceMemory with guest id blob_id as a blob.  Returns 0 or -errno. */
 int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint64_t size,

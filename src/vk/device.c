@@ -11,6 +11,8 @@ static void device_destroy(struct vd_object *obj)
    struct vd_device *dev = obj->data;
    dev->table.DeviceWaitIdle(dev->handle);
    dev->table.DestroyDevice(dev->handle, NULL);
+   vd_backing_cache_fini(&dev->backings);
+   pthread_mutex_destroy(&dev->backings.mutex);
    free(dev);
 }
 
@@ -147,6 +149,7 @@ VD_HANDLER(vkCreateDevice)
       free(dev);
       return;
    }
+   pthread_mutex_init(&dev->backings.mutex, NULL);
    dev->table = *ivk; /* instance-level entries, then the device-level ones */
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
    dev->vk = &dev->table;
@@ -154,6 +157,7 @@ VD_HANDLER(vkCreateDevice)
    if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE, (uint64_t)(uintptr_t)dev->handle, a->obj,
                       dev, device_destroy)) {
       dev->table.DestroyDevice(dev->handle, NULL);
+      pthread_mutex_destroy(&dev->backings.mutex);
       free(dev);
       a->ret = VK_ERROR_INITIALIZATION_FAILED;
    }

@@ -54,11 +54,27 @@ struct vd_instance {
    pthread_mutex_t mutex;
 };
 
+/* Shared-memory backings of freed host-pointer allocations, kept for the next allocation
+ * of the same size on the same device (memory/host_pointer.c). */
+#define VD_BACKING_CACHE_SLOTS 8
+#define VD_BACKING_CACHE_MAX_BYTES (32ull << 20)
+struct vd_backing_cache {
+   pthread_mutex_t mutex;
+   unsigned count;
+   uint64_t bytes;
+   struct {
+      int fd;
+      void *ptr;
+      uint64_t size;
+   } slots[VD_BACKING_CACHE_SLOTS];
+};
+
 struct vd_device {
    const struct vd_vk_dispatch *vk;
    struct vd_vk_dispatch table;
    VkDevice handle;
    struct vd_physical_device *pdev;
+   struct vd_backing_cache backings;
 };
 
 struct vd_queue {
