@@ -31,6 +31,18 @@ VD_HANDLER(vkAllocateMemory)
       a->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
       return;
    }
+   /* Larger than its heap: refused before any backing is made (a guest must not make
+    * venusd create a terabyte memfd). */
+   const VkMemoryType *type = &pd->memory_props.memoryTypes[info.memoryTypeIndex];
+   if (type->heapIndex < pd->memory_props.memoryHeapCount &&
+       info.allocationSize > pd->memory_props.memoryHeaps[type->heapIndex].size) {
+      vd_warn(VD_CAT_MEMORY, "context %u: vkAllocateMemory of %" PRIu64 " bytes exceeds heap %u "
+              "(%" PRIu64 " bytes): VK_ERROR_OUT_OF_DEVICE_MEMORY", disp->ctx->params.id,
+              info.allocationSize, type->heapIndex,
+              pd->memory_props.memoryHeaps[type->heapIndex].size);
+      a->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+      return;
+   }
    struct vd_resource *res = NULL;
    for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext) {
       if (s->sType != VK_STRUCTURE_TYPE_IMPORT_MEMORY_RESOURCE_INFO_MESA)

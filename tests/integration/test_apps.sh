@@ -11,7 +11,7 @@ test_init apps
 BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads"
-for app in $APPS; do
+for app in $APPS vk_alloc_limits; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail "apps/build" "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
     test_finish
@@ -82,6 +82,15 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   idle_threads=$(count_threads "$VD_PID")
   run_apps "$label"
   idle_check "$label" "$idle_fds" "$idle_threads"
+  # An allocation beyond the heap is refused with an error the guest sees (synchronous
+  # allocation: Mesa's async path cannot report it), and the context carries on.
+  out=$TEST_TMP/$label-alloc_limits.venus
+  if VN_PERF=no_async_mem_alloc venus_client "$BUILD/tests/apps/vk_alloc_limits" --expect-oom >"$out" 2>&1 &&
+    grep -q '^OK alloc_limits' "$out"; then
+    pass "apps/$label/alloc_beyond_heap_is_an_error"
+  else
+    fail "apps/$label/alloc_beyond_heap_is_an_error" "$(tail -n 1 "$out")"
+  fi
   if [ "$label" = host-pointer ]; then
     for perf in no_fence_feedback no_semaphore_feedback no_event_feedback no_query_feedback \
       no_async_queue_submit no_async_mem_alloc no_async_buffer_create no_async_set_alloc \
