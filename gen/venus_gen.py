@@ -393,10 +393,9 @@ class Gen:
             # wire; the decode arena's cap bounds what the guest can make us allocate.
             o.append("%s   uint64_t n_ = vd_dec_array(d, (uint64_t)(%s), %s, %d, %s);" % (
                 ind, cnt, opt, 1 if sub_mode == "full" else 0, fld))
-            # Output memory is zeroed: what the driver leaves unwritten (a query that is not
-            # ready) goes back to the guest and must not carry old host memory.
-            o.append("%s   uint8_t *p_ = n_ ? vd_dec_alloc%s(d, 1, n_, %s) : NULL;" % (
-                ind, "" if sub_mode == "full" else "_zero", fld))
+            # The decode arena hands out zeroed memory: what the driver leaves unwritten in
+            # an output (a query that is not ready) carries no old host memory back.
+            o.append("%s   uint8_t *p_ = n_ ? vd_dec_alloc(d, 1, n_, %s) : NULL;" % (ind, fld))
             if sub_mode == "full":
                 o.append("%s   if (p_) vd_dec_take(d, p_, n_, (n_ + 3) & ~(uint64_t)3, %s);" % (ind, fld))
             o.append("%s   %s = (void *)p_;" % (ind, lv))
@@ -413,8 +412,8 @@ class Gen:
         o.append("%s{" % ind)
         o.append("%s   uint64_t n_ = vd_dec_array(d, (uint64_t)(%s), %s, %d, %s);" % (
             ind, cnt, opt, emw, fld))
-        o.append("%s   %s *p_ = n_ ? vd_dec_alloc%s(d, sizeof(%s), n_, %s) : NULL;" % (
-            ind, ltype, "_zero" if (k == "scalar" and sub_mode != "full") else "", ltype, fld))
+        o.append("%s   %s *p_ = n_ ? vd_dec_alloc(d, sizeof(%s), n_, %s) : NULL;" % (
+            ind, ltype, ltype, fld))
         if k == "scalar":
             if sub_mode == "full":
                 o.append("%s   if (p_) vd_dec_take(d, p_, sizeof(*p_) * n_, %d * n_, %s);" % (

@@ -38,9 +38,21 @@ struct vd_dispatch {
    /* reply stream */
    struct vd_resource *reply_res;
    uint64_t reply_offset, reply_size, reply_pos;
-   /* references taken by lookups of the current command */
+   /* references to be dropped when the current command ends */
    struct vd_object **held;
    uint32_t held_count, held_cap;
+   /* every object the current command looked up, in order (no references of its own:
+    * the lookup cache or `held` keeps them alive); handlers that act on "the objects
+    * named by this command" (vkFreeCommandBuffers, ...) read it */
+   struct vd_object **looked;
+   uint32_t looked_count, looked_cap;
+   /* Recent lookups, each holding a reference, valid while the object table has seen no
+    * removal; dropped at the end of every top-level vd_dispatch_run (dispatch.c). */
+   struct {
+      uint64_t id;
+      struct vd_object *obj;
+   } lookup_cache[8];
+   uint64_t lookup_cache_removals;
    bool in_execute_streams;
    FILE *record;
 };

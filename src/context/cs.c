@@ -92,15 +92,6 @@ void *vd_dec_alloc(struct vd_decoder *d, size_t elem_size, uint64_t count, const
    return p;
 }
 
-void *vd_dec_alloc_zero(struct vd_decoder *d, size_t elem_size, uint64_t count,
-                        const char *field)
-{
-   void *p = vd_dec_alloc(d, elem_size, count, field);
-   if (p)
-      memset(p, 0, elem_size * count); /* vd_arena_alloc_array checked the product */
-   return p;
-}
-
 const char *vd_dec_string(struct vd_decoder *d, bool optional, const char *field)
 {
    const uint64_t n = vd_dec_u64(d, field);

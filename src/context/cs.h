@@ -85,9 +85,6 @@ uint64_t vd_dec_array(struct vd_decoder *d, uint64_t count, bool optional, size_
 /* Size prefix of a fixed-size array: must equal n. */
 void vd_dec_fixed_array(struct vd_decoder *d, uint64_t n, const char *field);
 void *vd_dec_alloc(struct vd_decoder *d, size_t elem_size, uint64_t count, const char *field);
-/* vd_dec_alloc, zero-filled: for output arrays whose contents go back to the guest. */
-void *vd_dec_alloc_zero(struct vd_decoder *d, size_t elem_size, uint64_t count,
-                        const char *field);
 /* NUL-terminated string: u64 size including the NUL, then the bytes padded to 4.  A size
  * of 0 is NULL (fails unless optional); the last byte must be NUL. */
 const char *vd_dec_string(struct vd_decoder *d, bool optional, const char *field);

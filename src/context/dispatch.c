@@ -58,13 +58,56 @@ static void release_held(struct vd_dispatch *d)
    for (uint32_t i = 0; i < d->held_count; i++)
       vd_object_unref(d->held[i]);
    d->held_count = 0;
+   d->looked_count = 0;
+}
+
+static bool push_obj(struct vd_object ***arr, uint32_t *count, uint32_t *cap,
+                     struct vd_object *obj)
+{
+   if (*count == *cap) {
+      uint32_t n = *cap ? *cap * 2 : 16;
+      struct vd_object **a = realloc(*arr, sizeof(*a) * n);
+      if (!a)
+         return false;
+      *arr = a;
+      *cap = n;
+   }
+   (*arr)[(*count)++] = obj;
+   return true;
+}
+
+static bool hold(struct vd_dispatch *d, struct vd_object *obj);
+
+/* Empties the lookup cache.  Mid-command (to_held) its references move to the held list,
+ * released when the command ends: the command may still be using those objects. */
+static bool lookup_cache_flush_to(struct vd_dispatch *d, bool to_held)
+{
+   bool ok = true;
+   for (size_t i = 0; i < sizeof(d->lookup_cache) / sizeof(d->lookup_cache[0]); i++) {
+      struct vd_object *obj = d->lookup_cache[i].obj;
+      if (obj && !(to_held && hold(d, obj))) {
+         ok = !to_held;
+         vd_object_unref(obj);
+      }
+      d->lookup_cache[i].obj = NULL;
+      d->lookup_cache[i].id = 0;
+   }
+   return ok;
+}
+
+static void lookup_cache_flush(struct vd_dispatch *d)
+{
+   lookup_cache_flush_to(d, false);
 }
 
 void vd_dispatch_fini(struct vd_dispatch *d)
 {
+   lookup_cache_flush(d);
    release_held(d);
    free(d->held);
    d->held = NULL;
+   free(d->looked);
+   d->looked = NULL;
    if (d->reply_res)
       vd_resource_unref(d->reply_res);
    d->reply_res = NULL;
@@ -92,16 +135,7 @@ void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...)
 
 static bool hold(struct vd_dispatch *d, struct vd_object *obj)
 {
-   if (d->held_count == d->held_cap) {
-      uint32_t cap = d->held_cap ? d->held_cap * 2 : 16;
-      struct vd_object **h = realloc(d->held, sizeof(*h) * cap);
-      if (!h)
-         return false;
-      d->held = h;
-      d->held_cap = cap;
-   }
-   d->held[d->held_count++] = obj;
-   return true;
+   return push_obj(&d->held, &d->held_count, &d->held_cap, obj);
 }
 
 static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
@@ -117,19 +151,48 @@ static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool o
       return NULL;
    }
    struct vd_dispatch *d = dec->disp;
-   struct vd_object *obj = vd_objtable_get(d->ctx->objects, id);
-   if (!obj) {
-      vd_dec_fail(dec, field, "unknown object id %" PRIu64, id);
-      return NULL;
+   /* Command buffers record thousands of commands naming the same few objects: a small
+    * cache saves the table's lock and the reference counting.  The cache's references
+    * keep its objects alive; any removal from the table invalidates all of it. */
+   const uint64_t removals = vd_objtable_removals(d->ctx->objects);
+   if (removals != d->lookup_cache_removals) {
+      d->lookup_cache_removals = removals;
+      if (!lookup_cache_flush_to(d, true)) {
+         vd_dec_fail(dec, field, "out of memory");
+         return NULL;
+      }
+   }
+   const size_t n = sizeof(d->lookup_cache) / sizeof(d->lookup_cache[0]);
+   const size_t slot = (size_t)((id ^ (id >> 4) ^ (id >> 12)) & (n - 1));
+   struct vd_object *obj = d->lookup_cache[slot].obj;
+   const bool cached = obj && d->lookup_cache[slot].id == id;
+   if (!cached) {
+      obj = vd_objtable_get(d->ctx->objects, id);
+      if (!obj) {
+         vd_dec_fail(dec, field, "unknown object id %" PRIu64, id);
+         return NULL;
+      }
    }
    if (obj->type != objtype) {
       vd_dec_fail(dec, field, "object id %" PRIu64 " is a %s (type %u), not a %s (type %u)", id,
                   objtype_name(obj->type), obj->type, objtype_name(objtype), objtype);
-      vd_object_unref(obj);
+      if (!cached)
+         vd_object_unref(obj);
       return NULL;
    }
-   if (!hold(d, obj)) {
-      vd_object_unref(obj);
+   if (!cached) {
+      /* The cache takes over the reference; the one it evicts is held until the command
+       * ends, as the command may have looked it up already. */
+      struct vd_object *old = d->lookup_cache[slot].obj;
+      if (old && !hold(d, old)) {
+         vd_object_unref(obj);
+         vd_dec_fail(dec, field, "out of memory");
+         return NULL;
+      }
+      d->lookup_cache[slot].id = id;
+      d->lookup_cache[slot].obj = obj;
+   }
+   if (!push_obj(&d->looked, &d->looked_count, &d->looked_cap, obj)) {
       vd_dec_fail(dec, field, "out of memory");
       return NULL;
    }
@@ -195,8 +258,25 @@ static bool write_reply(struct vd_dispatch *d, const struct vn_command_info *inf
    return true;
 }
 
+static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
+                         void (*on_done)(void *cookie, size_t consumed), void *cookie);
+
 bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
                      void (*on_done)(void *cookie, size_t consumed), void *cookie)
+{
+   const bool nested = d->in_execute_streams;
+   const bool ok = dispatch_run(d, data, size, on_done, cookie);
+   /* Between batches the dispatcher holds no references: an idle ring must not keep
+    * destroyed objects (and their memory) alive. */
+   if (!nested) {
+      lookup_cache_flush(d);
+      release_held(d);
+   }
+   return ok;
+}
+
+static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
+                         void (*on_done)(void *cookie, size_t consumed), void *cookie)
 {
    struct vd_context *ctx = d->ctx;
    if (d->record) {
@@ -256,6 +336,13 @@ bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
       bool ok = !atomic_load(&ctx->fatal);
       if (ok && (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
          ok = write_reply(d, info, args);
+      /* A destroy (here or on another ring) invalidates the lookup cache: drop it now, so
+       * a destroyed object goes when the command that destroyed it ends, as without it. */
+      const uint64_t removals = vd_objtable_removals(ctx->objects);
+      if (removals != d->lookup_cache_removals) {
+         d->lookup_cache_removals = removals;
+         lookup_cache_flush(d);
+      }
       release_held(d);
       if (!d->in_execute_streams)
          vd_arena_reset(&d->arena);

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,7 @@ struct vd_objtable {
    size_t mask; /* capacity - 1; capacity is a power of two */
    uint32_t count;
    uint64_t next_seq;
+   _Atomic uint64_t removals; /* bumped by every successful remove */
 };
 
 /* Ids are often small sequential integers; mix them so they spread over the table.  This
@@ -171,14 +173,21 @@ bool vd_objtable_remove(struct vd_objtable *t, uint64_t id)
    pthread_rwlock_wrlock(&t->lock);
    struct slot *s = find_slot(t, id);
    struct vd_object *obj = s ? s->obj : NULL;
-   if (s)
+   if (s) {
       erase_slot(t, (size_t)(s - t->slots));
+      atomic_fetch_add_explicit(&t->removals, 1, memory_order_release);
+   }
    pthread_rwlock_unlock(&t->lock);
 
    /* Outside the lock: the destroy callback may be slow or use the table itself. */
    if (obj)
       vd_object_unref(obj);
    return obj != NULL;
+}
+
+uint64_t vd_objtable_removals(struct vd_objtable *t)
+{
+   return atomic_load_explicit(&t->removals, memory_order_acquire);
 }
 
 uint32_t vd_objtable_count(struct vd_objtable *t)

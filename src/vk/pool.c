@@ -49,9 +49,9 @@ static void pool_destroy(struct vd_object *obj)
 static struct vd_object *lookup_pool(struct vd_dispatch *disp, uint32_t type, uint64_t handle)
 {
    struct vd_object *found = NULL;
-   for (uint32_t i = 0; i < disp->held_count && !found; i++)
-      if (disp->held[i]->type == type && disp->held[i]->handle == handle)
-         found = disp->held[i];
+   for (uint32_t i = 0; i < disp->looked_count && !found; i++)
+      if (disp->looked[i]->type == type && disp->looked[i]->handle == handle)
+         found = disp->looked[i];
    return found;
 }
 
@@ -106,9 +106,9 @@ VD_HANDLER(vkFreeCommandBuffers)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    vk->FreeCommandBuffers(a->device, a->commandPool, a->commandBufferCount, a->pCommandBuffers);
-   for (uint32_t i = 0; i < disp->held_count; i++)
-      if (disp->held[i]->type == VK_OBJECT_TYPE_COMMAND_BUFFER)
-         vd_object_remove(disp, disp->held[i]->id);
+   for (uint32_t i = 0; i < disp->looked_count; i++)
+      if (disp->looked[i]->type == VK_OBJECT_TYPE_COMMAND_BUFFER)
+         vd_object_remove(disp, disp->looked[i]->id);
 }
 
 VD_HANDLER(vkCreateDescriptorPool)
@@ -167,7 +167,7 @@ VD_HANDLER(vkFreeDescriptorSets)
 {
    a->ret = vd_object_vk(a->obj)->FreeDescriptorSets(a->device, a->descriptorPool,
                                                      a->descriptorSetCount, a->pDescriptorSets);
-   for (uint32_t i = 0; i < disp->held_count; i++)
-      if (disp->held[i]->type == VK_OBJECT_TYPE_DESCRIPTOR_SET)
-         vd_object_remove(disp, disp->held[i]->id);
+   for (uint32_t i = 0; i < disp->looked_count; i++)
+      if (disp->looked[i]->type == VK_OBJECT_TYPE_DESCRIPTOR_SET)
+         vd_object_remove(disp, disp->looked[i]->id);
 }

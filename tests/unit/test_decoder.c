@@ -369,7 +369,8 @@ UNIT_MAIN()
 
 /* An output array has only its size on the wire (Mesa encodes vkGetPipelineCacheData.pData
  * as "4096 bytes wanted", no contents); the decoder must not ask for the contents, and the
- * memory it hands the driver is zeroed so unwritten bytes carry no old host memory. */
+ * memory it hands the driver is zeroed (the arena's promise) so unwritten bytes carry no old
+ * host memory. */
 UNIT_TEST(output_blob_has_only_its_size_on_the_wire_and_is_zeroed)
 {
    struct vd_arena arena;
