@@ -22,17 +22,24 @@ static void device_destroy(struct vd_object *obj)
  * shared memory has no such guard: ffmpeg 5.1's avgblur_vulkan overruns it, natively too,
  * and only process workers keep that from other contexts.)  Spec deviation: the device gets robustBufferAccess and
  * robustImageAccess even when the guest did not enable them; that only defines results
- * that were undefined.  Returns the extension to add, or NULL. */
+ * that were undefined.  Also timelineSemaphore, which the guest driver itself uses.
+ * Returns the extension to add, or NULL. */
 static const char *enable_robustness(struct vd_dispatch *disp, const struct vd_physical_device *pd,
                                      VkDeviceCreateInfo *info, bool image_ext_enabled)
 {
    VkPhysicalDeviceFeatures2 *f2 = NULL;
+   VkPhysicalDeviceVulkan12Features *f12 = NULL;
    VkPhysicalDeviceVulkan13Features *f13 = NULL;
    VkPhysicalDeviceImageRobustnessFeatures *fimg = NULL;
+   VkPhysicalDeviceTimelineSemaphoreFeatures *ftl = NULL;
    /* The chain is the decoder's own copy of the guest's structs: ours to change. */
    for (VkBaseOutStructure *s = (VkBaseOutStructure *)info->pNext; s; s = s->pNext) {
       if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
          f2 = (VkPhysicalDeviceFeatures2 *)s;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES)
+         f12 = (VkPhysicalDeviceVulkan12Features *)s;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES)
+         ftl = (VkPhysicalDeviceTimelineSemaphoreFeatures *)s;
       else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES)
          f13 = (VkPhysicalDeviceVulkan13Features *)s;
       else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES)
@@ -47,6 +54,25 @@ static const char *enable_robustness(struct vd_dispatch *disp, const struct vd_p
             *f = info->pEnabledFeatures ? *info->pEnabledFeatures : (VkPhysicalDeviceFeatures){ 0 };
             f->robustBufferAccess = VK_TRUE;
             info->pEnabledFeatures = f;
+         }
+      }
+   }
+   /* Mesa's Venus driver makes timeline semaphores of its own (feedback for
+    * vkQueueBindSparse, ...) whether or not the application enabled the feature. */
+   if (pd->has_timeline_semaphore && pd->instance->api_version >= VK_API_VERSION_1_2) {
+      if (f12) {
+         f12->timelineSemaphore = VK_TRUE;
+      } else if (ftl) {
+         ftl->timelineSemaphore = VK_TRUE;
+      } else {
+         ftl = vd_arena_alloc(&disp->arena, sizeof(*ftl));
+         if (ftl) {
+            *ftl = (VkPhysicalDeviceTimelineSemaphoreFeatures){
+               .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+               .pNext = (void *)info->pNext,
+               .timelineSemaphore = VK_TRUE,
+            };
+            info->pNext = ftl;
          }
       }
    }

@@ -44,10 +44,20 @@ static void probe_host_features(struct vd_physical_device *pd)
    VkPhysicalDeviceImageRobustnessFeatures image_robust = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES,
    };
+   VkPhysicalDeviceTimelineSemaphoreFeatures timeline = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
+   };
    VkPhysicalDeviceFeatures2 feats = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2 };
-   if (pd->has_image_robustness_ext || props.properties.apiVersion >= VK_API_VERSION_1_3)
+   if (pd->has_image_robustness_ext || props.properties.apiVersion >= VK_API_VERSION_1_3) {
+      image_robust.pNext = feats.pNext;
       feats.pNext = &image_robust;
+   }
+   if (props.properties.apiVersion >= VK_API_VERSION_1_2) {
+      timeline.pNext = feats.pNext;
+      feats.pNext = &timeline;
+   }
    pd->vk->GetPhysicalDeviceFeatures2(pd->handle, &feats);
+   pd->has_timeline_semaphore = timeline.timelineSemaphore;
    pd->has_robust_buffer_access = feats.features.robustBufferAccess;
    pd->has_robust_image_access = image_robust.robustImageAccess;
    uint64_t align = host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;

@@ -38,6 +38,7 @@ struct vd_physical_device {
    bool has_dma_buf;
    bool has_robust_buffer_access;  /* features venusd turns on in every device */
    bool has_robust_image_access;
+   bool has_timeline_semaphore;    /* core 1.2 feature, turned on as well (device.c) */
    bool has_image_robustness_ext;
    uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
    const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */

@@ -10,7 +10,8 @@ test_init apps
 
 BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats
-  vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads"
+  vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads
+  vk_sync_objects vk_advanced"
 for app in $APPS vk_alloc_limits; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail "apps/build" "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
