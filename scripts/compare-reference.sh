@@ -32,7 +32,7 @@ bash "$REF" start >/dev/null || exit 1
 ffmpeg_app() {
   ffmpeg -nostdin -hide_banner -loglevel error -init_hw_device vulkan=vk:0 -filter_hw_device vk \
     -f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 8 \
-    -vf "format=yuv420p,hwupload,avgblur_vulkan,hwdownload,format=yuv420p" -f framemd5 -y "$1"
+    -vf "format=yuv420p,hwupload,avgblur_vulkan=sizeX=32:sizeY=32,hwdownload,format=yuv420p" -f framemd5 -y "$1"
 }
 gst_app() {
   gst-launch-1.0 -q videotestsrc num-buffers=8 ! video/x-raw,format=RGBA,width=320,height=240 \
