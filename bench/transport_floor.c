@@ -1,8 +1,9 @@
 /* transport_floor: what Mesa's vtest client must pay for every new mappable allocation on
  * this machine, whatever the server does: one socket round trip that carries an fd
  * (RESOURCE_CREATE_BLOB), then mmap + first touch + munmap of the blob.  The "server" here
- * is a process that answers at once with an fd it already has, so these figures are a
- * lower bound for venusd's alloc/map/free; bench/run.sh prints them next to the native
+ * is a process that busy-polls its socket (so the client's request never has to wake it)
+ * and answers at once with an fd it already has, so these figures are a lower bound for
+ * venusd's alloc/map/free; bench/run.sh prints them next to the native
  * figure, which gives the best ratio any vtest server could reach.
  *
  *   transport_floor [SIZE_KIB]   (default 64) */
@@ -82,7 +83,12 @@ int main(int argc, char **argv)
    if (pid == 0) {
       close(sv[0]);
       uint32_t req[2], reply[3] = { 1, 18, 0 };
-      while (read(sv[1], req, sizeof(req)) == sizeof(req)) {
+      for (;;) {
+         ssize_t got;
+         while ((got = recv(sv[1], req, sizeof(req), MSG_DONTWAIT)) < 0)
+            ; /* spin: no wake-up on the server side */
+         if (got != sizeof(req))
+            break;
          if (write(sv[1], reply, sizeof(reply)) != sizeof(reply) || send_fd(sv[1], fd) < 0)
             _exit(1);
       }
