@@ -2,7 +2,9 @@
  *
  *   venusd vtest [OPTIONS]               serve vtest clients (transport/vtest.c)
  *   venusd replay FILE                   decode a --record file (context/replay.c)
- *   venusd render-server --socket-fd N   placeholder; also when run as virgl_render_server
+ *   venusd render-server --socket-fd N   virglrenderer's render server (transport/render_server.c);
+ *                                        also when run as virgl_render_server or as
+ *                                        "venusd --socket-fd N"
  *   venusd --help | --version
  */
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "context/context_priv.h"
 #include "memory/memory.h"
 #include "options.h"
+#include "transport/render_server.h"
 #include "transport/vtest.h"
 #include "util/log.h"
 
@@ -34,7 +37,7 @@ struct vd_options vd_opts = {
 static const char *const usage_head =
    "Usage: venusd vtest [OPTIONS]\n"
    "       venusd replay FILE\n"
-   "       venusd render-server --socket-fd N\n"
+   "       venusd render-server --socket-fd N [OPTIONS]\n"
    "       venusd --help | --version\n";
 
 static const char *const usage_about =
@@ -47,7 +50,9 @@ static const char *const usage_about =
    "                 how Mesa clients started with VN_DEBUG=vtest connect.  Exits 0 on\n"
    "                 SIGINT or SIGTERM, after stopping its clients and removing the socket.\n"
    "  replay FILE    decode a command stream recorded with --record and print each command\n"
-   "  render-server  serve virglrenderer's render-server protocol (not implemented yet)\n";
+   "  render-server  serve virglrenderer's render-server protocol on an inherited socket:\n"
+   "                 a drop-in virgl_render_server for QEMU and other libvirglrenderer\n"
+   "                 users (see 'venusd render-server --help')\n";
 
 static const char *const usage_vtest =
    "\n"
@@ -172,6 +177,89 @@ static bool parse_size(const char *s, uint64_t *out)
    return true;
 }
 
+/* Options that vtest and render-server share.  On a match consumes it (and its value) and
+ * returns true. */
+static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
+                                enum vd_worker_mode *worker)
+{
+   int i = *ip;
+   const char *a = argv[i], *v;
+   if (opt_with_value(me, argc, argv, &i, "--worker", &v)) {
+      if (!strcmp(v, "process"))
+         *worker = VD_WORKER_PROCESS;
+      else if (!strcmp(v, "thread"))
+         *worker = VD_WORKER_THREAD;
+      else
+         usage_error(me, "--worker must be 'process' or 'thread', not '%s'", v);
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--log", &v)) {
+      if (!vd_log_configure(v))
+         usage_error(me, "malformed --log spec '%s' (e.g. \"info,ring=debug\"; levels: "
+                     "error warn info debug trace)", v);
+      vd_opts.log_spec = v;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--record", &v)) {
+      if (!*v)
+         usage_error(me, "--record needs a directory");
+      vd_opts.record_dir = v;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--memory", &v)) {
+      if (!strcmp(v, "auto"))
+         vd_opts.memory_mode = VD_MEMORY_AUTO;
+      else if (!strcmp(v, "host-pointer"))
+         vd_opts.memory_mode = VD_MEMORY_HOST_POINTER;
+      else if (!strcmp(v, "export"))
+         vd_opts.memory_mode = VD_MEMORY_EXPORT;
+      else
+         usage_error(me, "--memory must be 'auto', 'host-pointer' or 'export', not '%s'", v);
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--host-pointer-alignment", &v)) {
+      uint64_t n;
+      if (!parse_size(v, &n) || n == 0 || (n & (n - 1)) || n > (1ull << 30))
+         usage_error(me, "--host-pointer-alignment must be a power of two up to 1G, "
+                     "not '%s'", v);
+      vd_opts.host_pointer_alignment = n;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--spin-us", &v)) {
+      char *end;
+      errno = 0;
+      const long long n = strtoll(v, &end, 10);
+      if (errno || end == v || *end || n < 0 || n > 1000000)
+         usage_error(me, "--spin-us must be a number of microseconds from 0 to "
+                     "1000000, not '%s'", v);
+      vd_opts.spin_us = n;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--ring-spin-us", &v)) {
+      char *end;
+      errno = 0;
+      const long long n = strtoll(v, &end, 10);
+      if (errno || end == v || *end || n < 0 || n > 1000000)
+         usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
+                     "1000000, not '%s'", v);
+      vd_opts.ring_spin_us = n;
+      *ip = i;
+      return true;
+   }
+   if (!strcmp(a, "--validate")) {
+      vd_opts.validate = true;
+      *ip = i;
+      return true;
+   }
+   return false;
+}
+
 static int cmd_vtest(int argc, char **argv)
 {
    static const char *const me = "vtest";
@@ -185,55 +273,8 @@ static int cmd_vtest(int argc, char **argv)
          if (!*v)
             usage_error(me, "--socket needs a non-empty path");
          cfg.socket_path = v;
-      } else if (opt_with_value(me, argc, argv, &i, "--worker", &v)) {
-         if (!strcmp(v, "process"))
-            cfg.worker = VD_WORKER_PROCESS;
-         else if (!strcmp(v, "thread"))
-            cfg.worker = VD_WORKER_THREAD;
-         else
-            usage_error(me, "--worker must be 'process' or 'thread', not '%s'", v);
-      } else if (opt_with_value(me, argc, argv, &i, "--log", &v)) {
-         if (!vd_log_configure(v))
-            usage_error(me, "malformed --log spec '%s' (e.g. \"info,ring=debug\"; levels: "
-                        "error warn info debug trace)", v);
-         vd_opts.log_spec = v;
-      } else if (opt_with_value(me, argc, argv, &i, "--record", &v)) {
-         if (!*v)
-            usage_error(me, "--record needs a directory");
-         vd_opts.record_dir = v;
-      } else if (opt_with_value(me, argc, argv, &i, "--memory", &v)) {
-         if (!strcmp(v, "auto"))
-            vd_opts.memory_mode = VD_MEMORY_AUTO;
-         else if (!strcmp(v, "host-pointer"))
-            vd_opts.memory_mode = VD_MEMORY_HOST_POINTER;
-         else if (!strcmp(v, "export"))
-            vd_opts.memory_mode = VD_MEMORY_EXPORT;
-         else
-            usage_error(me, "--memory must be 'auto', 'host-pointer' or 'export', not '%s'", v);
-      } else if (opt_with_value(me, argc, argv, &i, "--host-pointer-alignment", &v)) {
-         uint64_t n;
-         if (!parse_size(v, &n) || n == 0 || (n & (n - 1)) || n > (1ull << 30))
-            usage_error(me, "--host-pointer-alignment must be a power of two up to 1G, "
-                        "not '%s'", v);
-         vd_opts.host_pointer_alignment = n;
-      } else if (opt_with_value(me, argc, argv, &i, "--spin-us", &v)) {
-         char *end;
-         errno = 0;
-         const long long n = strtoll(v, &end, 10);
-         if (errno || end == v || *end || n < 0 || n > 1000000)
-            usage_error(me, "--spin-us must be a number of microseconds from 0 to "
-                        "1000000, not '%s'", v);
-         vd_opts.spin_us = n;
-      } else if (opt_with_value(me, argc, argv, &i, "--ring-spin-us", &v)) {
-         char *end;
-         errno = 0;
-         const long long n = strtoll(v, &end, 10);
-         if (errno || end == v || *end || n < 0 || n > 1000000)
-            usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
-                        "1000000, not '%s'", v);
-         vd_opts.ring_spin_us = n;
-      } else if (!strcmp(a, "--validate")) {
-         vd_opts.validate = true;
+      } else if (parse_common_option(me, argc, argv, &i, &cfg.worker)) {
+         continue;
       } else if (a[0] == '-') {
          usage_error(me, "unknown option '%s'", a);
       } else {
@@ -270,33 +311,90 @@ static int cmd_replay(int argc, char **argv)
    return vd_replay_file(path, stdout);
 }
 
-/* virglrenderer's render-server protocol (docs/protocol.md §6): not implemented yet.  This
- * is also what runs when venusd is installed as virgl_render_server. */
+static const char *const usage_render_server =
+   "Usage: venusd render-server --socket-fd N [OPTIONS]\n"
+   "       virgl_render_server --socket-fd N      (venusd installed or linked under that name)\n"
+   "       venusd --socket-fd N                   (RENDER_SERVER_EXEC_PATH=/path/to/venusd)\n"
+   "\n"
+   "Serves virglrenderer's render-server protocol on the SOCK_SEQPACKET socket N: this is\n"
+   "what libvirglrenderer's proxy runs (QEMU, virgl_test_server) when it is started with\n"
+   "RENDER_SERVER_EXEC_PATH pointing at venusd.  Each guest context runs in its own worker.\n"
+   "Exits 0 when the proxy closes the socket or on SIGINT/SIGTERM.\n"
+   "\n"
+   "render-server options: the vtest options below except --socket, plus\n"
+   "  --socket-fd N      the socket the proxy passes (required)\n"
+   "  --worker-seccomp-bpf PATH, --worker-seccomp-minijail-policy PATH,\n"
+   "  --worker-seccomp-minijail-log\n"
+   "                     virgl_render_server's sandbox options: accepted and ignored (venusd\n"
+   "                     does not sandbox its workers; a warning says so)\n"
+   "\n"
+   "The proxy passes only --socket-fd, so further options come from the environment:\n"
+   "  VENUSD_RENDER_SERVER_ARGS  options added before the command line's, split at spaces,\n"
+   "                     e.g. \"--memory host-pointer --host-pointer-alignment 16384\"\n";
+
+/* Splits VENUSD_RENDER_SERVER_ARGS into words placed before argv's.  The strings are kept
+ * for the life of the process (options point into them). */
+static char **render_server_argv(int *argc, char **argv)
+{
+   const char *env = getenv("VENUSD_RENDER_SERVER_ARGS");
+   if (!env || !*env)
+      return argv;
+   char *copy = strdup(env);
+   char **out = calloc((size_t)*argc + strlen(env) / 2 + 2, sizeof(*out));
+   if (!copy || !out) {
+      free(copy);
+      free(out);
+      return argv;
+   }
+   int n = 0;
+   for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w;
+        w = strtok_r(NULL, " \t\n", &save))
+      out[n++] = w;
+   for (int i = 0; i < *argc; i++)
+      out[n++] = argv[i];
+   *argc = n;
+   return out;
+}
+
 static int cmd_render_server(int argc, char **argv)
 {
    static const char *const me = "render-server";
-   const char *fd_arg = NULL;
+   struct vd_render_server_config cfg = { .socket_fd = -1, .worker = VD_WORKER_PROCESS };
+   bool seccomp = false;
+   argv = render_server_argv(&argc, argv);
    for (int i = 0; i < argc; i++) {
-      const char *v;
-      if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-         printf("Usage: venusd render-server --socket-fd N\n"
-                "       virgl_render_server --socket-fd N\n\n"
-                "Serves virglrenderer's render-server protocol on the SOCK_SEQPACKET socket N\n"
-                "(what libvirglrenderer's proxy starts).  Not implemented yet.\n");
+      const char *a = argv[i], *v;
+      if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+         fputs(usage_render_server, stdout);
+         fputs(usage_vtest, stdout);
          return 0;
       } else if (opt_with_value(me, argc, argv, &i, "--socket-fd", &v)) {
-         fd_arg = v;
-      } else if (!strncmp(argv[i], "--worker-", 9)) {
-         /* virglrenderer's --worker-seccomp-* options: accepted, meaningless here */
-         if (!strchr(argv[i], '=') && i + 1 < argc)
-            i++;
+         char *end;
+         errno = 0;
+         const long n = strtol(v, &end, 10);
+         if (errno || end == v || *end || n < 0 || n > 1 << 20)
+            usage_error(me, "--socket-fd must be a file descriptor number, not '%s'", v);
+         cfg.socket_fd = (int)n;
+      } else if (opt_with_value(me, argc, argv, &i, "--worker-seccomp-bpf", &v) ||
+                 opt_with_value(me, argc, argv, &i, "--worker-seccomp-minijail-policy", &v) ||
+                 !strcmp(a, "--worker-seccomp-minijail-log")) {
+         seccomp = true;
+      } else if (parse_common_option(me, argc, argv, &i, &cfg.worker)) {
+         continue;
+      } else if (a[0] == '-') {
+         usage_error(me, "unknown option '%s'", a);
       } else {
-         usage_error(me, "unknown option '%s'", argv[i]);
+         usage_error(me, "unexpected argument '%s'", a);
       }
    }
-   (void)fd_arg;
-   fprintf(stderr, "venusd render-server: not implemented yet\n");
-   return EXIT_USAGE;
+   if (cfg.socket_fd < 0)
+      usage_error(me, "--socket-fd N is required (the proxy passes it)");
+   if (seccomp)
+      vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd does not sandbox its "
+              "workers");
+   /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob. */
+   vd_opts.exact_shm_blobs = true;
+   return vd_render_server_serve(&cfg);
 }
 
 static const char *base_name(const char *path)
@@ -332,6 +430,9 @@ int main(int argc, char **argv)
       return cmd_replay(argc - 2, argv + 2);
    if (!strcmp(cmd, "render-server"))
       return cmd_render_server(argc - 2, argv + 2);
+   /* RENDER_SERVER_EXEC_PATH=/path/to/venusd: the proxy runs "venusd --socket-fd N". */
+   if (!strncmp(cmd, "--socket-fd", 11))
+      return cmd_render_server(argc - 1, argv + 1);
    if (cmd[0] == '-')
       usage_error(NULL, "unknown option '%s'", cmd);
    usage_error(NULL, "unknown command '%s'", cmd);

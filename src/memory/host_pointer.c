@@ -183,6 +183,28 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
 {
    if (mem->fd < 0 || size > mem->backing_size)
       return -EINVAL;
+   if (vd_opts.exact_shm_blobs && lseek(mem->fd, 0, SEEK_END) != (off_t)size) {
+      /* virglrenderer's proxy accepts a shared-memory blob only if the file is exactly the
+       * blob's size, while the backing is rounded up to the import alignment.  Cut the file
+       * to the blob: the pages past its end are padding that neither the guest (it maps
+       * `size` bytes) nor the driver (resources bound to this memory lie inside the guest's
+       * allocationSize <= size) ever touches, so they may stop being backed. */
+      if (size < mem->size || mem->imported || mem->resized) {
+         vd_err(VD_CAT_MEMORY, "blob of %" PRIu64 " bytes for a %" PRIu64 "-byte allocation "
+                "(backing %" PRIu64 " bytes): the render-server proxy needs a shared-memory "
+                "file of exactly the blob's size, which cannot be made here",
+                size, mem->size, mem->backing_size);
+         return -EINVAL;
+      }
+      if (ftruncate(mem->fd, (off_t)size) < 0) {
+         const int err = errno;
+         vd_err(VD_CAT_MEMORY, "cannot cut the %" PRIu64 "-byte backing to the %" PRIu64
+                "-byte blob the render-server proxy requires: %s", mem->backing_size, size,
+                strerror(err));
+         return -err;
+      }
+      mem->resized = true;
+   }
    memset(out, 0, sizeof(*out));
    out->fd = fcntl(mem->fd, F_DUPFD_CLOEXEC, 0);
    if (out->fd < 0)
@@ -196,7 +218,7 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
 static void hp_free(struct vd_memory *mem)
 {
    mem->dev->vk->FreeMemory(mem->dev->handle, mem->handle, NULL);
-   if (mem->ptr && mem->fd >= 0 && !mem->imported &&
+   if (mem->ptr && mem->fd >= 0 && !mem->imported && !mem->resized &&
        cache_put(mem->dev, mem->fd, mem->ptr, mem->backing_size))
       return;
    if (mem->ptr)

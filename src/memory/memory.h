@@ -52,6 +52,7 @@ struct vd_memory {
    void *ptr;              /* its mapping */
    uint64_t backing_size;  /* size of fd/ptr, >= size, a multiple of the alignment */
    bool imported;          /* fd came from the guest (never recycled) */
+   bool resized;           /* the file was cut to a blob's size (never recycled) */
    bool exported;
 };
 

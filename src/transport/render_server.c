@@ -1,0 +1,735 @@
+/* venusd as virgl_render_server: see render_server.h and docs/protocol.md §6.
+ *
+ * Wire format.  Every request and reply is one SOCK_SEQPACKET message holding a C struct
+ * of virglrenderer 1.1.0's server/render_protocol.h as laid out by the LP64 ABI that proxy
+ * and server share (they run on one host); fds travel as SCM_RIGHTS on the same message.
+ * A request must have exactly its struct's size, as virglrenderer's own server requires.
+ * The structs below are venusd's own declarations of that layout; the static asserts pin
+ * the sizes. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "transport/render_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "context/context.h"
+#include "transport/capset.h"
+#include "util/log.h"
+
+/* -- protocol ------------------------------------------------------------------------------ */
+
+enum rs_client_op {
+   RS_CLIENT_NOP = 0,
+   RS_CLIENT_INIT,
+   RS_CLIENT_RESET,
+   RS_CLIENT_CREATE_CONTEXT,
+   RS_CLIENT_DESTROY_CONTEXT,
+   RS_CLIENT_OP_COUNT,
+};
+
+enum rs_context_op {
+   RS_CTX_NOP = 0,
+   RS_CTX_INIT,
+   RS_CTX_CREATE_RESOURCE,
+   RS_CTX_IMPORT_RESOURCE,
+   RS_CTX_DESTROY_RESOURCE,
+   RS_CTX_SUBMIT_CMD,
+   RS_CTX_SUBMIT_FENCE,
+   RS_CTX_OP_COUNT,
+};
+
+struct rs_client_init { uint32_t op, flags; };
+struct rs_create_context { uint32_t op, ctx_id; char name[32]; };
+struct rs_destroy_context { uint32_t op, ctx_id; };
+struct rs_create_context_reply { bool ok; }; /* + the context socket if ok */
+
+struct rs_ctx_init { uint32_t op, flags; size_t shmem_size; }; /* + shmem fd [+ eventfd] */
+struct rs_create_resource {
+   uint32_t op, res_id;
+   uint64_t blob_id, blob_size;
+   uint32_t blob_flags;
+};
+struct rs_create_resource_reply {
+   int32_t fd_type; /* enum vd_fd_type; -1: failed, no fd follows */
+   uint32_t map_info;
+   uint8_t device_uuid[16], driver_uuid[16]; /* these three: opaque fds only */
+   uint64_t allocation_size;
+   uint32_t memory_type_index;
+};
+struct rs_import_resource { uint32_t op, res_id; int32_t fd_type; uint64_t size; }; /* + fd */
+struct rs_destroy_resource { uint32_t op, res_id; };
+#define RS_INLINE_CMD 256u
+struct rs_submit_cmd { uint32_t op, size; char cmd[RS_INLINE_CMD]; };
+struct rs_submit_fence { uint32_t op, flags, ring_index, seqno; };
+
+_Static_assert(sizeof(size_t) == 8, "the render-server protocol is defined for LP64 hosts");
+_Static_assert(sizeof(struct rs_create_context) == 40, "layout");
+_Static_assert(sizeof(struct rs_ctx_init) == 16, "layout");
+_Static_assert(sizeof(struct rs_create_resource) == 32, "layout");
+_Static_assert(sizeof(struct rs_create_resource_reply) == 56, "layout");
+_Static_assert(sizeof(struct rs_import_resource) == 24, "layout");
+_Static_assert(sizeof(struct rs_submit_cmd) == 264, "layout");
+_Static_assert(sizeof(struct rs_submit_fence) == 16, "layout");
+
+#define RS_CONTEXT_FLAG_CAPSET_ID_MASK 0xffu
+/* Commands too big for the inline buffer follow in one more message; SOCK_SEQPACKET keeps
+ * such messages well below this. */
+#define RS_MAX_CMD_SIZE (4u << 20)
+#define RS_MAX_FDS 8
+
+static const char *client_op_name(uint32_t op)
+{
+   static const char *const names[] = { "NOP", "INIT", "RESET", "CREATE_CONTEXT",
+                                        "DESTROY_CONTEXT" };
+   return op < RS_CLIENT_OP_COUNT ? names[op] : "unknown";
+}
+
+static const char *context_op_name(uint32_t op)
+{
+   static const char *const names[] = { "NOP", "INIT", "CREATE_RESOURCE", "IMPORT_RESOURCE",
+                                        "DESTROY_RESOURCE", "SUBMIT_CMD", "SUBMIT_FENCE" };
+   return op < RS_CTX_OP_COUNT ? names[op] : "unknown";
+}
+
+static void close_fds(const int *fds, int n)
+{
+   for (int i = 0; i < n; i++)
+      close(fds[i]);
+}
+
+/* Receives one message of at most `cap` bytes and at most RS_MAX_FDS fds.  Returns its
+ * size, 0 at end of stream, or -1 (logged as coming from `who`). */
+static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fds, int *nfds, const char *who)
+{
+   union {
+      char buf[CMSG_SPACE(RS_MAX_FDS * sizeof(int))];
+      struct cmsghdr align;
+   } u;
+   struct iovec iov = { .iov_base = buf, .iov_len = cap };
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf) };
+   *nfds = 0;
+   ssize_t n;
+   do
+      n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+   while (n < 0 && errno == EINTR);
+   if (n < 0) {
+      if (errno == ECONNRESET)
+         return 0;
+      vd_err(VD_CAT_TRANSPORT, "%s: cannot read a request: %s", who, strerror(errno));
+      return -1;
+   }
+   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+         continue;
+      const int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      for (int i = 0; i < count; i++) {
+         int fd;
+         memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof(int));
+         if (*nfds < RS_MAX_FDS)
+            fds[(*nfds)++] = fd;
+         else
+            close(fd);
+      }
+   }
+   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+      vd_err(VD_CAT_TRANSPORT, "%s: request of more than %zu bytes or %d fds: not one of "
+             "the render-server protocol's", who, cap, RS_MAX_FDS);
+      close_fds(fds, *nfds);
+      *nfds = 0;
+      return -1;
+   }
+   return n;
+}
+
+/* Sends one reply message with an optional fd (-1: none). */
+static bool send_msg(int sock, const void *data, size_t size, int fd)
+{
+   union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+   } u;
+   memset(&u, 0, sizeof(u));
+   struct iovec iov = { .iov_base = (void *)data, .iov_len = size };
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+   if (fd >= 0) {
+      msg.msg_control = u.buf;
+      msg.msg_controllen = sizeof(u.buf);
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &fd, sizeof(int));
+   }
+   ssize_t n;
+   do
+      n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+   while (n < 0 && errno == EINTR);
+   return n == (ssize_t)size;
+}
+
+/* -- one context (a worker) ------------------------------------------------------------- */
+
+struct rs_ctx {
+   int sock;
+   uint32_t id;
+   char name[33];
+   char who[64];
+   struct vd_context *vc;
+   atomic_uint *timelines; /* the proxy's shmem: one sequence number per ring */
+   uint32_t timeline_count;
+   void *shmem;
+   size_t shmem_size;
+   int eventfd;
+};
+
+/* Context threads call this when a fence retires: publish the ring's sequence number and
+ * wake the proxy if it gave an eventfd. */
+static void rs_fence_retired(void *cookie, uint32_t ring_idx, uint64_t fence_id)
+{
+   struct rs_ctx *c = cookie;
+   if (ring_idx >= c->timeline_count)
+      return;
+   atomic_store(&c->timelines[ring_idx], (unsigned)fence_id);
+   if (c->eventfd >= 0) {
+      const uint64_t one = 1;
+      ssize_t n;
+      do
+         n = write(c->eventfd, &one, sizeof(one));
+      while (n < 0 && errno == EINTR);
+   }
+}
+
+static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds,
+                         int nfds);
+
+/* Takes ownership of fds, whatever it returns. */
+static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds, int nfds)
+{
+   if (!ctx_init_map(c, req, fds, nfds)) {
+      close_fds(fds, nfds);
+      return false;
+   }
+   close(fds[0]);
+   c->eventfd = nfds == 2 ? fds[1] : -1;
+   const struct vd_context_params params = {
+      .id = c->id,
+      .name = c->name,
+      .fence_retired = rs_fence_retired,
+      .cookie = c,
+   };
+   c->vc = vd_context_create(&params);
+   if (!c->vc) {
+      vd_err(VD_CAT_TRANSPORT, "%s: cannot create the context (see above)", c->who);
+      return false;
+   }
+   return true;
+}
+
+static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds, int nfds)
+{
+   if (c->shmem) {
+      vd_err(VD_CAT_TRANSPORT, "%s: INIT sent twice", c->who);
+      return false;
+   }
+   if (nfds != 1 && nfds != 2) {
+      vd_err(VD_CAT_TRANSPORT, "%s: INIT carries %d fds (needs a shmem fd and an optional "
+             "eventfd)", c->who, nfds);
+      return false;
+   }
+   const uint32_t capset = req->flags & RS_CONTEXT_FLAG_CAPSET_ID_MASK;
+   if (capset != VD_CAPSET_ID_VENUS) {
+      vd_err(VD_CAT_TRANSPORT, "%s: context for capset %u; venusd serves only Venus "
+             "(capset %u)", c->who, capset, VD_CAPSET_ID_VENUS);
+      return false;
+   }
+   const size_t count = req->shmem_size / sizeof(atomic_uint);
+   if (!count || count > 4096) {
+      vd_err(VD_CAT_TRANSPORT, "%s: INIT with a %zu-byte timeline shmem (needs 4 bytes per "
+             "ring, 1 to 4096 rings)", c->who, req->shmem_size);
+      return false;
+   }
+   void *p = mmap(NULL, req->shmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+   if (p == MAP_FAILED) {
+      vd_err(VD_CAT_TRANSPORT, "%s: cannot map the %zu-byte timeline shmem: %s", c->who,
+             req->shmem_size, strerror(errno));
+      return false;
+   }
+   c->shmem = p;
+   c->shmem_size = req->shmem_size;
+   c->timelines = p;
+   c->timeline_count = (uint32_t)(count < VD_MAX_TIMELINES ? count : VD_MAX_TIMELINES);
+   for (size_t i = 0; i < count; i++)
+      atomic_store(&c->timelines[i], 0);
+   return true;
+}
+
+static bool ctx_create_resource(struct rs_ctx *c, const struct rs_create_resource *req)
+{
+   struct rs_create_resource_reply reply = { .fd_type = VD_FD_TYPE_INVALID };
+   struct vd_blob blob;
+   const int ret = vd_context_create_blob(c->vc, req->res_id, req->blob_id, req->blob_size,
+                                          req->blob_flags, &blob);
+   if (ret) {
+      /* The proxy reports the failure to the guest; the context carries on. */
+      vd_warn(VD_CAT_TRANSPORT, "%s: resource %u (blob %" PRIu64 ", %" PRIu64 " bytes, flags "
+              "0x%x) not created: %s", c->who, req->res_id, req->blob_id, req->blob_size,
+              req->blob_flags, strerror(-ret));
+      return send_msg(c->sock, &reply, sizeof(reply), -1);
+   }
+   reply.fd_type = blob.fd_type;
+   reply.map_info = blob.map_info;
+   if (blob.fd_type == VD_FD_TYPE_OPAQUE) {
+      memcpy(reply.device_uuid, blob.device_uuid, 16);
+      memcpy(reply.driver_uuid, blob.driver_uuid, 16);
+      reply.allocation_size = blob.allocation_size;
+      reply.memory_type_index = blob.memory_type_index;
+   }
+   const bool ok = send_msg(c->sock, &reply, sizeof(reply), blob.fd);
+   close(blob.fd);
+   return ok;
+}
+
+static bool ctx_submit_cmd(struct rs_ctx *c, const struct rs_submit_cmd *req)
+{
+   if (req->size > RS_MAX_CMD_SIZE) {
+      vd_err(VD_CAT_TRANSPORT, "%s: SUBMIT_CMD of %u bytes (at most %u)", c->who, req->size,
+             RS_MAX_CMD_SIZE);
+      return false;
+   }
+   const void *data = req->cmd;
+   char *big = NULL;
+   if (req->size > RS_INLINE_CMD) {
+      /* The rest follows in one message of exactly size - 256 bytes. */
+      const size_t rest = req->size - RS_INLINE_CMD;
+      big = malloc(req->size + 1);
+      if (!big) {
+         vd_err(VD_CAT_TRANSPORT, "%s: out of memory for a %u-byte command", c->who, req->size);
+         return false;
+      }
+      memcpy(big, req->cmd, RS_INLINE_CMD);
+      int fds[RS_MAX_FDS], nfds;
+      const ssize_t n = recv_msg(c->sock, big + RS_INLINE_CMD, rest + 1, fds, &nfds, c->who);
+      close_fds(fds, nfds);
+      if (n != (ssize_t)rest || nfds) {
+         if (n >= 0)
+            vd_err(VD_CAT_TRANSPORT, "%s: SUBMIT_CMD of %u bytes: the continuation has %zd "
+                   "bytes and %d fds (needs %zu bytes, no fds)", c->who, req->size, n, nfds,
+                   rest);
+         free(big);
+         return false;
+      }
+      data = big;
+   }
+   const bool ok = vd_context_submit_cmd(c->vc, data, req->size);
+   free(big);
+   if (!ok)
+      vd_err(VD_CAT_TRANSPORT, "%s: the context is fatal (see above); closing it", c->who);
+   return ok;
+}
+
+/* One request.  Returns false when the worker must end: end of stream or a request that is
+ * not valid (logged; virglrenderer's own server also ends the context then). */
+static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
+{
+   union {
+      uint32_t op;
+      struct rs_ctx_init init;
+      struct rs_create_resource create_resource;
+      struct rs_import_resource import_resource;
+      struct rs_destroy_resource destroy_resource;
+      struct rs_submit_cmd submit_cmd;
+      struct rs_submit_fence submit_fence;
+      char bytes[sizeof(struct rs_submit_cmd) + 1];
+   } req;
+   int fds[RS_MAX_FDS], nfds;
+   const ssize_t n = recv_msg(c->sock, &req, sizeof(req), fds, &nfds, c->who);
+   if (n <= 0) {
+      *eof = n == 0;
+      return false;
+   }
+   static const struct { size_t size; int max_fds; } expect[RS_CTX_OP_COUNT] = {
+      [RS_CTX_NOP] = { 4, 0 },
+      [RS_CTX_INIT] = { sizeof(struct rs_ctx_init), 2 },
+      [RS_CTX_CREATE_RESOURCE] = { sizeof(struct rs_create_resource), 0 },
+      [RS_CTX_IMPORT_RESOURCE] = { sizeof(struct rs_import_resource), 1 },
+      [RS_CTX_DESTROY_RESOURCE] = { sizeof(struct rs_destroy_resource), 0 },
+      [RS_CTX_SUBMIT_CMD] = { sizeof(struct rs_submit_cmd), 0 },
+      [RS_CTX_SUBMIT_FENCE] = { sizeof(struct rs_submit_fence), 0 },
+   };
+   const uint32_t op = n >= 4 ? req.op : RS_CTX_OP_COUNT;
+   if (op >= RS_CTX_OP_COUNT || (size_t)n != expect[op].size || nfds > expect[op].max_fds) {
+      vd_err(VD_CAT_TRANSPORT, "%s: malformed request: op %u (%s), %zd bytes, %d fds%s",
+             c->who, n >= 4 ? req.op : 0u, n >= 4 ? context_op_name(req.op) : "short", n,
+             nfds, op < RS_CTX_OP_COUNT ? "" : " (unknown op)");
+      close_fds(fds, nfds);
+      return false;
+   }
+   if (op != RS_CTX_NOP && op != RS_CTX_INIT && !c->vc) {
+      vd_err(VD_CAT_TRANSPORT, "%s: %s before INIT", c->who, context_op_name(op));
+      close_fds(fds, nfds);
+      return false;
+   }
+   switch (op) {
+   case RS_CTX_NOP:
+      return true;
+   case RS_CTX_INIT:
+      return ctx_init(c, &req.init, fds, nfds);
+   case RS_CTX_CREATE_RESOURCE:
+      return ctx_create_resource(c, &req.create_resource);
+   case RS_CTX_IMPORT_RESOURCE: {
+      if (nfds != 1) {
+         vd_err(VD_CAT_TRANSPORT, "%s: IMPORT_RESOURCE of resource %u without an fd", c->who,
+                req.import_resource.res_id);
+         return false;
+      }
+      const int ret = vd_context_import_resource(c->vc, req.import_resource.res_id, fds[0],
+                                                 (enum vd_fd_type)req.import_resource.fd_type,
+                                                 req.import_resource.size);
+      close(fds[0]);
+      if (ret)
+         vd_err(VD_CAT_TRANSPORT, "%s: cannot import resource %u (fd type %d, %" PRIu64
+                " bytes): %s", c->who, req.import_resource.res_id,
+                req.import_resource.fd_type, req.import_resource.size, strerror(-ret));
+      return ret == 0;
+   }
+   case RS_CTX_DESTROY_RESOURCE:
+      vd_context_destroy_resource(c->vc, req.destroy_resource.res_id);
+      return true;
+   case RS_CTX_SUBMIT_CMD:
+      return ctx_submit_cmd(c, &req.submit_cmd);
+   case RS_CTX_SUBMIT_FENCE:
+      if (req.submit_fence.ring_index >= c->timeline_count) {
+         vd_err(VD_CAT_TRANSPORT, "%s: fence on ring %u; the timeline shmem has %u rings",
+                c->who, req.submit_fence.ring_index, c->timeline_count);
+         return false;
+      }
+      if (!vd_context_submit_fence(c->vc, req.submit_fence.ring_index, req.submit_fence.seqno)) {
+         vd_err(VD_CAT_TRANSPORT, "%s: cannot queue fence %u on ring %u", c->who,
+                req.submit_fence.seqno, req.submit_fence.ring_index);
+         return false;
+      }
+      return true;
+   default:
+      return false;
+   }
+}
+
+/* Serves one context socket until the proxy closes it or sends something invalid, then
+ * destroys the context and everything it had.  The caller closes sock. */
+static void serve_context(int sock, uint32_t id, const char *name)
+{
+   struct rs_ctx c = { .sock = sock, .id = id, .eventfd = -1 };
+   snprintf(c.name, sizeof(c.name), "%s", name);
+   snprintf(c.who, sizeof(c.who), "render-server context %u", id);
+   char prefix[96];
+   snprintf(prefix, sizeof(prefix), "ctx %u %s", id, c.name);
+   vd_log_set_thread_prefix(prefix);
+   vd_info(VD_CAT_TRANSPORT, "context %u '%s' created", id, c.name);
+   bool eof = false;
+   while (ctx_dispatch(&c, &eof))
+      ;
+   if (eof)
+      vd_info(VD_CAT_TRANSPORT, "context %u closed by the proxy", id);
+   if (c.vc)
+      vd_context_destroy(c.vc); /* joins the threads that call rs_fence_retired */
+   if (c.shmem)
+      munmap(c.shmem, c.shmem_size);
+   if (c.eventfd >= 0)
+      close(c.eventfd);
+   vd_log_set_thread_prefix(NULL);
+}
+
+/* -- the server: contexts and their workers --------------------------------------------- */
+
+struct rs_worker {
+   uint32_t ctx_id;
+   pid_t pid;           /* process workers */
+   pthread_t thread;    /* thread workers */
+   int sock;            /* thread workers: the worker's socket (shut down to stop it) */
+   atomic_bool done;    /* thread workers: finished */
+   char name[33];
+   struct rs_worker *next;
+};
+
+struct rs_server {
+   const struct vd_render_server_config *cfg;
+   int sock;
+   int signal_fd;
+   sigset_t orig_mask;
+   struct rs_worker *workers;
+};
+
+static void *thread_main(void *arg)
+{
+   struct rs_worker *w = arg;
+   serve_context(w->sock, w->ctx_id, w->name);
+   atomic_store(&w->done, true);
+   return NULL;
+}
+
+/* Joins finished thread workers and reaps exited process workers. */
+static void collect_workers(struct rs_server *s)
+{
+   for (struct rs_worker **pp = &s->workers; *pp;) {
+      struct rs_worker *w = *pp;
+      if (s->cfg->worker == VD_WORKER_THREAD && atomic_load(&w->done)) {
+         pthread_join(w->thread, NULL);
+         close(w->sock);
+         *pp = w->next;
+         free(w);
+         continue;
+      }
+      pp = &w->next;
+   }
+   for (;;) {
+      int status;
+      const pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid <= 0)
+         break;
+      for (struct rs_worker **pp = &s->workers; *pp; pp = &(*pp)->next) {
+         struct rs_worker *w = *pp;
+         if (w->pid != pid)
+            continue;
+         if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+            vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
+                    (long)pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
+         *pp = w->next;
+         free(w);
+         break;
+      }
+   }
+}
+
+/* Stops one worker: a process is killed (as virglrenderer does; the kernel frees all it
+ * had), a thread sees its socket shut down, destroys its context and is joined. */
+static void stop_worker(struct rs_server *s, struct rs_worker *w)
+{
+   if (s->cfg->worker == VD_WORKER_THREAD) {
+      shutdown(w->sock, SHUT_RDWR);
+      pthread_join(w->thread, NULL);
+      close(w->sock);
+   } else {
+      kill(w->pid, SIGKILL);
+      while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+         ;
+   }
+}
+
+static void destroy_context(struct rs_server *s, uint32_t ctx_id)
+{
+   for (struct rs_worker **pp = &s->workers; *pp; pp = &(*pp)->next) {
+      struct rs_worker *w = *pp;
+      if (w->ctx_id != ctx_id)
+         continue;
+      *pp = w->next;
+      stop_worker(s, w);
+      vd_info(VD_CAT_MAIN, "context %u destroyed", ctx_id);
+      free(w);
+      return;
+   }
+   vd_warn(VD_CAT_MAIN, "DESTROY_CONTEXT of unknown context %u", ctx_id);
+}
+
+static void destroy_all(struct rs_server *s)
+{
+   while (s->workers) {
+      struct rs_worker *w = s->workers;
+      s->workers = w->next;
+      stop_worker(s, w);
+      free(w);
+   }
+}
+
+static bool create_context(struct rs_server *s, const struct rs_create_context *req)
+{
+   struct rs_create_context_reply reply = { .ok = false };
+   for (struct rs_worker *w = s->workers; w; w = w->next) {
+      if (w->ctx_id == req->ctx_id) {
+         vd_err(VD_CAT_MAIN, "CREATE_CONTEXT of context %u, which exists", req->ctx_id);
+         return send_msg(s->sock, &reply, sizeof(reply), -1);
+      }
+   }
+   int sv[2];
+   struct rs_worker *w = calloc(1, sizeof(*w));
+   if (!w || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+      vd_err(VD_CAT_MAIN, "cannot create context %u: %s", req->ctx_id,
+             w ? strerror(errno) : "out of memory");
+      free(w);
+      return send_msg(s->sock, &reply, sizeof(reply), -1);
+   }
+   w->ctx_id = req->ctx_id;
+   memcpy(w->name, req->name, sizeof(req->name));
+   w->name[32] = '\0';
+   w->sock = sv[1];
+   if (s->cfg->worker == VD_WORKER_THREAD) {
+      const int ret = pthread_create(&w->thread, NULL, thread_main, w);
+      if (ret) {
+         vd_err(VD_CAT_MAIN, "cannot create a worker thread for context %u: %s", req->ctx_id,
+                strerror(ret));
+         close(sv[0]);
+         close(sv[1]);
+         free(w);
+         return send_msg(s->sock, &reply, sizeof(reply), -1);
+      }
+   } else {
+      fflush(NULL);
+      const pid_t parent = getpid();
+      const pid_t pid = fork();
+      if (pid < 0) {
+         vd_err(VD_CAT_MAIN, "cannot fork a worker for context %u: %s", req->ctx_id,
+                strerror(errno));
+         close(sv[0]);
+         close(sv[1]);
+         free(w);
+         return send_msg(s->sock, &reply, sizeof(reply), -1);
+      }
+      if (pid == 0) {
+         /* The worker: only its context socket, default signals, dies with the server. */
+         close(s->sock);
+         close(s->signal_fd);
+         close(sv[0]);
+         sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
+         prctl(PR_SET_PDEATHSIG, SIGKILL);
+         if (getppid() != parent)
+            _exit(0);
+         serve_context(sv[1], w->ctx_id, w->name);
+         close(sv[1]);
+         exit(0);
+      }
+      w->pid = pid;
+      close(sv[1]);
+      w->sock = -1;
+   }
+   w->next = s->workers;
+   s->workers = w;
+   reply.ok = true;
+   const bool sent = send_msg(s->sock, &reply, sizeof(reply), sv[0]);
+   close(sv[0]);
+   return sent;
+}
+
+/* One client request.  Returns false when the server must stop (the proxy went away or
+ * broke the protocol). */
+static bool client_dispatch(struct rs_server *s)
+{
+   union {
+      uint32_t op;
+      struct rs_client_init init;
+      struct rs_create_context create_context;
+      struct rs_destroy_context destroy_context;
+      char bytes[sizeof(struct rs_create_context) + 1];
+   } req;
+   int fds[RS_MAX_FDS], nfds;
+   const ssize_t n = recv_msg(s->sock, &req, sizeof(req), fds, &nfds, "render-server");
+   if (n == 0) {
+      vd_info(VD_CAT_MAIN, "the proxy closed the render-server socket; exiting");
+      return false;
+   }
+   if (n < 0)
+      return false;
+   static const size_t expect[RS_CLIENT_OP_COUNT] = {
+      [RS_CLIENT_NOP] = 4,
+      [RS_CLIENT_INIT] = sizeof(struct rs_client_init),
+      [RS_CLIENT_RESET] = 4,
+      [RS_CLIENT_CREATE_CONTEXT] = sizeof(struct rs_create_context),
+      [RS_CLIENT_DESTROY_CONTEXT] = sizeof(struct rs_destroy_context),
+   };
+   close_fds(fds, nfds);
+   if (n < 4 || req.op >= RS_CLIENT_OP_COUNT || (size_t)n != expect[req.op] || nfds) {
+      /* The proxy is libvirglrenderer itself, not a guest: a malformed request means a
+       * protocol mismatch, and nothing after it can be trusted. */
+      vd_err(VD_CAT_MAIN, "malformed render-server request: op %u (%s), %zd bytes, %d fds; "
+             "is the proxy a virglrenderer with another protocol version?",
+             n >= 4 ? req.op : 0u, n >= 4 ? client_op_name(req.op) : "short", n, nfds);
+      return false;
+   }
+   switch (req.op) {
+   case RS_CLIENT_NOP:
+      return true;
+   case RS_CLIENT_INIT:
+      vd_info(VD_CAT_MAIN, "proxy initialised the renderer (flags 0x%x)", req.init.flags);
+      return true;
+   case RS_CLIENT_RESET:
+      destroy_all(s);
+      return true;
+   case RS_CLIENT_CREATE_CONTEXT:
+      return create_context(s, &req.create_context);
+   case RS_CLIENT_DESTROY_CONTEXT:
+      destroy_context(s, req.destroy_context.ctx_id);
+      return true;
+   default:
+      return false;
+   }
+}
+
+int vd_render_server_serve(const struct vd_render_server_config *cfg)
+{
+   struct rs_server s = { .cfg = cfg, .sock = cfg->socket_fd, .signal_fd = -1 };
+   int type = 0;
+   socklen_t len = sizeof(type);
+   if (getsockopt(s.sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+      vd_err(VD_CAT_MAIN, "fd %d is not a SOCK_SEQPACKET socket (%s); virglrenderer's proxy "
+             "passes one with --socket-fd", s.sock,
+             errno && type == 0 ? strerror(errno) : "wrong type");
+      return 1;
+   }
+   sigset_t mask;
+   sigemptyset(&mask);
+   sigaddset(&mask, SIGCHLD);
+   sigaddset(&mask, SIGINT);
+   sigaddset(&mask, SIGTERM);
+   sigprocmask(SIG_BLOCK, &mask, &s.orig_mask);
+   s.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+   if (s.signal_fd < 0) {
+      vd_err(VD_CAT_MAIN, "signalfd: %s", strerror(errno));
+      return 1;
+   }
+   vd_info(VD_CAT_MAIN, "render server on fd %d, %s workers", s.sock,
+           cfg->worker == VD_WORKER_THREAD ? "thread" : "process");
+   bool run = true;
+   while (run) {
+      struct pollfd pfd[2] = { { .fd = s.sock, .events = POLLIN },
+                               { .fd = s.signal_fd, .events = POLLIN } };
+      /* Thread workers finish without a signal: look for them now and then. */
+      const int ret = poll(pfd, 2, cfg->worker == VD_WORKER_THREAD ? 1000 : -1);
+      if (ret < 0 && errno != EINTR) {
+         vd_err(VD_CAT_MAIN, "poll: %s", strerror(errno));
+         break;
+      }
+      if (pfd[1].revents) {
+         struct signalfd_siginfo si;
+         while (read(s.signal_fd, &si, sizeof(si)) == sizeof(si)) {
+            if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+               vd_info(VD_CAT_MAIN, "signal %u: stopping", si.ssi_signo);
+               run = false;
+            }
+         }
+      }
+      collect_workers(&s);
+      if (run && pfd[0].revents)
+         run = client_dispatch(&s);
+   }
+   destroy_all(&s);
+   close(s.signal_fd);
+   close(s.sock);
+   sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
+   return 0;
+}

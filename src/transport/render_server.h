@@ -1,0 +1,26 @@
+/* The render-server front door: venusd as a drop-in virgl_render_server.
+ *
+ * libvirglrenderer's proxy (virgl_renderer_init with VIRGL_RENDERER_RENDER_SERVER, as QEMU
+ * and virgl_test_server use it) forks and execs $RENDER_SERVER_EXEC_PATH --socket-fd N,
+ * with N one end of a SOCK_SEQPACKET socket pair.  On it the proxy creates and destroys
+ * contexts; for each context the server hands back one end of a new socket pair on which
+ * the proxy sends that context's requests (init with a timeline shmem, blobs, command
+ * streams, fences).  Protocol: docs/protocol.md §6.
+ *
+ * Each context runs in a worker: a forked process (the default) or a thread. */
+#ifndef VD_TRANSPORT_RENDER_SERVER_H
+#define VD_TRANSPORT_RENDER_SERVER_H
+
+#include "transport/vtest.h" /* enum vd_worker_mode */
+
+struct vd_render_server_config {
+   int socket_fd; /* the proxy's end of the client socket (SOCK_SEQPACKET) */
+   enum vd_worker_mode worker;
+};
+
+/* Serves the proxy until it closes the socket (returns 0), or until SIGINT/SIGTERM
+ * (returns 0 after stopping the workers).  Returns 1 if the socket is unusable (logged).
+ * Must be called before the process creates any thread. */
+int vd_render_server_serve(const struct vd_render_server_config *cfg);
+
+#endif
