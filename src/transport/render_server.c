@@ -626,9 +626,9 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
    return sent;
 }
 
-/* One client request.  Returns false when the server must stop (the proxy went away or
- * broke the protocol). */
-static bool client_dispatch(struct rs_server *s)
+/* One client request.  Returns 1 to go on, 0 when the proxy went away, -1 when it broke
+ * the protocol. */
+static int client_dispatch(struct rs_server *s)
 {
    union {
       uint32_t op;
@@ -641,10 +641,10 @@ static bool client_dispatch(struct rs_server *s)
    const ssize_t n = recv_msg(s->sock, &req, sizeof(req), fds, &nfds, "render-server");
    if (n == 0) {
       vd_info(VD_CAT_MAIN, "the proxy closed the render-server socket; exiting");
-      return false;
+      return 0;
    }
    if (n < 0)
-      return false;
+      return -1;
    static const size_t expect[RS_CLIENT_OP_COUNT] = {
       [RS_CLIENT_NOP] = 4,
       [RS_CLIENT_INIT] = sizeof(struct rs_client_init),
@@ -659,24 +659,27 @@ static bool client_dispatch(struct rs_server *s)
       vd_err(VD_CAT_MAIN, "malformed render-server request: op %u (%s), %zd bytes, %d fds; "
              "is the proxy a virglrenderer with another protocol version?",
              n >= 4 ? req.op : 0u, n >= 4 ? client_op_name(req.op) : "short", n, nfds);
-      return false;
+      return -1;
    }
    switch (req.op) {
    case RS_CLIENT_NOP:
-      return true;
+      return 1;
    case RS_CLIENT_INIT:
       vd_info(VD_CAT_MAIN, "proxy initialised the renderer (flags 0x%x)", req.init.flags);
-      return true;
+      return 1;
    case RS_CLIENT_RESET:
       destroy_all(s);
-      return true;
+      return 1;
    case RS_CLIENT_CREATE_CONTEXT:
-      return create_context(s, &req.create_context);
+      if (create_context(s, &req.create_context))
+         return 1;
+      vd_err(VD_CAT_MAIN, "cannot answer CREATE_CONTEXT: %s", strerror(errno));
+      return -1;
    case RS_CLIENT_DESTROY_CONTEXT:
       destroy_context(s, req.destroy_context.ctx_id);
-      return true;
+      return 1;
    default:
-      return false;
+      return -1;
    }
 }
 
@@ -705,6 +708,7 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
    vd_info(VD_CAT_MAIN, "render server on fd %d, %s workers", s.sock,
            cfg->worker == VD_WORKER_THREAD ? "thread" : "process");
    bool run = true;
+   int status = 0;
    while (run) {
       struct pollfd pfd[2] = { { .fd = s.sock, .events = POLLIN },
                                { .fd = s.signal_fd, .events = POLLIN } };
@@ -724,12 +728,16 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
          }
       }
       collect_workers(&s);
-      if (run && pfd[0].revents)
-         run = client_dispatch(&s);
+      if (run && pfd[0].revents) {
+         const int r = client_dispatch(&s);
+         run = r > 0;
+         if (r < 0)
+            status = 1;
+      }
    }
    destroy_all(&s);
    close(s.signal_fd);
    close(s.sock);
    sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
-   return 0;
+   return status;
 }

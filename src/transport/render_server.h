@@ -19,7 +19,8 @@ struct vd_render_server_config {
 };
 
 /* Serves the proxy until it closes the socket (returns 0), or until SIGINT/SIGTERM
- * (returns 0 after stopping the workers).  Returns 1 if the socket is unusable (logged).
+ * (returns 0 after stopping the workers).  Returns 1 if the socket is unusable or the proxy
+ * broke the protocol (logged).
  * Must be called before the process creates any thread. */
 int vd_render_server_serve(const struct vd_render_server_config *cfg);
 

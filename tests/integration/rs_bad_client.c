@@ -1,0 +1,361 @@
+/* rs_bad_client: drives "venusd render-server" over its socket the way libvirglrenderer's
+ * proxy does (docs/protocol.md §6), then with requests no proxy sends, for
+ * tests/integration/test_render_server_protocol.sh.  The well-formed half checks real
+ * behaviour: a fence on ring 0 stores its seqno in the timeline shmem and writes the
+ * eventfd.  Each malformed request must end its own context (the worker closes its socket)
+ * while the server keeps creating working contexts.
+ *
+ *   rs_bad_client VENUSD [VENUSD OPTIONS...]
+ *
+ * venusd's stderr is this program's.  Output: "PASS name" / "FAIL name: reason" lines,
+ * names prefixed by $RS_NAME_PREFIX.  Exit status 0 if every check passed. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The request layouts of docs/protocol.md §6.3/§6.4 (LP64). */
+struct client_init { uint32_t op, flags; };
+struct create_context { uint32_t op, ctx_id; char name[32]; };
+struct destroy_context { uint32_t op, ctx_id; };
+struct ctx_init { uint32_t op, flags; uint64_t shmem_size; };
+struct submit_cmd { uint32_t op, size; char cmd[256]; };
+struct submit_fence { uint32_t op, flags, ring_index, seqno; };
+
+static const char *prefix = "";
+static int failures;
+
+static void report(bool ok, const char *name, const char *fmt, ...)
+{
+   if (ok) {
+      printf("PASS %s%s\n", prefix, name);
+   } else {
+      char why[256];
+      va_list ap;
+      va_start(ap, fmt);
+      vsnprintf(why, sizeof(why), fmt, ap);
+      va_end(ap);
+      printf("FAIL %s%s: %s\n", prefix, name, why);
+      failures++;
+   }
+   fflush(stdout);
+}
+
+static bool send_with_fds(int sock, const void *data, size_t size, const int *fds, int nfds)
+{
+   union {
+      char buf[CMSG_SPACE(4 * sizeof(int))];
+      struct cmsghdr align;
+   } u;
+   memset(&u, 0, sizeof(u));
+   struct iovec iov = { .iov_base = (void *)data, .iov_len = size };
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+   if (nfds) {
+      msg.msg_control = u.buf;
+      msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+      memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+   }
+   return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)size;
+}
+
+static bool send_msg(int sock, const void *data, size_t size)
+{
+   return send_with_fds(sock, data, size, NULL, 0);
+}
+
+/* True if the peer closes sock within ms (recv returns 0 or ECONNRESET). */
+static bool closes_within(int sock, int ms)
+{
+   struct pollfd p = { .fd = sock, .events = POLLIN };
+   while (poll(&p, 1, ms) > 0) {
+      char b[512];
+      ssize_t n = recv(sock, b, sizeof(b), MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno == ECONNRESET))
+         return true;
+      if (n < 0 && errno != EAGAIN)
+         return true;
+   }
+   return false;
+}
+
+static int create_context(int srv, uint32_t id, const char *name)
+{
+   struct create_context req = { .op = 3, .ctx_id = id };
+   snprintf(req.name, sizeof(req.name), "%s", name);
+   if (!send_msg(srv, &req, sizeof(req)))
+      return -1;
+   bool ok = false;
+   union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+   } u;
+   struct iovec iov = { .iov_base = &ok, .iov_len = 1 };
+   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf) };
+   struct pollfd p = { .fd = srv, .events = POLLIN };
+   if (poll(&p, 1, 5000) != 1 || recvmsg(srv, &msg, MSG_CMSG_CLOEXEC) != 1 || !ok)
+      return -1;
+   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+   if (!c || c->cmsg_type != SCM_RIGHTS)
+      return -1;
+   int fd;
+   memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+   return fd;
+}
+
+struct timelines {
+   int shm_fd, event_fd;
+   volatile uint32_t *seqno;
+};
+
+/* INIT as the proxy sends it: a 64-ring timeline memfd and an eventfd. */
+static bool init_context(int ctx, uint32_t flags, struct timelines *t)
+{
+   t->shm_fd = memfd_create("rs-bad-client", MFD_CLOEXEC);
+   t->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+   if (t->shm_fd < 0 || t->event_fd < 0 || ftruncate(t->shm_fd, 256) < 0)
+      return false;
+   void *p = mmap(NULL, 256, PROT_READ | PROT_WRITE, MAP_SHARED, t->shm_fd, 0);
+   if (p == MAP_FAILED)
+      return false;
+   t->seqno = p;
+   const struct ctx_init req = { .op = 1, .flags = flags, .shmem_size = 256 };
+   const int fds[2] = { t->shm_fd, t->event_fd };
+   return send_with_fds(ctx, &req, sizeof(req), fds, 2);
+}
+
+static void fini_timelines(struct timelines *t)
+{
+   if (t->seqno)
+      munmap((void *)t->seqno, 256);
+   close(t->shm_fd);
+   close(t->event_fd);
+   memset(t, 0, sizeof(*t));
+}
+
+static bool fence_signals(int ctx, struct timelines *t, uint32_t ring, uint32_t seqno)
+{
+   const struct submit_fence f = { .op = 6, .flags = 1, .ring_index = ring, .seqno = seqno };
+   if (!send_msg(ctx, &f, sizeof(f)))
+      return false;
+   for (int i = 0; i < 2000; i++) {
+      uint64_t v;
+      if (t->seqno[ring] == seqno && read(t->event_fd, &v, sizeof(v)) == sizeof(v) && v >= 1)
+         return true;
+      usleep(1000);
+   }
+   return false;
+}
+
+static pid_t spawn_server(char **argv, int *srv)
+{
+   int sv[2];
+   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+      return -1;
+   const pid_t pid = fork();
+   if (pid == 0) {
+      char fdarg[16];
+      snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+      int n = 0;
+      while (argv[n])
+         n++;
+      char **args = calloc((size_t)n + 5, sizeof(*args));
+      args[0] = argv[0];
+      args[1] = "render-server";
+      args[2] = "--socket-fd";
+      args[3] = fdarg;
+      for (int i = 1; i < n; i++)
+         args[3 + i] = argv[i];
+      close(sv[0]);
+      /* The server's end survives exec, as the proxy's child arranges. */
+      int fd = dup(sv[1]);
+      close(sv[1]);
+      if (fd != sv[1] && dup2(fd, sv[1]) < 0)
+         _exit(127);
+      if (fd != sv[1])
+         close(fd);
+      execv(args[0], args);
+      _exit(127);
+   }
+   close(sv[1]);
+   *srv = sv[0];
+   return pid;
+}
+
+/* A malformed request on a fresh context must end that context alone. */
+typedef bool (*bad_fn)(int ctx, struct timelines *t);
+
+static bool bad_unknown_op(int ctx, struct timelines *t)
+{
+   const uint32_t op = 99;
+   return init_context(ctx, 4, t) && send_msg(ctx, &op, sizeof(op));
+}
+static bool bad_wrong_size(int ctx, struct timelines *t)
+{
+   const uint32_t nop[2] = { 0, 0 }; /* NOP is 4 bytes */
+   return init_context(ctx, 4, t) && send_msg(ctx, nop, sizeof(nop));
+}
+static bool bad_before_init(int ctx, struct timelines *t)
+{
+   (void)t;
+   const struct submit_fence f = { .op = 6, .flags = 1, .ring_index = 0, .seqno = 1 };
+   return send_msg(ctx, &f, sizeof(f));
+}
+static bool bad_capset(int ctx, struct timelines *t)
+{
+   return init_context(ctx, 1 /* virgl */, t);
+}
+static bool bad_fence_ring(int ctx, struct timelines *t)
+{
+   const struct submit_fence f = { .op = 6, .flags = 1, .ring_index = 64, .seqno = 1 };
+   return init_context(ctx, 4, t) && send_msg(ctx, &f, sizeof(f));
+}
+static bool bad_continuation(int ctx, struct timelines *t)
+{
+   struct submit_cmd c = { .op = 5, .size = 300 };
+   const char rest[10] = { 0 }; /* 44 bytes were announced */
+   return init_context(ctx, 4, t) && send_msg(ctx, &c, sizeof(c)) &&
+          send_msg(ctx, rest, sizeof(rest));
+}
+static bool bad_venus_command(int ctx, struct timelines *t)
+{
+   struct submit_cmd c = { .op = 5, .size = 8 };
+   const uint32_t cmd[2] = { 9999, 0 }; /* command type, flags */
+   memcpy(c.cmd, cmd, sizeof(cmd));
+   return init_context(ctx, 4, t) && send_msg(ctx, &c, sizeof(c));
+}
+static bool bad_extra_fd(int ctx, struct timelines *t)
+{
+   const uint32_t op = 0;
+   const int fd = 0;
+   return init_context(ctx, 4, t) && send_with_fds(ctx, &op, sizeof(op), &fd, 1);
+}
+static bool bad_init_twice(int ctx, struct timelines *t)
+{
+   struct timelines t2 = { 0 };
+   const bool ok = init_context(ctx, 4, t) && init_context(ctx, 4, &t2);
+   fini_timelines(&t2);
+   return ok;
+}
+
+int main(int argc, char **argv)
+{
+   if (argc < 2) {
+      fprintf(stderr, "usage: rs_bad_client VENUSD [VENUSD OPTIONS...]\n");
+      return 2;
+   }
+   if (getenv("RS_NAME_PREFIX"))
+      prefix = getenv("RS_NAME_PREFIX");
+
+   /* Run 1: a well-behaved proxy, then every malformed context request. */
+   int srv;
+   pid_t pid = spawn_server(argv + 1, &srv);
+   const struct client_init init = { .op = 1, .flags = (1u << 6) | (1u << 7) };
+   report(pid > 0 && send_msg(srv, &init, sizeof(init)), "client_init", "cannot start %s",
+          argv[1]);
+
+   uint32_t id = 1;
+   int ctx = create_context(srv, id, "rs-good");
+   struct timelines t = { 0 };
+   bool ok = ctx >= 0 && init_context(ctx, 4, &t);
+   report(ok, "create_and_init_context", "CREATE_CONTEXT or INIT failed");
+   if (ok) {
+      const struct submit_cmd empty = { .op = 5, .size = 0 };
+      report(fence_signals(ctx, &t, 0, 1) && send_msg(ctx, &empty, sizeof(empty)) &&
+                fence_signals(ctx, &t, 0, 2) && fence_signals(ctx, &t, 5, 1),
+             "fences_update_timeline_shmem",
+             "ring 0 seqno %u, ring 5 seqno %u (expected 2 and 1, with eventfd writes)",
+             t.seqno[0], t.seqno[5]);
+   }
+
+   static const struct {
+      const char *name;
+      bad_fn fn;
+   } bad[] = {
+      { "unknown_op", bad_unknown_op },
+      { "wrong_size", bad_wrong_size },
+      { "request_before_init", bad_before_init },
+      { "non_venus_capset", bad_capset },
+      { "fence_ring_out_of_range", bad_fence_ring },
+      { "short_continuation", bad_continuation },
+      { "unknown_venus_command", bad_venus_command },
+      { "unexpected_fd", bad_extra_fd },
+      { "init_twice", bad_init_twice },
+   };
+   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+      char name[96];
+      int c = create_context(srv, ++id, bad[i].name);
+      struct timelines bt = { 0 };
+      const bool sent = c >= 0 && bad[i].fn(c, &bt);
+      snprintf(name, sizeof(name), "%s_ends_its_context", bad[i].name);
+      report(sent && closes_within(c, 3000), name,
+             c < 0 ? "CREATE_CONTEXT failed" : sent ? "the context socket stayed open"
+                                                   : "could not send");
+      if (c >= 0)
+         close(c);
+      fini_timelines(&bt);
+   }
+
+   /* The first context is untouched and the server still makes working contexts. */
+   report(ok && fence_signals(ctx, &t, 0, 3), "other_context_unaffected",
+          "the first context's fence no longer signals");
+   int c2 = create_context(srv, ++id, "rs-after");
+   struct timelines t2 = { 0 };
+   report(c2 >= 0 && init_context(c2, 4, &t2) && fence_signals(c2, &t2, 0, 1),
+          "server_still_creates_contexts", "a new context after the bad ones does not work");
+   const struct destroy_context d = { .op = 4, .ctx_id = id };
+   report(c2 >= 0 && send_msg(srv, &d, sizeof(d)) && closes_within(c2, 3000),
+          "destroy_context_ends_worker", "the context socket stayed open after DESTROY_CONTEXT");
+   fini_timelines(&t2);
+   if (c2 >= 0)
+      close(c2);
+   fini_timelines(&t);
+   if (ctx >= 0)
+      close(ctx);
+
+   /* The proxy goes away: the server exits 0. */
+   close(srv);
+   int status = -1;
+   for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+      usleep(10000);
+   report(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exits_0_when_proxy_closes",
+          "status 0x%x", status);
+   if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+   }
+
+   /* Run 2: a client request from another protocol version stops the server (exit 1). */
+   pid = spawn_server(argv + 1, &srv);
+   const uint32_t op8[2] = { 8, 0 };
+   send_msg(srv, op8, sizeof(op8));
+   status = -1;
+   for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
+      usleep(10000);
+   report(WIFEXITED(status) && WEXITSTATUS(status) == 1, "malformed_client_op_exits_1",
+          "status 0x%x", status);
+   if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+   }
+   close(srv);
+   return failures ? 1 : 0;
+}
