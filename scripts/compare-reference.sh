@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/compare-reference.sh — runs the same real apps through the reference renderer
-# (virglrenderer 1.1.0, ../shared/tools/reference-stack.sh, WITHOUT --shim) and through
-# venusd, and prints one line per app: exit status through each.  Not part of the test
+# (virglrenderer 1.1.0, ../shared/tools/reference-stack.sh, WITHOUT --shim), through
+# venusd's vtest server, and through the reference's own virgl_test_server + proxy with
+# venusd as its render server (RENDER_SERVER_EXEC_PATH, the path QEMU takes), and prints
+# one line per app: exit status through each.  Not part of the test
 # suite: the reference needs a 1.6 GB Debian 13 chroot (reference-stack.sh setup, ~5 min).
 #
 #   bash scripts/compare-reference.sh [--setup]
@@ -28,6 +30,18 @@ vd=$!
 trap 'kill -TERM $vd 2>/dev/null; wait $vd 2>/dev/null; bash "$REF" stop >/dev/null 2>&1' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 bash "$REF" start >/dev/null || exit 1
+# The reference's libvirglrenderer with venusd as its render server ($work is under /tmp,
+# which the chroot shares).
+REF_ROOT=${REF_ROOT:-$HOME/venus-reference/trixie}
+cp "$BUILD/venusd" "$work/venusd"
+rs_sock=$work/rs.sock
+setsid chroot "$REF_ROOT" env VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json \
+  RENDER_SERVER_EXEC_PATH="$work/venusd" \
+  virgl_test_server --venus --no-virgl --multi-clients --socket-path "$rs_sock" \
+  >"$work/rs.log" 2>&1 </dev/null &
+rs=$!
+trap 'kill -TERM $vd 2>/dev/null; wait $vd 2>/dev/null; pkill -TERM -s $rs 2>/dev/null; bash "$REF" stop >/dev/null 2>&1' EXIT
+for _ in $(seq 50); do [ -S "$rs_sock" ] && break; sleep 0.1; done
 
 ffmpeg_app() {
   ffmpeg -nostdin -hide_banner -loglevel error -init_hw_device vulkan=vk:0 -filter_hw_device vk \
@@ -41,19 +55,24 @@ gst_app() {
 }
 export -f ffmpeg_app gst_app
 
-# run_both NAME CMD... — CMD through the reference, then through venusd.
+# run_both NAME CMD... — CMD through the reference, through venusd, and through the
+# reference's proxy with venusd as render server.
 run_both() {
-  local name=$1 ref vd_rc
+  local name=$1 ref vd_rc rs_rc
   shift
   bash "$REF" client "$@" >"$work/$name.ref" 2>&1
   ref=$?
   LD_PRELOAD=libvulkan_virtio.so VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD \
     timeout -s KILL "$REF_T" "$@" >"$work/$name.venusd" 2>&1
   vd_rc=$?
-  printf '%-22s reference: exit %-4s venusd: exit %s\n' "$name" "$ref" "$vd_rc"
+  LD_PRELOAD=libvulkan_virtio.so VN_DEBUG=vtest VTEST_SOCKET_NAME=$rs_sock VK_DRIVER_FILES=$VENUS_ICD \
+    timeout -s KILL "$REF_T" "$@" >"$work/$name.rs" 2>&1
+  rs_rc=$?
+  printf '%-20s reference: exit %-4s venusd: exit %-4s reference proxy + venusd: exit %s\n' \
+    "$name" "$ref" "$vd_rc" "$rs_rc"
 }
 
-echo "app                    (exit 137 = killed after ${REF_T} s: the client's context died)"
+echo "app                  (exit 137 = killed after ${REF_T} s: the client's context died)"
 for app in vk_fill vk_compute_smoke vk_scene vk_queries vk_timeline_threads; do
   run_both "$app" "$APPS/$app"
 done
