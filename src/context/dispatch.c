@@ -311,6 +311,9 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
                               "in a correct driver)", info->name);
          return false;
       }
+      /* Inside vkExecuteCommandStreamsMESA the arena also holds that command's own
+       * arguments: give back each inner command's memory rather than resetting. */
+      const struct vd_arena_mark mark = vd_arena_mark(&d->arena);
       void *args = vd_arena_alloc(&d->arena, info->args_size);
       if (!args) {
          vd_dispatch_fatal(d, "out of memory");
@@ -346,6 +349,8 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
       release_held(d);
       if (!d->in_execute_streams)
          vd_arena_reset(&d->arena);
+      else
+         vd_arena_release(&d->arena, &mark);
       if (!ok)
          return false;
       if (on_done)

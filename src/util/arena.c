@@ -103,6 +103,20 @@ static struct vd_arena_block *take_free(struct vd_arena *a, size_t size, bool or
    return b;
 }
 
+/* Zeroes `rounded` bytes (a multiple of ARENA_ALIGN) at the aligned p.  Most decoded
+ * arguments are a few dozen bytes, for which a libc memset call costs more than the
+ * stores: those sizes get fixed-size stores the compiler inlines. */
+static inline void zero(unsigned char *p, size_t rounded)
+{
+   switch (rounded / ARENA_ALIGN) {
+   case 4: memset(p + 48, 0, ARENA_ALIGN); /* fall through */
+   case 3: memset(p + 32, 0, ARENA_ALIGN); /* fall through */
+   case 2: memset(p + 16, 0, ARENA_ALIGN); /* fall through */
+   case 1: memset(p, 0, ARENA_ALIGN); break;
+   default: memset(p, 0, rounded); break;
+   }
+}
+
 void *vd_arena_alloc(struct vd_arena *a, size_t size)
 {
    if (size == 0)
@@ -146,7 +160,7 @@ void *vd_arena_alloc(struct vd_arena *a, size_t size)
    }
 
    a->used += size;
-   memset(p, 0, size);
+   zero(p, rounded);
    return p;
 }
 
@@ -157,6 +171,44 @@ void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count)
    if (count > SIZE_MAX / elem_size)
       return NULL;
    return vd_arena_alloc(a, elem_size * (size_t)count);
+}
+
+struct vd_arena_mark vd_arena_mark(const struct vd_arena *a)
+{
+   struct vd_arena_mark m = { .head = a->head, .used = a->used };
+   if (a->head) {
+      m.head_next = a->head->next;
+      m.pos = a->head->pos;
+   }
+   return m;
+}
+
+static void keep_block(struct vd_arena *a, struct vd_arena_block *b)
+{
+   b->pos = 0;
+   b->next = a->free;
+   a->free = b;
+}
+
+void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m)
+{
+   /* Blocks taken since the mark are either in front of the mark's head (new bump blocks
+    * and the dedicated blocks linked in behind them) or between the mark's head and the
+    * block that followed it (dedicated blocks linked in while it was still the head). */
+   while (a->head && a->head != m->head) {
+      struct vd_arena_block *b = a->head;
+      a->head = b->next;
+      keep_block(a, b);
+   }
+   if (a->head) {
+      while (a->head->next != m->head_next) {
+         struct vd_arena_block *b = a->head->next;
+         a->head->next = b->next;
+         keep_block(a, b);
+      }
+      a->head->pos = m->pos;
+   }
+   a->used = m->used;
 }
 
 void vd_arena_reset(struct vd_arena *a)

@@ -23,4 +23,14 @@ void *vd_arena_alloc(struct vd_arena *a, size_t size);
 void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count);
 void vd_arena_reset(struct vd_arena *a);
 
+/* A position in the arena: vd_arena_release() gives back everything allocated after
+ * vd_arena_mark() (kept for reuse, as by a reset) and leaves what came before intact.
+ * Marks nest like a stack; releasing to a mark invalidates the marks taken after it. */
+struct vd_arena_mark {
+   struct vd_arena_block *head, *head_next;
+   size_t pos, used;
+};
+struct vd_arena_mark vd_arena_mark(const struct vd_arena *a);
+void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m);
+
 #endif

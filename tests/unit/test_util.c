@@ -190,6 +190,47 @@ UNIT_TEST(arena_alloc_array_overflow_and_zero)
    vd_arena_fini(&a);
 }
 
+/* What vkExecuteCommandStreamsMESA relies on: memory allocated before a mark survives a
+ * release to it, memory allocated after it is reused (same addresses), and the arena's
+ * use stays bounded however many commands run between resets. */
+UNIT_TEST(arena_mark_release_keeps_earlier_and_reuses_later)
+{
+   struct vd_arena a;
+   vd_arena_init(&a, 1u << 20);
+   unsigned char *outer = vd_arena_alloc(&a, 100);
+   UNIT_CHECK(outer != NULL);
+   memset(outer, 0xab, 100);
+   void *first_small = NULL, *first_large = NULL;
+   for (int i = 0; i < 10000; i++) { /* 10000 x ~20 KiB would overrun the 1 MiB cap */
+      const struct vd_arena_mark m = vd_arena_mark(&a);
+      void *small = vd_arena_alloc(&a, 64);
+      unsigned char *large = vd_arena_alloc(&a, 20000); /* a dedicated block */
+      void *more = vd_arena_alloc(&a, 60000);           /* forces a new bump block */
+      UNIT_CHECK(small != NULL && large != NULL && more != NULL);
+      if (!small || !large || !more)
+         break;
+      UNIT_CHECK_EQ(large[19999], 0); /* reused memory is zeroed again */
+      memset(large, 0xcd, 20000);
+      if (i == 0) {
+         first_small = small;
+         first_large = large;
+      } else {
+         UNIT_CHECK(small == first_small);
+         UNIT_CHECK(large == first_large);
+      }
+      vd_arena_release(&a, &m);
+   }
+   for (int i = 0; i < 100; i++)
+      UNIT_CHECK_EQ(outer[i], 0xab);
+   /* Releasing to a mark of an empty arena empties it. */
+   vd_arena_reset(&a);
+   const struct vd_arena_mark empty = vd_arena_mark(&a);
+   UNIT_CHECK(vd_arena_alloc(&a, 500000) != NULL);
+   vd_arena_release(&a, &empty);
+   UNIT_CHECK(vd_arena_alloc(&a, 1u << 20) != NULL); /* the whole cap is free again */
+   vd_arena_fini(&a);
+}
+
 #define WORKLOAD_N 400
 /* Mixed small and large allocations, spanning several ordinary blocks. */
 static void arena_workload(struct vd_arena *a, void **ptrs)
