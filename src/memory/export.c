@@ -1,5 +1,6 @@
 /* export backend: the driver exports the memory as a dma-buf, else an opaque fd. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +61,17 @@ static VkResult ex_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *i
    VkResult r = vk->AllocateMemory(dev->handle, &ai, NULL, &mem->handle);
    if (r != VK_SUCCESS && import_fd >= 0)
       close(import.fd); /* ownership passes to the driver only on success */
+   if (r != VK_SUCCESS && ai.pNext == &export) {
+      /* Say once (per worker process) why every mappable allocation will fail. */
+      static atomic_flag warned = ATOMIC_FLAG_INIT;
+      if (!atomic_flag_test_and_set(&warned))
+         vd_err(VD_CAT_MEMORY, "%s: the driver cannot allocate exportable (%s) memory here "
+                "(VkResult %d); lavapipe, for one, needs /dev/udmabuf.  Every mappable "
+                "allocation will fail: use --memory host-pointer (or auto, which picks it "
+                "where the driver has VK_EXT_external_memory_host)",
+                dev->pdev->props.deviceName, dev->pdev->has_dma_buf ? "dma-buf" : "opaque fd",
+                r);
+   }
    mem->backing_size = info->allocationSize;
    return r;
 }

@@ -103,6 +103,27 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   stop_venusd "apps/$label/clean_exit"
 done
 
+# --memory export: where the driver can export (lavapipe with /dev/udmabuf) the apps work
+# as with host pointers; where it cannot (these machines), venusd says so once, naming
+# the fix, and only that client fails.
+if start_venusd_or_fail "apps/export/start" --worker thread --memory export; then
+  out=$TEST_TMP/export-vk_fill
+  native_client "$BUILD/tests/apps/vk_fill" >"$out.native" 2>&1
+  venus_client "$BUILD/tests/apps/vk_fill" >"$out.venus" 2>&1
+  if [ -e /dev/udmabuf ]; then
+    if diff -q "$out.native" "$out.venus" >/dev/null; then
+      pass "apps/export/vk_fill"
+    else
+      fail "apps/export/vk_fill" "output differs from native: $(tail -n 1 "$out.venus")"
+    fi
+  elif grep -q "cannot allocate exportable .* use --memory host-pointer" "$VD_LOGFILE"; then
+    pass "apps/export/unusable_export_explained"
+  else
+    fail "apps/export/unusable_export_explained" "no log line naming --memory host-pointer: $(grep -m1 -E 'ERROR|WARN' "$VD_LOGFILE")"
+  fi
+  stop_venusd "apps/export/clean_exit"
+fi
+
 # The Khronos validation layer on venusd's own host instance: no validation errors that
 # venusd causes.  (Debian 12's layer is 1.3.239 and does not know structs of newer
 # extensions that the guest legitimately chains, e.g. VK_KHR_maintenance5's; those
