@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
+#include "options.h"
 #include "transport/capset.h"
 #include "util/log.h"
 
@@ -232,6 +233,7 @@ static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int 
    const struct vd_context_params params = {
       .id = c->id,
       .name = c->name,
+      .record_dir = vd_opts.record_dir,
       .fence_retired = rs_fence_retired,
       .cookie = c,
    };
