@@ -530,8 +530,17 @@ static void stop_worker(struct rs_server *s, struct rs_worker *w)
       close(w->sock);
    } else {
       kill(w->pid, SIGKILL);
-      while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+      int status = 0;
+      while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
          ;
+      /* It may have died on its own before the proxy asked (the client then saw its
+       * context die): say so, as collect_workers would have. */
+      if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+         vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
+                 (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
+      else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+         vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d",
+                 (long)w->pid, w->ctx_id, WEXITSTATUS(status));
    }
 }
 
