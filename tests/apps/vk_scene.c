@@ -252,7 +252,7 @@ int main(void)
    image_barrier(cmd, tex, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL,
                  VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
                  VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT);
-   VkClearValue clears[2] = { { .color = { .float32 = { 0.1f, 0.2f, 0.3f, 1.0f } } }, { .depthStencil = { 1.0f, 0 } } };
+   VkClearValue clears[2] = { { .color = { .float32 = { 26 / 255.0f, 51 / 255.0f, 76 / 255.0f, 1.0f } /* exact in UNORM8: no rounding ties */ } }, { .depthStencil = { 1.0f, 0 } } };
    VkRenderPassBeginInfo rbi = { VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp, .framebuffer = fb,
                                  .renderArea = sc, .clearValueCount = 2, .pClearValues = clears };
    vkCmdBeginRenderPass(cmd, &rbi, VK_SUBPASS_CONTENTS_INLINE);

@@ -240,7 +240,7 @@ int main(void)
 
    VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
    CK(vkBeginCommandBuffer(cmd, &bi));
-   VkClearValue clear_a = { .color = { .float32 = { 0.1f, 0.2f, 0.3f, 1.0f } } };
+   VkClearValue clear_a = { .color = { .float32 = { 26 / 255.0f, 51 / 255.0f, 76 / 255.0f, 1.0f } /* exact in UNORM8: no rounding ties */ } };
    VkRenderPassBeginInfo rbi = { VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp, .framebuffer = fb,
                                  .renderArea = { { 0, 0 }, { W, H } }, .clearValueCount = 1, .pClearValues = &clear_a };
    vkCmdBeginRenderPass(cmd, &rbi, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
