@@ -78,6 +78,54 @@ static void bench_submit_fence(void)
    vkDestroyFence(dev, f, NULL);
 }
 
+/* submit_fence with one tiny command buffer (a 4-byte vkCmdFillBuffer) in the batch: what
+ * a minimal real GPU submission costs.  Mesa's fence feedback adds such a command buffer
+ * to every fenced submission, so natively this is the baseline that submit_fence through
+ * Venus compares with on a GPU whose empty submissions are a driver shortcut. */
+static void bench_submit_cmd_fence(void)
+{
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 256, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
+   VkBuffer buf;
+   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
+   VkMemoryRequirements mr;
+   vkGetBufferMemoryRequirements(dev, buf, &mr);
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
+                                .memoryTypeIndex = host_visible_type(mr.memoryTypeBits) };
+   VkDeviceMemory m;
+   CK(vkAllocateMemory(dev, &mai, NULL, &m));
+   CK(vkBindBufferMemory(dev, buf, m, 0));
+   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
+   VkCommandPool pool;
+   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBuffer cb;
+   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+   CK(vkBeginCommandBuffer(cb, &bi));
+   vkCmdFillBuffer(cb, buf, 0, 4, 1);
+   CK(vkEndCommandBuffer(cb));
+   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence f;
+   CK(vkCreateFence(dev, &fci, NULL, &f));
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   for (int rep = -1; rep < REPS; rep++) {
+      const int n = 500;
+      const double t0 = now();
+      for (int i = 0; i < n; i++) {
+         CK(vkQueueSubmit(queue, 1, &si, f));
+         CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+         CK(vkResetFences(dev, 1, &f));
+      }
+      if (rep >= 0)
+         printf("metric submit_cmd_fence us %.3f\n", (now() - t0) / n * 1e6);
+   }
+   vkDestroyFence(dev, f, NULL);
+   vkDestroyCommandPool(dev, pool, NULL);
+   vkDestroyBuffer(dev, buf, NULL);
+   vkFreeMemory(dev, m, NULL);
+}
+
 /* vkGetBufferDeviceAddress: Mesa's Venus driver sends it synchronously every time (a ring
  * command with a reply), so it measures one guest -> host -> guest round trip. */
 static void bench_sync_call(void)
@@ -210,13 +258,15 @@ static void bench_mapped_bw(void)
 int main(int argc, char **argv)
 {
    if (argc != 2) {
-      fprintf(stderr, "usage: venus_bench submit_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
+      fprintf(stderr, "usage: venus_bench submit_fence|submit_cmd_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
       return 2;
    }
    init();
    const char *b = argv[1];
    if (!strcmp(b, "submit_fence"))
       bench_submit_fence();
+   else if (!strcmp(b, "submit_cmd_fence"))
+      bench_submit_cmd_fence();
    else if (!strcmp(b, "sync_call"))
       bench_sync_call();
    else if (!strcmp(b, "cmds_100k"))

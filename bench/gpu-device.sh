@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine from the folder bench/gpu-prepare.sh fills: venusd over the GPU's
+# Vulkan driver, our apps natively and through venusd (outputs must be identical), then
+# the benchmarks alternating native / venusd (ROUNDS, default 5).  Results go to $OUT:
+# device.log, venusd.log and bench.txt ("native|venus|venus-nofb|floor metric NAME UNIT
+# VALUE" lines, the format bench/run.sh summarises).  ../.gl/*.deb, if present, are
+# unpacked first (the device tool's way of bringing libglvnd for NVIDIA's ICD).
+cd "$(dirname "$0")" || exit 1
+G=$PWD
+for f in ../.gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done; ldconfig 2>/dev/null
+export LD_LIBRARY_PATH=$G/lib:/usr/local/nvidia/lib64:/usr/local/nvidia/lib:${LD_LIBRARY_PATH:-}
+exec > >(tee "$OUT/device.log") 2>&1
+echo "== host"; uname -r; head -2 /etc/os-release; ldd --version | head -1; nvidia-smi -L
+NV=${NV_ICD:-}
+[ -n "$NV" ] || for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+  [ -f "$f" ] && NV=$f && break
+done
+echo "nvidia icd: ${NV:-none}"; ls /usr/local/nvidia/lib64 2>/dev/null | grep -i -E "glx_nvidia|vulkan" | head; ldconfig -p | grep -E "GLX_nvidia|libvulkan" | head -3
+export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+VIRTIO=$G/lib/virtio_icd.json
+native() { env VK_DRIVER_FILES="$NV" timeout -s KILL 120 "$@"; }
+venus() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
+
+echo "== native smoke"; native "$G/apps/vk_fill"; echo "rc=$?"
+VK_DRIVER_FILES=$NV "$G/venusd" vtest --socket /tmp/vd.sock --log info >"$OUT/venusd.log" 2>&1 &
+vd=$!
+for _ in $(seq 50); do [ -S /tmp/vd.sock ] && break; sleep 0.1; done
+echo "== venus smoke"; venus "$G/apps/vk_fill"; echo "rc=$?"
+head -20 "$OUT/venusd.log"
+
+echo "== apps: native vs venusd"
+pass=0; failn=0
+for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
+  vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads \
+  vk_sync_objects vk_advanced; do
+  native "$G/apps/$a" >"/tmp/$a.native" 2>&1; nrc=$?
+  venus "$G/apps/$a" >"/tmp/$a.venus" 2>&1; vrc=$?
+  if [ "$nrc" = 0 ] && [ "$vrc" = 0 ] && cmp -s "/tmp/$a.native" "/tmp/$a.venus"; then
+    echo "SAME $a"; pass=$((pass + 1))
+  else
+    echo "DIFF $a (native rc $nrc, venus rc $vrc)"; failn=$((failn + 1))
+    diff "/tmp/$a.native" "/tmp/$a.venus" | head -8; tail -n 1 "/tmp/$a.native"
+  fi
+done
+echo "apps: $pass same, $failn different"
+
+echo "== bench"
+: >"$OUT/bench.txt"
+for r in $(seq ${ROUNDS:-5}); do
+  for b in submit_fence submit_cmd_fence sync_call cmds_100k alloc_64k alloc_4m mapped_bw; do
+    native "$G/venus_bench" "$b" | sed 's/^/native /' >>"$OUT/bench.txt"
+    venus "$G/venus_bench" "$b" | sed 's/^/venus /' >>"$OUT/bench.txt"
+  done
+  VN_PERF=no_fence_feedback venus "$G/venus_bench" submit_fence | sed 's/^/venus-nofb /' >>"$OUT/bench.txt"
+  "$G/transport_floor" 64 | sed 's/^/floor /' >>"$OUT/bench.txt"
+done
+wc -l "$OUT/bench.txt"
+kill -TERM $vd; wait $vd; echo "venusd exit $?"
+grep -E "ERROR|WARN" "$OUT/venusd.log" | head -5

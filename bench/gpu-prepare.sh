@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares .gpu/ (git-ignored) for running venusd on another Linux x86-64 machine with a
+# GPU driver but no Mesa: venusd, venus_bench, feedback_poll, the test apps, Mesa 25.0.7's
+# Venus ICD (libvulkan_virtio.so with a manifest beside it) and every library it needs
+# beyond glibc, plus Debian's Vulkan loader.  Then, there:  bash .gpu/gpu-device.sh
+# (OUT=<dir for results>, NV_ICD=<the GPU driver's ICD manifest> if not NVIDIA's usual one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ninja -C build >/dev/null
+rm -rf .gpu && mkdir -p .gpu/lib .gpu/apps
+cp build/venusd build/bench/venus_bench build/bench/transport_floor build/bench/feedback_poll .gpu/
+for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
+  vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads \
+  vk_sync_objects vk_advanced; do
+  cp "build/tests/apps/$a" .gpu/apps/
+done
+virtio=/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so
+for l in $(ldd "$virtio" | awk '$3 ~ /^\// {print $3}' | grep -v -E 'lib(c|m|pthread|gcc_s)\.so'); do
+  cp -L "$l" .gpu/lib/
+done
+cp -L "$virtio" /usr/lib/x86_64-linux-gnu/libvulkan.so.1 .gpu/lib/
+printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "./libvulkan_virtio.so", "api_version": "1.3.305" } }\n' \
+  >.gpu/lib/virtio_icd.json
+cp bench/gpu-device.sh .gpu/
+grep -qs '^/.gpu/$' .git/info/exclude || { mkdir -p .git/info; echo /.gpu/ >>.git/info/exclude; }
+du -sh .gpu
