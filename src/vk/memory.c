@@ -116,6 +116,16 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
       ret = -EINVAL;
    else
       ret = mem->backend->export_blob(mem, size, out);
+   if (!ret && out->fd_type == VD_FD_TYPE_OPAQUE && (flags & VD_BLOB_FLAG_MAPPABLE)) {
+      /* An opaque fd is only good for importing into another Vulkan device: neither a vtest
+       * client nor a VMM can mmap it, so a mappable blob of one would fail later, far from
+       * the cause. */
+      vd_err(VD_CAT_MEMORY, "context %u: VkDeviceMemory %" PRIu64 " is exported as an opaque "
+             "fd, which cannot be mapped; run venusd with --memory host-pointer (or auto)",
+             ctx->params.id, blob_id);
+      close(out->fd);
+      ret = -EINVAL;
+   }
    if (ret)
       vd_warn(VD_CAT_MEMORY, "context %u: blob of %" PRIu64 " bytes (flags 0x%x) for VkDeviceMemory "
               "%" PRIu64 " failed: %d", ctx->params.id, size, flags, blob_id, ret);
