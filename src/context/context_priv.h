@@ -53,6 +53,7 @@ struct vd_dispatch {
       struct vd_object *obj;
    } lookup_cache[8];
    uint64_t lookup_cache_removals;
+   const _Atomic uint64_t *removals; /* the object table's removal counter */
    bool in_execute_streams;
    FILE *record;
 };

@@ -34,9 +34,11 @@ static const char *objtype_name(uint32_t t)
 void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_ring *ring,
                       const char *name)
 {
+   static const _Atomic uint64_t no_removals = 0;
    memset(d, 0, sizeof(*d));
    d->ctx = ctx;
    d->ring = ring;
+   d->removals = ctx && ctx->objects ? vd_objtable_removals_counter(ctx->objects) : &no_removals;
    snprintf(d->name, sizeof(d->name), "%s", name);
    vd_arena_init(&d->arena, VD_DECODE_ARENA_MAX);
    if (ctx && ctx->params.record_dir) {
@@ -138,10 +140,11 @@ static bool hold(struct vd_dispatch *d, struct vd_object *obj)
    return push_obj(&d->held, &d->held_count, &d->held_cap, obj);
 }
 
-static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
-                                const char *field)
+/* The general lookup: everything the fast path below does not cover.  id has been read. */
+static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder *dec, uint64_t id,
+                                                               uint32_t objtype, bool optional,
+                                                               const char *field)
 {
-   const uint64_t id = vd_dec_u64(dec, field);
    if (dec->failed || !dec->disp)
       return NULL;
    if (!id) {
@@ -154,7 +157,7 @@ static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool o
    /* Command buffers record thousands of commands naming the same few objects: a small
     * cache saves the table's lock and the reference counting.  The cache's references
     * keep its objects alive; any removal from the table invalidates all of it. */
-   const uint64_t removals = vd_objtable_removals(d->ctx->objects);
+   const uint64_t removals = atomic_load_explicit(d->removals, memory_order_acquire);
    if (removals != d->lookup_cache_removals) {
       d->lookup_cache_removals = removals;
       if (!lookup_cache_flush_to(d, true)) {
@@ -197,6 +200,27 @@ static struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool o
       return NULL;
    }
    return obj;
+}
+
+/* Command buffers name the same few objects thousands of times: a cached object of the
+ * right type, with room in the looked-up list, takes no locks, calls or references. */
+static inline struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
+                                       const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   struct vd_dispatch *d = dec->disp;
+   if (__builtin_expect(!dec->failed && d && id, 1) &&
+       atomic_load_explicit(d->removals, memory_order_acquire) == d->lookup_cache_removals) {
+      const size_t n = sizeof(d->lookup_cache) / sizeof(d->lookup_cache[0]);
+      const size_t slot = (size_t)((id ^ (id >> 4) ^ (id >> 12)) & (n - 1));
+      struct vd_object *obj = d->lookup_cache[slot].obj;
+      if (obj && d->lookup_cache[slot].id == id && obj->type == objtype &&
+          d->looked_count < d->looked_cap) {
+         d->looked[d->looked_count++] = obj;
+         return obj;
+      }
+   }
+   return lookup_slow(dec, id, objtype, optional, field);
 }
 
 uint64_t vd_dec_lookup(struct vd_decoder *dec, uint32_t objtype, bool optional, const char *field)
@@ -341,7 +365,7 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
          ok = write_reply(d, info, args);
       /* A destroy (here or on another ring) invalidates the lookup cache: drop it now, so
        * a destroyed object goes when the command that destroyed it ends, as without it. */
-      const uint64_t removals = vd_objtable_removals(ctx->objects);
+      const uint64_t removals = atomic_load_explicit(d->removals, memory_order_acquire);
       if (removals != d->lookup_cache_removals) {
          d->lookup_cache_removals = removals;
          lookup_cache_flush(d);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN VD_ARENA_ALIGN
 /* Capacity of an ordinary block. */
 #define ARENA_BLOCK_SIZE (64 * 1024)
 /* Allocations above this get a dedicated block of their own size, so they neither waste
@@ -24,13 +24,6 @@
 #define ARENA_KEEP_BLOCK_MAX (1024 * 1024)
 /* ... and at most this many bytes of blocks are kept in total. */
 #define ARENA_KEEP_TOTAL_MAX (8 * 1024 * 1024)
-
-struct vd_arena_block {
-   struct vd_arena_block *next;
-   size_t cap; /* usable bytes at data */
-   size_t pos; /* bytes handed out from data */
-   alignas(ARENA_ALIGN) unsigned char data[];
-};
 
 /* Returned for zero-sized requests: non-NULL, aligned, never written through. */
 static alignas(ARENA_ALIGN) unsigned char empty_alloc[ARENA_ALIGN];
@@ -117,7 +110,7 @@ static inline void zero(unsigned char *p, size_t rounded)
    }
 }
 
-void *vd_arena_alloc(struct vd_arena *a, size_t size)
+void *vd_arena_alloc_slow(struct vd_arena *a, size_t size)
 {
    if (size == 0)
       return empty_alloc;
@@ -173,16 +166,6 @@ void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count)
    return vd_arena_alloc(a, elem_size * (size_t)count);
 }
 
-struct vd_arena_mark vd_arena_mark(const struct vd_arena *a)
-{
-   struct vd_arena_mark m = { .head = a->head, .used = a->used };
-   if (a->head) {
-      m.head_next = a->head->next;
-      m.pos = a->head->pos;
-   }
-   return m;
-}
-
 static void keep_block(struct vd_arena *a, struct vd_arena_block *b)
 {
    b->pos = 0;
@@ -190,7 +173,7 @@ static void keep_block(struct vd_arena *a, struct vd_arena_block *b)
    a->free = b;
 }
 
-void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m)
+void vd_arena_release_slow(struct vd_arena *a, const struct vd_arena_mark *m)
 {
    /* Blocks taken since the mark are either in front of the mark's head (new bump blocks
     * and the dedicated blocks linked in behind them) or between the mark's head and the

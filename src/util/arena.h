@@ -4,10 +4,20 @@
 #ifndef VD_UTIL_ARENA_H
 #define VD_UTIL_ARENA_H
 
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-struct vd_arena_block;
+#define VD_ARENA_ALIGN 16
+
+/* Internal to arena.c except for the inline fast paths below. */
+struct vd_arena_block {
+   struct vd_arena_block *next;
+   size_t cap; /* usable bytes at data */
+   size_t pos; /* bytes handed out from data */
+   alignas(VD_ARENA_ALIGN) unsigned char data[];
+};
 
 struct vd_arena {
    struct vd_arena_block *head; /* current block */
@@ -18,7 +28,29 @@ struct vd_arena {
 
 void vd_arena_init(struct vd_arena *a, size_t max_bytes);
 void vd_arena_fini(struct vd_arena *a);
-void *vd_arena_alloc(struct vd_arena *a, size_t size);
+void *vd_arena_alloc_slow(struct vd_arena *a, size_t size);
+
+/* Decoding allocates two or three small zeroed objects per command: those come from the
+ * current block inline; everything else goes through vd_arena_alloc_slow. */
+static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
+{
+   struct vd_arena_block *h = a->head;
+   const size_t rounded = (size + VD_ARENA_ALIGN - 1) & ~(size_t)(VD_ARENA_ALIGN - 1);
+   if (__builtin_expect(h && size - 1 < 64 && h->cap - h->pos >= rounded &&
+                           (!a->max_bytes || a->used + size <= a->max_bytes), 1)) {
+      unsigned char *p = h->data + h->pos;
+      h->pos += rounded;
+      a->used += size;
+      switch (rounded / VD_ARENA_ALIGN) { /* fixed-size stores, no libc call */
+      case 4: memset(p + 48, 0, VD_ARENA_ALIGN); /* fall through */
+      case 3: memset(p + 32, 0, VD_ARENA_ALIGN); /* fall through */
+      case 2: memset(p + 16, 0, VD_ARENA_ALIGN); /* fall through */
+      default: memset(p, 0, VD_ARENA_ALIGN); break;
+      }
+      return p;
+   }
+   return vd_arena_alloc_slow(a, size);
+}
 /* count * elem_size with overflow check; count 0 returns a non-NULL dummy pointer. */
 void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count);
 void vd_arena_reset(struct vd_arena *a);
@@ -30,7 +62,25 @@ struct vd_arena_mark {
    struct vd_arena_block *head, *head_next;
    size_t pos, used;
 };
-struct vd_arena_mark vd_arena_mark(const struct vd_arena *a);
-void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m);
+static inline struct vd_arena_mark vd_arena_mark(const struct vd_arena *a)
+{
+   struct vd_arena_mark m = { .head = a->head, .used = a->used };
+   if (a->head) {
+      m.head_next = a->head->next;
+      m.pos = a->head->pos;
+   }
+   return m;
+}
+void vd_arena_release_slow(struct vd_arena *a, const struct vd_arena_mark *m);
+static inline void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m)
+{
+   /* Usually nothing but the current block's bump pointer moved since the mark. */
+   if (__builtin_expect(a->head && a->head == m->head && a->head->next == m->head_next, 1)) {
+      a->head->pos = m->pos;
+      a->used = m->used;
+      return;
+   }
+   vd_arena_release_slow(a, m);
+}
 
 #endif

@@ -185,6 +185,11 @@ bool vd_objtable_remove(struct vd_objtable *t, uint64_t id)
    return obj != NULL;
 }
 
+const _Atomic uint64_t *vd_objtable_removals_counter(struct vd_objtable *t)
+{
+   return &t->removals;
+}
+
 uint64_t vd_objtable_removals(struct vd_objtable *t)
 {
    return atomic_load_explicit(&t->removals, memory_order_acquire);

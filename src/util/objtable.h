@@ -43,6 +43,8 @@ uint32_t vd_objtable_count(struct vd_objtable *t);
 /* How many removals the table has seen: a cache of lookups is valid while this is
  * unchanged. */
 uint64_t vd_objtable_removals(struct vd_objtable *t);
+/* The counter behind vd_objtable_removals, for hot paths that read it inline. */
+const _Atomic uint64_t *vd_objtable_removals_counter(struct vd_objtable *t);
 /* Calls fn for each record (under the table lock; fn must not call back into the table). */
 void vd_objtable_foreach(struct vd_objtable *t, void (*fn)(struct vd_object *, void *), void *data);
 
