@@ -393,8 +393,9 @@ static int cmd_render_server(int argc, char **argv)
    if (seccomp)
       vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd does not sandbox its "
               "workers");
-   /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob. */
-   vd_opts.exact_shm_blobs = true;
+   /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
+    * the VMM may hand blobs to other guest processes. */
+   vd_opts.vmm_blobs = true;
    return vd_render_server_serve(&cfg);
 }
 

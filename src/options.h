@@ -18,9 +18,10 @@ struct vd_options {
    int64_t ring_spin_us;            /* --ring-spin-us N: yield-poll an empty ring this long,
                                        then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
-   bool exact_shm_blobs;            /* a shared-memory blob's file must be exactly the
-                                       blob's size (render-server: virglrenderer's proxy
-                                       checks it) */
+   bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
+                                       a shared-memory blob's file is exactly the blob's
+                                       size and may share blobs beyond the context (guest
+                                       dma-bufs), so their backings are never recycled */
 };
 
 #define VD_SPIN_US_DEFAULT 20

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "context/context_priv.h"
@@ -191,6 +192,14 @@ int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
       return -errno;
    uint8_t *ptr = NULL;
    if (fd_type == VD_FD_TYPE_SHM && size) {
+      /* Never map past the file's end: touching those pages would raise SIGBUS here. */
+      struct stat st;
+      if (fstat(dup_fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+         vd_warn(VD_CAT_CONTEXT, "context %u: imported shared memory for resource %u is not a "
+                 "file of at least %" PRIu64 " bytes", ctx->params.id, res_id, size);
+         close(dup_fd);
+         return -EINVAL;
+      }
       void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dup_fd, 0);
       if (p != MAP_FAILED)
          ptr = p;

@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +151,11 @@ static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fds, int *nfds, co
             close(fd);
       }
    }
+   if (n == 0) { /* end of stream: fds sent with an empty message are not ours to keep */
+      close_fds(fds, *nfds);
+      *nfds = 0;
+      return 0;
+   }
    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
       vd_err(VD_CAT_TRANSPORT, "%s: request of more than %zu bytes or %d fds: not one of "
              "the render-server protocol's", who, cap, RS_MAX_FDS);
@@ -266,6 +272,13 @@ static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const 
    if (!count || count > 4096) {
       vd_err(VD_CAT_TRANSPORT, "%s: INIT with a %zu-byte timeline shmem (needs 4 bytes per "
              "ring, 1 to 4096 rings)", c->who, req->shmem_size);
+      return false;
+   }
+   struct stat st;
+   if (fstat(fds[0], &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < req->shmem_size) {
+      /* Touching pages past the file's end would raise SIGBUS in this process. */
+      vd_err(VD_CAT_TRANSPORT, "%s: INIT's timeline shmem is not a file of at least the "
+             "%zu bytes announced", c->who, req->shmem_size);
       return false;
    }
    void *p = mmap(NULL, req->shmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);

@@ -12,6 +12,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -146,9 +147,25 @@ static void fini_timelines(struct timelines *t)
 {
    if (t->seqno)
       munmap((void *)t->seqno, 256);
-   close(t->shm_fd);
-   close(t->event_fd);
+   if (t->shm_fd > 0)
+      close(t->shm_fd);
+   if (t->event_fd > 0)
+      close(t->event_fd);
    memset(t, 0, sizeof(*t));
+}
+
+static int count_fds(pid_t pid)
+{
+   char path[64];
+   snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+   DIR *d = opendir(path);
+   if (!d)
+      return -1;
+   int n = 0;
+   for (struct dirent *e; (e = readdir(d));)
+      n += e->d_name[0] != '.';
+   closedir(d);
+   return n;
 }
 
 static bool fence_signals(int ctx, struct timelines *t, uint32_t ring, uint32_t seqno)
@@ -248,6 +265,17 @@ static bool bad_extra_fd(int ctx, struct timelines *t)
    const int fd = 0;
    return init_context(ctx, 4, t) && send_with_fds(ctx, &op, sizeof(op), &fd, 1);
 }
+static bool bad_short_shmem(int ctx, struct timelines *t)
+{
+   /* A 256-byte memfd announced as 16 KiB: mapping and zeroing the timelines would touch
+    * pages past the file's end (SIGBUS, fatal to a thread-mode server). */
+   t->shm_fd = memfd_create("rs-bad-client", MFD_CLOEXEC);
+   t->event_fd = -1;
+   if (t->shm_fd < 0 || ftruncate(t->shm_fd, 256) < 0)
+      return false;
+   const struct ctx_init req = { .op = 1, .flags = 4, .shmem_size = 16384 };
+   return send_with_fds(ctx, &req, sizeof(req), &t->shm_fd, 1);
+}
 static bool bad_init_twice(int ctx, struct timelines *t)
 {
    struct timelines t2 = { 0 };
@@ -299,6 +327,7 @@ int main(int argc, char **argv)
       { "unknown_venus_command", bad_venus_command },
       { "unexpected_fd", bad_extra_fd },
       { "init_twice", bad_init_twice },
+      { "short_timeline_shmem", bad_short_shmem },
    };
    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
       char name[96];
@@ -312,6 +341,26 @@ int main(int argc, char **argv)
       if (c >= 0)
          close(c);
       fini_timelines(&bt);
+   }
+
+   /* An empty message carrying fds is the end of that context's stream; the fds it carried
+    * must not stay open in the server (thread mode) after the context is gone. */
+   {
+      const int before = count_fds(pid);
+      int c = create_context(srv, ++id, "rs-empty");
+      int p[2] = { -1, -1 };
+      bool sent = c >= 0 && pipe(p) == 0 && send_with_fds(c, "", 0, p, 2);
+      const bool closed = sent && closes_within(c, 3000);
+      if (c >= 0)
+         close(c);
+      if (p[0] >= 0) {
+         close(p[0]);
+         close(p[1]);
+      }
+      usleep(1500 * 1000); /* thread workers are joined within a second */
+      const int after = count_fds(pid);
+      report(closed && before > 0 && after == before, "empty_message_with_fds_leaks_nothing",
+             "context closed: %d, server fds %d before, %d after", closed, before, after);
    }
 
    /* The first context is untouched and the server still makes working contexts. */

@@ -30,7 +30,7 @@ for worker in process thread; do
   for check in "unknown_op:op 99" "wrong_size:NOP), 8 bytes" \
     "request_before_init:SUBMIT_FENCE before INIT" "non_venus_capset:capset 1;" \
     "fence_ring_out_of_range:fence on ring 64" "short_continuation:continuation has 10 bytes" \
-    "unknown_venus_command:9999" "unexpected_fd:1 fds" "init_twice:INIT sent twice" \
+    "unknown_venus_command:9999" "unexpected_fd:1 fds" "init_twice:INIT sent twice" "short_timeline_shmem:not a file of at least" \
     "malformed_client_op:op 8 (unknown)"; do
     what=${check#*:}
     if grep "ERROR" "$log.$worker" | grep -qF "$what"; then
