@@ -110,6 +110,8 @@ bool vd_ring_notify(struct vd_context *ctx, uint64_t ring_id);
 bool vd_ring_submit_virtqueue_seqno(struct vd_context *ctx, uint64_t ring_id, uint64_t seqno);
 bool vd_ring_wait_virtqueue_seqno(struct vd_dispatch *d, uint64_t seqno);
 bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno);
+/* The ring is being destroyed or its context is fatal: blocking handlers give up. */
+bool vd_ring_stopping(struct vd_ring *ring);
 bool vd_ring_write_extra(struct vd_dispatch *d, uint64_t ring_id, uint64_t offset, uint32_t value);
 void vd_rings_destroy_all(struct vd_context *ctx);
 void vd_rings_set_fatal(struct vd_context *ctx);

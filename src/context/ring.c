@@ -99,6 +99,11 @@ static bool ring_should_stop(struct vd_ring *ring)
           atomic_load_explicit(&ring->ctx->fatal, memory_order_relaxed);
 }
 
+bool vd_ring_stopping(struct vd_ring *ring)
+{
+   return ring_should_stop(ring);
+}
+
 #define VD_RING_NAP_NS 20000u
 
 /* A short timed wait while the ring is empty but not yet idle. */

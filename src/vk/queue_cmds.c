@@ -4,6 +4,8 @@
  * queue: every host call on a queue holds the queue's mutex.  Blocking waits are allowed
  * on ring threads (the capset promises allow_vk_wait_syncs) but never on the virtqueue,
  * which must stay responsive. */
+#include <time.h>
+
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -56,17 +58,59 @@ VD_HANDLER(vkDeviceWaitIdle)
       a->ret = vd_object_vk(a->obj)->DeviceWaitIdle(a->device);
 }
 
+/* Host waits run in slices so that a ring whose context is being destroyed (or went
+ * fatal) never stays blocked on a fence or semaphore nothing will signal: destroying a
+ * context joins its ring threads, and a guest may send vkWaitForFences with no timeout
+ * on a fence it never submits.  The guest's timeout is kept. */
+#define WAIT_SLICE_NS 100000000ull
+
+static uint64_t now_ns(void)
+{
+   struct timespec t;
+   clock_gettime(CLOCK_MONOTONIC, &t);
+   return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Calls wait(cookie, slice) until it returns something other than VK_TIMEOUT, the guest's
+ * timeout passes, or the ring stops (then VK_TIMEOUT, which the guest never sees). */
+static VkResult sliced_wait(struct vd_dispatch *disp, uint64_t timeout,
+                            VkResult (*wait)(void *cookie, uint64_t slice), void *cookie)
+{
+   const uint64_t start = now_ns();
+   const uint64_t end = timeout > UINT64_MAX - start ? UINT64_MAX : start + timeout;
+   for (;;) {
+      const uint64_t t = now_ns();
+      const uint64_t left = t >= end ? 0 : end - t;
+      const uint64_t slice = left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS;
+      const VkResult r = wait(cookie, slice);
+      if (r != VK_TIMEOUT || slice == left || vd_ring_stopping(disp->ring))
+         return r;
+   }
+}
+
+static VkResult wait_fences(void *cookie, uint64_t slice)
+{
+   const struct vn_args_vkWaitForFences *a = cookie;
+   return vd_object_vk(a->obj)->WaitForFences(a->device, a->fenceCount, a->pFences, a->waitAll,
+                                              slice);
+}
+
+static VkResult wait_semaphores(void *cookie, uint64_t slice)
+{
+   const struct vn_args_vkWaitSemaphores *a = cookie;
+   return vd_object_vk(a->obj)->WaitSemaphores(a->device, a->pWaitInfo, slice);
+}
+
 VD_HANDLER(vkWaitForFences)
 {
    if (not_on_virtqueue(disp))
-      a->ret = vd_object_vk(a->obj)->WaitForFences(a->device, a->fenceCount, a->pFences,
-                                                   a->waitAll, a->timeout);
+      a->ret = sliced_wait(disp, a->timeout, wait_fences, a);
 }
 
 VD_HANDLER(vkWaitSemaphores)
 {
    if (not_on_virtqueue(disp))
-      a->ret = vd_object_vk(a->obj)->WaitSemaphores(a->device, a->pWaitInfo, a->timeout);
+      a->ret = sliced_wait(disp, a->timeout, wait_semaphores, a);
 }
 
 VD_HANDLER(vkGetQueryPoolResults)

@@ -73,6 +73,27 @@ if start_venusd_or_fail "apps/idle/start" --worker thread; then
   else
     fail "apps/idle/no_busy_waiting" "venusd used $used ticks in 4 s of client idling (max 40); client: $(tail -n 1 "$TEST_TMP/idle.out")"
   fi
+  # A client killed while it waits on a fence nothing will signal (Mesa polls the fence's
+  # status through venusd) is cleaned up at once: venusd returns to idle.  (A guest that
+  # sends a blocking host wait instead is covered by venusd's sliced waits, which give up
+  # when the ring stops; Mesa itself never sends one that could block.)
+  idle_fds=$(count_fds "$VD_PID"); idle_threads=$(count_threads "$VD_PID")
+  ( VN_PERF=no_fence_feedback venus_client "$BUILD/tests/apps/vk_idle" --wait-forever >"$TEST_TMP/wait.out" 2>&1 ) &
+  wait_client=$!
+  for _ in $(seq 50); do grep -q '^waiting' "$TEST_TMP/wait.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 0.3
+  pkill -KILL -f "$BUILD/tests/apps/vk_idle --wait-forever"
+  wait "$wait_client" 2>/dev/null
+  for _ in $(seq 30); do
+    [ "$(count_fds "$VD_PID")" = "$idle_fds" ] && [ "$(count_threads "$VD_PID")" = "$idle_threads" ] && break
+    sleep 0.1
+  done
+  if grep -q '^waiting' "$TEST_TMP/wait.out" && [ "$(count_fds "$VD_PID")" = "$idle_fds" ] &&
+    [ "$(count_threads "$VD_PID")" = "$idle_threads" ]; then
+    pass "apps/idle/killed_while_host_waits"
+  else
+    fail "apps/idle/killed_while_host_waits" "after 3 s: fds $(count_fds "$VD_PID") (idle $idle_fds), threads $(count_threads "$VD_PID") (idle $idle_threads); client: $(tail -n 1 "$TEST_TMP/wait.out")"
+  fi
   stop_venusd "apps/idle/clean_exit"
 fi
 for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
