@@ -1,6 +1,7 @@
 /* Device memory handlers: allocation through the device's memory backend (memory/), blobs
  * the guest maps, and imports of guest resources (VkImportMemoryResourceInfoMESA). */
 #include <errno.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -156,4 +157,143 @@ VD_HANDLER(vkGetMemoryResourcePropertiesMESA)
          ((VkMemoryResourceAllocationSizePropertiesMESA *)s)->allocationSize = res->size;
    vd_resource_unref(res);
    a->ret = VK_SUCCESS;
+}
+
+/* -- binding resources to memory -------------------------------------------------------- *
+ *
+ * The driver trusts the offsets it is given: lavapipe, for one, computes host pointers
+ * from them.  So every bind is checked against the allocation size the guest declared (the
+ * backing is at least that large): a resource must lie entirely inside its memory.  A bind
+ * outside it is invalid usage that would make the host read or write out of bounds, so it
+ * makes the context fatal rather than reaching the driver. */
+
+/* The guest memory record that the current command looked up for host handle `memory`. */
+static const struct vd_memory *looked_memory(struct vd_dispatch *disp, VkDeviceMemory memory)
+{
+   for (uint32_t i = 0; i < disp->looked_count; i++) {
+      const struct vd_object *o = disp->looked[i];
+      if (o->type == VK_OBJECT_TYPE_DEVICE_MEMORY && o->handle == (uint64_t)(uintptr_t)memory)
+         return o->data;
+   }
+   return NULL;
+}
+
+static bool bind_fits(struct vd_dispatch *disp, const char *what, uint32_t index,
+                      VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
+{
+   char where[64] = "";
+   if (index != UINT32_MAX)
+      snprintf(where, sizeof(where), "[%u]", index);
+   const struct vd_memory *mem = looked_memory(disp, memory);
+   if (!mem) {
+      vd_dispatch_fatal(disp, "%s%s: memory not found among the command's objects", what, where);
+      return false;
+   }
+   if (offset > mem->size || size > mem->size - offset) {
+      vd_dispatch_fatal(disp, "%s%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %"
+                        PRIu64 "-byte allocation", what, where, (uint64_t)size, (uint64_t)offset,
+                        (uint64_t)mem->size);
+      return false;
+   }
+   return true;
+}
+
+static VkDeviceSize buffer_size(const struct vd_vk_dispatch *vk, VkDevice dev, VkBuffer buffer)
+{
+   VkMemoryRequirements r;
+   vk->GetBufferMemoryRequirements(dev, buffer, &r);
+   return r.size;
+}
+
+static VkDeviceSize image_size(const struct vd_vk_dispatch *vk, VkDevice dev, VkImage image,
+                               const void *bind_pnext)
+{
+   /* A disjoint multi-planar image binds one plane at a time. */
+   VkImagePlaneMemoryRequirementsInfo plane = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO,
+   };
+   VkImageMemoryRequirementsInfo2 info = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+      .image = image,
+   };
+   for (const VkBaseInStructure *s = bind_pnext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO) {
+         plane.planeAspect = ((const VkBindImagePlaneMemoryInfo *)s)->planeAspect;
+         info.pNext = &plane;
+      }
+   }
+   VkMemoryRequirements2 r = { .sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2 };
+   vk->GetImageMemoryRequirements2(dev, &info, &r);
+   return r.memoryRequirements.size;
+}
+
+VD_HANDLER(vkBindBufferMemory)
+{
+   const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
+   if (bind_fits(disp, "memoryOffset", UINT32_MAX, a->memory, a->memoryOffset,
+                 buffer_size(vk, a->device, a->buffer)))
+      a->ret = vk->BindBufferMemory(a->device, a->buffer, a->memory, a->memoryOffset);
+}
+
+VD_HANDLER(vkBindBufferMemory2)
+{
+   const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
+   for (uint32_t i = 0; i < a->bindInfoCount; i++) {
+      const VkBindBufferMemoryInfo *b = &a->pBindInfos[i];
+      if (!bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
+                     buffer_size(vk, a->device, b->buffer)))
+         return;
+   }
+   a->ret = vk->BindBufferMemory2(a->device, a->bindInfoCount, a->pBindInfos);
+}
+
+VD_HANDLER(vkBindImageMemory)
+{
+   const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
+   if (bind_fits(disp, "memoryOffset", UINT32_MAX, a->memory, a->memoryOffset,
+                 image_size(vk, a->device, a->image, NULL)))
+      a->ret = vk->BindImageMemory(a->device, a->image, a->memory, a->memoryOffset);
+}
+
+VD_HANDLER(vkBindImageMemory2)
+{
+   const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
+   for (uint32_t i = 0; i < a->bindInfoCount; i++) {
+      const VkBindImageMemoryInfo *b = &a->pBindInfos[i];
+      if (!bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
+                     image_size(vk, a->device, b->image, b->pNext)))
+         return;
+   }
+   a->ret = vk->BindImageMemory2(a->device, a->bindInfoCount, a->pBindInfos);
+}
+
+bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count)
+{
+   for (uint32_t i = 0; i < count; i++) {
+      const VkBindSparseInfo *b = &infos[i];
+      for (uint32_t j = 0; j < b->bufferBindCount; j++)
+         for (uint32_t k = 0; k < b->pBufferBinds[j].bindCount; k++) {
+            const VkSparseMemoryBind *m = &b->pBufferBinds[j].pBinds[k];
+            if (m->memory && !bind_fits(disp, "pBufferBinds: pBinds", k, m->memory,
+                                        m->memoryOffset, m->size))
+               return false;
+         }
+      for (uint32_t j = 0; j < b->imageOpaqueBindCount; j++)
+         for (uint32_t k = 0; k < b->pImageOpaqueBinds[j].bindCount; k++) {
+            const VkSparseMemoryBind *m = &b->pImageOpaqueBinds[j].pBinds[k];
+            if (m->memory && !bind_fits(disp, "pImageOpaqueBinds: pBinds", k,
+                                        m->memory, m->memoryOffset, m->size))
+               return false;
+         }
+      /* Image binds are measured in texels; the driver sizes them, so only the offset is
+       * checked here. */
+      for (uint32_t j = 0; j < b->imageBindCount; j++)
+         for (uint32_t k = 0; k < b->pImageBinds[j].bindCount; k++) {
+            const VkSparseImageMemoryBind *m = &b->pImageBinds[j].pBinds[k];
+            if (m->memory && !bind_fits(disp, "pImageBinds: pBinds", k, m->memory,
+                                        m->memoryOffset, 0))
+               return false;
+         }
+   }
+   return true;
 }

@@ -109,4 +109,8 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
 
+/* Every memory bind of a vkQueueBindSparse lies inside its allocation (memory.c); false
+ * after making the context fatal. */
+bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count);
+
 #endif

@@ -6,7 +6,13 @@
  * Through venusd it runs with VN_PERF=no_async_mem_alloc: by default Mesa allocates
  * asynchronously and cannot report a host failure at vkAllocateMemory.
  *
- *   vk_alloc_limits [--expect-oom] */
+ *
+ * vk_alloc_limits --bad-bind binds a 4 KiB buffer at offset 1 MiB of a 64 KiB allocation
+ * (invalid usage that the driver would turn into an out-of-bounds host access) and then
+ * waits for the device: through venusd the context must go fatal at the bind, and the
+ * client never prints "OK".
+ *
+ *   vk_alloc_limits [--expect-oom | --bad-bind] */
 #include <string.h>
 
 #include "smoke.h"
@@ -16,6 +22,24 @@ int main(int argc, char **argv)
    const int expect_oom = argc > 1 && !strcmp(argv[1], "--expect-oom");
    struct smoke s;
    smoke_init(&s);
+   if (argc > 1 && !strcmp(argv[1], "--bad-bind")) {
+      VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096,
+                                 .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
+      VkBuffer buf;
+      CK(vkCreateBuffer(s.dev, &bci, NULL, &buf));
+      VkMemoryRequirements mr;
+      vkGetBufferMemoryRequirements(s.dev, buf, &mr);
+      VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = 65536,
+                                   .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits, 0) };
+      VkDeviceMemory mem;
+      CK(vkAllocateMemory(s.dev, &mai, NULL, &mem));
+      printf("binding out of bounds\n");
+      fflush(stdout);
+      vkBindBufferMemory(s.dev, buf, mem, 1u << 20);
+      vkDeviceWaitIdle(s.dev);
+      printf("OK the device survived an out-of-bounds bind\n");
+      return 0;
+   }
 
    const uint32_t type = smoke_memory_type(&s, ~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
    if (s.mp.memoryHeaps[s.mp.memoryTypes[type].heapIndex].size >= (1ull << 50)) {

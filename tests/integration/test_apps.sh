@@ -113,6 +113,16 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   else
     fail "apps/$label/alloc_beyond_heap_is_an_error" "$(tail -n 1 "$out")"
   fi
+  # A bind outside its allocation never reaches the driver: the context goes fatal with
+  # a log line naming the sizes, and venusd serves the next client.
+  out=$TEST_TMP/$label-bad-bind.venus
+  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/vk_alloc_limits" --bad-bind >"$out" 2>&1
+  if grep -q "4096 bytes at offset 1048576 do not fit the 65536-byte allocation" "$VD_LOGFILE" &&
+    ! grep -q '^OK' "$out"; then
+    pass "apps/$label/bind_outside_allocation_is_fatal"
+  else
+    fail "apps/$label/bind_outside_allocation_is_fatal" "client: $(tail -n 1 "$out"); venusd: $(grep -m1 'vkBindBufferMemory' "$VD_LOGFILE")"
+  fi
   if [ "$label" = host-pointer ]; then
     for perf in no_fence_feedback no_semaphore_feedback no_event_feedback no_query_feedback \
       no_async_queue_submit no_async_mem_alloc no_async_buffer_create no_async_set_alloc \
