@@ -1,4 +1,6 @@
 /* Buffers, images and descriptor updates. */
+#include <stdlib.h>
+
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -16,8 +18,9 @@ static bool chain_has(const void *pnext, VkStructureType stype)
 
 static void buffer_destroy(struct vd_object *obj)
 {
-   struct vd_device *dev = obj->data;
-   dev->vk->DestroyBuffer(dev->handle, (VkBuffer)(uintptr_t)obj->handle, NULL);
+   struct vd_buffer *b = obj->data;
+   b->dev->vk->DestroyBuffer(b->dev->handle, (VkBuffer)(uintptr_t)obj->handle, NULL);
+   free(b);
 }
 
 static void image_destroy(struct vd_object *obj)
@@ -40,12 +43,25 @@ VD_HANDLER(vkCreateBuffer)
       ext.pNext = info.pNext;
       info.pNext = &ext;
    }
+   /* The size is kept so that commands naming the buffer can be checked (command.c). */
+   struct vd_buffer *b = malloc(sizeof(*b));
+   if (!b) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   b->dev = dev;
+   b->size = info.size;
    VkBuffer buf;
    a->ret = dev->vk->CreateBuffer(a->device, &info, NULL, &buf);
-   if (a->ret == VK_SUCCESS &&
-       !vd_object_add(disp, id, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buf, a->obj, dev,
-                      buffer_destroy))
+   if (a->ret != VK_SUCCESS) {
+      free(b);
+      return;
+   }
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buf, a->obj, b,
+                      buffer_destroy)) {
       dev->vk->DestroyBuffer(a->device, buf, NULL);
+      free(b);
+   }
 }
 
 

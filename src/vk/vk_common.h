@@ -113,4 +113,10 @@ void vd_queue_finish(struct vd_queue *queue);
  * after making the context fatal. */
 bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count);
 
+/* The record of a VkBuffer (resource.c). */
+struct vd_buffer {
+   struct vd_device *dev;
+   VkDeviceSize size;
+};
+
 #endif

@@ -12,7 +12,10 @@
  * waits for the device: through venusd the context must go fatal at the bind, and the
  * client never prints "OK".
  *
- *   vk_alloc_limits [--expect-oom | --bad-bind] */
+ * vk_alloc_limits --bad-fill records a vkCmdFillBuffer of 1 MiB into a 4 KiB buffer and
+ * submits it: through venusd the context must go fatal when the command is recorded.
+ *
+ *   vk_alloc_limits [--expect-oom | --bad-bind | --bad-fill] */
 #include <string.h>
 
 #include "smoke.h"
@@ -22,6 +25,27 @@ int main(int argc, char **argv)
    const int expect_oom = argc > 1 && !strcmp(argv[1], "--expect-oom");
    struct smoke s;
    smoke_init(&s);
+   if (argc > 1 && !strcmp(argv[1], "--bad-fill")) {
+      VkBuffer buf;
+      VkDeviceMemory mem;
+      buf = smoke_host_buffer(&s, 4096, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &mem);
+      VkCommandPool pool;
+      CK(vkCreateCommandPool(s.dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO }, NULL, &pool));
+      VkCommandBuffer cb;
+      CK(vkAllocateCommandBuffers(s.dev, &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                                                          .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                                                          .commandBufferCount = 1 }, &cb));
+      CK(vkBeginCommandBuffer(cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+      printf("filling out of bounds\n");
+      fflush(stdout);
+      vkCmdFillBuffer(cb, buf, 0, 1u << 20, 0xdeadbeef);
+      vkEndCommandBuffer(cb);
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+      vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE);
+      vkDeviceWaitIdle(s.dev);
+      printf("OK the device survived an out-of-bounds fill\n");
+      return 0;
+   }
    if (argc > 1 && !strcmp(argv[1], "--bad-bind")) {
       VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096,
                                  .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };

@@ -123,6 +123,15 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   else
     fail "apps/$label/bind_outside_allocation_is_fatal" "client: $(tail -n 1 "$out"); venusd: $(grep -m1 'vkBindBufferMemory' "$VD_LOGFILE")"
   fi
+  # Likewise a transfer command whose range leaves its buffer is never recorded.
+  out=$TEST_TMP/$label-bad-fill.venus
+  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/vk_alloc_limits" --bad-fill >"$out" 2>&1
+  if grep -q "vkCmdFillBuffer: dstBuffer: 1048576 bytes at offset 0 do not fit the 4096-byte buffer" "$VD_LOGFILE" &&
+    ! grep -q '^OK' "$out"; then
+    pass "apps/$label/fill_outside_buffer_is_fatal"
+  else
+    fail "apps/$label/fill_outside_buffer_is_fatal" "client: $(tail -n 1 "$out"); venusd: $(grep -m1 'vkCmdFillBuffer' "$VD_LOGFILE")"
+  fi
   if [ "$label" = host-pointer ]; then
     for perf in no_fence_feedback no_semaphore_feedback no_event_feedback no_query_feedback \
       no_async_queue_submit no_async_mem_alloc no_async_buffer_create no_async_set_alloc \
