@@ -344,7 +344,8 @@ int main(int argc, char **argv)
    }
 
    /* An empty message carrying fds is the end of that context's stream; the fds it carried
-    * must not stay open in the server (thread mode) after the context is gone. */
+    * must not stay open in the server (thread mode) after the context is gone.  (Fewer fds
+    * after is fine: one may have been in flight from an earlier context before.) */
    {
       const int before = count_fds(pid);
       int c = create_context(srv, ++id, "rs-empty");
@@ -359,7 +360,7 @@ int main(int argc, char **argv)
       }
       usleep(1500 * 1000); /* thread workers are joined within a second */
       const int after = count_fds(pid);
-      report(closed && before > 0 && after == before, "empty_message_with_fds_leaks_nothing",
+      report(closed && before > 0 && after <= before, "empty_message_with_fds_leaks_nothing",
              "context closed: %d, server fds %d before, %d after", closed, before, after);
    }
 
