@@ -58,24 +58,57 @@ static uint32_t host_visible_type(uint32_t bits)
    exit(1);
 }
 
-/* Empty vkQueueSubmit + vkWaitForFences + vkResetFences. */
-static void bench_submit_fence(void)
+/* n rounds of vkQueueSubmit(submitCount of si) + vkWaitForFences + vkResetFences per
+ * repetition, printed as metric `name` in µs per round. */
+static void time_fenced_submits(const char *name, uint32_t submit_count, const VkSubmitInfo *si, int n)
 {
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence f;
    CK(vkCreateFence(dev, &fci, NULL, &f));
    for (int rep = -1; rep < REPS; rep++) {
-      const int n = 1000;
       const double t0 = now();
       for (int i = 0; i < n; i++) {
-         CK(vkQueueSubmit(queue, 0, NULL, f));
+         CK(vkQueueSubmit(queue, submit_count, si, f));
          CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
          CK(vkResetFences(dev, 1, &f));
       }
       if (rep >= 0)
-         printf("metric submit_fence us %.3f\n", (now() - t0) / n * 1e6);
+         printf("metric %s us %.3f\n", name, (now() - t0) / n * 1e6);
    }
    vkDestroyFence(dev, f, NULL);
+}
+
+/* A buffer of `size` bytes bound to its own host-visible memory. */
+static VkBuffer host_buffer(VkDeviceSize size, VkBufferUsageFlags usage, VkDeviceMemory *mem)
+{
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = usage };
+   VkBuffer buf;
+   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
+   VkMemoryRequirements mr;
+   vkGetBufferMemoryRequirements(dev, buf, &mr);
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
+                                .memoryTypeIndex = host_visible_type(mr.memoryTypeBits) };
+   CK(vkAllocateMemory(dev, &mai, NULL, mem));
+   CK(vkBindBufferMemory(dev, buf, *mem, 0));
+   return buf;
+}
+
+/* One primary command buffer from a new pool (flags: the pool's). */
+static VkCommandBuffer command_buffer(VkCommandPoolCreateFlags flags, VkCommandPool *pool)
+{
+   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = flags };
+   CK(vkCreateCommandPool(dev, &pci, NULL, pool));
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = *pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBuffer cb;
+   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   return cb;
+}
+
+/* Empty vkQueueSubmit + vkWaitForFences + vkResetFences. */
+static void bench_submit_fence(void)
+{
+   time_fenced_submits("submit_fence", 0, NULL, 1000);
 }
 
 /* submit_fence with one tiny command buffer (a 4-byte vkCmdFillBuffer) in the batch: what
@@ -84,43 +117,16 @@ static void bench_submit_fence(void)
  * Venus compares with on a GPU whose empty submissions are a driver shortcut. */
 static void bench_submit_cmd_fence(void)
 {
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 256, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
-   VkBuffer buf;
-   CK(vkCreateBuffer(dev, &bci, NULL, &buf));
-   VkMemoryRequirements mr;
-   vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                                .memoryTypeIndex = host_visible_type(mr.memoryTypeBits) };
    VkDeviceMemory m;
-   CK(vkAllocateMemory(dev, &mai, NULL, &m));
-   CK(vkBindBufferMemory(dev, buf, m, 0));
-   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
+   VkBuffer buf = host_buffer(256, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &m);
    VkCommandPool pool;
-   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-   VkCommandBuffer cb;
-   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkCommandBuffer cb = command_buffer(0, &pool);
    VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
    CK(vkBeginCommandBuffer(cb, &bi));
    vkCmdFillBuffer(cb, buf, 0, 4, 1);
    CK(vkEndCommandBuffer(cb));
-   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-   VkFence f;
-   CK(vkCreateFence(dev, &fci, NULL, &f));
    VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
-   for (int rep = -1; rep < REPS; rep++) {
-      const int n = 500;
-      const double t0 = now();
-      for (int i = 0; i < n; i++) {
-         CK(vkQueueSubmit(queue, 1, &si, f));
-         CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
-         CK(vkResetFences(dev, 1, &f));
-      }
-      if (rep >= 0)
-         printf("metric submit_cmd_fence us %.3f\n", (now() - t0) / n * 1e6);
-   }
-   vkDestroyFence(dev, f, NULL);
+   time_fenced_submits("submit_cmd_fence", 1, &si, 500);
    vkDestroyCommandPool(dev, pool, NULL);
    vkDestroyBuffer(dev, buf, NULL);
    vkFreeMemory(dev, m, NULL);
@@ -165,13 +171,8 @@ static void bench_cmds_100k(void)
    VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
    VkPipelineLayout pl;
    CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
-   VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT };
    VkCommandPool pool;
-   CK(vkCreateCommandPool(dev, &pci, NULL, &pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
-   VkCommandBuffer cb;
-   CK(vkAllocateCommandBuffers(dev, &cai, &cb));
+   VkCommandBuffer cb = command_buffer(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence f;
    CK(vkCreateFence(dev, &fci, NULL, &f));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs venusd's build and test dependencies on Debian 12 (bookworm), idempotently.
 #   - bookworm-backports: mesa-vulkan-drivers 25.0.7 (lavapipe + the Venus ICD), meson
-#   - vulkan-tools (vulkaninfo), libvulkan1 (the loader)
+#   - vulkan-tools (vulkaninfo), libvulkan1 (the loader), procps (pgrep/pkill in tests)
 #   - the real apps the tests drive: ffmpeg (Vulkan filters), GStreamer's vulkan plugin
 #     (gstreamer1.0-plugins-bad + gst-launch-1.0), EGL/GLES headers for the zink program
 #   - Vulkan headers + vk.xml >= 1.3.269: Debian 13's libvulkan-dev, unpacked (never
@@ -18,12 +18,12 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
   need_update=1
 fi
 pkgs_bpo="mesa-vulkan-drivers libgl1-mesa-dri libegl-mesa0 libgbm1 libglapi-mesa libglx-mesa0 meson"
-pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang"
+pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang procps"
 pkgs_apps="ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-bad libegl-dev libgles-dev"
 missing=0
 have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
-for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang $pkgs_apps; do
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
 done
 if [ "$missing" = 1 ]; then

@@ -110,6 +110,9 @@ bool vd_ring_notify(struct vd_context *ctx, uint64_t ring_id);
 bool vd_ring_submit_virtqueue_seqno(struct vd_context *ctx, uint64_t ring_id, uint64_t seqno);
 bool vd_ring_wait_virtqueue_seqno(struct vd_dispatch *d, uint64_t seqno);
 bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno);
+/* The object of `type` with host handle `handle` that the current command looked up, or
+ * NULL: how handlers find the records behind the host handles in their arguments. */
+struct vd_object *vd_dispatch_looked(struct vd_dispatch *d, uint32_t type, uint64_t handle);
 /* The ring is being destroyed or its context is fatal: blocking handlers give up. */
 bool vd_ring_stopping(struct vd_ring *ring);
 bool vd_ring_write_extra(struct vd_dispatch *d, uint64_t ring_id, uint64_t offset, uint32_t value);

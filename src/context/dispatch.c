@@ -223,6 +223,14 @@ static inline struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype,
    return lookup_slow(dec, id, objtype, optional, field);
 }
 
+struct vd_object *vd_dispatch_looked(struct vd_dispatch *d, uint32_t type, uint64_t handle)
+{
+   for (uint32_t i = 0; i < d->looked_count; i++)
+      if (d->looked[i]->type == type && d->looked[i]->handle == handle)
+         return d->looked[i];
+   return NULL;
+}
+
 uint64_t vd_dec_lookup(struct vd_decoder *dec, uint32_t objtype, bool optional, const char *field)
 {
    if (!dec->disp) /* offline replay: keep the id */

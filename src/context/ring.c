@@ -18,6 +18,7 @@
 #include "context/context_priv.h"
 #include "options.h"
 #include "util/log.h"
+#include "util/clock.h"
 #include "vn_protocol.h"
 
 #define VD_RING_MAX_BUFFER (16u << 20)
@@ -53,13 +54,6 @@ struct vd_ring {
    struct vd_ring *next;
 };
 
-static uint64_t now_ns(void)
-{
-   struct timespec ts;
-   clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void deadline_after(struct timespec *ts, uint64_t ns)
 {
    clock_gettime(CLOCK_MONOTONIC, ts);
@@ -93,15 +87,10 @@ static void ring_head_advanced(void *cookie, size_t consumed)
    }
 }
 
-static bool ring_should_stop(struct vd_ring *ring)
+bool vd_ring_stopping(struct vd_ring *ring)
 {
    return atomic_load_explicit(&ring->stop, memory_order_relaxed) ||
           atomic_load_explicit(&ring->ctx->fatal, memory_order_relaxed);
-}
-
-bool vd_ring_stopping(struct vd_ring *ring)
-{
-   return ring_should_stop(ring);
 }
 
 #define VD_RING_NAP_NS 20000u
@@ -173,11 +162,11 @@ static void *ring_thread(void *arg)
       spin_ns = ring->idle_timeout_ns;
    prctl(PR_SET_TIMERSLACK, 1000ul); /* naps of tens of µs, not the default 50 µs slack */
    uint32_t cur = atomic_load_explicit(ring->head, memory_order_relaxed);
-   uint64_t last_active = now_ns();
-   while (!ring_should_stop(ring)) {
+   uint64_t last_active = vd_now_ns();
+   while (!vd_ring_stopping(ring)) {
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
       if (tail == cur) {
-         const uint64_t idle = now_ns() - last_active;
+         const uint64_t idle = vd_now_ns() - last_active;
          if (idle < spin_ns) {
             sched_yield();
          } else if (idle < ring->idle_timeout_ns) {
@@ -185,7 +174,7 @@ static void *ring_thread(void *arg)
          } else {
             if (!ring_sleep(ring, cur))
                break;
-            last_active = now_ns();
+            last_active = vd_now_ns();
          }
          continue;
       }
@@ -204,7 +193,7 @@ static void *ring_thread(void *arg)
       if (!vd_dispatch_run(&ring->disp, ring->cmds, size, ring_head_advanced, ring))
          break;
       cur = tail;
-      last_active = now_ns();
+      last_active = vd_now_ns();
    }
    return NULL;
 }
@@ -501,11 +490,11 @@ bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno)
        * for a condvar sleep and wake-up.  Rings are destroyed on this thread only, so
        * `ring` stays valid without the lock. */
       pthread_mutex_unlock(&ctx->ring_mutex);
-      const uint64_t until = now_ns() + 50000u;
+      const uint64_t until = vd_now_ns() + 50000u;
       bool reached = false;
       while (!(reached = seqno_ge(atomic_load_explicit(ring->head, memory_order_acquire),
                                   (uint32_t)seqno)) &&
-             now_ns() < until && !atomic_load(&ctx->fatal))
+             vd_now_ns() < until && !atomic_load(&ctx->fatal))
          sched_yield();
       if (reached)
          return true;

@@ -222,8 +222,10 @@ static void hp_free(struct vd_memory *mem)
     * vtest the blob's only holder is this same client (one trust domain, and Mesa drops
     * the blob when it frees the memory), so exported backings are reused; behind a VMM a
     * blob may live on in other guest processes (dma-buf), so those are not. */
-   if (mem->ptr && mem->fd >= 0 && !mem->imported && !mem->resized &&
-       !(mem->exported && vd_opts.vmm_blobs) && cache_put(mem->dev, mem->fd, mem->ptr, mem->backing_size))
+   const bool reusable =
+      !mem->imported && !mem->resized && !(mem->exported && vd_opts.vmm_blobs);
+   if (mem->ptr && mem->fd >= 0 && reusable &&
+       cache_put(mem->dev, mem->fd, mem->ptr, mem->backing_size))
       return;
    if (mem->ptr)
       munmap(mem->ptr, mem->backing_size);

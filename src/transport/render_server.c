@@ -500,6 +500,18 @@ static void *thread_main(void *arg)
    return NULL;
 }
 
+/* Logs a process worker that ended on its own: killed by a signal other than the SIGKILL
+ * venusd sends, or exiting with an error. */
+static void report_worker_exit(const struct rs_worker *w, int status)
+{
+   if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
+              (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
+   else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d",
+              (long)w->pid, w->ctx_id, WEXITSTATUS(status));
+}
+
 /* Joins finished thread workers and reaps exited process workers. */
 static void collect_workers(struct rs_server *s)
 {
@@ -523,9 +535,7 @@ static void collect_workers(struct rs_server *s)
          struct rs_worker *w = *pp;
          if (w->pid != pid)
             continue;
-         if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
-            vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
-                    (long)pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
+         report_worker_exit(w, status);
          *pp = w->next;
          free(w);
          break;
@@ -547,13 +557,8 @@ static void stop_worker(struct rs_server *s, struct rs_worker *w)
       while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
          ;
       /* It may have died on its own before the proxy asked (the client then saw its
-       * context die): say so, as collect_workers would have. */
-      if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
-         vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
-                 (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
-      else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-         vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d",
-                 (long)w->pid, w->ctx_id, WEXITSTATUS(status));
+       * context die). */
+      report_worker_exit(w, status);
    }
 }
 

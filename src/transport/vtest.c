@@ -35,6 +35,7 @@
 #include "options.h"
 #include "transport/capset.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 /* -- protocol constants (vtest_protocol.h numbering) -------------------------------------- */
 
@@ -126,13 +127,6 @@ static const char *cmd_name(uint32_t cmd)
    return cmd < VCMD_COUNT_V3 && vt_cmds[cmd].name ? vt_cmds[cmd].name : "unknown command";
 }
 
-static uint64_t now_ns(void)
-{
-   struct timespec ts;
-   clock_gettime(CLOCK_MONOTONIC, &ts);
-   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* -- socket I/O ------------------------------------------------------------------------------ */
 
 /* Reads exactly len bytes.  Returns 1 on success, 0 on end-of-file before the first byte,
@@ -150,7 +144,7 @@ static int read_full(int fd, void *buf, size_t len)
    while (got < len) {
       ssize_t n = recv(fd, p + got, len - got, MSG_DONTWAIT);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-         const uint64_t t = now_ns();
+         const uint64_t t = vd_now_ns();
          if (!spin_until)
             spin_until = t + spin_ns;
          if (t < spin_until) {
@@ -356,7 +350,7 @@ static void check_waits_locked(struct vt_client *c)
 {
    if (!c->waits)
       return;
-   const uint64_t now = now_ns();
+   const uint64_t now = vd_now_ns();
    struct vt_wait **pp = &c->waits;
    while (*pp) {
       struct vt_wait *w = *pp;
@@ -841,7 +835,7 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    w->any = flags & VT_SYNC_WAIT_FLAG_ANY;
    w->count = count;
    w->deadline_ns = timeout_ms == UINT32_MAX ? UINT64_MAX
-                                             : now_ns() + (uint64_t)timeout_ms * 1000000u;
+                                             : vd_now_ns() + (uint64_t)timeout_ms * 1000000u;
    const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
    if (efd < 0) {
       vt_err("SYNC_WAIT: cannot create an eventfd: %s; dropping the client",

@@ -96,20 +96,6 @@ static struct vd_arena_block *take_free(struct vd_arena *a, size_t size, bool or
    return b;
 }
 
-/* Zeroes `rounded` bytes (a multiple of ARENA_ALIGN) at the aligned p.  Most decoded
- * arguments are a few dozen bytes, for which a libc memset call costs more than the
- * stores: those sizes get fixed-size stores the compiler inlines. */
-static inline void zero(unsigned char *p, size_t rounded)
-{
-   switch (rounded / ARENA_ALIGN) {
-   case 4: memset(p + 48, 0, ARENA_ALIGN); /* fall through */
-   case 3: memset(p + 32, 0, ARENA_ALIGN); /* fall through */
-   case 2: memset(p + 16, 0, ARENA_ALIGN); /* fall through */
-   case 1: memset(p, 0, ARENA_ALIGN); break;
-   default: memset(p, 0, rounded); break;
-   }
-}
-
 void *vd_arena_alloc_slow(struct vd_arena *a, size_t size)
 {
    if (size == 0)
@@ -153,7 +139,7 @@ void *vd_arena_alloc_slow(struct vd_arena *a, size_t size)
    }
 
    a->used += size;
-   zero(p, rounded);
+   vd_arena_zero(p, rounded);
    return p;
 }
 

@@ -30,6 +30,20 @@ void vd_arena_init(struct vd_arena *a, size_t max_bytes);
 void vd_arena_fini(struct vd_arena *a);
 void *vd_arena_alloc_slow(struct vd_arena *a, size_t size);
 
+/* Zeroes `rounded` bytes (a multiple of VD_ARENA_ALIGN) at the aligned p.  Most decoded
+ * arguments are a few dozen bytes, for which a libc memset call costs more than the
+ * stores: those sizes get fixed-size stores the compiler inlines. */
+static inline void vd_arena_zero(unsigned char *p, size_t rounded)
+{
+   switch (rounded / VD_ARENA_ALIGN) {
+   case 4: memset(p + 48, 0, VD_ARENA_ALIGN); /* fall through */
+   case 3: memset(p + 32, 0, VD_ARENA_ALIGN); /* fall through */
+   case 2: memset(p + 16, 0, VD_ARENA_ALIGN); /* fall through */
+   case 1: memset(p, 0, VD_ARENA_ALIGN); break;
+   default: memset(p, 0, rounded); break;
+   }
+}
+
 /* Decoding allocates two or three small zeroed objects per command: those come from the
  * current block inline; everything else goes through vd_arena_alloc_slow. */
 static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
@@ -41,12 +55,7 @@ static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
       unsigned char *p = h->data + h->pos;
       h->pos += rounded;
       a->used += size;
-      switch (rounded / VD_ARENA_ALIGN) { /* fixed-size stores, no libc call */
-      case 4: memset(p + 48, 0, VD_ARENA_ALIGN); /* fall through */
-      case 3: memset(p + 32, 0, VD_ARENA_ALIGN); /* fall through */
-      case 2: memset(p + 16, 0, VD_ARENA_ALIGN); /* fall through */
-      default: memset(p, 0, VD_ARENA_ALIGN); break;
-      }
+      vd_arena_zero(p, rounded);
       return p;
    }
    return vd_arena_alloc_slow(a, size);

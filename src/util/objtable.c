@@ -190,10 +190,6 @@ const _Atomic uint64_t *vd_objtable_removals_counter(struct vd_objtable *t)
    return &t->removals;
 }
 
-uint64_t vd_objtable_removals(struct vd_objtable *t)
-{
-   return atomic_load_explicit(&t->removals, memory_order_acquire);
-}
 
 uint32_t vd_objtable_count(struct vd_objtable *t)
 {

@@ -40,10 +40,8 @@ struct vd_object *vd_objtable_get(struct vd_objtable *t, uint64_t id);
 bool vd_objtable_remove(struct vd_objtable *t, uint64_t id);
 /* Number of live records. */
 uint32_t vd_objtable_count(struct vd_objtable *t);
-/* How many removals the table has seen: a cache of lookups is valid while this is
- * unchanged. */
-uint64_t vd_objtable_removals(struct vd_objtable *t);
-/* The counter behind vd_objtable_removals, for hot paths that read it inline. */
+/* How many removals the table has seen (read it with acquire): a cache of lookups is
+ * valid while this is unchanged. */
 const _Atomic uint64_t *vd_objtable_removals_counter(struct vd_objtable *t);
 /* Calls fn for each record (under the table lock; fn must not call back into the table). */
 void vd_objtable_foreach(struct vd_objtable *t, void (*fn)(struct vd_object *, void *), void *data);

@@ -10,33 +10,30 @@
 #include "util/log.h"
 #include "vk/vk_common.h"
 
-/* The buffer record that the current command looked up for host handle `buffer`. */
-static const struct vd_buffer *looked_buffer(struct vd_dispatch *disp, VkBuffer buffer)
+bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
+                   VkDeviceSize size, VkDeviceSize limit, const char *container)
 {
-   for (uint32_t i = 0; i < disp->looked_count; i++) {
-      const struct vd_object *o = disp->looked[i];
-      if (o->type == VK_OBJECT_TYPE_BUFFER && o->handle == (uint64_t)(uintptr_t)buffer)
-         return o->data;
+   if (offset > limit || (size != VK_WHOLE_SIZE && size > limit - offset)) {
+      vd_dispatch_fatal(disp, "%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %"
+                        PRIu64 "-byte %s", what, (uint64_t)size, (uint64_t)offset,
+                        (uint64_t)limit, container);
+      return false;
    }
-   return NULL;
+   return true;
 }
 
 /* [offset, offset + size) lies inside the buffer; size VK_WHOLE_SIZE means "to the end". */
 static bool range_ok(struct vd_dispatch *disp, const char *what, VkBuffer buffer,
                      VkDeviceSize offset, VkDeviceSize size)
 {
-   const struct vd_buffer *b = looked_buffer(disp, buffer);
-   if (!b) {
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER,
+                                                  (uint64_t)(uintptr_t)buffer);
+   if (!o) {
       vd_dispatch_fatal(disp, "%s: buffer not found among the command's objects", what);
       return false;
    }
-   if (offset > b->size || (size != VK_WHOLE_SIZE && size > b->size - offset)) {
-      vd_dispatch_fatal(disp, "%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %"
-                        PRIu64 "-byte buffer", what, (uint64_t)size, (uint64_t)offset,
-                        (uint64_t)b->size);
-      return false;
-   }
-   return true;
+   return vd_range_fits(disp, what, offset, size, ((const struct vd_buffer *)o->data)->size,
+                        "buffer");
 }
 
 /* count records of `record` bytes, `stride` apart, starting at offset. */

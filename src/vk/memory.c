@@ -167,35 +167,22 @@ VD_HANDLER(vkGetMemoryResourcePropertiesMESA)
  * outside it is invalid usage that would make the host read or write out of bounds, so it
  * makes the context fatal rather than reaching the driver. */
 
-/* The guest memory record that the current command looked up for host handle `memory`. */
-static const struct vd_memory *looked_memory(struct vd_dispatch *disp, VkDeviceMemory memory)
-{
-   for (uint32_t i = 0; i < disp->looked_count; i++) {
-      const struct vd_object *o = disp->looked[i];
-      if (o->type == VK_OBJECT_TYPE_DEVICE_MEMORY && o->handle == (uint64_t)(uintptr_t)memory)
-         return o->data;
-   }
-   return NULL;
-}
-
 static bool bind_fits(struct vd_dispatch *disp, const char *what, uint32_t index,
                       VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
 {
-   char where[64] = "";
+   char where[96];
    if (index != UINT32_MAX)
-      snprintf(where, sizeof(where), "[%u]", index);
-   const struct vd_memory *mem = looked_memory(disp, memory);
-   if (!mem) {
-      vd_dispatch_fatal(disp, "%s%s: memory not found among the command's objects", what, where);
+      snprintf(where, sizeof(where), "%s[%u]", what, index);
+   else
+      snprintf(where, sizeof(where), "%s", what);
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                                  (uint64_t)(uintptr_t)memory);
+   if (!o) {
+      vd_dispatch_fatal(disp, "%s: memory not found among the command's objects", where);
       return false;
    }
-   if (offset > mem->size || size > mem->size - offset) {
-      vd_dispatch_fatal(disp, "%s%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %"
-                        PRIu64 "-byte allocation", what, where, (uint64_t)size, (uint64_t)offset,
-                        (uint64_t)mem->size);
-      return false;
-   }
-   return true;
+   return vd_range_fits(disp, where, offset, size, ((const struct vd_memory *)o->data)->size,
+                        "allocation");
 }
 
 static VkDeviceSize buffer_size(const struct vd_vk_dispatch *vk, VkDevice dev, VkBuffer buffer)

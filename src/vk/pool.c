@@ -46,15 +46,6 @@ static void pool_destroy(struct vd_object *obj)
       vk->DestroyDescriptorPool(dev, (VkDescriptorPool)(uintptr_t)obj->handle, NULL);
 }
 
-static struct vd_object *lookup_pool(struct vd_dispatch *disp, uint32_t type, uint64_t handle)
-{
-   struct vd_object *found = NULL;
-   for (uint32_t i = 0; i < disp->looked_count && !found; i++)
-      if (disp->looked[i]->type == type && disp->looked[i]->handle == handle)
-         found = disp->looked[i];
-   return found;
-}
-
 VD_HANDLER(vkCreateCommandPool)
 {
    const uint64_t id = (uint64_t)(uintptr_t)*a->pCommandPool;
@@ -77,7 +68,7 @@ VD_HANDLER(vkDestroyCommandPool)
 VD_HANDLER(vkAllocateCommandBuffers)
 {
    const VkCommandBufferAllocateInfo *info = a->pAllocateInfo;
-   struct vd_object *pool = lookup_pool(disp, VK_OBJECT_TYPE_COMMAND_POOL,
+   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL,
                                         (uint64_t)(uintptr_t)info->commandPool);
    const uint32_t n = info->commandBufferCount;
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n);
@@ -132,7 +123,7 @@ VD_HANDLER(vkDestroyDescriptorPool)
 
 VD_HANDLER(vkResetDescriptorPool)
 {
-   struct vd_object *pool = lookup_pool(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
                                         (uint64_t)(uintptr_t)a->descriptorPool);
    a->ret = vd_object_vk(a->obj)->ResetDescriptorPool(a->device, a->descriptorPool, a->flags);
    if (pool)
@@ -142,7 +133,7 @@ VD_HANDLER(vkResetDescriptorPool)
 VD_HANDLER(vkAllocateDescriptorSets)
 {
    const VkDescriptorSetAllocateInfo *info = a->pAllocateInfo;
-   struct vd_object *pool = lookup_pool(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
+   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
                                         (uint64_t)(uintptr_t)info->descriptorPool);
    const uint32_t n = info->descriptorSetCount;
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n);

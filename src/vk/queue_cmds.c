@@ -4,9 +4,8 @@
  * queue: every host call on a queue holds the queue's mutex.  Blocking waits are allowed
  * on ring threads (the capset promises allow_vk_wait_syncs) but never on the virtqueue,
  * which must stay responsive. */
-#include <time.h>
-
 #include "util/log.h"
+#include "util/clock.h"
 #include "vk/vk_common.h"
 
 static bool not_on_virtqueue(struct vd_dispatch *disp)
@@ -66,22 +65,15 @@ VD_HANDLER(vkDeviceWaitIdle)
  * on a fence it never submits.  The guest's timeout is kept. */
 #define WAIT_SLICE_NS 100000000ull
 
-static uint64_t now_ns(void)
-{
-   struct timespec t;
-   clock_gettime(CLOCK_MONOTONIC, &t);
-   return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 /* Calls wait(cookie, slice) until it returns something other than VK_TIMEOUT, the guest's
  * timeout passes, or the ring stops (then VK_TIMEOUT, which the guest never sees). */
 static VkResult sliced_wait(struct vd_dispatch *disp, uint64_t timeout,
                             VkResult (*wait)(void *cookie, uint64_t slice), void *cookie)
 {
-   const uint64_t start = now_ns();
+   const uint64_t start = vd_now_ns();
    const uint64_t end = timeout > UINT64_MAX - start ? UINT64_MAX : start + timeout;
    for (;;) {
-      const uint64_t t = now_ns();
+      const uint64_t t = vd_now_ns();
       const uint64_t left = t >= end ? 0 : end - t;
       const uint64_t slice = left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS;
       const VkResult r = wait(cookie, slice);

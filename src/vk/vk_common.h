@@ -113,6 +113,12 @@ void vd_queue_finish(struct vd_queue *queue);
  * after making the context fatal. */
 bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count);
 
+/* [offset, offset + size) lies inside `limit` bytes (size VK_WHOLE_SIZE: to the end);
+ * otherwise the context goes fatal with "WHAT: N bytes at offset O do not fit the
+ * LIMIT-byte CONTAINER" (command.c). */
+bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
+                   VkDeviceSize size, VkDeviceSize limit, const char *container);
+
 /* The record of a VkBuffer (resource.c). */
 struct vd_buffer {
    struct vd_device *dev;
