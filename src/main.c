@@ -85,6 +85,11 @@ static const char *const usage_vtest =
    "  --ring-spin-us N   how long a ring thread yield-polls an empty ring before it naps\n"
    "                     in short timed waits until the client's idle timeout, after\n"
    "                     which it sleeps until notified (default 200)\n"
+   "  --emulate LIST     emulate for the guest even where the host driver has it (for\n"
+   "                     testing; venusd always emulates what the host lacks): a comma-\n"
+   "                     separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
+   "                     dma_buf, modifiers (DRM format modifiers), foreign (the foreign\n"
+   "                     queue family), all, none (the default)\n"
    "  --validate         enable VK_LAYER_KHRONOS_validation on the host instance\n"
    "  -h, --help         show this help\n";
 
@@ -177,6 +182,39 @@ static bool parse_size(const char *s, uint64_t *out)
    return true;
 }
 
+/* --emulate LIST: emulations to use even where the host has the capability. */
+static bool parse_emulate(const char *list, unsigned *out)
+{
+   static const struct {
+      const char *name;
+      unsigned bits;
+   } names[] = {
+      { "sync_fd", VD_EMU_SYNC_FD_SEMAPHORE }, { "fence_fd", VD_EMU_SYNC_FD_FENCE },
+      { "dma_buf", VD_EMU_DMA_BUF },           { "modifiers", VD_EMU_MODIFIERS },
+      { "foreign", VD_EMU_FOREIGN },           { "all", VD_EMU_ALL },
+      { "none", 0 },
+   };
+   unsigned bits = 0;
+   const char *p = list;
+   while (*p) {
+      const size_t len = strcspn(p, ",");
+      bool found = false;
+      for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && !found; k++) {
+         if (strlen(names[k].name) == len && !strncmp(p, names[k].name, len)) {
+            bits |= names[k].bits;
+            found = true;
+         }
+      }
+      if (!found)
+         return false;
+      p += len;
+      if (*p == ',')
+         p++;
+   }
+   *out = bits;
+   return true;
+}
+
 /* Options that vtest and render-server share.  On a match consumes it (and its value) and
  * returns true. */
 static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
@@ -249,6 +287,13 @@ static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
          usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
                      "1000000, not '%s'", v);
       vd_opts.ring_spin_us = n;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--emulate", &v)) {
+      if (!parse_emulate(v, &vd_opts.emulate))
+         usage_error(me, "--emulate takes a comma-separated list of sync_fd, fence_fd, "
+                     "dma_buf, modifiers, foreign, all or none, not '%s'", v);
       *ip = i;
       return true;
    }

@@ -8,6 +8,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What venusd emulates for the guest on one physical device, because the host driver
+ * lacks it (or --emulate forces it): see emulation.c for the decision and design.md for
+ * how each emulation works. */
+enum vd_emulation_bits {
+   VD_EMU_SYNC_FD_SEMAPHORE = 1u << 0, /* VK_KHR_external_semaphore_fd (SYNC_FD import/export) */
+   VD_EMU_SYNC_FD_FENCE = 1u << 1,     /* VK_KHR_external_fence_fd (SYNC_FD export) */
+   VD_EMU_DMA_BUF = 1u << 2,           /* dma-buf / opaque-fd memory = venusd's blobs */
+   VD_EMU_MODIFIERS = 1u << 3,         /* VK_EXT_image_drm_format_modifier, LINEAR only */
+   VD_EMU_FOREIGN = 1u << 4,           /* VK_EXT_queue_family_foreign */
+   VD_EMU_ALL = (1u << 5) - 1,
+};
+
 struct vd_options {
    const char *record_dir;          /* --record DIR, or NULL */
    int memory_mode;                 /* --memory: enum vd_memory_mode (memory/memory.h) */
@@ -17,6 +29,8 @@ struct vd_options {
                                        sleeping in read() (main.c: VD_SPIN_US_DEFAULT) */
    int64_t ring_spin_us;            /* --ring-spin-us N: yield-poll an empty ring this long,
                                        then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
+   unsigned emulate;                /* --emulate LIST: enum vd_emulation_bits (vk/vk_common.h)
+                                       to emulate even where the host has the capability */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's

@@ -79,6 +79,7 @@ struct vd_context {
 
    pthread_mutex_t timeline_mutex;
    struct vd_queue *timeline_queue[VD_MAX_TIMELINES];
+   atomic_uint emulation_logged; /* vk/emulation.c: emulations already logged */
    uint32_t record_seq;
 };
 

@@ -149,9 +149,16 @@ VD_HANDLER(vkCreateDevice)
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
+   /* Emulated extensions are venusd's to serve: the host never sees them. */
    uint32_t ext_count = 0;
-   for (uint32_t i = 0; i < info.enabledExtensionCount; i++)
-      exts[ext_count++] = info.ppEnabledExtensionNames[i];
+   unsigned emulated = 0;
+   for (uint32_t i = 0; i < info.enabledExtensionCount; i++) {
+      const unsigned emu = vd_emulation_for_extension(pd, info.ppEnabledExtensionNames[i]);
+      if (emu)
+         emulated |= emu;
+      else
+         exts[ext_count++] = info.ppEnabledExtensionNames[i];
+   }
    for (uint32_t n = 0; n < needed_count; n++) {
       bool present = false;
       for (uint32_t i = 0; i < ext_count; i++)
@@ -180,6 +187,12 @@ VD_HANDLER(vkCreateDevice)
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
    dev->vk = &dev->table;
    dev->pdev = pd;
+   /* The emulations that act without the guest naming their extension: handle-type
+    * translation for dma-bufs and SYNC_FD (Mesa's Venus driver uses both internally). */
+   dev->emulated = emulated | (pd->emulated & (VD_EMU_DMA_BUF | VD_EMU_SYNC_FD_SEMAPHORE |
+                                               VD_EMU_SYNC_FD_FENCE));
+   if (emulated)
+      vd_emulation_log_once(disp->ctx, pd, emulated);
    if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE, (uint64_t)(uintptr_t)dev->handle, a->obj,
                       dev, device_destroy)) {
       dev->table.DestroyDevice(dev->handle, NULL);

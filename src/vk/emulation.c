@@ -1,11 +1,19 @@
 /* What the guest is told the host supports: the one place that decides which host
- * extensions pass through, which are hidden, and which versions are capped.
+ * extensions pass through, which are hidden, which are emulated, and which versions are
+ * capped.
  *
  *   - apiVersion: capped at 1.3 (the protocol of Mesa 25.0.7 is Vulkan 1.3 + extensions).
  *   - device extensions: passed through when both the host and the protocol table know
  *     them, with the spec version capped at the protocol's; everything else is hidden
  *     because the guest could not encode its structs and commands.
+ *   - emulated extensions: what Mesa's Venus driver needs from the renderer before it
+ *     offers Vulkan 1.3 (VK_KHR_synchronization2 needs SYNC_FD semaphore import) and
+ *     VK_KHR_swapchain (dma-buf memory, DRM format modifiers, the foreign queue family),
+ *     listed whether or not the host has them.  Where the host lacks one, venusd serves it
+ *     itself (external.c, modifier.c) and the host never sees the extension.
  *   - Venus-private structs (sType 1000384xxx) are stripped before host calls. */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +28,124 @@ uint32_t vd_emulation_api_version(uint32_t host_version)
        (VK_API_VERSION_MAJOR(host_version) == 1 && VK_API_VERSION_MINOR(host_version) > 3))
       return VD_MAX_API_VERSION;
    return host_version;
+}
+
+/* The extensions venusd can emulate, and which emulation serves each. */
+static const struct {
+   const char *name;
+   unsigned bit;
+} emulated_extensions[] = {
+   { "VK_KHR_external_semaphore_fd", VD_EMU_SYNC_FD_SEMAPHORE },
+   { "VK_KHR_external_fence_fd", VD_EMU_SYNC_FD_FENCE },
+   { "VK_KHR_external_memory_fd", VD_EMU_DMA_BUF },
+   { "VK_EXT_external_memory_dma_buf", VD_EMU_DMA_BUF },
+   { "VK_EXT_image_drm_format_modifier", VD_EMU_MODIFIERS },
+   { "VK_EXT_queue_family_foreign", VD_EMU_FOREIGN },
+};
+#define EMULATED_COUNT (sizeof(emulated_extensions) / sizeof(emulated_extensions[0]))
+
+static const char *const emulation_names[] = { "sync_fd semaphores", "sync_fd fences",
+                                               "dma-buf memory", "DRM format modifiers",
+                                               "the foreign queue family" };
+
+/* What replaces each missing host capability (for the once-per-context log line). */
+static const char *const emulation_how[] = {
+   "SYNC_FD imports signal the semaphore with an empty host submission, waits consume it "
+   "with another",
+   "SYNC_FD exports wait for the host fence, then reset it",
+   "dma-buf and opaque-fd memory is venusd's own blob memory (the host-pointer memfd or "
+   "the exported fd)",
+   "DRM_FORMAT_MOD_LINEAR only, served by linear-tiled host images",
+   "ownership transfers to or from the foreign queue family become no transfer",
+};
+
+static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
+{
+   const struct vd_vk_dispatch *vk = pd->vk;
+   if (fence) {
+      const VkPhysicalDeviceExternalFenceInfo info = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_FENCE_INFO,
+         .handleType = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
+      };
+      VkExternalFenceProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_FENCE_PROPERTIES };
+      vk->GetPhysicalDeviceExternalFenceProperties(pd->handle, &info, &props);
+      return props.externalFenceFeatures & VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT;
+   }
+   const VkPhysicalDeviceExternalSemaphoreInfo info = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+      .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+   };
+   VkExternalSemaphoreProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
+   vk->GetPhysicalDeviceExternalSemaphoreProperties(pd->handle, &info, &props);
+   const VkExternalSemaphoreFeatureFlags both =
+      VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT | VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT;
+   return (props.externalSemaphoreFeatures & both) == both;
+}
+
+static bool host_has(const VkExtensionProperties *exts, uint32_t count, const char *name)
+{
+   for (uint32_t i = 0; i < count; i++)
+      if (!strcmp(exts[i].extensionName, name))
+         return true;
+   return false;
+}
+
+void vd_emulation_choose(struct vd_physical_device *pd)
+{
+   uint32_t count = 0;
+   VkExtensionProperties *host = NULL;
+   if (pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL) == VK_SUCCESS)
+      host = calloc(count ? count : 1, sizeof(*host));
+   if (!host || pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, host) < 0)
+      count = 0;
+   pd->has_sync_fd_semaphore = host_has(host, count, "VK_KHR_external_semaphore_fd") &&
+                               host_sync_fd(pd, false);
+   pd->has_sync_fd_fence = host_has(host, count, "VK_KHR_external_fence_fd") &&
+                           host_sync_fd(pd, true);
+   pd->has_drm_format_modifier = host_has(host, count, "VK_EXT_image_drm_format_modifier");
+   pd->has_queue_family_foreign = host_has(host, count, "VK_EXT_queue_family_foreign");
+   free(host);
+
+   unsigned emu = vd_opts.emulate;
+   if (!pd->has_sync_fd_semaphore)
+      emu |= VD_EMU_SYNC_FD_SEMAPHORE;
+   if (!pd->has_sync_fd_fence)
+      emu |= VD_EMU_SYNC_FD_FENCE;
+   /* Guest dma-bufs are venusd's blobs.  Only the export backend on a dma-buf driver has
+    * real ones; host-pointer memory is a memfd whatever the guest calls it. */
+   if (pd->memory != &vd_memory_export || !pd->has_dma_buf)
+      emu |= VD_EMU_DMA_BUF;
+   if (!pd->has_drm_format_modifier)
+      emu |= VD_EMU_MODIFIERS;
+   if (!pd->has_queue_family_foreign)
+      emu |= VD_EMU_FOREIGN;
+   /* Without a memory backend nothing can be shared with the guest: no dma-bufs. */
+   if (!pd->memory)
+      emu &= ~VD_EMU_DMA_BUF;
+   pd->emulated = emu;
+}
+
+unsigned vd_emulation_for_extension(const struct vd_physical_device *pd, const char *name)
+{
+   for (size_t i = 0; i < EMULATED_COUNT; i++)
+      if (!strcmp(emulated_extensions[i].name, name))
+         return pd->emulated & emulated_extensions[i].bit;
+   return 0;
+}
+
+void vd_emulation_log_once(struct vd_context *ctx, const struct vd_physical_device *pd,
+                           unsigned bits)
+{
+   const unsigned before = atomic_fetch_or(&ctx->emulation_logged, bits);
+   const unsigned fresh = bits & ~before;
+   for (unsigned i = 0; i < sizeof(emulation_names) / sizeof(emulation_names[0]); i++) {
+      if (!(fresh & (1u << i)))
+         continue;
+      vd_info(VD_CAT_VK, "context %u: %s: emulating %s (%s): %s", ctx->params.id,
+              pd->props.deviceName, emulation_names[i],
+              (vd_opts.emulate & (1u << i)) ? "forced by --emulate" : "the host driver lacks it",
+              emulation_how[i]);
+   }
 }
 
 static const struct vn_protocol_extension *protocol_extension(const char *name)
@@ -37,7 +163,7 @@ bool vd_emulation_build_extensions(struct vd_physical_device *pdev)
    if (vk->EnumerateDeviceExtensionProperties(pdev->handle, NULL, &count, NULL) != VK_SUCCESS)
       return false;
    VkExtensionProperties *host = calloc(count ? count : 1, sizeof(*host));
-   pdev->exts = calloc(count ? count : 1, sizeof(*pdev->exts));
+   pdev->exts = calloc(count + EMULATED_COUNT, sizeof(*pdev->exts));
    if (!host || !pdev->exts) {
       free(host);
       return false;
@@ -53,9 +179,19 @@ bool vd_emulation_build_extensions(struct vd_physical_device *pdev)
          vd_trace(VD_CAT_VK, "hidden: %s (not in the Venus protocol)", host[i].extensionName);
          continue;
       }
+      if (vd_emulation_for_extension(pdev, host[i].extensionName))
+         continue; /* listed below, as venusd serves it */
       VkExtensionProperties e = host[i];
       if (e.specVersion > pe->spec_version)
          e.specVersion = pe->spec_version;
+      pdev->exts[pdev->ext_count++] = e;
+   }
+   for (size_t i = 0; i < EMULATED_COUNT; i++) {
+      const struct vn_protocol_extension *pe = protocol_extension(emulated_extensions[i].name);
+      if (!pe || !(pdev->emulated & emulated_extensions[i].bit))
+         continue;
+      VkExtensionProperties e = { .specVersion = pe->spec_version };
+      snprintf(e.extensionName, sizeof(e.extensionName), "%s", pe->name);
       pdev->exts[pdev->ext_count++] = e;
    }
    vd_dbg(VD_CAT_VK, "%s: %u of %u host device extensions exposed", pdev->props.deviceName,

@@ -98,13 +98,14 @@ static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
       if (pd->queue_families)
          inst->table.GetPhysicalDeviceQueueFamilyProperties(pd->handle, &pd->queue_family_count,
                                                             pd->queue_families);
-      vd_emulation_build_extensions(pd);
       probe_host_features(pd);
       pd->memory = vd_memory_choose(pd);
-      vd_info(VD_CAT_VK, "context %u: physical device %u: %s (API %u.%u.%u, %u extensions exposed)",
-              disp->ctx->params.id, i, pd->props.deviceName,
+      vd_emulation_choose(pd);
+      vd_emulation_build_extensions(pd);
+      vd_info(VD_CAT_VK, "context %u: physical device %u: %s (API %u.%u.%u, %u extensions "
+              "exposed, emulation mask 0x%x)", disp->ctx->params.id, i, pd->props.deviceName,
               VK_API_VERSION_MAJOR(pd->props.apiVersion), VK_API_VERSION_MINOR(pd->props.apiVersion),
-              VK_API_VERSION_PATCH(pd->props.apiVersion), pd->ext_count);
+              VK_API_VERSION_PATCH(pd->props.apiVersion), pd->ext_count, pd->emulated);
    }
    if (!count)
       vd_err(VD_CAT_VK, "context %u: the host Vulkan instance has no physical devices",

@@ -25,8 +25,9 @@ static void buffer_destroy(struct vd_object *obj)
 
 static void image_destroy(struct vd_object *obj)
 {
-   struct vd_device *dev = obj->data;
-   dev->vk->DestroyImage(dev->handle, (VkImage)(uintptr_t)obj->handle, NULL);
+   struct vd_image *img = obj->data;
+   img->dev->vk->DestroyImage(img->dev->handle, (VkImage)(uintptr_t)obj->handle, NULL);
+   free(img);
 }
 
 VD_HANDLER(vkCreateBuffer)
@@ -34,6 +35,7 @@ VD_HANDLER(vkCreateBuffer)
    struct vd_device *dev = a->obj->data;
    const uint64_t id = (uint64_t)(uintptr_t)*a->pBuffer;
    VkBufferCreateInfo info = *a->pCreateInfo;
+   vd_external_fix_memory_create_chain(disp, dev, &info.pNext, true);
    VkExternalMemoryBufferCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
@@ -92,22 +94,46 @@ VD_HANDLER(vkCreateImage)
    struct vd_device *dev = a->obj->data;
    const uint64_t id = (uint64_t)(uintptr_t)*a->pImage;
    VkImageCreateInfo info = *a->pCreateInfo;
+   const bool modifier = info.tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT;
+   const VkSubresourceLayout *layout = NULL;
+   if (!vd_modifier_fix_image_create(disp, dev, &info, &layout))
+      return;
+   const bool host_memory_ok =
+      dev->pdev->memory != &vd_memory_host_pointer || image_can_be_host_memory(dev, &info);
+   vd_external_fix_memory_create_chain(disp, dev, &info.pNext, host_memory_ok);
    VkExternalMemoryImageCreateInfo ext = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
    };
    if (dev->pdev->memory == &vd_memory_host_pointer &&
        !chain_has(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) &&
-       image_can_be_host_memory(dev, &info)) {
+       host_memory_ok) {
       ext.pNext = info.pNext;
       info.pNext = &ext;
    }
+   struct vd_image *rec = calloc(1, sizeof(*rec));
+   if (!rec) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   rec->dev = dev;
+   rec->linear_modifier = modifier && info.tiling == VK_IMAGE_TILING_LINEAR;
    VkImage img;
    a->ret = dev->vk->CreateImage(a->device, &info, NULL, &img);
-   if (a->ret == VK_SUCCESS &&
-       !vd_object_add(disp, id, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)img, a->obj, dev,
-                      image_destroy))
+   if (a->ret == VK_SUCCESS && layout) {
+      a->ret = vd_modifier_check_layout(disp, dev, img, layout);
+      if (a->ret != VK_SUCCESS)
+         dev->vk->DestroyImage(a->device, img, NULL);
+   }
+   if (a->ret != VK_SUCCESS) {
+      free(rec);
+      return;
+   }
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)img, a->obj, rec,
+                      image_destroy)) {
       dev->vk->DestroyImage(a->device, img, NULL);
+      free(rec);
+   }
 }
 
 /* The driver reads pImageInfo, pBufferInfo or pTexelBufferView according to

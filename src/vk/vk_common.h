@@ -7,6 +7,7 @@
 
 #include "context/context_priv.h"
 #include "memory/memory.h"
+#include "options.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"
 
@@ -40,6 +41,11 @@ struct vd_physical_device {
    bool has_robust_image_access;
    bool has_timeline_semaphore;    /* core 1.2 feature, turned on as well (device.c) */
    bool has_image_robustness_ext;
+   bool has_sync_fd_semaphore;     /* host imports and exports SYNC_FD binary semaphores */
+   bool has_sync_fd_fence;         /* host exports SYNC_FD fences */
+   bool has_drm_format_modifier;   /* host VK_EXT_image_drm_format_modifier */
+   bool has_queue_family_foreign;  /* host VK_EXT_queue_family_foreign */
+   unsigned emulated;              /* enum vd_emulation_bits */
    uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
    const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */
 };
@@ -75,6 +81,7 @@ struct vd_device {
    struct vd_vk_dispatch table;
    VkDevice handle;
    struct vd_physical_device *pdev;
+   unsigned emulated; /* pdev->emulated, limited to what the guest enabled */
    struct vd_backing_cache backings;
 };
 
@@ -98,8 +105,16 @@ void vd_loader_log_icds(void);
 
 /* emulation.c: what the guest is told the host supports. */
 uint32_t vd_emulation_api_version(uint32_t host_version);
+/* Decides pdev->emulated from the host's capabilities and --emulate. */
+void vd_emulation_choose(struct vd_physical_device *pdev);
 bool vd_emulation_build_extensions(struct vd_physical_device *pdev);
 bool vd_emulation_extension_exposed(const struct vd_physical_device *pdev, const char *name);
+/* The emulation bit that serves extension `name` on pdev, or 0 if the host has it. */
+unsigned vd_emulation_for_extension(const struct vd_physical_device *pdev, const char *name);
+/* Logs, once per context and emulation, which host capability is missing and what
+ * replaces it (info level). */
+void vd_emulation_log_once(struct vd_context *ctx, const struct vd_physical_device *pdev,
+                           unsigned bits);
 /* Removes venusd/Venus-private structs (sTypes 1000384xxx) from a decoded pNext chain
  * before it reaches the host driver.  The chain lives in the decode arena. */
 void vd_strip_mesa_structs(const void **pnext);
@@ -118,6 +133,43 @@ bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos
  * LIMIT-byte CONTAINER" (command.c). */
 bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
                    VkDeviceSize size, VkDeviceSize limit, const char *container);
+
+/* The record of a VkImage (resource.c). */
+struct vd_image {
+   struct vd_device *dev;
+   bool linear_modifier; /* created with DRM_FORMAT_MODIFIER tiling, emulated as LINEAR */
+};
+
+/* The record of a VkSemaphore or VkFence (external.c). */
+struct vd_sync {
+   struct vd_device *dev;
+   VkSemaphoreType type; /* semaphores: binary or timeline */
+};
+
+/* external.c: sync_fd and dma-buf emulation.  Rewrites a VkExternalMemory{Buffer,Image}
+ * CreateInfo in the (arena-owned) chain of a create info so that it names the handle type
+ * the memory backend really uses; `image_ok` says whether the host can bind this image to
+ * host-pointer memory. */
+void vd_external_fix_memory_create_chain(struct vd_dispatch *disp, struct vd_device *dev,
+                                         const void **pnext, bool image_ok);
+/* For vkGetPhysicalDeviceImageFormatProperties2 (modifier.c): rewrites a guest dma-buf /
+ * opaque-fd external image query in the arena-owned chain to the backend's handle type and
+ * returns the guest's type (0 if nothing was rewritten); then turns the host's answer into
+ * the answer for that guest type. */
+VkExternalMemoryHandleTypeFlagBits vd_external_fix_image_query(const struct vd_physical_device *pd,
+                                                               const void *pnext);
+void vd_external_fix_image_result(void *pnext, VkExternalMemoryHandleTypeFlagBits guest);
+/* modifier.c: a guest image with DRM_FORMAT_MODIFIER tiling becomes a LINEAR host image.
+ * Edits *info (and its arena-owned chain); false after making the context fatal.  Sets
+ * *explicit_layout to the guest's plane layout, if it gave one, to be checked once the
+ * image exists. */
+bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *dev,
+                                  VkImageCreateInfo *info,
+                                  const VkSubresourceLayout **explicit_layout);
+/* The host image honours the explicit plane layout the guest gave, else
+ * VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT. */
+VkResult vd_modifier_check_layout(struct vd_dispatch *disp, struct vd_device *dev, VkImage img,
+                                  const VkSubresourceLayout *layout);
 
 /* The record of a VkBuffer (resource.c). */
 struct vd_buffer {
