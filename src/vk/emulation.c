@@ -141,10 +141,13 @@ void vd_emulation_log_once(struct vd_context *ctx, const struct vd_physical_devi
    for (unsigned i = 0; i < sizeof(emulation_names) / sizeof(emulation_names[0]); i++) {
       if (!(fresh & (1u << i)))
          continue;
+      const char *why = "the host driver lacks it";
+      if (vd_opts.emulate & (1u << i))
+         why = "forced by --emulate";
+      else if ((1u << i) == VD_EMU_DMA_BUF && pd->memory != &vd_memory_export)
+         why = "guest memory is host-pointer memory here";
       vd_info(VD_CAT_VK, "context %u: %s: emulating %s (%s): %s", ctx->params.id,
-              pd->props.deviceName, emulation_names[i],
-              (vd_opts.emulate & (1u << i)) ? "forced by --emulate" : "the host driver lacks it",
-              emulation_how[i]);
+              pd->props.deviceName, emulation_names[i], why, emulation_how[i]);
    }
 }
 

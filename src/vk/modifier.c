@@ -26,8 +26,7 @@ static VkBaseOutStructure *find_out(void *pnext, VkStructureType stype)
    return NULL;
 }
 
-/* Unlinks the struct of `stype` from an arena-owned chain (kept by the caller to relink:
- * output chains are echoed back to the guest). */
+/* Unlinks the struct of `stype` from an arena-owned chain. */
 static VkBaseOutStructure *unlink_out(VkBaseOutStructure **head, VkStructureType stype)
 {
    for (VkBaseOutStructure **p = head; *p; p = &(*p)->pNext) {
@@ -40,12 +39,32 @@ static VkBaseOutStructure *unlink_out(VkBaseOutStructure **head, VkStructureType
    return NULL;
 }
 
-static void relink_out(VkBaseOutStructure **head, VkBaseOutStructure *s)
+/* An output chain is echoed back to the guest, whose decoder expects its own order: the
+ * chain is saved before structs are unlinked for the host call and restored after. */
+#define SAVED_CHAIN_MAX 32
+struct saved_chain {
+   VkBaseOutStructure *head;
+   VkBaseOutStructure *links[SAVED_CHAIN_MAX];
+   unsigned count;
+};
+
+static bool chain_save(struct saved_chain *c, VkBaseOutStructure *head)
 {
-   if (!s)
-      return;
-   s->pNext = *head;
-   *head = s;
+   c->head = head;
+   c->count = 0;
+   for (VkBaseOutStructure *s = head; s; s = s->pNext) {
+      if (c->count == SAVED_CHAIN_MAX)
+         return false;
+      c->links[c->count++] = s;
+   }
+   return true;
+}
+
+static VkBaseOutStructure *chain_restore(const struct saved_chain *c)
+{
+   for (unsigned i = 0; i < c->count; i++)
+      c->links[i]->pNext = i + 1 < c->count ? c->links[i + 1] : NULL;
+   return c->head;
 }
 
 /* Multi-planar (YCbCr) formats get no modifier: Mesa's WSI never asks for one, and a
@@ -74,6 +93,11 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
       pd->vk->GetPhysicalDeviceFormatProperties2(a->physicalDevice, a->format, props);
       return;
    }
+   struct saved_chain saved;
+   if (!chain_save(&saved, props->pNext)) {
+      vd_dispatch_fatal(disp, "pFormatProperties: pNext chain longer than %d structs", SAVED_CHAIN_MAX);
+      return;
+   }
    VkBaseOutStructure **head = (VkBaseOutStructure **)&props->pNext;
    VkBaseOutStructure *list1 = unlink_out(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT);
    VkBaseOutStructure *list2 = unlink_out(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT);
@@ -89,6 +113,7 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
    pd->vk->GetPhysicalDeviceFormatProperties2(a->physicalDevice, a->format, props);
    if (own_p3)
       props->pNext = props3.pNext;
+   (void)head;
    const VkFormatFeatureFlags linear =
       props->formatProperties.linearTilingFeatures & ~VK_FORMAT_FEATURE_DISJOINT_BIT;
    const VkFormatFeatureFlags2 linear2 =
@@ -117,8 +142,7 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
       if (!l->pDrmFormatModifierProperties || l->drmFormatModifierCount > offered)
          l->drmFormatModifierCount = offered;
    }
-   relink_out(head, list2);
-   relink_out(head, list1);
+   props->pNext = chain_restore(&saved);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceImageFormatProperties2)

@@ -12,7 +12,7 @@ BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads
   vk_sync_objects vk_advanced"
-for app in $APPS vk_alloc_limits; do
+for app in $APPS vk_alloc_limits vk_modifiers; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail "apps/build" "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
     test_finish
@@ -55,7 +55,7 @@ idle_check() {
 # must never print OK, and venusd's log must hold LOGLINE (COMMAND: what to show if not).
 expect_fatal() {
   local name=$1 mode=$2 cmd=$3 line=$4 out=$TEST_TMP/${1//\//_}.venus
-  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/vk_alloc_limits" "$mode" >"$out" 2>&1
+  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/${FATAL_APP:-vk_alloc_limits}" "$mode" >"$out" 2>&1
   if grep -qF "$line" "$VD_LOGFILE" && ! grep -q '^OK' "$out"; then
     pass "apps/$name"
   else
@@ -140,6 +140,49 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
     done
     idle_check "$label/VN_PERF" "$idle_fds" "$idle_threads"
   fi
+  stop_venusd "apps/$label/clean_exit"
+done
+
+# What a guest WSI does with a shared image (tests/apps/vk_modifiers.c): DRM format
+# modifiers (LINEAR), dma-buf memory and the foreign queue family, which venusd lists for
+# every guest and emulates where the host lacks them.  lavapipe has no modifiers, so the
+# program checks its own results (natively it skips).  With --emulate all, venusd also
+# emulates what lavapipe does have (SYNC_FD never; the foreign queue family, dma-bufs),
+# and the whole app set must still match native.
+run_modifiers() {
+  local label=$1 out=$TEST_TMP/$1-vk_modifiers.venus
+  if venus_client "$BUILD/tests/apps/vk_modifiers" >"$out" 2>&1 && grep -q '^OK modifiers' "$out"; then
+    pass "apps/$label/modifiers_dma_buf_foreign"
+  else
+    fail "apps/$label/modifiers_dma_buf_foreign" "$(tail -n 1 "$out")"
+  fi
+}
+for mode in "emulate-none:" "emulate-all:--emulate all"; do
+  label=${mode%%:*}
+  # shellcheck disable=SC2086 # the options are words
+  start_venusd_or_fail "apps/$label/start" --worker thread ${mode#*:} || continue
+  run_modifiers "$label"
+  if [ "$label" = emulate-all ]; then
+    run_apps "$label"
+    if grep -q "emulating the foreign queue family (forced by --emulate)" "$VD_LOGFILE"; then
+      pass "apps/$label/emulation_logged"
+    else
+      fail "apps/$label/emulation_logged" "no log line 'emulating the foreign queue family (forced by --emulate)'"
+    fi
+  else
+    # what lavapipe lacks is emulated, and said once per context at info level
+    n=$(grep -c "emulating DRM format modifiers (the host driver lacks it)" "$VD_LOGFILE")
+    if [ "$n" = 1 ]; then
+      pass "apps/$label/emulation_logged_once"
+    else
+      fail "apps/$label/emulation_logged_once" "$n log lines 'emulating DRM format modifiers (the host driver lacks it)', want 1"
+    fi
+  fi
+  # Modifiers or plane layouts the guest was never offered never reach the driver.
+  FATAL_APP=vk_modifiers expect_fatal "$label/modifier_never_offered_is_fatal" --bad-modifier vkCreateImage \
+    "drmFormatModifier 0xffffffffffffff was never offered (only DRM_FORMAT_MOD_LINEAR is)"
+  FATAL_APP=vk_modifiers expect_fatal "$label/overflowing_plane_layout_is_fatal" --bad-plane-layout vkCreateImage \
+    "pPlaneLayouts[0]: offset 18446744073709551599, size 4096, rowPitch 256 do not describe a plane"
   stop_venusd "apps/$label/clean_exit"
 done
 

@@ -4,7 +4,9 @@
 # Checks:
 #   exit             vulkaninfo through venusd exits 0
 #   device_name      deviceName is exactly "Virtio-GPU Venus (<native deviceName>)"
-#   api_version      >= 1.1, <= min(native, 1.3), >= the reference fixture's
+#   api_version      == min(native, 1.3), >= the reference fixture's
+#   swapchain        VK_KHR_swapchain (+ mutable_format, incremental_present) are listed
+#   synchronization2 VK_KHR_synchronization2 is listed (what Mesa's Venus needs for 1.3)
 #   extensions       every native device extension missing through Venus, and every extra
 #                    one, is explained in venus-expected-diffs.txt
 #   extension_revisions  a passed-through extension has revision min(native, protocol cap)
@@ -187,6 +189,10 @@ def compare(native, venus, ref, tsv, allow):
             why.append("below 1.1, which Mesa's Venus requires")
         if vv[:2] > cap:
             why.append("above min(native %d.%d, 1.3)" % nv[:2])
+        # venusd gives every guest what Mesa's Venus needs for 1.3 (SYNC_FD semaphore
+        # import, for VK_KHR_synchronization2), emulated where the host lacks it.
+        if vv[:2] < cap:
+            why.append("below min(native %d.%d, 1.3)" % nv[:2])
         if rv and vv[:2] < rv[:2]:
             why.append("below the reference's %d.%d" % rv[:2])
         note("apiVersion: native %s, venus %s, reference %s" % (
@@ -196,6 +202,14 @@ def compare(native, venus, ref, tsv, allow):
 
     # extensions
     ne, ve = exts(native), exts(venus)
+    # Mesa's Venus offers its WSI only when the renderer lists dma-buf memory, DRM format
+    # modifiers and the foreign queue family and imports SYNC_FD semaphores: venusd must
+    # make all of that true on any host.
+    wsi = ("VK_KHR_swapchain", "VK_KHR_swapchain_mutable_format", "VK_KHR_incremental_present")
+    result(all(e in ve for e in wsi), "swapchain",
+           "missing through Venus: " + " ".join(e for e in wsi if e not in ve))
+    result("VK_KHR_synchronization2" in ve, "synchronization2",
+           "VK_KHR_synchronization2 missing through Venus (the guest caps it at 1.2 then)")
     problems = []
     for who, p in (("native", native), ("venus", venus)):
         if p["ext_count"] is None or p["ext_count"] != len(exts(p)):
