@@ -10,6 +10,12 @@
 #   unknown-command     SUBMIT_CMD2 carrying Venus command type 9999
 #   bad-ring            vkCreateRingMESA naming a resource that does not exist
 #   no-create-renderer  a SUBMIT_CMD2 before any handshake
+#   sync-binary         control: instance, device, binary semaphore in raw protocol, then the
+#                       SYNC_FD signal/wait Mesa's WSI sends (vkImport/WaitSemaphoreResourceMESA)
+#                       — no error (venusd emulates SYNC_FD on lavapipe)
+#   sync-import-timeline, sync-wait-timeline  the same on a timeline semaphore, and
+#   sync-import-resource  an import naming resource 0x7777: fatal, and the log line names
+#                       the command, the field and what is wrong
 # After each malformed client: venusd is still running; its log gained an error line
 # (matching "error" or "fatal", any case) that names the client — by the name it sent in
 # CREATE_RENDERER ("badclient-<mode>"), or by its pid — except for no-create-renderer, which
@@ -66,7 +72,7 @@ run_bad() {
   fi
 
   case $mode in
-    handshake-only | good-ring)
+    handshake-only | good-ring | sync-binary)
       if grep -Eiq "$ERROR_RE" "$newlog"; then
         fail "$name/no_error_logged" "a well-behaved client caused: $(grep -Ei -m1 "$ERROR_RE" "$newlog")"
       else
@@ -85,6 +91,20 @@ run_bad() {
       if grep -Ei "$ERROR_RE" "$newlog" | grep -Eq -e "$client" -e "\\b$pid\\b"; then
         pass "$name/error_logged"
         note "venusd: $(grep -Ei "$ERROR_RE" "$newlog" | grep -E -m1 -e "$client" -e "\\b$pid\\b")"
+        # SYNC_FD input that Mesa never sends is named in the log (what and where).
+        local want=
+        case $mode in
+          sync-import-timeline) want="vkImportSemaphoreResourceMESA: pImportSemaphoreResourceInfo->semaphore: semaphore 260 is a timeline semaphore" ;;
+          sync-wait-timeline) want="vkWaitSemaphoreResourceMESA: semaphore: semaphore 260 is a timeline semaphore" ;;
+          sync-import-resource) want="pImportSemaphoreResourceInfo->resourceId 30583: no such resource in this context" ;;
+        esac
+        if [ -n "$want" ]; then
+          if grep -qF "$want" "$newlog"; then
+            pass "$name/names_the_input"
+          else
+            fail "$name/names_the_input" "no log line '$want'"
+          fi
+        fi
       elif grep -Eiq "$ERROR_RE" "$newlog"; then
         fail "$name/error_logged" "error logged but it does not name the client ('$client' or pid $pid): $(grep -Ei -m1 "$ERROR_RE" "$newlog")"
       else
@@ -106,7 +126,8 @@ run_bad() {
 for worker in process thread; do
   if start_venusd_or_fail "malformed_client/$worker/start" --worker "$worker"; then
     for mode in handshake-only good-ring garbage-header truncated-submit unknown-command \
-      bad-ring no-create-renderer; do
+      bad-ring no-create-renderer sync-binary sync-import-timeline sync-wait-timeline \
+      sync-import-resource; do
       run_bad "$worker" "$mode" || break
     done
     stop_venusd "malformed_client/$worker/clean_exit"

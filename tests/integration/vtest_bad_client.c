@@ -22,6 +22,13 @@
  *                      as Mesa does for its instance ring), creates a ring on it with the
  *                      same encoding, destroys the ring and unrefs the blob (no error expected)
  *   no-create-renderer no handshake at all: the first message is a SUBMIT_CMD2
+ *   sync-binary        control for the sync modes: creates an instance, a device with one
+ *                      queue (timeline 1) and a binary semaphore in raw protocol, then
+ *                      vkImportSemaphoreResourceMESA (resource 0: signal it) and
+ *                      vkWaitSemaphoreResourceMESA (consume it), as Mesa's WSI does
+ *   sync-import-timeline  the same set-up with a timeline semaphore, then an import into it
+ *   sync-wait-timeline    ... then vkWaitSemaphoreResourceMESA on it
+ *   sync-import-resource  a binary semaphore, then an import naming resource 0x7777
  *
  * Output: one line per step on stdout ("vtest_bad_client pid N ...", "handshake ok ...",
  * "sent ...", and finally "server closed the connection after N ms" or "connection still
@@ -65,6 +72,13 @@ enum {
 #define VENUS_CAPSET_DWORDS 40u /* struct virgl_renderer_capset_venus: 160 bytes */
 
 /* Venus command types (protocol/venus_command_types.tsv) and structure types */
+#define VK_COMMAND_TYPE_vkCreateInstance 0
+#define VK_COMMAND_TYPE_vkEnumeratePhysicalDevices 2
+#define VK_COMMAND_TYPE_vkCreateDevice 11
+#define VK_COMMAND_TYPE_vkCreateSemaphore 40
+#define VK_COMMAND_TYPE_vkGetDeviceQueue2 155
+#define VK_COMMAND_TYPE_vkWaitSemaphoreResourceMESA 245
+#define VK_COMMAND_TYPE_vkImportSemaphoreResourceMESA 246
 #define VK_COMMAND_TYPE_vkCreateRingMESA 188
 #define VK_COMMAND_TYPE_vkDestroyRingMESA 189
 #define VN_UNKNOWN_COMMAND_TYPE 9999
@@ -316,6 +330,125 @@ static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
    cs_u64(cs, 4);                 /* extraSize */
 }
 
+/* Instance, physical device, device with queue family 0 x1 bound to timeline 1, and one
+ * semaphore (timeline if asked), in Venus's encoding: ids 0x100.. are ours. */
+#define ID_INSTANCE 0x100
+#define ID_PDEV 0x101
+#define ID_DEVICE 0x102
+#define ID_QUEUE 0x103
+#define ID_SEMAPHORE 0x104
+static void encode_sync_setup(struct cs *cs, bool timeline)
+{
+   cs_u32(cs, VK_COMMAND_TYPE_vkCreateInstance);
+   cs_u32(cs, 0);
+   cs_u64(cs, 1);                  /* pCreateInfo */
+   cs_u32(cs, 1);                  /* VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO */
+   cs_u64(cs, 0);                  /* pNext */
+   cs_u32(cs, 0);                  /* flags */
+   cs_u64(cs, 1);                  /* pApplicationInfo */
+   cs_u32(cs, 0);                  /* VK_STRUCTURE_TYPE_APPLICATION_INFO */
+   cs_u64(cs, 0);                  /* pNext */
+   cs_u64(cs, 0);                  /* pApplicationName */
+   cs_u32(cs, 0);                  /* applicationVersion */
+   cs_u64(cs, 0);                  /* pEngineName */
+   cs_u32(cs, 0);                  /* engineVersion */
+   cs_u32(cs, (1u << 22) | (3u << 12)); /* apiVersion 1.3 */
+   cs_u32(cs, 0);                  /* enabledLayerCount */
+   cs_u64(cs, 0);                  /* ppEnabledLayerNames */
+   cs_u32(cs, 0);                  /* enabledExtensionCount */
+   cs_u64(cs, 0);                  /* ppEnabledExtensionNames */
+   cs_u64(cs, 0);                  /* pAllocator */
+   cs_u64(cs, 1);                  /* pInstance */
+   cs_u64(cs, ID_INSTANCE);
+
+   cs_u32(cs, VK_COMMAND_TYPE_vkEnumeratePhysicalDevices);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_INSTANCE);
+   cs_u64(cs, 1);                  /* pPhysicalDeviceCount */
+   cs_u32(cs, 1);
+   cs_u64(cs, 1);                  /* pPhysicalDevices: 1 id */
+   cs_u64(cs, ID_PDEV);
+
+   cs_u32(cs, VK_COMMAND_TYPE_vkCreateDevice);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_PDEV);
+   cs_u64(cs, 1);                  /* pCreateInfo */
+   cs_u32(cs, 3);                  /* VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO */
+   cs_u64(cs, 0);                  /* pNext */
+   cs_u32(cs, 0);                  /* flags */
+   cs_u32(cs, 1);                  /* queueCreateInfoCount */
+   cs_u64(cs, 1);                  /* pQueueCreateInfos: 1 */
+   cs_u32(cs, 2);                  /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO */
+   cs_u64(cs, 0);                  /* pNext */
+   cs_u32(cs, 0);                  /* flags */
+   cs_u32(cs, 0);                  /* queueFamilyIndex */
+   cs_u32(cs, 1);                  /* queueCount */
+   cs_u64(cs, 1);                  /* pQueuePriorities: 1 */
+   cs_u32(cs, 0x3f800000u);        /* 1.0f */
+   cs_u32(cs, 0);                  /* enabledLayerCount */
+   cs_u64(cs, 0);
+   cs_u32(cs, 0);                  /* enabledExtensionCount */
+   cs_u64(cs, 0);
+   cs_u64(cs, 0);                  /* pEnabledFeatures */
+   cs_u64(cs, 0);                  /* pAllocator */
+   cs_u64(cs, 1);                  /* pDevice */
+   cs_u64(cs, ID_DEVICE);
+
+   cs_u32(cs, VK_COMMAND_TYPE_vkGetDeviceQueue2);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_DEVICE);
+   cs_u64(cs, 1);                  /* pQueueInfo */
+   cs_u32(cs, 1000145003);         /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2 */
+   cs_u64(cs, 1);                  /* pNext: VkDeviceQueueTimelineInfoMESA */
+   cs_u32(cs, 1000384005);
+   cs_u64(cs, 0);
+   cs_u32(cs, 1);                  /* ringIdx */
+   cs_u32(cs, 0);                  /* flags */
+   cs_u32(cs, 0);                  /* queueFamilyIndex */
+   cs_u32(cs, 0);                  /* queueIndex */
+   cs_u64(cs, 1);                  /* pQueue */
+   cs_u64(cs, ID_QUEUE);
+
+   cs_u32(cs, VK_COMMAND_TYPE_vkCreateSemaphore);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_DEVICE);
+   cs_u64(cs, 1);                  /* pCreateInfo */
+   cs_u32(cs, 9);                  /* VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO */
+   if (timeline) {
+      cs_u64(cs, 1);               /* pNext: VkSemaphoreTypeCreateInfo */
+      cs_u32(cs, 1000207002);
+      cs_u64(cs, 0);
+      cs_u32(cs, 1);               /* VK_SEMAPHORE_TYPE_TIMELINE */
+      cs_u64(cs, 0);               /* initialValue */
+   } else {
+      cs_u64(cs, 0);
+   }
+   cs_u32(cs, 0);                  /* flags */
+   cs_u64(cs, 0);                  /* pAllocator */
+   cs_u64(cs, 1);                  /* pSemaphore */
+   cs_u64(cs, ID_SEMAPHORE);
+}
+
+static void encode_import_semaphore(struct cs *cs, uint32_t res_id)
+{
+   cs_u32(cs, VK_COMMAND_TYPE_vkImportSemaphoreResourceMESA);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_DEVICE);
+   cs_u64(cs, 1);                  /* pImportSemaphoreResourceInfo */
+   cs_u32(cs, 1000384004);         /* VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA */
+   cs_u64(cs, 0);
+   cs_u64(cs, ID_SEMAPHORE);
+   cs_u32(cs, res_id);
+}
+
+static void encode_wait_semaphore(struct cs *cs)
+{
+   cs_u32(cs, VK_COMMAND_TYPE_vkWaitSemaphoreResourceMESA);
+   cs_u32(cs, 0);
+   cs_u64(cs, ID_DEVICE);
+   cs_u64(cs, ID_SEMAPHORE);
+}
+
 /* SUBMIT_CMD2 with one batch: {batch_count, flags, cmd_offset, cmd_size, sync_offset,
  * sync_count, ring_idx} then the stream.  `claimed_dwords` is what the batch says the
  * stream size is; the message carries only cs->n dwords. */
@@ -352,7 +485,8 @@ static void usage(FILE *f)
    fputs("usage: vtest_bad_client --socket PATH --mode MODE [--name NAME] [--seed N]\n"
          "                        [--timeout-ms N] [--linger-ms N] [--expect-close]\n"
          "modes: handshake-only garbage-header truncated-submit unknown-command bad-ring\n"
-         "       good-ring no-create-renderer\n",
+         "       good-ring no-create-renderer sync-binary sync-import-timeline\n"
+         "       sync-wait-timeline sync-import-resource\n",
          f);
 }
 
@@ -400,7 +534,9 @@ int main(int argc, char **argv)
       usage(stderr);
       return 2;
    }
-   static const char *const modes[] = { "handshake-only",  "garbage-header",
+   static const char *const modes[] = { "sync-binary", "sync-import-timeline",
+                                        "sync-wait-timeline", "sync-import-resource",
+                                        "handshake-only",  "garbage-header",
                                         "truncated-submit", "unknown-command",
                                         "bad-ring",        "good-ring",
                                         "no-create-renderer" };
@@ -435,7 +571,7 @@ int main(int argc, char **argv)
       handshake(fd, name);
 
    bool sent = true;
-   struct cs cs = { .n = 0 };
+   static struct cs cs = { .n = 0 };
    if (!strcmp(mode, "handshake-only")) {
       printf("sent nothing after the handshake\n");
       fflush(stdout);
@@ -464,6 +600,22 @@ int main(int argc, char **argv)
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("sent SUBMIT_CMD2 with Venus command type %d%s\n", VN_UNKNOWN_COMMAND_TYPE,
              strcmp(mode, "no-create-renderer") ? "" : " as the first message");
+   } else if (!strncmp(mode, "sync-", 5)) {
+      const bool timeline = strstr(mode, "timeline") != NULL;
+      encode_sync_setup(&cs, timeline);
+      if (!strcmp(mode, "sync-wait-timeline")) {
+         encode_wait_semaphore(&cs);
+      } else {
+         encode_import_semaphore(&cs, !strcmp(mode, "sync-import-resource") ? 0x7777 : 0);
+         if (!strcmp(mode, "sync-binary"))
+            encode_wait_semaphore(&cs);
+      }
+      sent = send_submit_cmd2(fd, &cs, cs.n);
+      printf("sent instance, device, %s semaphore and %s\n", timeline ? "timeline" : "binary",
+             !strcmp(mode, "sync-binary") ? "a SYNC_FD import (signal) and wait"
+             : !strcmp(mode, "sync-wait-timeline") ? "a SYNC_FD wait on it"
+             : !strcmp(mode, "sync-import-resource") ? "an import naming resource 0x7777"
+                                                      : "a SYNC_FD import into it");
    } else if (!strcmp(mode, "bad-ring")) {
       encode_create_ring(&cs, 0x1000, 0xdead);
       sent = send_submit_cmd2(fd, &cs, cs.n);
