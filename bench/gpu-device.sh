@@ -44,6 +44,22 @@ for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke 
 done
 echo "apps: $pass same, $failn different"
 
+echo "== Vulkan 1.3 and the swapchain through venusd (the host's own SYNC_FD / modifiers)"
+venus "$G/vulkaninfo" >/tmp/vi.venus 2>&1; echo "vulkaninfo rc=$?"
+grep -m1 -E "apiVersion" /tmp/vi.venus
+for e in VK_KHR_swapchain VK_KHR_synchronization2 VK_EXT_image_drm_format_modifier \
+  VK_EXT_external_memory_dma_buf VK_EXT_queue_family_foreign; do
+  grep -q "$e " /tmp/vi.venus && echo "listed $e" || echo "MISSING $e"
+done
+native "$G/apps/vk_modifiers" >/tmp/mod.native 2>&1; echo "vk_modifiers native rc=$?"
+venus "$G/apps/vk_modifiers" >/tmp/mod.venus 2>&1; echo "vk_modifiers venus rc=$?"
+cat /tmp/mod.venus
+cmp -s /tmp/mod.native /tmp/mod.venus && echo "SAME vk_modifiers" || { echo "DIFF vk_modifiers"; diff /tmp/mod.native /tmp/mod.venus | head; }
+for m in sync-binary sync-import-timeline; do
+  timeout -s KILL 30 "$G/vtest_bad_client" --socket /tmp/vd.sock --mode $m --linger-ms 1500 | tail -1
+done
+grep -E "emulating|fatal" "$OUT/venusd.log" | head -8
+
 echo "== bench"
 : >"$OUT/bench.txt"
 for r in $(seq ${ROUNDS:-5}); do

@@ -11,9 +11,12 @@ rm -rf .gpu && mkdir -p .gpu/lib .gpu/apps
 cp build/venusd build/bench/venus_bench build/bench/transport_floor build/bench/feedback_poll .gpu/
 for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads \
-  vk_sync_objects vk_advanced; do
+  vk_sync_objects vk_advanced vk_modifiers; do
   cp "build/tests/apps/$a" .gpu/apps/
 done
+# the guest-visible checks of the Vulkan 1.3 / swapchain emulation: vulkaninfo (Debian's) and
+# the raw-protocol SYNC_FD client, which on a GPU with real SYNC_FD take the host's path
+cp /usr/bin/vulkaninfo build/tests/integration/vtest_bad_client .gpu/
 virtio=/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so
 for l in $(ldd "$virtio" | awk '$3 ~ /^\// {print $3}' | grep -v -E 'lib(c|m|pthread|gcc_s)\.so'); do
   cp -L "$l" .gpu/lib/
