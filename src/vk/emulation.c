@@ -69,6 +69,8 @@ static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
       };
       VkExternalFenceProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_FENCE_PROPERTIES };
       vk->GetPhysicalDeviceExternalFenceProperties(pd->handle, &info, &props);
+      vd_dbg(VD_CAT_VK, "%s: host SYNC_FD fence features 0x%x", pd->props.deviceName,
+             props.externalFenceFeatures);
       return props.externalFenceFeatures & VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT;
    }
    const VkPhysicalDeviceExternalSemaphoreInfo info = {
@@ -77,6 +79,8 @@ static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
    };
    VkExternalSemaphoreProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
    vk->GetPhysicalDeviceExternalSemaphoreProperties(pd->handle, &info, &props);
+   vd_dbg(VD_CAT_VK, "%s: host SYNC_FD semaphore features 0x%x", pd->props.deviceName,
+          props.externalSemaphoreFeatures);
    const VkExternalSemaphoreFeatureFlags both =
       VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT | VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT;
    return (props.externalSemaphoreFeatures & both) == both;
