@@ -378,11 +378,13 @@ static const char *const usage_render_server =
    "  VENUSD_RENDER_SERVER_ARGS  options added before the command line's, split at spaces,\n"
    "                     e.g. \"--memory host-pointer --host-pointer-alignment 16384\"\n";
 
-/* Splits VENUSD_RENDER_SERVER_ARGS into words placed before argv's.  The strings are kept
- * for the life of the process (options point into them). */
-static char **render_server_argv(int *argc, char **argv)
+/* Splits VENUSD_RENDER_SERVER_ARGS into words placed before argv's.  The strings live until
+ * the render server returns (options point into them); *copy_out is freed then, with the
+ * returned array if it is not argv. */
+static char **render_server_argv(int *argc, char **argv, char **copy_out)
 {
    const char *env = getenv("VENUSD_RENDER_SERVER_ARGS");
+   *copy_out = NULL;
    if (!env || !*env)
       return argv;
    char *copy = strdup(env);
@@ -399,6 +401,7 @@ static char **render_server_argv(int *argc, char **argv)
    for (int i = 0; i < *argc; i++)
       out[n++] = argv[i];
    *argc = n;
+   *copy_out = copy;
    return out;
 }
 
@@ -407,12 +410,17 @@ static int cmd_render_server(int argc, char **argv)
    static const char *const me = "render-server";
    struct vd_render_server_config cfg = { .socket_fd = -1, .worker = VD_WORKER_PROCESS };
    bool seccomp = false;
-   argv = render_server_argv(&argc, argv);
+   char *env_args = NULL;
+   char **const orig_argv = argv;
+   argv = render_server_argv(&argc, argv, &env_args);
    for (int i = 0; i < argc; i++) {
       const char *a = argv[i], *v;
       if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
          fputs(usage_render_server, stdout);
          fputs(usage_vtest, stdout);
+         if (argv != orig_argv)
+            free(argv);
+         free(env_args);
          return 0;
       } else if (opt_with_value(me, argc, argv, &i, "--socket-fd", &v)) {
          char *end;
@@ -441,7 +449,11 @@ static int cmd_render_server(int argc, char **argv)
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
    vd_opts.vmm_blobs = true;
-   return vd_render_server_serve(&cfg);
+   const int rc = vd_render_server_serve(&cfg);
+   if (argv != orig_argv)
+      free(argv);
+   free(env_args);
+   return rc;
 }
 
 static const char *base_name(const char *path)

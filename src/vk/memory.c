@@ -113,7 +113,9 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
    if (!mem->backend)
       vd_warn(VD_CAT_MEMORY, "context %u: VkDeviceMemory %" PRIu64 ": no memory backend can share "
               "it (see the backend choice logged at start-up)", ctx->params.id, blob_id);
-   else if (size > mem->size)
+   else if (size > ((mem->size + 4095) & ~(uint64_t)4095))
+      /* virtio-gpu blobs are whole pages: a guest kernel asks for the allocation rounded
+       * up to its page size (the backend checks the rest against its backing). */
       ret = -EINVAL;
    else
       ret = mem->backend->export_blob(mem, size, out);
