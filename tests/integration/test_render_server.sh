@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# venusd as a drop-in virgl_render_server, behind the real libvirglrenderer: the
-# reference stack's virglrenderer 1.1.0 (Debian 13 chroot made by
-# ../shared/tools/reference-stack.sh setup) runs virgl_test_server --venus, whose proxy
+# venusd as a drop-in virgl_render_server, behind the real libvirglrenderer: Debian 13's
+# virglrenderer 1.1.0 (in the chroot tests/vm/vm.sh makes for QEMU, which has its
+# virgl-server package too) runs virgl_test_server --venus, whose proxy
 # spawns $RENDER_SERVER_EXEC_PATH --socket-fd N, here a copy of venusd.  This is the path
 # QEMU takes.  On these machines (no udmabuf) virglrenderer's own render server dies at the
 # first memory blob (docs/reference-comparison.md); through venusd every app must give the
@@ -10,19 +10,25 @@
 # must work; when the proxy goes away venusd must exit and leave no worker behind.
 #
 # Needs root (bind mounts into the chroot) and the chroot: REF_ROOT, default
-# $HOME/venus-reference/trixie.  A sanitizer build brings its runtime libraries along
-# (the chroot has none).
+# ${VENUSD_VM_HOME:-/var/cache/venusd-vm}/host, made by 'tests/vm/vm.sh setup' (run here
+# when it is missing).  A sanitizer build brings its runtime libraries along (the chroot
+# has none).
 . "$(dirname "$0")/lib.sh"
 test_init render_server
 
-REF_ROOT=${REF_ROOT:-$HOME/venus-reference/trixie}
+REF_ROOT_GIVEN=${REF_ROOT:+1}
+REF_ROOT=${REF_ROOT:-${VENUSD_VM_HOME:-/var/cache/venusd-vm}/host}
 BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads
   vk_sync_objects vk_advanced"
 
+if [ ! -x "$REF_ROOT/usr/bin/virgl_test_server" ] && [ -z "${REF_ROOT_GIVEN:-}" ]; then
+  note "no virgl_test_server in $REF_ROOT yet: running tests/vm/vm.sh setup"
+  bash "$REPO_ROOT/tests/vm/vm.sh" setup >"$TEST_TMP/vm-setup.log" 2>&1 || show_file "$TEST_TMP/vm-setup.log" 10
+fi
 if [ ! -x "$REF_ROOT/usr/bin/virgl_test_server" ]; then
-  fail "render_server/reference_stack" "no virgl_test_server in $REF_ROOT: run 'bash ../shared/tools/reference-stack.sh setup' (or set REF_ROOT)"
+  fail "render_server/reference_stack" "no virgl_test_server in $REF_ROOT: run 'bash tests/vm/vm.sh setup' (needs root and network), or set REF_ROOT to a Debian 13 tree with virgl-server"
   test_finish
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -62,7 +62,7 @@ HOST=$VMH/host   # QEMU's chroot
 GUEST=$VMH/guest # the guest's root tree
 # What each tree needs.  The guest's kernel is unpacked, not installed (no initramfs-tools).
 HOST_PKGS="qemu-system-x86 qemu-system-gui qemu-system-modules-opengl libvirglrenderer1
-  xvfb xauth xkb-data libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri
+  virgl-server xvfb xauth xkb-data libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri
   mesa-vulkan-drivers libvulkan1 libvulkan-dev gcc libc6-dev libx11-dev libxcb1-dev
   busybox-static xz-utils"
 GUEST_PKGS="mesa-vulkan-drivers vulkan-tools libvulkan1 kmod xvfb"
