@@ -55,6 +55,9 @@ void vd_context_destroy(struct vd_context *ctx)
    /* Stop the rings first: they are the only other threads touching objects. */
    vd_rings_destroy_all(ctx);
    vd_dispatch_fini(&ctx->vq);
+   /* The guest may have left work in flight, some of it waiting for what it will now
+    * never signal: every device goes idle before any object is freed. */
+   vd_devices_quiesce(ctx);
    /* Children hold references to their parents, so host objects are destroyed leaves
     * first whatever order the guest left them in. */
    vd_objtable_destroy(ctx->objects);
@@ -239,16 +242,20 @@ bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t
              ring_idx, VD_MAX_TIMELINES - 1);
       return false;
    }
+   /* The timeline mutex is held through the submission: the queue may otherwise be
+    * destroyed meanwhile by a ring (queue_destroy takes it first). */
    pthread_mutex_lock(&ctx->timeline_mutex);
    struct vd_queue *queue = ring_idx ? ctx->timeline_queue[ring_idx] : NULL;
-   pthread_mutex_unlock(&ctx->timeline_mutex);
    if (!queue) {
+      pthread_mutex_unlock(&ctx->timeline_mutex);
       /* Timeline 0, or one without a queue: everything before it has been processed. */
       if (ctx->params.fence_retired)
          ctx->params.fence_retired(ctx->params.cookie, ring_idx, fence_id);
       return true;
    }
-   return vd_queue_submit_fence(ctx, queue, ring_idx, fence_id);
+   const bool ok = vd_queue_submit_fence(ctx, queue, ring_idx, fence_id);
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+   return ok;
 }
 
 /* -- objects --------------------------------------------------------------------------- */

@@ -202,8 +202,124 @@ VD_HANDLER(vkCreateDevice)
    }
 }
 
+/* -- quiescing a device before its objects go ------------------------------------------ */
+
+struct quiesce_scan {
+   const struct vd_object *device;
+   VkSemaphore *timelines;
+   VkEvent *events;
+   uint32_t timeline_count, event_count, cap;
+};
+
+static void collect_waitables(struct vd_object *obj, void *data)
+{
+   struct quiesce_scan *scan = data;
+   if (obj->parent != scan->device)
+      return;
+   if (obj->type == VK_OBJECT_TYPE_SEMAPHORE && scan->timeline_count < scan->cap &&
+       ((const struct vd_sync *)obj->data)->type == VK_SEMAPHORE_TYPE_TIMELINE)
+      scan->timelines[scan->timeline_count++] = (VkSemaphore)(uintptr_t)obj->handle;
+   else if (obj->type == VK_OBJECT_TYPE_EVENT && scan->event_count < scan->cap)
+      scan->events[scan->event_count++] = (VkEvent)(uintptr_t)obj->handle;
+}
+
+/* Makes a device idle so that its objects can be freed in any order: the guest may be gone
+ * (killed, exited, fatal) or may destroy its device with work in flight.  Work that waits
+ * for something nobody will ever do (a timeline value or an event the guest never
+ * signals) is released first: every timeline semaphore is signalled as far as the driver
+ * allows and every event is set.  Spec deviation, harmless because the guest is gone or
+ * has given the device up.  Then the device waits for idle with every queue held. */
+void vd_device_quiesce(struct vd_context *ctx, struct vd_object *dev_obj)
+{
+   struct vd_device *dev = dev_obj->data;
+   const struct vd_vk_dispatch *vk = dev->vk;
+   const uint32_t cap = vd_objtable_count(ctx->objects);
+   struct quiesce_scan scan = { .device = dev_obj, .cap = cap };
+   scan.timelines = calloc(cap ? cap : 1, sizeof(*scan.timelines));
+   scan.events = calloc(cap ? cap : 1, sizeof(*scan.events));
+   if (scan.timelines && scan.events)
+      vd_objtable_foreach(ctx->objects, collect_waitables, &scan);
+   uint64_t max_diff = UINT64_MAX;
+   if (scan.timeline_count) {
+      VkPhysicalDeviceTimelineSemaphoreProperties tl = {
+         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_PROPERTIES,
+      };
+      VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                            .pNext = &tl };
+      vk->GetPhysicalDeviceProperties2(dev->pdev->handle, &props);
+      if (tl.maxTimelineSemaphoreValueDifference)
+         max_diff = tl.maxTimelineSemaphoreValueDifference;
+   }
+   for (uint32_t i = 0; i < scan.timeline_count; i++) {
+      uint64_t value = 0;
+      if (vk->GetSemaphoreCounterValue(dev->handle, scan.timelines[i], &value) != VK_SUCCESS)
+         continue;
+      const uint64_t target = value > UINT64_MAX - max_diff ? UINT64_MAX : value + max_diff;
+      if (target == value)
+         continue;
+      const VkSemaphoreSignalInfo si = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+                                         .semaphore = scan.timelines[i], .value = target };
+      vk->SignalSemaphore(dev->handle, &si);
+   }
+   for (uint32_t i = 0; i < scan.event_count; i++)
+      vk->SetEvent(dev->handle, scan.events[i]);
+   free(scan.timelines);
+   free(scan.events);
+
+   /* Host queue access is externally synchronised: hold every queue of the device. */
+   struct vd_queue *held[VD_MAX_TIMELINES];
+   uint32_t n = 0;
+   pthread_mutex_lock(&ctx->timeline_mutex);
+   for (uint32_t i = 1; i < VD_MAX_TIMELINES; i++) {
+      struct vd_queue *q = ctx->timeline_queue[i];
+      if (q && q->dev == dev) {
+         pthread_mutex_lock(&q->mutex);
+         held[n++] = q;
+      }
+   }
+   const VkResult r = vk->DeviceWaitIdle(dev->handle);
+   while (n)
+      pthread_mutex_unlock(&held[--n]->mutex);
+   pthread_mutex_unlock(&ctx->timeline_mutex);
+   if (r != VK_SUCCESS)
+      vd_warn(VD_CAT_VK, "context %u: quiescing the device: vkDeviceWaitIdle returned %d",
+              ctx->params.id, r);
+}
+
+struct device_scan {
+   struct vd_object **devices;
+   uint32_t count, cap;
+};
+
+static void collect_device(struct vd_object *obj, void *data)
+{
+   struct device_scan *scan = data;
+   if (obj->type == VK_OBJECT_TYPE_DEVICE && scan->count < scan->cap) {
+      vd_object_ref(obj);
+      scan->devices[scan->count++] = obj;
+   }
+}
+
+void vd_devices_quiesce(struct vd_context *ctx)
+{
+   const uint32_t cap = vd_objtable_count(ctx->objects);
+   struct device_scan scan = { .cap = cap };
+   scan.devices = calloc(cap ? cap : 1, sizeof(*scan.devices));
+   if (!scan.devices)
+      return;
+   vd_objtable_foreach(ctx->objects, collect_device, &scan);
+   for (uint32_t i = 0; i < scan.count; i++) {
+      vd_device_quiesce(ctx, scan.devices[i]);
+      vd_object_unref(scan.devices[i]);
+   }
+   free(scan.devices);
+}
+
 VD_HANDLER(vkDestroyDevice)
 {
+   /* The guest should have waited; if it did not, its objects must not be freed under
+    * the driver's feet. */
+   vd_device_quiesce(disp->ctx, a->obj);
    vd_object_remove(disp, a->obj->id);
 }
 

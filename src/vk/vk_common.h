@@ -119,6 +119,11 @@ void vd_emulation_log_once(struct vd_context *ctx, const struct vd_physical_devi
  * before it reaches the host driver.  The chain lives in the decode arena. */
 void vd_strip_mesa_structs(const void **pnext);
 
+/* device.c: release waits nothing will satisfy and wait for the device(s) to go idle, so
+ * that their objects can be freed in any order (context teardown, vkDestroyDevice). */
+void vd_device_quiesce(struct vd_context *ctx, struct vd_object *dev_obj);
+void vd_devices_quiesce(struct vd_context *ctx);
+
 /* queue.c */
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
@@ -138,6 +143,55 @@ bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offs
 struct vd_image {
    struct vd_device *dev;
    bool linear_modifier; /* created with DRM_FORMAT_MODIFIER tiling, emulated as LINEAR */
+   /* What the copy checks (command.c) and subresource queries (modifier.c) check against. */
+   VkImageType type;
+   VkFormat format;
+   VkExtent3D extent;
+   uint32_t mip_levels, array_layers;
+   VkSampleCountFlagBits samples;
+};
+
+/* The record of a VkQueryPool (resource.c). */
+struct vd_query_pool {
+   struct vd_device *dev;
+   VkQueryType type;
+   uint32_t count;  /* queryCount */
+   uint32_t values; /* result values per query, without the availability/status value */
+   bool wide;       /* results are 64-bit whatever the flags (performance queries) */
+};
+
+/* resource.c: queries [first, first + count) lie inside the pool, else the context goes
+ * fatal with "firstQuery F + queryCount C exceed the N-query pool" (false). */
+bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
+                       uint32_t first, uint32_t count);
+/* The bytes that `count` results `stride` apart take with `flags`: the last result takes
+ * only its own values (and availability/status value). */
+uint64_t vd_query_results_span(const struct vd_query_pool *pool, uint32_t count,
+                               VkDeviceSize stride, VkQueryResultFlags flags);
+/* The record of the query pool a command named, or NULL after making the context fatal. */
+const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPool pool);
+
+/* A VkDescriptorSetLayout's bindings, sorted by binding number; shared (refcounted) by the
+ * layout's record and the records of the sets allocated with it, which may outlive the
+ * layout.  (resource.c) */
+struct vd_set_layout {
+   _Atomic unsigned refs;
+   uint32_t binding_count;
+   bool variable_last; /* the last binding has VARIABLE_DESCRIPTOR_COUNT */
+   struct vd_set_binding {
+      uint32_t binding;
+      VkDescriptorType type;
+      uint32_t count; /* descriptors, or bytes of an inline uniform block */
+   } bindings[];
+};
+void vd_set_layout_unref(struct vd_set_layout *layout);
+/* The bindings of a layout the command named, or NULL. */
+struct vd_set_layout *vd_set_layout_of(struct vd_dispatch *disp, VkDescriptorSetLayout layout);
+
+/* The record of a VkDescriptorSet (pool.c). */
+struct vd_descriptor_set {
+   struct vd_set_layout *layout;
+   uint32_t variable_count; /* descriptors of the last binding, if variable_last */
 };
 
 /* The record of a VkSemaphore or VkFence (external.c). */

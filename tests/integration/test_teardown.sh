@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# test_teardown.sh — a valid client that goes away with GPU work in flight never hurts
+# venusd: not when it exits or is killed while a batch waits for something it will now
+# never signal, and not when it is killed at a random moment while it streams work.
+#
+# For each worker mode (process, thread), one venusd serves, in turn:
+#   exit_with_pending_wait   vk_inflight --pending-wait --exit: a batch waits for a timeline
+#                            value and another for an event that nobody will signal, and the
+#                            client returns from main; its context must be destroyed within
+#                            10 s (before venusd quiesced devices, the worker hung in the
+#                            driver for ever)
+#   killed_with_pending_wait the same, killed with SIGKILL while it sleeps
+#   kill_loop                TEARDOWN_KILLS (default 40; 1000 for the acceptance run)
+#                            clients of vk_inflight --busy (allocating, submitting, freeing,
+#                            four submissions in flight) killed with SIGKILL after a random
+#                            0-600 ms, so at every stage from device creation on: no worker
+#                            may die of a signal (process mode), venusd must stay up (thread
+#                            mode), and every context must be destroyed
+#   idle                     fds, threads and worker processes back to idle, no shm files
+#                            left, and (stop_venusd) a clean exit with no sanitizer report
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+test_init teardown
+
+BUILD=$(dirname "$VENUSD")
+APP=$BUILD/tests/apps/vk_inflight
+KILLS=${TEARDOWN_KILLS:-40}
+if [ ! -x "$APP" ]; then
+  fail "teardown/build" "$APP missing (tests/apps/meson.build builds it)"
+  test_finish
+fi
+
+shm_files() { find /dev/shm -maxdepth 1 -name 'venusd-*' 2>/dev/null | wc -l; }
+destroyed() { grep -c "context [0-9]* (vk_inflight) destroyed" "$VD_LOGFILE"; }
+created() { grep -c "context [0-9]* (vk_inflight) created" "$VD_LOGFILE"; }
+
+# wait_destroyed N SECONDS — until N contexts of vk_inflight have been destroyed.
+wait_destroyed() {
+  local i
+  for i in $(seq $(($2 * 10))); do
+    [ "$(destroyed)" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# kill_app MODE — SIGKILL to the client itself (not to the timeout wrapper around it).
+kill_app() { pkill -KILL -f "$APP $1" 2>/dev/null; }
+
+shm_before=$(shm_files)
+for worker in process thread; do
+  start_venusd_or_fail "teardown/$worker/start" --worker "$worker" || continue
+  idle_fds=$(count_fds "$VD_PID")
+  idle_threads=$(count_threads "$VD_PID")
+
+  out=$TEST_TMP/$worker-exit.out
+  CLIENT_TIMEOUT=30 venus_client "$APP" --pending-wait --exit >"$out" 2>&1
+  if grep -q '^pending' "$out" && wait_destroyed 1 10; then
+    pass "teardown/$worker/exit_with_pending_wait"
+  else
+    fail "teardown/$worker/exit_with_pending_wait" "client: $(tail -n 1 "$out"); contexts destroyed: $(destroyed) of 1 after 10 s"
+  fi
+
+  out=$TEST_TMP/$worker-kill.out
+  (CLIENT_TIMEOUT=60 venus_client "$APP" --pending-wait >"$out" 2>&1) &
+  client=$!
+  for _ in $(seq 100); do grep -q '^pending' "$out" 2>/dev/null && break; sleep 0.1; done
+  kill_app --pending-wait
+  wait "$client" 2>/dev/null
+  if grep -q '^pending' "$out" && wait_destroyed 2 10; then
+    pass "teardown/$worker/killed_with_pending_wait"
+  else
+    fail "teardown/$worker/killed_with_pending_wait" "client: $(tail -n 1 "$out"); contexts destroyed: $(destroyed) of 2 after 10 s"
+  fi
+
+  start=$(date +%s)
+  for i in $(seq "$KILLS"); do
+    (CLIENT_TIMEOUT=30 venus_client "$APP" --busy >/dev/null 2>&1) &
+    client=$!
+    sleep "0.$(printf '%03d' $((RANDOM % 600)))"
+    kill_app --busy
+    wait "$client" 2>/dev/null
+    alive "$VD_PID" || break
+  done
+  n=$(created)
+  wait_destroyed "$n" 20
+  crashes=$(grep -c "was killed by signal" "$VD_LOGFILE")
+  if ! alive "$VD_PID"; then
+    fail "teardown/$worker/kill_loop" "venusd died after $i of $KILLS kills: $(tail -n 2 "$VD_LOGFILE" | tr '\n' ' ')"
+    continue
+  elif [ "$crashes" != 0 ]; then
+    fail "teardown/$worker/kill_loop" "$crashes worker(s) killed by a signal: $(grep -m1 'was killed by signal' "$VD_LOGFILE")"
+  elif [ "$(destroyed)" != "$n" ]; then
+    fail "teardown/$worker/kill_loop" "$(destroyed) of $n contexts destroyed 20 s after the last kill"
+  else
+    pass "teardown/$worker/kill_loop"
+  fi
+  note "$worker: $KILLS kills in $(($(date +%s) - start)) s, $n contexts made it to creation"
+
+  for _ in $(seq 50); do
+    [ "$(count_fds "$VD_PID")" = "$idle_fds" ] && [ "$(count_threads "$VD_PID")" = "$idle_threads" ] &&
+      [ -z "$(children "$VD_PID")" ] && break
+    sleep 0.1
+  done
+  if [ "$(count_fds "$VD_PID")" = "$idle_fds" ] && [ "$(count_threads "$VD_PID")" = "$idle_threads" ] &&
+    [ -z "$(children "$VD_PID")" ]; then
+    pass "teardown/$worker/idle"
+  else
+    fail "teardown/$worker/idle" "fds $(count_fds "$VD_PID") (idle $idle_fds), threads $(count_threads "$VD_PID") (idle $idle_threads), workers: $(children "$VD_PID" | tr '\n' ' ')"
+  fi
+  stop_venusd "teardown/$worker/clean_exit"
+done
+if [ "$(shm_files)" = "$shm_before" ]; then
+  pass "teardown/no_shm_files_left"
+else
+  fail "teardown/no_shm_files_left" "$(shm_files) venusd-* files in /dev/shm (before: $shm_before)"
+fi
+test_finish
