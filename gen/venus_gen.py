@@ -14,7 +14,12 @@ u64 object ids, pointers are a u64 count followed by the elements, pNext chains 
 front to back, output structs arrive "partial" (only sType/pNext, handles, counts that size
 an array, and the arrays themselves).
 
-Hand-written handlers are found by scanning the handler sources for VD_HANDLER(vkName).
+Hand-written handlers are found by scanning every .c file under src/ (--src-dir) for
+VD_HANDLER(vkName).  The generator fails, naming file:line, when a handler names no command
+of the protocol, when a command has two handlers, when a file with a handler is not one of
+the core library's compiled sources (--compiled), and when a command that
+protocol/manual_commands.txt lists under [hand-written] has no handler.  It also writes
+vn_command_table.c: how each command of the protocol is served ('venusd commands').
 """
 
 import argparse
@@ -866,45 +871,161 @@ def owner_is_struct(g, owner):
     return t is not None and t.category == "struct"
 
 
-def scan_handlers(paths):
-    found = set()
+class Handler:
+    """One VD_HANDLER(name) definition found in a source file."""
+
+    def __init__(self, name, path, line, rel):
+        self.name = name
+        self.path = path  # real path
+        self.line = line
+        self.rel = rel    # path relative to the project root, for messages and the table
+
+    @property
+    def where(self):
+        return "%s:%d" % (self.rel, self.line)
+
+
+# A handler definition: VD_HANDLER(vkName) at the start of a line, not followed by ';'
+# (a line "VD_HANDLER(vkName);" is a declaration).  Spaces are tolerated so that a
+# handler cannot escape the scan by its spelling.
+HANDLER_RE = re.compile(r"^[ \t]*VD_HANDLER[ \t]*\([ \t]*(\w+)[ \t]*\)[ \t]*(;?)")
+
+
+def source_files(src_dir):
+    """Every .c file under src_dir (sorted) and every directory walked."""
+    files, dirs = [], []
+    for root, dnames, fnames in os.walk(src_dir):
+        dnames[:] = sorted(d for d in dnames if not d.startswith("."))
+        dirs.append(root)
+        for f in sorted(fnames):
+            if f.endswith(".c"):
+                files.append(os.path.join(root, f))
+    return files, dirs
+
+
+def scan_handlers(paths, root):
+    found = []
     for p in paths:
-        with open(p) as f:
-            for mo in re.finditer(r"^VD_HANDLER\((vk\w+)\)", f.read(), re.M):
-                found.add(mo.group(1))
+        rel = os.path.relpath(p, root)
+        with open(p, errors="replace") as f:
+            for lineno, text in enumerate(f, 1):
+                mo = HANDLER_RE.match(text)
+                if mo and not mo.group(2):
+                    found.append(Handler(mo.group(1), os.path.realpath(p), lineno, rel))
     return found
+
+
+def read_manual_list(path, rel):
+    """protocol/manual_commands.txt: {name: (section, line)} and errors.
+
+    Sections: [hand-written] (a VD_HANDLER is required: the build fails without one) and
+    [not-generated] (never a generated handler; refused at run time without a VD_HANDLER).
+    Names before the first section header are [not-generated]."""
+    entries, errors = {}, []
+    section = "not-generated"
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.split("#")[0].strip()
+            if not line:
+                continue
+            mo = re.fullmatch(r"\[([\w-]+)\]", line)
+            if mo:
+                if mo.group(1) not in ("hand-written", "not-generated"):
+                    errors.append("%s:%d: error: unknown section [%s] (the sections are "
+                                  "[hand-written] and [not-generated])" % (rel, lineno, mo.group(1)))
+                section = mo.group(1)
+                continue
+            if line in entries:
+                errors.append("%s:%d: error: %s is listed twice (first on line %d)" % (
+                    rel, lineno, line, entries[line][1]))
+                continue
+            entries[line] = (section, lineno)
+    return entries, errors
+
+
+def check_handlers(handlers, compiled, manual_list, manual_rel, primary_of, alias_target):
+    """The fail-closed rules.  Returns a list of error lines."""
+    errors = []
+    first = {}
+    for h in handlers:
+        if h.path not in compiled:
+            errors.append("%s: error: VD_HANDLER(%s) is in %s, which is not compiled into the "
+                          "core library: add it to core_sources in src/meson.build" % (
+                              h.where, h.name, h.rel))
+        if h.name not in primary_of:
+            if h.name in alias_target:
+                errors.append("%s: error: VD_HANDLER(%s): %s is an alias of %s; name the "
+                              "handler VD_HANDLER(%s)" % (h.where, h.name, h.name,
+                                                          alias_target[h.name], alias_target[h.name]))
+            else:
+                errors.append("%s: error: VD_HANDLER(%s): %s is not a command of the Venus "
+                              "protocol (protocol/venus_command_types.tsv)" % (h.where, h.name, h.name))
+            continue
+        if h.name in first:
+            errors.append("%s: error: VD_HANDLER(%s): a second handler for %s (the first is "
+                          "at %s)" % (h.where, h.name, h.name, first[h.name].where))
+            continue
+        first[h.name] = h
+    for name, (section, line) in sorted(manual_list.items(), key=lambda kv: kv[1][1]):
+        if name not in primary_of:
+            if name in alias_target:
+                errors.append("%s:%d: error: %s is an alias of %s: list %s instead" % (
+                    manual_rel, line, name, alias_target[name], alias_target[name]))
+            else:
+                errors.append("%s:%d: error: %s is not a command of the Venus protocol" % (
+                    manual_rel, line, name))
+        elif section == "hand-written" and name not in first:
+            errors.append("%s:%d: error: %s must be hand-written (listed under [hand-written]) "
+                          "but no .c file under src/ has VD_HANDLER(%s)" % (
+                              manual_rel, line, name, name))
+    return errors
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vk-xml", required=True)
     ap.add_argument("--protocol-dir", required=True)
-    ap.add_argument("--out-dir", required=True)
-    ap.add_argument("handler_sources", nargs="*")
+    ap.add_argument("--src-dir", required=True,
+                    help="scanned (every .c file below it) for VD_HANDLER(vkName)")
+    ap.add_argument("--compiled", nargs="*", default=[],
+                    help="the core library's compiled sources: every file with a handler must be one")
+    ap.add_argument("--out-dir", help="where the generated files go (required unless --check)")
+    ap.add_argument("--depfile", help="write a Makefile dependency file (the scanned files and "
+                    "directories) for the first output")
+    ap.add_argument("--check", action="store_true",
+                    help="apply the handler rules, print the command table, write nothing")
     args = ap.parse_args()
+    if not args.check and not args.out_dir:
+        ap.error("--out-dir is required unless --check is given")
 
     pd = args.protocol_dir
+    src_dir = os.path.realpath(args.src_dir)
+    root = os.path.dirname(src_dir)
     reg = Registry(args.vk_xml, os.path.join(pd, "venus_mesa.xml"),
                    os.path.join(pd, "venus_command_types.tsv"),
                    os.path.join(pd, "venus_extensions_mesa25.tsv"))
-    not_pass = set()
-    with open(os.path.join(pd, "manual_commands.txt")) as f:
-        for line in f:
-            line = line.split("#")[0].strip()
-            if line:
-                not_pass.add(line)
-    manual = scan_handlers(args.handler_sources)
-    g = Gen(reg, manual, not_pass)
 
     # One entry per command type value; the first name listed for a value names it.
     by_value = {}
     for v, n in reg.command_types:
         by_value.setdefault(v, n)
     max_value = max(by_value)
+    primary_of = {n: v for v, n in by_value.items()}
+    alias_target = {n: by_value[v] for v, n in reg.command_types if by_value[v] != n}
 
-    unknown_handlers = manual - set(by_value.values())
-    if unknown_handlers:
-        sys.exit("VD_HANDLER for commands not in the protocol: %s" % sorted(unknown_handlers))
+    manual_path = os.path.join(pd, "manual_commands.txt")
+    manual_rel = os.path.relpath(os.path.realpath(manual_path), root)
+    manual_list, errors = read_manual_list(manual_path, manual_rel)
+    not_pass = set(manual_list)
+    sources, dirs = source_files(src_dir)
+    handlers = scan_handlers(sources, root)
+    compiled = {os.path.realpath(p) for p in args.compiled}
+    errors += check_handlers(handlers, compiled, manual_list, manual_rel, primary_of, alias_target)
+    handler_at = {}
+    for h in handlers:
+        handler_at.setdefault(h.name, h)
+    manual = set(handler_at) & set(primary_of)
+    g = Gen(reg, manual, not_pass)
 
     commands = []  # (value, name, cmd, skip_reason)
     for v in sorted(by_value):
@@ -913,6 +1034,21 @@ def main():
         if cmd is None:
             sys.exit("command %s (type %d) not found in vk.xml or venus_mesa.xml" % (n, v))
         commands.append((v, n, cmd, g.command_ok(cmd)))
+        if commands[-1][3] and n in handler_at:
+            errors.append("%s: error: VD_HANDLER(%s): the protocol cannot carry %s (%s), so it "
+                          "cannot have a handler" % (handler_at[n].where, n, n, commands[-1][3]))
+    if errors:
+        for e in errors:
+            print(e, file=sys.stderr)
+        sys.exit("venus_gen: %d error%s in the hand-written handlers (see docs/design.md, "
+                 "\"The generator\")" % (len(errors), "" if len(errors) == 1 else "s"))
+
+    kind = classify(g, commands, manual)
+    serving = command_serving(g, reg, commands, kind, handler_at, manual_list)
+    if args.check:
+        for v, n, how, where, alias in serving:
+            print("%d\t%s\t%s\t%s%s" % (v, n, how, where, "\talias of " + alias if alias else ""))
+        return
 
     # Generate command code first (it marks the structs it needs).
     cmd_c = []
@@ -944,23 +1080,18 @@ def main():
     generated = set()
     destroy_types = set()
     for v, n, cmd, skip in commands:
-        if skip or n in manual:
-            continue
-        last = g.simple_create(n, cmd)
-        if last is not None:
-            destroy_types.add(g.reg.resolve(last.type).name)
+        if kind[n] == "create":
+            destroy_types.add(g.reg.resolve(g.simple_create(n, cmd).type).name)
     for tn in sorted(destroy_types):
         g.gen_destroy_fn(tn)
     for v, n, cmd, skip in commands:
-        if skip or n in manual:
-            continue
-        if g.simple_create(n, cmd) is not None:
+        if kind[n] == "create":
             g.gen_create(n, cmd)
             generated.add(n)
-        elif g.simple_destroy(n, cmd):
+        elif kind[n] == "destroy":
             g.gen_destroy(n, cmd)
             generated.add(n)
-        elif g.passthrough_ok(n, cmd):
+        elif kind[n] == "pass":
             g.gen_passthrough(n, cmd)
             passthrough.add(n)
 
@@ -971,6 +1102,98 @@ def main():
 
     write_outputs(args.out_dir, reg, g, commands, by_value, max_value, struct_c, chain_c,
                   cmd_c, pass_c, passthrough, manual, generated)
+    write_if_changed(os.path.join(args.out_dir, "vn_command_table.c"), command_table_c(serving))
+    if args.depfile:
+        deps = [os.path.abspath(p) for p in sources + dirs]
+        deps.append(os.path.abspath(manual_path))
+        def esc(p):
+            return p.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
+        target = os.path.join(args.out_dir, "vn_protocol.h")
+        with open(args.depfile, "w") as f:
+            f.write("%s: \\\n %s\n" % (esc(target), " \\\n ".join(esc(p) for p in deps)))
+
+
+def classify(g, commands, manual):
+    """Each command's handler: 'skip' (the protocol cannot carry it), 'hand' (a VD_HANDLER),
+    'create' or 'destroy' (generated), 'pass' (generated pass-through) or None (refused)."""
+    kind = {}
+    for v, n, cmd, skip in commands:
+        if skip:
+            kind[n] = "skip"
+        elif n in manual:
+            kind[n] = "hand"
+        elif g.simple_create(n, cmd) is not None:
+            kind[n] = "create"
+        elif g.simple_destroy(n, cmd):
+            kind[n] = "destroy"
+        elif g.passthrough_ok(n, cmd):
+            kind[n] = "pass"
+        else:
+            kind[n] = None
+    return kind
+
+
+def command_serving(g, reg, commands, kind, handler_at, manual_list):
+    """How each command is served: [(value, name, how, where, alias_of)], sorted by value,
+    the command's own name before its aliases."""
+    info = {}
+    for v, n, cmd, skip in commands:
+        k = kind[n]
+        if k == "skip":
+            how, where = "refused (not decodable)", skip
+        elif k == "hand":
+            how, where = ("transport" if n.endswith("MESA") else "hand-written"), handler_at[n].where
+        elif k == "create":
+            how, where = "generated create", "-"
+        elif k == "destroy":
+            how, where = "generated destroy", "-"
+        elif k == "pass":
+            how, where = "pass-through", "-"
+        else:
+            how = "refused (not served)"
+            if n in manual_list:
+                where = "listed in protocol/manual_commands.txt, no VD_HANDLER"
+            elif n.endswith("MESA"):
+                where = "transport command without a VD_HANDLER"
+            elif re.match(r"vk(Destroy|Free|Create|Allocate)", n) or any(
+                    g.is_output_param(p) and g.kind(p.type) == "handle" for p in cmd.params):
+                where = "creates or frees objects: needs a VD_HANDLER"
+            else:
+                where = "no dispatchable handle: needs a VD_HANDLER"
+        info[v] = (how, where)
+    out = []
+    order = {n: i for i, (v, n) in enumerate(reg.command_types)}
+    primary = {v: n for v, n, cmd, skip in commands}
+    for v, n in sorted(reg.command_types, key=lambda vn: (vn[0], vn[1] != primary[vn[0]], order[vn[1]])):
+        how, where = info[v]
+        out.append((v, n, how, where, None if n == primary[v] else primary[v]))
+    return out
+
+
+def c_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def command_table_c(serving):
+    C = ["/* Generated by gen/venus_gen.py from protocol/ and the VD_HANDLERs under src/. Do not edit. */",
+         '#include "commands.h"', "",
+         "const struct vd_command_serving vd_command_servings[] = {"]
+    for v, n, how, where, alias in serving:
+        C.append("   { %d, %s, %s, %s, %s }," % (v, c_str(n), c_str(how), c_str(where),
+                                                   c_str(alias) if alias else "NULL"))
+    C.append("};")
+    C.append("const size_t vd_command_serving_count = %d;" % len(serving))
+    return "\n".join(C) + "\n"
+
+
+def write_if_changed(path, text):
+    old = None
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    if old != text:
+        with open(path, "w") as f:
+            f.write(text)
 
 
 def proto_decls(g, all_structs):

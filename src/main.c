@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "context/context_priv.h"
 #include "memory/memory.h"
 #include "options.h"
@@ -38,6 +39,7 @@ static const char *const usage_head =
    "Usage: venusd vtest [OPTIONS]\n"
    "       venusd replay FILE\n"
    "       venusd render-server --socket-fd N [OPTIONS]\n"
+   "       venusd commands\n"
    "       venusd --help | --version\n";
 
 static const char *const usage_about =
@@ -52,7 +54,8 @@ static const char *const usage_about =
    "  replay FILE    decode a command stream recorded with --record and print each command\n"
    "  render-server  serve virglrenderer's render-server protocol on an inherited socket:\n"
    "                 a drop-in virgl_render_server for QEMU and other libvirglrenderer\n"
-   "                 users (see 'venusd render-server --help')\n";
+   "                 users (see 'venusd render-server --help')\n"
+   "  commands       print how each command of the Venus protocol is served\n";
 
 static const char *const usage_vtest =
    "\n"
@@ -487,6 +490,8 @@ int main(int argc, char **argv)
       return cmd_vtest(argc - 2, argv + 2);
    if (!strcmp(cmd, "replay"))
       return cmd_replay(argc - 2, argv + 2);
+   if (!strcmp(cmd, "commands"))
+      return vd_cmd_commands(argc - 2, argv + 2);
    if (!strcmp(cmd, "render-server"))
       return cmd_render_server(argc - 2, argv + 2);
    /* RENDER_SERVER_EXEC_PATH=/path/to/venusd: the proxy runs "venusd --socket-fd N". */

@@ -1,13 +1,15 @@
-/* Commands recorded into command buffers whose buffer ranges the driver does not check.
+/* Commands recorded into command buffers whose ranges the driver does not check.
  *
- * Drivers trust the offsets and sizes of transfer and indirect commands; lavapipe turns
- * them into host memcpy()s and reads.  A range outside its buffer is invalid usage that
- * would reach outside the buffer's memory, so it makes the context fatal here instead of
- * being recorded.  (Not checked yet: buffer <-> image copies, whose extent depends on the
- * image format, and vkCmdCopyQueryPoolResults, whose size depends on the query type.) */
+ * Drivers trust the offsets and sizes of transfer, indirect and query commands; lavapipe
+ * turns them into host memcpy()s, reads and array indices.  A range outside its buffer,
+ * image subresource or query pool is invalid usage that would reach outside the object's
+ * memory, so it makes the context fatal here instead of being recorded.  The rules are
+ * the spec's valid-usage rules (docs/design.md, "Binds"), so valid input is never refused. */
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "util/log.h"
+#include "vk/format.h"
 #include "vk/vk_common.h"
 
 bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
@@ -124,4 +126,542 @@ VD_HANDLER(vkCmdDrawIndexedIndirectCount)
       vd_object_vk(a->obj)->CmdDrawIndexedIndirectCount(a->commandBuffer, a->buffer, a->offset,
                                                         a->countBuffer, a->countBufferOffset,
                                                         a->maxDrawCount, a->stride);
+}
+
+/* -- image regions ---------------------------------------------------------------------- */
+
+static const struct vd_image *image_of(struct vd_dispatch *disp, const char *what, VkImage image)
+{
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE,
+                                                  (uint64_t)(uintptr_t)image);
+   if (!o) {
+      vd_dispatch_fatal(disp, "%s: image not found among the command's objects", what);
+      return NULL;
+   }
+   return o->data;
+}
+
+static uint32_t mip_dim(uint32_t d, uint32_t level)
+{
+   d = level >= 32 ? 0 : d >> level;
+   return d ? d : 1;
+}
+
+static uint32_t div_up(uint32_t a, uint32_t b)
+{
+   return a / b + (a % b != 0);
+}
+
+/* The plane a PLANE_i aspect names, or -1 for any other aspect. */
+static int aspect_plane(VkImageAspectFlags aspect)
+{
+   switch (aspect) {
+   case VK_IMAGE_ASPECT_PLANE_0_BIT: return 0;
+   case VK_IMAGE_ASPECT_PLANE_1_BIT: return 1;
+   case VK_IMAGE_ASPECT_PLANE_2_BIT: return 2;
+   default: return -1;
+   }
+}
+
+/* A subresource's texels: its extent at the mip level (in the plane's texels for a plane
+ * aspect), rounded up to whole texel blocks (lavapipe stores whole blocks, and a region of
+ * a block-compressed image may end at the block edge), and its block. */
+struct subres {
+   const struct vd_image *img;
+   const struct vd_format_info *fmt; /* NULL: vk.xml does not describe the format */
+   uint32_t dim[3];
+   uint32_t block[3];
+   uint32_t layers; /* layerCount with VK_REMAINING_ARRAY_LAYERS resolved */
+};
+
+/* mipLevel and the array layers of `s` lie inside the image, and a plane aspect names a
+ * plane it has; fills *out.  `what` names the field, e.g. "pRegions[2].srcSubresource". */
+static bool subresource_ok(struct vd_dispatch *disp, const char *what, const struct vd_image *img,
+                           const VkImageSubresourceLayers *s, struct subres *out)
+{
+   if (s->mipLevel >= img->mip_levels) {
+      vd_dispatch_fatal(disp, "%s: mipLevel %u is not below the image's %u mip levels", what,
+                        s->mipLevel, img->mip_levels);
+      return false;
+   }
+   uint32_t layers = s->layerCount;
+   if (layers == VK_REMAINING_ARRAY_LAYERS)
+      layers = s->baseArrayLayer < img->array_layers ? img->array_layers - s->baseArrayLayer : 0;
+   if (s->baseArrayLayer >= img->array_layers ||
+       (uint64_t)s->baseArrayLayer + layers > img->array_layers) {
+      vd_dispatch_fatal(disp, "%s: baseArrayLayer %u + layerCount %u exceed the image's %u "
+                        "array layers", what, s->baseArrayLayer, s->layerCount,
+                        img->array_layers);
+      return false;
+   }
+   out->img = img;
+   out->fmt = vd_format_info(img->format);
+   out->layers = layers;
+   out->dim[0] = mip_dim(img->extent.width, s->mipLevel);
+   out->dim[1] = mip_dim(img->extent.height, s->mipLevel);
+   out->dim[2] = mip_dim(img->extent.depth, s->mipLevel);
+   out->block[0] = out->block[1] = out->block[2] = 1;
+   const int plane = aspect_plane(s->aspectMask);
+   if (plane >= 0) {
+      if (!out->fmt || plane >= out->fmt->plane_count) {
+         vd_dispatch_fatal(disp, "%s: aspectMask 0x%x names plane %d of format %d, which has "
+                           "%u planes", what, s->aspectMask, plane, img->format,
+                           out->fmt ? out->fmt->plane_count : 0);
+         return false;
+      }
+      out->dim[0] = out->dim[0] / out->fmt->plane[plane].wdiv;
+      out->dim[1] = out->dim[1] / out->fmt->plane[plane].hdiv;
+      out->dim[0] += !out->dim[0];
+      out->dim[1] += !out->dim[1];
+   } else if (out->fmt) {
+      for (int i = 0; i < 3; i++) {
+         out->block[i] = out->fmt->block[i];
+         out->dim[i] = div_up(out->dim[i], out->block[i]) * out->block[i];
+      }
+   }
+   return true;
+}
+
+/* [o, o + e) lies inside the subresource.  An image that is not 3D has only offset 0 and
+ * depth 1 in z (`z_depth`: the depth that region takes in this image, which for a 2D image
+ * copied to or from a 3D one is its layer count, checked apart). */
+static bool region_ok(struct vd_dispatch *disp, const char *what, const struct subres *s,
+                      VkOffset3D o, VkExtent3D e, uint32_t z_depth)
+{
+   const int64_t off[3] = { o.x, o.y, o.z };
+   const uint64_t ext[3] = { e.width, e.height, z_depth };
+   for (int i = 0; i < 3; i++) {
+      if (off[i] < 0 || (uint64_t)off[i] + ext[i] > s->dim[i]) {
+         vd_dispatch_fatal(disp, "%s: offset (%d, %d, %d) + extent (%u, %u, %u) leave the "
+                           "%ux%ux%u subresource", what, o.x, o.y, o.z, e.width, e.height,
+                           z_depth, s->dim[0], s->dim[1], s->dim[2]);
+         return false;
+      }
+   }
+   return true;
+}
+
+/* A blit corner lies inside the subresource (each coordinate 0..extent inclusive). */
+static bool corner_ok(struct vd_dispatch *disp, const char *what, const struct subres *s,
+                      VkOffset3D o)
+{
+   const int64_t off[3] = { o.x, o.y, o.z };
+   for (int i = 0; i < 3; i++) {
+      if (off[i] < 0 || (uint64_t)off[i] > s->dim[i]) {
+         vd_dispatch_fatal(disp, "%s: (%d, %d, %d) is outside the %ux%ux%u subresource", what,
+                           o.x, o.y, o.z, s->dim[0], s->dim[1], s->dim[2]);
+         return false;
+      }
+   }
+   return true;
+}
+
+/* -- buffer <-> image copies ------------------------------------------------------------ */
+
+/* The bytes per texel block that a buffer copy of `aspect` of the image moves; 0 if the
+ * aspect is not exactly one aspect of the format (the spec's rule for buffer copies). */
+static uint32_t aspect_block_bytes(const struct subres *s, VkImageAspectFlags aspect)
+{
+   const struct vd_format_info *f = s->fmt;
+   const int plane = aspect_plane(aspect);
+   if (plane >= 0)
+      return f->plane[plane].size; /* subresource_ok checked the plane exists */
+   if (f->plane_count)
+      return 0;
+   switch (aspect) {
+   case VK_IMAGE_ASPECT_COLOR_BIT:
+      return f->depth_bytes || f->stencil_bytes ? 0 : f->block_size;
+   case VK_IMAGE_ASPECT_DEPTH_BIT:
+      return f->depth_bytes;
+   case VK_IMAGE_ASPECT_STENCIL_BIT:
+      return f->stencil_bytes;
+   default:
+      return 0;
+   }
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+   uint64_t r;
+   return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+   uint64_t r;
+   return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+struct buffer_image_region {
+   VkDeviceSize offset;
+   uint32_t row_length, image_height;
+   VkImageSubresourceLayers sub;
+   VkOffset3D image_offset;
+   VkExtent3D image_extent;
+};
+
+/* One region of a buffer <-> image copy: the image region lies inside its subresource
+ * and the bytes it addresses in the buffer inside the buffer.  The buffer address of the
+ * texel block (x, y, z) of layer l is offset + (((l * depth + z) * imageHeight + y) *
+ * rowLength + x) * blockBytes, in blocks (the spec's formula); the copy touches up to the
+ * largest such address plus one block. */
+static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const char *buffer_name,
+                                   VkBuffer buffer, const struct vd_image *img,
+                                   const struct buffer_image_region *r)
+{
+   char what[80];
+   snprintf(what, sizeof(what), "pRegions[%u].imageSubresource", i);
+   struct subres s;
+   if (!subresource_ok(disp, what, img, &r->sub, &s))
+      return false;
+   snprintf(what, sizeof(what), "pRegions[%u].imageOffset/imageExtent", i);
+   if (!region_ok(disp, what, &s, r->image_offset, r->image_extent, r->image_extent.depth))
+      return false;
+   const uint32_t bytes = s.fmt ? aspect_block_bytes(&s, r->sub.aspectMask) : 0;
+   if (!bytes) {
+      vd_dispatch_fatal(disp, "pRegions[%u].imageSubresource: aspectMask 0x%x is not one "
+                        "aspect of format %d", i, r->sub.aspectMask, img->format);
+      return false;
+   }
+   const VkExtent3D e = r->image_extent;
+   const uint64_t w = div_up(e.width, s.block[0]), h = div_up(e.height, s.block[1]);
+   const uint64_t slices = (uint64_t)div_up(e.depth, s.block[2]) *
+                           (img->type == VK_IMAGE_TYPE_3D ? 1 : s.layers);
+   const uint64_t row = div_up(r->row_length ? r->row_length : e.width, s.block[0]);
+   const uint64_t rows = div_up(r->image_height ? r->image_height : e.height, s.block[1]);
+   uint64_t size = 0;
+   if (w && h && slices) {
+      const uint64_t last_row = add_sat(mul_sat(slices - 1, rows), h - 1);
+      size = mul_sat(add_sat(mul_sat(last_row, row), w), bytes);
+   }
+   snprintf(what, sizeof(what), "pRegions[%u]: %s", i, buffer_name);
+   return range_ok(disp, what, buffer, r->offset, size == UINT64_MAX ? size - 1 : size);
+}
+
+static void region_from_v1(struct buffer_image_region *out, const VkBufferImageCopy *r)
+{
+   *out = (struct buffer_image_region){ r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
+                                        r->imageSubresource, r->imageOffset, r->imageExtent };
+}
+
+static void region_from_v2(struct buffer_image_region *out, const VkBufferImageCopy2 *r)
+{
+   *out = (struct buffer_image_region){ r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
+                                        r->imageSubresource, r->imageOffset, r->imageExtent };
+}
+
+VD_HANDLER(vkCmdCopyBufferToImage)
+{
+   const struct vd_image *img = image_of(disp, "dstImage", a->dstImage);
+   if (!img)
+      return;
+   for (uint32_t i = 0; i < a->regionCount; i++) {
+      struct buffer_image_region r;
+      region_from_v1(&r, &a->pRegions[i]);
+      if (!buffer_image_region_ok(disp, i, "srcBuffer", a->srcBuffer, img, &r))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdCopyBufferToImage(a->commandBuffer, a->srcBuffer, a->dstImage,
+                                              a->dstImageLayout, a->regionCount, a->pRegions);
+}
+
+VD_HANDLER(vkCmdCopyBufferToImage2)
+{
+   const VkCopyBufferToImageInfo2 *c = a->pCopyBufferToImageInfo;
+   const struct vd_image *img = image_of(disp, "dstImage", c->dstImage);
+   if (!img)
+      return;
+   for (uint32_t i = 0; i < c->regionCount; i++) {
+      struct buffer_image_region r;
+      region_from_v2(&r, &c->pRegions[i]);
+      if (!buffer_image_region_ok(disp, i, "srcBuffer", c->srcBuffer, img, &r))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdCopyBufferToImage2(a->commandBuffer, c);
+}
+
+VD_HANDLER(vkCmdCopyImageToBuffer)
+{
+   const struct vd_image *img = image_of(disp, "srcImage", a->srcImage);
+   if (!img)
+      return;
+   for (uint32_t i = 0; i < a->regionCount; i++) {
+      struct buffer_image_region r;
+      region_from_v1(&r, &a->pRegions[i]);
+      if (!buffer_image_region_ok(disp, i, "dstBuffer", a->dstBuffer, img, &r))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdCopyImageToBuffer(a->commandBuffer, a->srcImage, a->srcImageLayout,
+                                              a->dstBuffer, a->regionCount, a->pRegions);
+}
+
+VD_HANDLER(vkCmdCopyImageToBuffer2)
+{
+   const VkCopyImageToBufferInfo2 *c = a->pCopyImageToBufferInfo;
+   const struct vd_image *img = image_of(disp, "srcImage", c->srcImage);
+   if (!img)
+      return;
+   for (uint32_t i = 0; i < c->regionCount; i++) {
+      struct buffer_image_region r;
+      region_from_v2(&r, &c->pRegions[i]);
+      if (!buffer_image_region_ok(disp, i, "dstBuffer", c->dstBuffer, img, &r))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdCopyImageToBuffer2(a->commandBuffer, c);
+}
+
+/* -- image <-> image copies, blits, resolves -------------------------------------------- */
+
+/* Copies and resolves: `extent` texels of the source; the destination region has the same
+ * number of texel blocks (sizes differ when a compressed and an uncompressed format are
+ * copied).  A 2D side of a 2D <-> 3D copy takes extent.depth layers, which must be its
+ * layerCount; two non-3D images copy the same number of layers, with extent.depth 1. */
+static bool image_pair_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image *src,
+                          const VkImageSubresourceLayers *ss, VkOffset3D so,
+                          const struct vd_image *dst, const VkImageSubresourceLayers *ds,
+                          VkOffset3D dof, VkExtent3D e)
+{
+   char what[64];
+   struct subres s, d;
+   snprintf(what, sizeof(what), "pRegions[%u].srcSubresource", i);
+   if (!subresource_ok(disp, what, src, ss, &s))
+      return false;
+   snprintf(what, sizeof(what), "pRegions[%u].dstSubresource", i);
+   if (!subresource_ok(disp, what, dst, ds, &d))
+      return false;
+   const bool s3 = src->type == VK_IMAGE_TYPE_3D, d3 = dst->type == VK_IMAGE_TYPE_3D;
+   if (s3 != d3 ? e.depth != (s3 ? d.layers : s.layers)
+                : (!s3 && (s.layers != d.layers || e.depth != 1))) {
+      vd_dispatch_fatal(disp, "pRegions[%u]: extent.depth %u, srcSubresource.layerCount %u and "
+                        "dstSubresource.layerCount %u do not describe the same layers", i,
+                        e.depth, ss->layerCount, ds->layerCount);
+      return false;
+   }
+   VkExtent3D de = e;
+   de.width = div_up(e.width, s.block[0]) * d.block[0];
+   de.height = div_up(e.height, s.block[1]) * d.block[1];
+   de.depth = div_up(e.depth, s.block[2]) * d.block[2];
+   snprintf(what, sizeof(what), "pRegions[%u].srcOffset/extent", i);
+   if (!region_ok(disp, what, &s, so, e, s3 ? e.depth : 1))
+      return false;
+   snprintf(what, sizeof(what), "pRegions[%u].dstOffset/extent", i);
+   return region_ok(disp, what, &d, dof, de, d3 ? de.depth : 1);
+}
+
+static bool copies_ok(struct vd_dispatch *disp, VkImage src_image, VkImage dst_image,
+                      uint32_t count, const void *regions, size_t stride, bool v2)
+{
+   const struct vd_image *src = image_of(disp, "srcImage", src_image);
+   const struct vd_image *dst = src ? image_of(disp, "dstImage", dst_image) : NULL;
+   if (!dst)
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      const void *r = (const uint8_t *)regions + i * stride;
+      bool ok;
+      if (v2) {
+         const VkImageCopy2 *c = r;
+         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst,
+                            &c->dstSubresource, c->dstOffset, c->extent);
+      } else {
+         const VkImageCopy *c = r;
+         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst,
+                            &c->dstSubresource, c->dstOffset, c->extent);
+      }
+      if (!ok)
+         return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdCopyImage)
+{
+   if (copies_ok(disp, a->srcImage, a->dstImage, a->regionCount, a->pRegions,
+                 sizeof(*a->pRegions), false))
+      vd_object_vk(a->obj)->CmdCopyImage(a->commandBuffer, a->srcImage, a->srcImageLayout,
+                                         a->dstImage, a->dstImageLayout, a->regionCount,
+                                         a->pRegions);
+}
+
+VD_HANDLER(vkCmdCopyImage2)
+{
+   const VkCopyImageInfo2 *c = a->pCopyImageInfo;
+   if (copies_ok(disp, c->srcImage, c->dstImage, c->regionCount, c->pRegions,
+                 sizeof(*c->pRegions), true))
+      vd_object_vk(a->obj)->CmdCopyImage2(a->commandBuffer, c);
+}
+
+/* VkImageResolve and VkImageResolve2 have a VkImageCopy's members. */
+static bool resolves_ok(struct vd_dispatch *disp, VkImage src_image, VkImage dst_image,
+                        uint32_t count, const VkImageResolve *v1, const VkImageResolve2 *v2)
+{
+   const struct vd_image *src = image_of(disp, "srcImage", src_image);
+   const struct vd_image *dst = src ? image_of(disp, "dstImage", dst_image) : NULL;
+   if (!dst)
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      const bool ok = v1 ? image_pair_ok(disp, i, src, &v1[i].srcSubresource, v1[i].srcOffset,
+                                         dst, &v1[i].dstSubresource, v1[i].dstOffset,
+                                         v1[i].extent)
+                         : image_pair_ok(disp, i, src, &v2[i].srcSubresource, v2[i].srcOffset,
+                                         dst, &v2[i].dstSubresource, v2[i].dstOffset,
+                                         v2[i].extent);
+      if (!ok)
+         return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdResolveImage)
+{
+   if (resolves_ok(disp, a->srcImage, a->dstImage, a->regionCount, a->pRegions, NULL))
+      vd_object_vk(a->obj)->CmdResolveImage(a->commandBuffer, a->srcImage, a->srcImageLayout,
+                                            a->dstImage, a->dstImageLayout, a->regionCount,
+                                            a->pRegions);
+}
+
+VD_HANDLER(vkCmdResolveImage2)
+{
+   const VkResolveImageInfo2 *c = a->pResolveImageInfo;
+   if (resolves_ok(disp, c->srcImage, c->dstImage, c->regionCount, NULL, c->pRegions))
+      vd_object_vk(a->obj)->CmdResolveImage2(a->commandBuffer, c);
+}
+
+/* Blits: both corners of each side inside its subresource (z 0..1 for an image that is
+ * not 3D), and as many layers on both sides. */
+static bool blit_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image *src,
+                    const VkImageSubresourceLayers *ss, const VkOffset3D so[2],
+                    const struct vd_image *dst, const VkImageSubresourceLayers *ds,
+                    const VkOffset3D dof[2])
+{
+   char what[64];
+   struct subres s, d;
+   snprintf(what, sizeof(what), "pRegions[%u].srcSubresource", i);
+   if (!subresource_ok(disp, what, src, ss, &s))
+      return false;
+   snprintf(what, sizeof(what), "pRegions[%u].dstSubresource", i);
+   if (!subresource_ok(disp, what, dst, ds, &d))
+      return false;
+   if (s.layers != d.layers) {
+      vd_dispatch_fatal(disp, "pRegions[%u]: srcSubresource.layerCount %u and "
+                        "dstSubresource.layerCount %u differ", i, ss->layerCount,
+                        ds->layerCount);
+      return false;
+   }
+   for (int k = 0; k < 2; k++) {
+      snprintf(what, sizeof(what), "pRegions[%u].srcOffsets[%d]", i, k);
+      if (!corner_ok(disp, what, &s, so[k]))
+         return false;
+      snprintf(what, sizeof(what), "pRegions[%u].dstOffsets[%d]", i, k);
+      if (!corner_ok(disp, what, &d, dof[k]))
+         return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdBlitImage)
+{
+   const struct vd_image *src = image_of(disp, "srcImage", a->srcImage);
+   const struct vd_image *dst = src ? image_of(disp, "dstImage", a->dstImage) : NULL;
+   if (!dst)
+      return;
+   for (uint32_t i = 0; i < a->regionCount; i++) {
+      const VkImageBlit *r = &a->pRegions[i];
+      if (!blit_ok(disp, i, src, &r->srcSubresource, r->srcOffsets, dst, &r->dstSubresource,
+                   r->dstOffsets))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdBlitImage(a->commandBuffer, a->srcImage, a->srcImageLayout,
+                                      a->dstImage, a->dstImageLayout, a->regionCount,
+                                      a->pRegions, a->filter);
+}
+
+VD_HANDLER(vkCmdBlitImage2)
+{
+   const VkBlitImageInfo2 *c = a->pBlitImageInfo;
+   const struct vd_image *src = image_of(disp, "srcImage", c->srcImage);
+   const struct vd_image *dst = src ? image_of(disp, "dstImage", c->dstImage) : NULL;
+   if (!dst)
+      return;
+   for (uint32_t i = 0; i < c->regionCount; i++) {
+      const VkImageBlit2 *r = &c->pRegions[i];
+      if (!blit_ok(disp, i, src, &r->srcSubresource, r->srcOffsets, dst, &r->dstSubresource,
+                   r->dstOffsets))
+         return;
+   }
+   vd_object_vk(a->obj)->CmdBlitImage2(a->commandBuffer, c);
+}
+
+/* -- queries ---------------------------------------------------------------------------- */
+
+static bool query_ok(struct vd_dispatch *disp, VkQueryPool pool, uint32_t query)
+{
+   const struct vd_query_pool *p = vd_query_pool_of(disp, pool);
+   if (!p)
+      return false;
+   if (query >= p->count) {
+      vd_dispatch_fatal(disp, "query %u is not in the %u-query pool", query, p->count);
+      return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdWriteTimestamp)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdWriteTimestamp(a->commandBuffer, a->pipelineStage, a->queryPool,
+                                              a->query);
+}
+
+VD_HANDLER(vkCmdWriteTimestamp2)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdWriteTimestamp2(a->commandBuffer, a->stage, a->queryPool,
+                                               a->query);
+}
+
+VD_HANDLER(vkCmdBeginQuery)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdBeginQuery(a->commandBuffer, a->queryPool, a->query, a->flags);
+}
+
+VD_HANDLER(vkCmdEndQuery)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdEndQuery(a->commandBuffer, a->queryPool, a->query);
+}
+
+VD_HANDLER(vkCmdBeginQueryIndexedEXT)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdBeginQueryIndexedEXT(a->commandBuffer, a->queryPool, a->query,
+                                                    a->flags, a->index);
+}
+
+VD_HANDLER(vkCmdEndQueryIndexedEXT)
+{
+   if (query_ok(disp, a->queryPool, a->query))
+      vd_object_vk(a->obj)->CmdEndQueryIndexedEXT(a->commandBuffer, a->queryPool, a->query,
+                                                  a->index);
+}
+
+VD_HANDLER(vkCmdResetQueryPool)
+{
+   const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
+   if (p && vd_query_range_ok(disp, p, a->firstQuery, a->queryCount))
+      vd_object_vk(a->obj)->CmdResetQueryPool(a->commandBuffer, a->queryPool, a->firstQuery,
+                                              a->queryCount);
+}
+
+VD_HANDLER(vkCmdCopyQueryPoolResults)
+{
+   const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
+   if (!p || !vd_query_range_ok(disp, p, a->firstQuery, a->queryCount))
+      return;
+   const uint64_t span = vd_query_results_span(p, a->queryCount, a->stride, a->flags);
+   if (!range_ok(disp, "dstBuffer", a->dstBuffer, a->dstOffset, span))
+      return;
+   vd_object_vk(a->obj)->CmdCopyQueryPoolResults(a->commandBuffer, a->queryPool, a->firstQuery,
+                                                 a->queryCount, a->dstBuffer, a->dstOffset,
+                                                 a->stride, a->flags);
 }

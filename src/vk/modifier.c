@@ -311,16 +311,35 @@ static bool fix_aspect(struct vd_dispatch *disp, VkImage image, VkImageAspectFla
    return true;
 }
 
+/* mipLevel and arrayLayer lie inside the image (the driver indexes its levels and layers
+ * with them). */
+static bool subresource_in_image(struct vd_dispatch *disp, VkImage image, const VkImageSubresource *s)
+{
+   const struct vd_image *img = image_record(disp, image);
+   if (!img) {
+      vd_dispatch_fatal(disp, "image: not found among the command's objects");
+      return false;
+   }
+   if (s->mipLevel >= img->mip_levels || s->arrayLayer >= img->array_layers) {
+      vd_dispatch_fatal(disp, "pSubresource: mipLevel %u, arrayLayer %u are not in the image's "
+                        "%u mip levels and %u array layers", s->mipLevel, s->arrayLayer,
+                        img->mip_levels, img->array_layers);
+      return false;
+   }
+   return true;
+}
+
 VD_HANDLER(vkGetImageSubresourceLayout)
 {
    VkImageSubresource sub = *a->pSubresource;
-   if (fix_aspect(disp, a->image, &sub.aspectMask))
+   if (subresource_in_image(disp, a->image, &sub) && fix_aspect(disp, a->image, &sub.aspectMask))
       vd_object_vk(a->obj)->GetImageSubresourceLayout(a->device, a->image, &sub, a->pLayout);
 }
 
 VD_HANDLER(vkGetImageSubresourceLayout2EXT)
 {
    VkImageSubresource2 sub = *a->pSubresource;
-   if (fix_aspect(disp, a->image, &sub.imageSubresource.aspectMask))
+   if (subresource_in_image(disp, a->image, &sub.imageSubresource) &&
+       fix_aspect(disp, a->image, &sub.imageSubresource.aspectMask))
       vd_object_vk(a->obj)->GetImageSubresourceLayout2EXT(a->device, a->image, &sub, a->pLayout);
 }

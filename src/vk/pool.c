@@ -3,7 +3,8 @@
  * Pool children are records whose parent is the pool's record.  Freeing a child calls
  * the host free directly and drops the record; destroying or resetting a pool drops the
  * records of all its children (the host frees them with the pool).  The child records
- * themselves never free anything on the host. */
+ * themselves never free anything on the host; a descriptor set's record keeps its layout's
+ * bindings (vk/resource.c checks descriptor updates against them). */
 #include <stdlib.h>
 
 #include "util/log.h"
@@ -130,6 +131,18 @@ VD_HANDLER(vkResetDescriptorPool)
       remove_children(disp, pool);
 }
 
+static void descriptor_set_destroy_record(struct vd_descriptor_set *rec)
+{
+   vd_set_layout_unref(rec->layout);
+   free(rec);
+}
+
+/* Drops the record only: the host set goes with vkFreeDescriptorSets or its pool. */
+static void descriptor_set_destroy(struct vd_object *obj)
+{
+   descriptor_set_destroy_record(obj->data);
+}
+
 VD_HANDLER(vkAllocateDescriptorSets)
 {
    const VkDescriptorSetAllocateInfo *info = a->pAllocateInfo;
@@ -143,14 +156,38 @@ VD_HANDLER(vkAllocateDescriptorSets)
    }
    for (uint32_t i = 0; i < n; i++)
       ids[i] = (uint64_t)(uintptr_t)a->pDescriptorSets[i];
+   const VkDescriptorSetVariableDescriptorCountAllocateInfo *variable = NULL;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
+      if (s->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO)
+         variable = (const void *)s;
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    a->ret = vk->AllocateDescriptorSets(a->device, info, a->pDescriptorSets);
    for (uint32_t i = 0; i < n; i++) {
       VkDescriptorSet set = a->pDescriptorSets[i];
       a->pDescriptorSets[i] = (VkDescriptorSet)(uintptr_t)ids[i];
-      if (a->ret == VK_SUCCESS)
-         vd_object_add(disp, ids[i], VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)set, pool,
-                       a->obj->data, NULL);
+      if (a->ret != VK_SUCCESS)
+         continue;
+      struct vd_descriptor_set *rec = malloc(sizeof(*rec));
+      if (!rec) {
+         vd_dispatch_fatal(disp, "out of memory");
+         vk->FreeDescriptorSets(a->device, info->descriptorPool, 1, &set);
+         continue;
+      }
+      rec->layout = info->pSetLayouts ? vd_set_layout_of(disp, info->pSetLayouts[i]) : NULL;
+      rec->variable_count = 0;
+      if (rec->layout) {
+         atomic_fetch_add(&rec->layout->refs, 1);
+         /* The variable count the driver sized the set by, never more than the layout's. */
+         const uint32_t last = rec->layout->binding_count - 1;
+         if (rec->layout->variable_last && variable && variable->pDescriptorCounts &&
+             i < variable->descriptorSetCount)
+            rec->variable_count = variable->pDescriptorCounts[i] < rec->layout->bindings[last].count
+                                     ? variable->pDescriptorCounts[i]
+                                     : rec->layout->bindings[last].count;
+      }
+      if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)set,
+                         pool, rec, descriptor_set_destroy))
+         descriptor_set_destroy_record(rec);
    }
 }
 

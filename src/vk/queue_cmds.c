@@ -4,6 +4,8 @@
  * queue: every host call on a queue holds the queue's mutex.  Blocking waits are allowed
  * on ring threads (the capset promises allow_vk_wait_syncs) but never on the virtqueue,
  * which must stay responsive. */
+#include <inttypes.h>
+
 #include "util/log.h"
 #include "util/clock.h"
 #include "vk/vk_common.h"
@@ -107,10 +109,21 @@ VD_HANDLER(vkWaitSemaphores)
       a->ret = sliced_wait(disp, a->timeout, wait_semaphores, a);
 }
 
+/* The queries lie inside the pool, and the results fit the dataSize bytes of pData (an
+ * arena buffer of that size, which the driver would otherwise write past). */
 VD_HANDLER(vkGetQueryPoolResults)
 {
    if ((a->flags & VK_QUERY_RESULT_WAIT_BIT) && !not_on_virtqueue(disp))
       return;
+   const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
+   if (!p || !vd_query_range_ok(disp, p, a->firstQuery, a->queryCount))
+      return;
+   const uint64_t span = vd_query_results_span(p, a->queryCount, a->stride, a->flags);
+   if (span > a->dataSize || (a->queryCount && !a->pData)) {
+      vd_dispatch_fatal(disp, "dataSize %zu: %u results %" PRIu64 " bytes apart need %" PRIu64
+                        " bytes", a->dataSize, a->queryCount, (uint64_t)a->stride, span);
+      return;
+   }
    a->ret = vd_object_vk(a->obj)->GetQueryPoolResults(a->device, a->queryPool, a->firstQuery,
                                                       a->queryCount, a->dataSize, a->pData,
                                                       a->stride, a->flags);

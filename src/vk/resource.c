@@ -1,4 +1,6 @@
-/* Buffers, images and descriptor updates. */
+/* Buffers, images, query pools, descriptor set layouts and descriptor updates. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/log.h"
@@ -118,6 +120,12 @@ VD_HANDLER(vkCreateImage)
    }
    rec->dev = dev;
    rec->linear_modifier = modifier && info.tiling == VK_IMAGE_TILING_LINEAR;
+   rec->type = info.imageType;
+   rec->format = info.format;
+   rec->extent = info.extent;
+   rec->mip_levels = info.mipLevels;
+   rec->array_layers = info.arrayLayers;
+   rec->samples = info.samples;
    VkImage img;
    a->ret = dev->vk->CreateImage(a->device, &info, NULL, &img);
    if (a->ret == VK_SUCCESS && layout) {
@@ -165,14 +173,361 @@ static bool write_has_payload(const VkWriteDescriptorSet *w)
    }
 }
 
-VD_HANDLER(vkUpdateDescriptorSets)
+/* -- query pools ------------------------------------------------------------------------ */
+
+static void query_pool_destroy(struct vd_object *obj)
 {
-   for (uint32_t i = 0; i < a->descriptorWriteCount; i++) {
-      if (!a->pDescriptorWrites[i].dstSet || !write_has_payload(&a->pDescriptorWrites[i])) {
-         vd_dispatch_fatal(disp, "pDescriptorWrites[%u]: no dstSet, or no data for descriptor "
-                           "type %d", i, a->pDescriptorWrites[i].descriptorType);
+   struct vd_query_pool *p = obj->data;
+   p->dev->vk->DestroyQueryPool(p->dev->handle, (VkQueryPool)(uintptr_t)obj->handle, NULL);
+   free(p);
+}
+
+static unsigned popcount32(uint32_t v)
+{
+   return (unsigned)__builtin_popcount(v);
+}
+
+/* The result values of one query (the spec's "Query Operation" section), without the
+ * availability or status value. */
+static void query_values(struct vd_query_pool *p, const VkQueryPoolCreateInfo *info)
+{
+   p->values = 1;
+   p->wide = false;
+   switch (info->queryType) {
+   case VK_QUERY_TYPE_PIPELINE_STATISTICS:
+      p->values = popcount32(info->pipelineStatistics);
+      break;
+   case VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT:
+      p->values = 2;
+      break;
+   case VK_QUERY_TYPE_RESULT_STATUS_ONLY_KHR:
+      p->values = 0;
+      break;
+   case VK_QUERY_TYPE_PERFORMANCE_QUERY_KHR:
+      for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
+         if (s->sType == VK_STRUCTURE_TYPE_QUERY_POOL_PERFORMANCE_CREATE_INFO_KHR)
+            p->values = ((const VkQueryPoolPerformanceCreateInfoKHR *)s)->counterIndexCount;
+      p->wide = true; /* VkPerformanceCounterResultKHR: 8 bytes */
+      break;
+   case VK_QUERY_TYPE_VIDEO_ENCODE_FEEDBACK_KHR:
+      for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
+         if (s->sType == VK_STRUCTURE_TYPE_QUERY_POOL_VIDEO_ENCODE_FEEDBACK_CREATE_INFO_KHR)
+            p->values = popcount32(((const VkQueryPoolVideoEncodeFeedbackCreateInfoKHR *)s)
+                                      ->encodeFeedbackFlags);
+      break;
+   default:
+      break;
+   }
+}
+
+VD_HANDLER(vkCreateQueryPool)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pQueryPool;
+   VkQueryPoolCreateInfo info = *a->pCreateInfo;
+   vd_strip_mesa_structs(&info.pNext);
+   /* The query count and result size are kept so that commands naming the pool can be
+    * checked (command.c, vkGetQueryPoolResults). */
+   struct vd_query_pool *p = malloc(sizeof(*p));
+   if (!p) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   p->dev = dev;
+   p->type = info.queryType;
+   p->count = info.queryCount;
+   query_values(p, &info);
+   VkQueryPool pool;
+   a->ret = dev->vk->CreateQueryPool(a->device, &info, NULL, &pool);
+   if (a->ret != VK_SUCCESS) {
+      free(p);
+      return;
+   }
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)pool, a->obj, p,
+                      query_pool_destroy)) {
+      dev->vk->DestroyQueryPool(a->device, pool, NULL);
+      free(p);
+   }
+}
+
+const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPool pool)
+{
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_QUERY_POOL,
+                                                  (uint64_t)(uintptr_t)pool);
+   if (!o) {
+      vd_dispatch_fatal(disp, "queryPool: not found among the command's objects");
+      return NULL;
+   }
+   return o->data;
+}
+
+bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
+                       uint32_t first, uint32_t count)
+{
+   if (first > pool->count || count > pool->count - first) {
+      vd_dispatch_fatal(disp, "firstQuery %u + queryCount %u exceed the %u-query pool", first,
+                        count, pool->count);
+      return false;
+   }
+   return true;
+}
+
+uint64_t vd_query_results_span(const struct vd_query_pool *pool, uint32_t count,
+                               VkDeviceSize stride, VkQueryResultFlags flags)
+{
+   if (!count)
+      return 0;
+   const uint64_t values = (uint64_t)pool->values +
+      ((flags & (VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | VK_QUERY_RESULT_WITH_STATUS_BIT_KHR)) != 0);
+   const uint64_t one = values * (pool->wide || (flags & VK_QUERY_RESULT_64_BIT) ? 8 : 4);
+   uint64_t span;
+   if (__builtin_mul_overflow((uint64_t)(count - 1), stride, &span) ||
+       __builtin_add_overflow(span, one, &span) || span == UINT64_MAX)
+      return UINT64_MAX - 1; /* fits nothing (UINT64_MAX would mean VK_WHOLE_SIZE) */
+   return span;
+}
+
+VD_HANDLER(vkResetQueryPool)
+{
+   const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
+   if (p && vd_query_range_ok(disp, p, a->firstQuery, a->queryCount))
+      vd_object_vk(a->obj)->ResetQueryPool(a->device, a->queryPool, a->firstQuery,
+                                           a->queryCount);
+}
+
+/* -- descriptor set layouts ------------------------------------------------------------- */
+
+void vd_set_layout_unref(struct vd_set_layout *layout)
+{
+   if (layout && atomic_fetch_sub(&layout->refs, 1) == 1)
+      free(layout);
+}
+
+struct set_layout_record {
+   struct vd_device *dev;
+   struct vd_set_layout *layout;
+};
+
+static void set_layout_destroy(struct vd_object *obj)
+{
+   struct set_layout_record *r = obj->data;
+   r->dev->vk->DestroyDescriptorSetLayout(r->dev->handle,
+                                          (VkDescriptorSetLayout)(uintptr_t)obj->handle, NULL);
+   vd_set_layout_unref(r->layout);
+   free(r);
+}
+
+/* The most descriptors one binding, and one set layout, may hold: the largest per-set
+ * descriptor limit the host reports (maxPerSetDescriptors, maxDescriptorSet*, and their
+ * update-after-bind forms, which bindless layouts rely on), at least 2^20.  No valid layout
+ * needs more in one binding; drivers size their set layouts with 32-bit arithmetic, which
+ * a guest's 2^31 descriptors would overflow. */
+static uint64_t max_set_descriptors(const struct vd_device *dev)
+{
+   const struct vd_physical_device *pd = dev->pdev;
+   VkPhysicalDeviceVulkan12Properties p12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES };
+   VkPhysicalDeviceMaintenance3Properties m3 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES };
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3 };
+   if (pd->props.apiVersion >= VK_API_VERSION_1_2 && pd->instance->api_version >= VK_API_VERSION_1_2)
+      m3.pNext = &p12;
+   pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
+   const VkPhysicalDeviceLimits *l = &props.properties.limits;
+   const uint32_t limits[] = {
+      m3.maxPerSetDescriptors, l->maxDescriptorSetSamplers, l->maxDescriptorSetUniformBuffers,
+      l->maxDescriptorSetStorageBuffers, l->maxDescriptorSetSampledImages,
+      l->maxDescriptorSetStorageImages, l->maxDescriptorSetInputAttachments,
+      p12.maxDescriptorSetUpdateAfterBindSamplers,
+      p12.maxDescriptorSetUpdateAfterBindUniformBuffers,
+      p12.maxDescriptorSetUpdateAfterBindStorageBuffers,
+      p12.maxDescriptorSetUpdateAfterBindSampledImages,
+      p12.maxDescriptorSetUpdateAfterBindStorageImages,
+      p12.maxDescriptorSetUpdateAfterBindInputAttachments,
+   };
+   uint64_t max = 1u << 20;
+   for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+      max = limits[i] > max ? limits[i] : max;
+   return max;
+}
+
+static int binding_cmp(const void *x, const void *y)
+{
+   const struct vd_set_binding *a = x, *b = y;
+   return a->binding < b->binding ? -1 : a->binding > b->binding;
+}
+
+VD_HANDLER(vkCreateDescriptorSetLayout)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pSetLayout;
+   VkDescriptorSetLayoutCreateInfo info = *a->pCreateInfo;
+   vd_strip_mesa_structs(&info.pNext);
+   const uint32_t n = info.pBindings ? info.bindingCount : 0;
+   /* Each binding's count, and the layout's total, must stay within a limit no valid
+    * layout exceeds (see max_set_descriptors); sums are 64-bit, counts 32-bit. */
+   const uint64_t max = max_set_descriptors(dev);
+   uint64_t total = 0;
+   for (uint32_t i = 0; i < n; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info.pBindings[i];
+      total += b->descriptorCount;
+      if (b->descriptorCount > max || total > 8 * max) {
+         vd_dispatch_fatal(disp, "pCreateInfo->pBindings[%u].descriptorCount %u: more than the "
+                           "%" PRIu64 " descriptors a binding may hold (%" PRIu64 " in a layout)",
+                           i, b->descriptorCount, max, 8 * max);
          return;
       }
+   }
+   const VkDescriptorSetLayoutBindingFlagsCreateInfo *flags = NULL;
+   for (const VkBaseInStructure *s = info.pNext; s; s = s->pNext)
+      if (s->sType == VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO)
+         flags = (const void *)s;
+   struct set_layout_record *rec = malloc(sizeof(*rec));
+   struct vd_set_layout *l = malloc(sizeof(*l) + (size_t)n * sizeof(l->bindings[0]));
+   if (!rec || !l) {
+      free(rec);
+      free(l);
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   atomic_init(&l->refs, 1);
+   l->binding_count = n;
+   l->variable_last = false;
+   uint32_t last = 0, variable = UINT32_MAX;
+   for (uint32_t i = 0; i < n; i++) {
+      const VkDescriptorSetLayoutBinding *b = &info.pBindings[i];
+      l->bindings[i] = (struct vd_set_binding){ b->binding, b->descriptorType, b->descriptorCount };
+      last = b->binding > last ? b->binding : last;
+      if (flags && flags->pBindingFlags && i < flags->bindingCount &&
+          (flags->pBindingFlags[i] & VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT))
+         variable = b->binding;
+   }
+   qsort(l->bindings, n, sizeof(l->bindings[0]), binding_cmp);
+   /* Only the highest binding may have a variable count (the driver sizes each set by it). */
+   l->variable_last = n && variable == last;
+   rec->dev = dev;
+   rec->layout = l;
+   VkDescriptorSetLayout layout;
+   a->ret = dev->vk->CreateDescriptorSetLayout(a->device, &info, NULL, &layout);
+   if (a->ret != VK_SUCCESS) {
+      free(l);
+      free(rec);
+      return;
+   }
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (uint64_t)(uintptr_t)layout,
+                      a->obj, rec, set_layout_destroy)) {
+      dev->vk->DestroyDescriptorSetLayout(a->device, layout, NULL);
+      free(l);
+      free(rec);
+   }
+}
+
+struct vd_set_layout *vd_set_layout_of(struct vd_dispatch *disp, VkDescriptorSetLayout layout)
+{
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
+                                                  (uint64_t)(uintptr_t)layout);
+   return o ? ((const struct set_layout_record *)o->data)->layout : NULL;
+}
+
+/* -- descriptor updates ----------------------------------------------------------------- */
+
+/* The descriptors (bytes of an inline uniform block) that `binding` of the set holds. */
+static uint32_t binding_count(const struct vd_descriptor_set *set, uint32_t i)
+{
+   const struct vd_set_layout *l = set->layout;
+   if (l->variable_last && i == l->binding_count - 1)
+      return set->variable_count;
+   return l->bindings[i].count;
+}
+
+/* Descriptors [elem, elem + count) from `binding` of the set exist: they lie in that
+ * binding and, past its end, in the following bindings of the same type (the spec's
+ * consecutive binding updates; bindings with no descriptors are skipped, inline uniform
+ * blocks do not continue into the next binding).  `type`, if not NULL, must be the
+ * binding's type (or the binding is MUTABLE).  `what` names the struct, `side` "dst" or
+ * "src". */
+static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char *side,
+                         const struct vd_object *set_obj, uint32_t binding, uint32_t elem,
+                         uint32_t count, const VkDescriptorType *type)
+{
+   const struct vd_descriptor_set *set = set_obj ? set_obj->data : NULL;
+   if (!set || !set->layout) {
+      vd_dispatch_fatal(disp, "%s.%sSet: not found among the command's objects", what, side);
+      return false;
+   }
+   const struct vd_set_layout *l = set->layout;
+   uint32_t i = 0;
+   while (i < l->binding_count && l->bindings[i].binding != binding)
+      i++;
+   if (i == l->binding_count) {
+      vd_dispatch_fatal(disp, "%s.%sBinding %u is not a binding of the set's layout", what, side,
+                        binding);
+      return false;
+   }
+   const VkDescriptorType t = l->bindings[i].type;
+   if (type && *type != t && t != VK_DESCRIPTOR_TYPE_MUTABLE_EXT) {
+      vd_dispatch_fatal(disp, "%s.descriptorType %d is not the type %d of dstBinding %u", what,
+                        *type, t, binding);
+      return false;
+   }
+   uint64_t avail = binding_count(set, i);
+   if (t != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+      for (uint32_t j = i + 1; j < l->binding_count && l->bindings[j].type == t; j++)
+         avail += binding_count(set, j);
+   if ((uint64_t)elem + count > avail) {
+      vd_dispatch_fatal(disp, "%s: %sArrayElement %u + descriptorCount %u exceed the %" PRIu64
+                        " descriptors from %sBinding %u on", what, side, elem, count, avail, side,
+                        binding);
+      return false;
+   }
+   return true;
+}
+
+static const struct vd_object *set_object(struct vd_dispatch *disp, VkDescriptorSet set)
+{
+   return vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)set);
+}
+
+/* An inline uniform block write carries exactly descriptorCount bytes. */
+static bool inline_data_ok(struct vd_dispatch *disp, const char *what, const VkWriteDescriptorSet *w)
+{
+   if (w->descriptorType != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+      return true;
+   for (const VkBaseInStructure *s = w->pNext; s; s = s->pNext) {
+      if (s->sType != VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK)
+         continue;
+      const VkWriteDescriptorSetInlineUniformBlock *b = (const void *)s;
+      if (b->dataSize == w->descriptorCount && (b->pData || !b->dataSize))
+         return true;
+      vd_dispatch_fatal(disp, "%s: VkWriteDescriptorSetInlineUniformBlock.dataSize %u is not "
+                        "descriptorCount %u", what, b->dataSize, w->descriptorCount);
+      return false;
+   }
+   return true; /* write_has_payload found none */
+}
+
+VD_HANDLER(vkUpdateDescriptorSets)
+{
+   char what[48];
+   for (uint32_t i = 0; i < a->descriptorWriteCount; i++) {
+      const VkWriteDescriptorSet *w = &a->pDescriptorWrites[i];
+      if (!w->dstSet || !write_has_payload(w)) {
+         vd_dispatch_fatal(disp, "pDescriptorWrites[%u]: no dstSet, or no data for descriptor "
+                           "type %d", i, w->descriptorType);
+         return;
+      }
+      snprintf(what, sizeof(what), "pDescriptorWrites[%u]", i);
+      if (!inline_data_ok(disp, what, w) ||
+          !set_range_ok(disp, what, "dst", set_object(disp, w->dstSet), w->dstBinding,
+                        w->dstArrayElement, w->descriptorCount, &w->descriptorType))
+         return;
+   }
+   for (uint32_t i = 0; i < a->descriptorCopyCount; i++) {
+      const VkCopyDescriptorSet *c = &a->pDescriptorCopies[i];
+      snprintf(what, sizeof(what), "pDescriptorCopies[%u]", i);
+      if (!set_range_ok(disp, what, "src", set_object(disp, c->srcSet), c->srcBinding,
+                        c->srcArrayElement, c->descriptorCount, NULL) ||
+          !set_range_ok(disp, what, "dst", set_object(disp, c->dstSet), c->dstBinding,
+                        c->dstArrayElement, c->descriptorCount, NULL))
+         return;
    }
    vd_object_vk(a->obj)->UpdateDescriptorSets(a->device, a->descriptorWriteCount,
                                               a->pDescriptorWrites, a->descriptorCopyCount,
