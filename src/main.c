@@ -31,6 +31,7 @@ struct vd_options vd_opts = {
    .memory_mode = VD_MEMORY_AUTO,
    .spin_us = VD_SPIN_US_DEFAULT,
    .ring_spin_us = VD_RING_SPIN_US_DEFAULT,
+   .max_rings = VD_MAX_RINGS_DEFAULT,
 };
 
 #define EXIT_USAGE 2
@@ -88,6 +89,8 @@ static const char *const usage_vtest =
    "  --ring-spin-us N   how long a ring thread yield-polls an empty ring before it naps\n"
    "                     in short timed waits until the client's idle timeout, after\n"
    "                     which it sleeps until notified (default 200)\n"
+   "  --max-rings N      rings a context may create (each is a thread; default 256):\n"
+   "                     one more makes the context fatal\n"
    "  --emulate LIST     emulate for the guest even where the host driver has it (for\n"
    "                     testing; venusd always emulates what the host lacks): a comma-\n"
    "                     separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
@@ -290,6 +293,16 @@ static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
          usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
                      "1000000, not '%s'", v);
       vd_opts.ring_spin_us = n;
+      *ip = i;
+      return true;
+   }
+   if (opt_with_value(me, argc, argv, &i, "--max-rings", &v)) {
+      char *end;
+      errno = 0;
+      const long long n = strtoll(v, &end, 10);
+      if (errno || end == v || *end || n < 1 || n > 4096)
+         usage_error(me, "--max-rings must be a number of rings from 1 to 4096, not '%s'", v);
+      vd_opts.max_rings = (uint32_t)n;
       *ip = i;
       return true;
    }

@@ -31,6 +31,7 @@ struct vd_options {
                                        then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
    unsigned emulate;                /* --emulate LIST: enum vd_emulation_bits (vk/vk_common.h)
                                        to emulate even where the host has the capability */
+   uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
@@ -39,6 +40,10 @@ struct vd_options {
 };
 
 #define VD_SPIN_US_DEFAULT 20
+#define VD_MAX_RINGS_DEFAULT 256
+/* The shortest ring-monitor period venusd honours: a guest asking for less (1 us would keep
+ * a quarter of a core busy) gets this. */
+#define VD_MIN_MONITOR_PERIOD_US 10000
 #define VD_RING_SPIN_US_DEFAULT 200
 
 /* Defined in main.c. */

@@ -147,9 +147,23 @@ static void *ring_thread(void *arg)
    char prefix[64];
    snprintf(prefix, sizeof(prefix), "ctx %u ring %" PRIx64, ctx->params.id, ring->id);
    vd_log_set_thread_prefix(prefix);
-   if (ring->has_priority && setpriority(PRIO_PROCESS, 0, ring->priority) < 0)
-      vd_dbg(VD_CAT_RING, "ring %" PRIx64 ": cannot apply priority %d: %s", ring->id,
-             ring->priority, strerror(errno));
+   if (ring->has_priority) {
+      /* A guest may lower its ring's priority, never raise it above venusd's own: a
+       * venusd running as root would otherwise give a guest nice -20. */
+      errno = 0;
+      const int own = getpriority(PRIO_PROCESS, 0);
+      int prio = ring->priority;
+      if (!errno && prio < own) {
+         vd_info(VD_CAT_RING, "ring %" PRIx64 ": priority %d asked for, clamped to venusd's "
+                 "own %d", ring->id, prio, own);
+         prio = own;
+      }
+      if (prio > 19)
+         prio = 19;
+      if (setpriority(PRIO_PROCESS, 0, prio) < 0)
+         vd_dbg(VD_CAT_RING, "ring %" PRIx64 ": cannot apply priority %d: %s", ring->id, prio,
+                strerror(errno));
+   }
 
    /* An empty ring must be watched for the guest's whole idleTimeout before it may be
     * marked idle: Mesa sends vkNotifyRingMESA at most once per idleTimeout (1 ms), so a
@@ -321,6 +335,14 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
             return false;
          }
          ring->monitor_period_us = m->maxReportingPeriodMicroseconds;
+         if (ring->monitor_period_us < VD_MIN_MONITOR_PERIOD_US) {
+            /* Spec deviation for guests only: Mesa asks for seconds; a period of a few
+             * microseconds would keep the monitor thread busy. */
+            vd_info(VD_CAT_RING, "context %u: ring %" PRIx64 ": monitor period %u us raised "
+                    "to the minimum %u us", ctx->params.id, ring_id, ring->monitor_period_us,
+                    VD_MIN_MONITOR_PERIOD_US);
+            ring->monitor_period_us = VD_MIN_MONITOR_PERIOD_US;
+         }
       } else if (s->sType == VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA) {
          ring->has_priority = true;
          ring->priority = ((const VkRingPriorityInfoMESA *)s)->priority;
@@ -331,6 +353,19 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
    vd_dispatch_init(&ring->disp, ctx, ring, name);
 
    pthread_mutex_lock(&ctx->ring_mutex);
+   uint32_t count = 0;
+   for (const struct vd_ring *r = ctx->rings; r; r = r->next)
+      count++;
+   if (count >= vd_opts.max_rings) {
+      pthread_mutex_unlock(&ctx->ring_mutex);
+      vd_dispatch_fini(&ring->disp);
+      free(cmds);
+      free(ring);
+      vd_resource_unref(res);
+      vd_dispatch_fatal(d, "the context already has %u rings, the most "
+                        "allowed (--max-rings %u)", count, vd_opts.max_rings);
+      return false;
+   }
    if (find_ring_locked(ctx, ring_id)) {
       pthread_mutex_unlock(&ctx->ring_mutex);
       vd_dispatch_fini(&ring->disp);

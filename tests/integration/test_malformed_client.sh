@@ -16,6 +16,10 @@
 #   sync-import-timeline, sync-wait-timeline  the same on a timeline semaphore, and
 #   sync-import-resource  an import naming resource 0x7777: fatal, and the log line names
 #                       the command, the field and what is wrong
+#   many-rings          9 rings against venusd's --max-rings 8: fatal at the ninth, named
+#   fast-monitor, high-priority  a 1 us monitor period and priority -20: no error, the
+#                       period is raised to 10 ms and the priority clamped to venusd's own
+#                       (both logged)
 # After each malformed client: venusd is still running; its log gained an error line
 # (matching "error" or "fatal", any case) that names the client — by the name it sent in
 # CREATE_RENDERER ("badclient-<mode>"), or by its pid — except for no-create-renderer, which
@@ -72,11 +76,24 @@ run_bad() {
   fi
 
   case $mode in
-    handshake-only | good-ring | sync-binary)
+    handshake-only | good-ring | sync-binary | fast-monitor | high-priority)
       if grep -Eiq "$ERROR_RE" "$newlog"; then
         fail "$name/no_error_logged" "a well-behaved client caused: $(grep -Ei -m1 "$ERROR_RE" "$newlog")"
       else
         pass "$name/no_error_logged"
+      fi
+      # limits that a guest cannot exceed, applied (and logged) instead of obeyed
+      local want=
+      case $mode in
+        fast-monitor) want="monitor period 1 us raised to the minimum 10000 us" ;;
+        high-priority) want="priority -20 asked for, clamped to venusd's own" ;;
+      esac
+      if [ -n "$want" ]; then
+        if grep -qF "$want" "$newlog"; then
+          pass "$name/limit_applied"
+        else
+          fail "$name/limit_applied" "no log line '$want'"
+        fi
       fi
       ;;
     no-create-renderer)
@@ -97,6 +114,7 @@ run_bad() {
           sync-import-timeline) want="vkImportSemaphoreResourceMESA: pImportSemaphoreResourceInfo->semaphore: semaphore 260 is a timeline semaphore" ;;
           sync-wait-timeline) want="vkWaitSemaphoreResourceMESA: semaphore: semaphore 260 is a timeline semaphore" ;;
           sync-import-resource) want="pImportSemaphoreResourceInfo->resourceId 30583: no such resource in this context" ;;
+          many-rings) want="vkCreateRingMESA: the context already has 8 rings, the most allowed (--max-rings 8)" ;;
         esac
         if [ -n "$want" ]; then
           if grep -qF "$want" "$newlog"; then
@@ -124,10 +142,10 @@ run_bad() {
 }
 
 for worker in process thread; do
-  if start_venusd_or_fail "malformed_client/$worker/start" --worker "$worker"; then
+  if start_venusd_or_fail "malformed_client/$worker/start" --worker "$worker" --max-rings 8; then
     for mode in handshake-only good-ring garbage-header truncated-submit unknown-command \
       bad-ring no-create-renderer sync-binary sync-import-timeline sync-wait-timeline \
-      sync-import-resource; do
+      sync-import-resource many-rings fast-monitor high-priority; do
       run_bad "$worker" "$mode" || break
     done
     stop_venusd "malformed_client/$worker/clean_exit"

@@ -22,6 +22,10 @@
  *                      as Mesa does for its instance ring), creates a ring on it with the
  *                      same encoding, destroys the ring and unrefs the blob (no error expected)
  *   no-create-renderer no handshake at all: the first message is a SUBMIT_CMD2
+ *   many-rings         a real shmem blob and 9 rings on it (run it against a venusd with
+ *                      --max-rings 8: the ninth must make the context fatal)
+ *   fast-monitor       a ring whose monitor period is 1 us (venusd raises it to its minimum)
+ *   high-priority      a ring asking for priority -20 (venusd clamps it to its own)
  *   sync-binary        control for the sync modes: creates an instance, a device with one
  *                      queue (timeline 1) and a binary semaphore in raw protocol, then
  *                      vkImportSemaphoreResourceMESA (resource 0: signal it) and
@@ -84,6 +88,7 @@ enum {
 #define VN_UNKNOWN_COMMAND_TYPE 9999
 #define VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA 1000384000
 #define VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA 1000384006
+#define VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA 1000384007
 
 static int g_timeout_ms = 10000;
 
@@ -285,7 +290,7 @@ static void handshake(int fd, const char *name)
 /* ---- Venus command encoding ------------------------------------------------------- */
 
 struct cs {
-   uint32_t d[256];
+   uint32_t d[1024];
    uint32_t n;
 };
 
@@ -303,8 +308,10 @@ static void cs_u64(struct cs *cs, uint64_t v)
 }
 
 /* vkCreateRingMESA(ring, pCreateInfo) with Mesa 25.0.7's instance-ring layout and monitor
- * chain, but naming resource `res_id`. */
-static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
+ * chain (period `period_us`, and a VkRingPriorityInfoMESA if `with_priority`), naming
+ * resource `res_id`. */
+static void encode_create_ring_ex(struct cs *cs, uint64_t ring_id, uint32_t res_id,
+                                  uint32_t period_us, bool with_priority, int32_t priority)
 {
    const uint64_t buf_size = 128 * 1024, buf_off = 192;
    cs_u32(cs, VK_COMMAND_TYPE_vkCreateRingMESA);
@@ -314,8 +321,15 @@ static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
    cs_u32(cs, VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA);
    cs_u64(cs, 1);                 /* pNext: VkRingMonitorInfoMESA follows */
    cs_u32(cs, VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA);
-   cs_u64(cs, 0);                 /* end of chain */
-   cs_u32(cs, 3000000);           /* maxReportingPeriodMicroseconds */
+   if (with_priority) {
+      cs_u64(cs, 1);              /* pNext: VkRingPriorityInfoMESA follows */
+      cs_u32(cs, VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA);
+      cs_u64(cs, 0);              /* end of chain */
+      cs_u32(cs, (uint32_t)priority);
+   } else {
+      cs_u64(cs, 0);              /* end of chain */
+   }
+   cs_u32(cs, period_us);         /* maxReportingPeriodMicroseconds */
    cs_u32(cs, 0);                 /* flags */
    cs_u32(cs, res_id);            /* resourceId */
    cs_u64(cs, 0);                 /* offset */
@@ -328,6 +342,11 @@ static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
    cs_u64(cs, buf_size);          /* bufferSize */
    cs_u64(cs, buf_off + buf_size); /* extraOffset */
    cs_u64(cs, 4);                 /* extraSize */
+}
+
+static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
+{
+   encode_create_ring_ex(cs, ring_id, res_id, 3000000, false, 0);
 }
 
 /* Instance, physical device, device with queue family 0 x1 bound to timeline 1, and one
@@ -454,7 +473,7 @@ static void encode_wait_semaphore(struct cs *cs)
  * stream size is; the message carries only cs->n dwords. */
 static bool send_submit_cmd2(int fd, const struct cs *cs, uint32_t claimed_dwords)
 {
-   uint32_t msg[7 + 256];
+   uint32_t msg[7 + 1024];
    uint32_t n = 0;
    msg[n++] = 1;                       /* batch_count */
    msg[n++] = 0;                       /* flags */
@@ -486,7 +505,8 @@ static void usage(FILE *f)
          "                        [--timeout-ms N] [--linger-ms N] [--expect-close]\n"
          "modes: handshake-only garbage-header truncated-submit unknown-command bad-ring\n"
          "       good-ring no-create-renderer sync-binary sync-import-timeline\n"
-         "       sync-wait-timeline sync-import-resource\n",
+         "       sync-wait-timeline sync-import-resource many-rings fast-monitor\n"
+         "       high-priority\n",
          f);
 }
 
@@ -534,7 +554,8 @@ int main(int argc, char **argv)
       usage(stderr);
       return 2;
    }
-   static const char *const modes[] = { "sync-binary", "sync-import-timeline",
+   static const char *const modes[] = { "many-rings", "fast-monitor", "high-priority",
+                                        "sync-binary", "sync-import-timeline",
                                         "sync-wait-timeline", "sync-import-resource",
                                         "handshake-only",  "garbage-header",
                                         "truncated-submit", "unknown-command",
@@ -620,6 +641,23 @@ int main(int argc, char **argv)
       encode_create_ring(&cs, 0x1000, 0xdead);
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("sent vkCreateRingMESA naming resource 0xdead, which does not exist\n");
+   } else if (!strcmp(mode, "many-rings") || !strcmp(mode, "fast-monitor") ||
+              !strcmp(mode, "high-priority")) {
+      const uint64_t size = 192 + 128 * 1024 + 4;
+      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
+                           (uint32_t)(size >> 32), 0, 0 };
+      if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6))
+         die("server closed the connection at RESOURCE_CREATE_BLOB");
+      uint32_t res_id;
+      recv_reply(fd, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1, "RESOURCE_CREATE_BLOB");
+      close(recv_fd(fd, "RESOURCE_CREATE_BLOB"));
+      const int rings = !strcmp(mode, "many-rings") ? 9 : 1;
+      for (int i = 0; i < rings; i++)
+         encode_create_ring_ex(&cs, 0x1000 + (uint64_t)i, res_id,
+                               !strcmp(mode, "fast-monitor") ? 1 : 3000000,
+                               !strcmp(mode, "high-priority"), -20);
+      sent = send_submit_cmd2(fd, &cs, cs.n);
+      printf("created %d ring(s) on shmem resource %u (%s)\n", rings, res_id, mode);
    } else if (!strcmp(mode, "good-ring")) {
       const uint64_t size = 192 + 128 * 1024 + 4; /* Mesa's instance ring: 131268 bytes */
       uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
