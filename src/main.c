@@ -19,6 +19,7 @@
 #include "context/context_priv.h"
 #include "memory/memory.h"
 #include "options.h"
+#include "vk/vk_common.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"
 #include "util/log.h"
@@ -348,6 +349,13 @@ static int cmd_vtest(int argc, char **argv)
    }
    if (vd_opts.record_dir)
       vd_info(VD_CAT_MAIN, "recording command streams to %s", vd_opts.record_dir);
+   if (!vd_vulkan_probe()) {
+      fprintf(stderr, "venusd vtest: no usable host Vulkan driver (see above), so every client "
+                      "would fail: install one (Debian: mesa-vulkan-drivers for lavapipe) or "
+                      "point VK_DRIVER_FILES at its manifest, check it with vulkaninfo, and "
+                      "start venusd again\n");
+      return 1;
+   }
    return vd_vtest_serve(&cfg);
 }
 
@@ -465,7 +473,13 @@ static int cmd_render_server(int argc, char **argv)
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
    vd_opts.vmm_blobs = true;
-   const int rc = vd_render_server_serve(&cfg);
+   int rc = 1;
+   if (vd_vulkan_probe())
+      rc = vd_render_server_serve(&cfg);
+   else
+      fprintf(stderr, "venusd render-server: no usable host Vulkan driver (see above), so "
+                      "every guest context would fail: install one or point VK_DRIVER_FILES "
+                      "(in the VMM's environment) at its manifest\n");
    if (argv != orig_argv)
       free(argv);
    free(env_args);

@@ -99,6 +99,10 @@ struct vd_queue {
    struct vd_queue_fence *pending, **pending_tail;
 };
 
+/* probe.c: true if a host Vulkan instance with a physical device can be made (checked in
+ * a child process); otherwise logs why and what to do. */
+bool vd_vulkan_probe(void);
+
 /* loader.c: the host Vulkan loader, loaded once per process. */
 PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
 void vd_loader_log_icds(void);
