@@ -7,7 +7,8 @@
 # 2. unit tests: meson test -C build --suite unit;
 # 3. every tests/integration/test_*.sh against build/venusd;
 # 4. unless --quick: the unit tests and every integration test again with build-asan/venusd
-#    (reported names get the prefix "asan:").
+#    (reported names get the prefix "asan:"), then test_teardown.sh with a ThreadSanitizer
+#    build (build-tsan/, prefix "tsan:").
 # Every check prints "PASS name" or "FAIL name: reason"; the last line is
 # "N passed, N failed", and the exit status is 1 if anything failed.
 #
@@ -235,6 +236,15 @@ if [ "$QUICK" = 0 ]; then
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=0}
     unit_tests build-asan "asan:"
     SETTLE=4 integration "$ROOT/build-asan/venusd" "asan:"
+  fi
+  # ThreadSanitizer over the threaded teardown paths: venusd's threads (rings, monitor,
+  # queue fence threads) with clients killed at random moments, in thread-worker mode too.
+  # Races inside lavapipe alone are suppressed (tests/tsan.supp); any with a venusd frame
+  # fails stop_venusd's sanitizer check.
+  if build build-tsan build-tsan -Db_sanitize=thread -Db_lundef=false; then
+    TSAN_OPTIONS=${TSAN_OPTIONS:-suppressions=$ROOT/tests/tsan.supp:halt_on_error=0:report_signal_unsafe=0} \
+      APPS_DIR="$ROOT/build/tests/apps" THREAD_SLACK=1 ONLY=teardown SETTLE=4 \
+      integration "$ROOT/build-tsan/venusd" "tsan:"
   fi
 else
   echo "# --quick: ASan+UBSan pass skipped"
