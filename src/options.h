@@ -31,7 +31,8 @@ struct vd_options {
                                        then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
    unsigned emulate;                /* --emulate LIST: enum vd_emulation_bits (vk/vk_common.h)
                                        to emulate even where the host has the capability */
-   uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context */
+   uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context;
+                                       0 = VD_MAX_RINGS_DEFAULT */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's

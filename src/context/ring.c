@@ -356,14 +356,15 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
    uint32_t count = 0;
    for (const struct vd_ring *r = ctx->rings; r; r = r->next)
       count++;
-   if (count >= vd_opts.max_rings) {
+   const uint32_t max_rings = vd_opts.max_rings ? vd_opts.max_rings : VD_MAX_RINGS_DEFAULT;
+   if (count >= max_rings) {
       pthread_mutex_unlock(&ctx->ring_mutex);
       vd_dispatch_fini(&ring->disp);
       free(cmds);
       free(ring);
       vd_resource_unref(res);
       vd_dispatch_fatal(d, "the context already has %u rings, the most "
-                        "allowed (--max-rings %u)", count, vd_opts.max_rings);
+                        "allowed (--max-rings %u)", count, max_rings);
       return false;
    }
    if (find_ring_locked(ctx, ring_id)) {
