@@ -83,8 +83,11 @@ else
   fail generator/commands/required_hand_written "listed under [hand-written] but not served by a VD_HANDLER: $bad"
 fi
 
-if "$VENUSD" commands --help 2>&1 | grep -q '^Usage: venusd commands' &&
-  "$VENUSD" --help 2>&1 | grep -q 'venusd commands'; then
+# (output captured first: with pipefail, grep -q closing the pipe early could make a
+# slow writer's SIGPIPE fail the check)
+cmd_help=$("$VENUSD" commands --help 2>&1)
+top_help=$("$VENUSD" --help 2>&1)
+if grep -q '^Usage: venusd commands' <<<"$cmd_help" && grep -q 'venusd commands' <<<"$top_help"; then
   pass generator/commands/help
 else
   fail generator/commands/help "'venusd commands --help' or 'venusd --help' does not describe it"
