@@ -4,7 +4,7 @@
  *   vtest_bad_client --socket PATH --mode MODE [--name NAME] [--seed N]
  *                    [--timeout-ms N] [--linger-ms N] [--expect-close]
  *
- * Handshake (docs: /work/shared/docs/venus-protocol.md §1.4): CREATE_RENDERER(name),
+ * Handshake (docs/protocol.md): CREATE_RENDERER(name),
  * PING_PROTOCOL_VERSION + RESOURCE_BUSY_WAIT probe, PROTOCOL_VERSION 3, GET_PARAM
  * MAX_TIMELINE_COUNT, GET_CAPSET(VENUS), CONTEXT_INIT(VENUS).  The answers are checked the
  * way Mesa checks them (protocol version >= 3, timelines != 0, capset valid, wire format 1,

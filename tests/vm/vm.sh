@@ -19,6 +19,10 @@
 #                     guest reported none (QEMU failed or timed out: see the logs it names)
 #   vm.sh stop        kill a run that was left behind (runs normally clean up after
 #                     themselves, also when killed)
+#   vm.sh host-exec [VAR=VALUE]... -- CMD...
+#                     run CMD in the QEMU chroot (virgl_test_server, the reference's
+#                     virgl_render_server) with only the VARs set and the host's /tmp
+#                     shared, in its own mount and PID namespaces (SIGKILL to it ends CMD)
 #   vm.sh --help
 #
 # run options:
@@ -85,12 +89,41 @@ need_root() {
 in_chroot() {
   local d=$1
   shift
-  unshare --mount --propagation private -- bash -c '
+  chroot_ns "$d" "" PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    DEBIAN_FRONTEND=noninteractive -- "$@"
+}
+
+# chroot_ns DIR UNSHARE_OPTS ENV... -- CMD... — CMD in chroot DIR with only ENV, in a
+# private mount namespace with /proc, /sys, /dev (and the host's /tmp, for sockets) mounted;
+# UNSHARE_OPTS adds namespaces (e.g. a PID namespace so that everything dies with it).
+# With CHROOT_NS_EXEC=1 this shell becomes unshare (so that killing it ends CMD).
+chroot_ns() {
+  local d=$1 opts=$2 launch=()
+  shift 2
+  [ "${CHROOT_NS_EXEC:-0}" = 1 ] && launch=(exec)
+  # shellcheck disable=SC2086 # the options are words
+  "${launch[@]}" unshare --mount --propagation private $opts -- bash -c '
     d=$1; shift
-    mount -t proc proc "$d/proc" && mount --rbind /sys "$d/sys" && mount --rbind /dev "$d/dev" ||
-      exit 125
-    exec chroot "$d" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-      DEBIAN_FRONTEND=noninteractive "$@"' in_chroot "$d" "$@"
+    mount -t proc proc "$d/proc" && mount --rbind /sys "$d/sys" && mount --rbind /dev "$d/dev" &&
+      mkdir -p "$d/tmp" && mount --bind /tmp "$d/tmp" || exit 125
+    env=()
+    while [ "$1" != -- ]; do env+=("$1"); shift; done
+    shift
+    exec chroot "$d" env -i "${env[@]}" "$@"' chroot_ns "$d" "$@"
+}
+
+# host_exec [VAR=VALUE]... -- CMD... — CMD in the QEMU chroot (it has virgl_test_server and
+# the reference's /usr/libexec/virgl_render_server), sharing the host's /tmp, in its own
+# mount and PID namespaces: SIGKILL to this process (it execs unshare, which ignores
+# SIGTERM while it waits) ends everything in it.
+host_exec() {
+  need_root
+  [ -x "$HOST/usr/bin/virgl_test_server" ] || die "no chroot in $VMH yet: run 'vm.sh setup' first"
+  local env=(PATH=/usr/bin:/bin HOME=/tmp)
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  [ $# -gt 0 ] || die "host-exec: no command (vm.sh host-exec [VAR=VALUE]... -- CMD...)"
+  CHROOT_NS_EXEC=1 chroot_ns "$HOST" "--pid --fork --kill-child" "${env[@]}" -- "$@"
 }
 
 # missing_pkgs DIR PKG... — the PKGs not installed in DIR.
@@ -513,6 +546,7 @@ case ${1:-} in
   setup) setup ;;
   run) shift; run "$@" ;;
   stop) stop ;;
+  host-exec) shift; host_exec "$@" ;;
   __ns) shift; ns_main "$@" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
