@@ -6,6 +6,8 @@
 #     (gstreamer1.0-plugins-bad + gst-launch-1.0), EGL/GLES headers for the zink program
 #   - presenting to X11 (tests/integration/test_present.sh, bench/present_fps.sh): Xvfb, and
 #     Xlib/xcb/GL headers for vk_present, gl_window and x11_grab (vkcube is in vulkan-tools)
+#   - debootstrap and xz-utils for tests/vm/vm.sh, which makes the Debian 13 chroots of the
+#     VM and render-server tests (their packages go only into those chroots)
 #   - Vulkan headers + vk.xml >= 1.3.269: Debian 13's libvulkan-dev, unpacked (never
 #     installed) into third_party/vulkan-sdk with apt-get download + dpkg -x.
 set -euo pipefail
@@ -23,16 +25,18 @@ pkgs_bpo="mesa-vulkan-drivers libgl1-mesa-dri libegl-mesa0 libgbm1 libglapi-mesa
 pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang procps"
 pkgs_apps="ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-bad libegl-dev libgles-dev"
 pkgs_present="xvfb libx11-dev libxcb1-dev libgl-dev"
+# the VM and render-server tests (tests/vm/vm.sh): debootstrap makes their Debian 13 chroots
+pkgs_vm="debootstrap xz-utils util-linux"
 missing=0
 have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
-for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps $pkgs_present; do
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps $pkgs_present $pkgs_vm; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
 done
 if [ "$missing" = 1 ]; then
   [ "$need_update" = 1 ] || [ ! -f /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm-backports_InRelease ] && $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq -t bookworm-backports $pkgs_bpo >/dev/null
-  $SUDO apt-get install -y -qq $pkgs >/dev/null
+  $SUDO apt-get install -y -qq $pkgs $pkgs_vm >/dev/null
   # --no-install-recommends: ffmpeg and GStreamer would otherwise pull in desktop bits.
   $SUDO apt-get install -y -qq --no-install-recommends $pkgs_apps $pkgs_present >/dev/null
 fi
