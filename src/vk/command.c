@@ -350,64 +350,57 @@ static void region_from_v2(struct buffer_image_region *out, const VkBufferImageC
                                         r->imageSubresource, r->imageOffset, r->imageExtent };
 }
 
+/* Every region of a buffer<->image copy (v1 regions, or v2's when `v2`) lies inside the
+ * image named `image_field` and the buffer named `buffer_field`. */
+static bool buffer_image_regions_ok(struct vd_dispatch *disp, const char *image_field, VkImage image,
+                                    const char *buffer_field, VkBuffer buffer, uint32_t count,
+                                    const void *regions, bool v2)
+{
+   const struct vd_image *img = image_of(disp, image_field, image);
+   if (!img)
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      struct buffer_image_region r;
+      if (v2)
+         region_from_v2(&r, &((const VkBufferImageCopy2 *)regions)[i]);
+      else
+         region_from_v1(&r, &((const VkBufferImageCopy *)regions)[i]);
+      if (!buffer_image_region_ok(disp, i, buffer_field, buffer, img, &r))
+         return false;
+   }
+   return true;
+}
+
 VD_HANDLER(vkCmdCopyBufferToImage)
 {
-   const struct vd_image *img = image_of(disp, "dstImage", a->dstImage);
-   if (!img)
-      return;
-   for (uint32_t i = 0; i < a->regionCount; i++) {
-      struct buffer_image_region r;
-      region_from_v1(&r, &a->pRegions[i]);
-      if (!buffer_image_region_ok(disp, i, "srcBuffer", a->srcBuffer, img, &r))
-         return;
-   }
-   vd_object_vk(a->obj)->CmdCopyBufferToImage(a->commandBuffer, a->srcBuffer, a->dstImage,
-                                              a->dstImageLayout, a->regionCount, a->pRegions);
+   if (buffer_image_regions_ok(disp, "dstImage", a->dstImage, "srcBuffer", a->srcBuffer,
+                               a->regionCount, a->pRegions, false))
+      vd_object_vk(a->obj)->CmdCopyBufferToImage(a->commandBuffer, a->srcBuffer, a->dstImage,
+                                                 a->dstImageLayout, a->regionCount, a->pRegions);
 }
 
 VD_HANDLER(vkCmdCopyBufferToImage2)
 {
    const VkCopyBufferToImageInfo2 *c = a->pCopyBufferToImageInfo;
-   const struct vd_image *img = image_of(disp, "dstImage", c->dstImage);
-   if (!img)
-      return;
-   for (uint32_t i = 0; i < c->regionCount; i++) {
-      struct buffer_image_region r;
-      region_from_v2(&r, &c->pRegions[i]);
-      if (!buffer_image_region_ok(disp, i, "srcBuffer", c->srcBuffer, img, &r))
-         return;
-   }
-   vd_object_vk(a->obj)->CmdCopyBufferToImage2(a->commandBuffer, c);
+   if (buffer_image_regions_ok(disp, "dstImage", c->dstImage, "srcBuffer", c->srcBuffer,
+                               c->regionCount, c->pRegions, true))
+      vd_object_vk(a->obj)->CmdCopyBufferToImage2(a->commandBuffer, c);
 }
 
 VD_HANDLER(vkCmdCopyImageToBuffer)
 {
-   const struct vd_image *img = image_of(disp, "srcImage", a->srcImage);
-   if (!img)
-      return;
-   for (uint32_t i = 0; i < a->regionCount; i++) {
-      struct buffer_image_region r;
-      region_from_v1(&r, &a->pRegions[i]);
-      if (!buffer_image_region_ok(disp, i, "dstBuffer", a->dstBuffer, img, &r))
-         return;
-   }
-   vd_object_vk(a->obj)->CmdCopyImageToBuffer(a->commandBuffer, a->srcImage, a->srcImageLayout,
-                                              a->dstBuffer, a->regionCount, a->pRegions);
+   if (buffer_image_regions_ok(disp, "srcImage", a->srcImage, "dstBuffer", a->dstBuffer,
+                               a->regionCount, a->pRegions, false))
+      vd_object_vk(a->obj)->CmdCopyImageToBuffer(a->commandBuffer, a->srcImage, a->srcImageLayout,
+                                                 a->dstBuffer, a->regionCount, a->pRegions);
 }
 
 VD_HANDLER(vkCmdCopyImageToBuffer2)
 {
    const VkCopyImageToBufferInfo2 *c = a->pCopyImageToBufferInfo;
-   const struct vd_image *img = image_of(disp, "srcImage", c->srcImage);
-   if (!img)
-      return;
-   for (uint32_t i = 0; i < c->regionCount; i++) {
-      struct buffer_image_region r;
-      region_from_v2(&r, &c->pRegions[i]);
-      if (!buffer_image_region_ok(disp, i, "dstBuffer", c->dstBuffer, img, &r))
-         return;
-   }
-   vd_object_vk(a->obj)->CmdCopyImageToBuffer2(a->commandBuffer, c);
+   if (buffer_image_regions_ok(disp, "srcImage", c->srcImage, "dstBuffer", c->dstBuffer,
+                               c->regionCount, c->pRegions, true))
+      vd_object_vk(a->obj)->CmdCopyImageToBuffer2(a->commandBuffer, c);
 }
 
 /* -- image <-> image copies, blits, resolves -------------------------------------------- */

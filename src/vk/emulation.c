@@ -86,29 +86,14 @@ static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
    return (props.externalSemaphoreFeatures & both) == both;
 }
 
-static bool host_has(const VkExtensionProperties *exts, uint32_t count, const char *name)
-{
-   for (uint32_t i = 0; i < count; i++)
-      if (!strcmp(exts[i].extensionName, name))
-         return true;
-   return false;
-}
-
 void vd_emulation_choose(struct vd_physical_device *pd)
 {
-   uint32_t count = 0;
-   VkExtensionProperties *host = NULL;
-   if (pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL) == VK_SUCCESS)
-      host = calloc(count ? count : 1, sizeof(*host));
-   if (!host || pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, host) < 0)
-      count = 0;
-   pd->has_sync_fd_semaphore = host_has(host, count, "VK_KHR_external_semaphore_fd") &&
+   pd->has_sync_fd_semaphore = vd_host_has_extension(pd, "VK_KHR_external_semaphore_fd") &&
                                host_sync_fd(pd, false);
-   pd->has_sync_fd_fence = host_has(host, count, "VK_KHR_external_fence_fd") &&
+   pd->has_sync_fd_fence = vd_host_has_extension(pd, "VK_KHR_external_fence_fd") &&
                            host_sync_fd(pd, true);
-   pd->has_drm_format_modifier = host_has(host, count, "VK_EXT_image_drm_format_modifier");
-   pd->has_queue_family_foreign = host_has(host, count, "VK_EXT_queue_family_foreign");
-   free(host);
+   pd->has_drm_format_modifier = vd_host_has_extension(pd, "VK_EXT_image_drm_format_modifier");
+   pd->has_queue_family_foreign = vd_host_has_extension(pd, "VK_EXT_queue_family_foreign");
 
    unsigned emu = vd_opts.emulate;
    if (!pd->has_sync_fd_semaphore)

@@ -27,117 +27,92 @@
 
 /* -- records ------------------------------------------------------------------------- */
 
-static void semaphore_destroy(struct vd_object *obj)
+static void destroy_host_sync(const struct vd_device *dev, uint32_t type, uint64_t handle)
+{
+   if (type == VK_OBJECT_TYPE_SEMAPHORE)
+      dev->vk->DestroySemaphore(dev->handle, (VkSemaphore)(uintptr_t)handle, NULL);
+   else
+      dev->vk->DestroyFence(dev->handle, (VkFence)(uintptr_t)handle, NULL);
+}
+
+static void sync_destroy(struct vd_object *obj)
 {
    struct vd_sync *s = obj->data;
-   s->dev->vk->DestroySemaphore(s->dev->handle, (VkSemaphore)(uintptr_t)obj->handle, NULL);
+   destroy_host_sync(s->dev, obj->type, obj->handle);
    free(s);
 }
 
-static void fence_destroy(struct vd_object *obj)
+/* Records a new host semaphore or fence under the guest's id (a failure destroys it). */
+static VkResult add_sync(struct vd_dispatch *disp, struct vd_object *dev_obj, uint64_t id,
+                         VkObjectType type, uint64_t handle, VkSemaphoreType kind)
 {
-   struct vd_sync *s = obj->data;
-   s->dev->vk->DestroyFence(s->dev->handle, (VkFence)(uintptr_t)obj->handle, NULL);
-   free(s);
-}
-
-/* Drops the structs of type `stype` from an arena-owned chain. */
-static void chain_remove(const void **pnext, VkStructureType stype)
-{
-   const VkBaseInStructure **p = (const VkBaseInStructure **)pnext;
-   while (*p) {
-      if ((*p)->sType == stype)
-         *p = (*p)->pNext;
-      else
-         p = (const VkBaseInStructure **)&(*p)->pNext;
+   struct vd_device *dev = dev_obj->data;
+   struct vd_sync *rec = malloc(sizeof(*rec));
+   if (!rec) {
+      destroy_host_sync(dev, type, handle);
+      return VK_ERROR_OUT_OF_HOST_MEMORY;
    }
+   *rec = (struct vd_sync){ .dev = dev, .type = kind };
+   if (!vd_object_add(disp, id, type, handle, dev_obj, rec, sync_destroy)) {
+      destroy_host_sync(dev, type, handle); /* the context is fatal now */
+      free(rec);
+   }
+   return VK_SUCCESS;
 }
 
-static const void *chain_find(const void *pnext, VkStructureType stype)
+/* The SYNC_FD export request (`stype`) in a create chain: venusd's emulation needs none and
+ * drops the guest's; where the host's own SYNC_FD serves the MESA resource commands, the
+ * object must be exportable (`needed`), so `export` is added when the guest gave none. */
+static void fix_export_request(const void **pnext, VkStructureType stype, bool emulated,
+                               bool needed, VkBaseInStructure *export)
 {
-   for (const VkBaseInStructure *s = pnext; s; s = s->pNext)
-      if (s->sType == stype)
-         return s;
-   return NULL;
+   if (emulated) {
+      vd_chain_unlink(pnext, stype);
+   } else if (needed && !vd_chain_find(*pnext, stype)) {
+      export->pNext = *pnext;
+      *pnext = export;
+   }
 }
 
 VD_HANDLER(vkCreateSemaphore)
 {
    struct vd_device *dev = a->obj->data;
-   const uint64_t id = (uint64_t)(uintptr_t)*a->pSemaphore;
    VkSemaphoreCreateInfo info = *a->pCreateInfo;
    vd_strip_mesa_structs(&info.pNext);
    const VkSemaphoreTypeCreateInfo *type =
-      chain_find(info.pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
    const VkSemaphoreType kind = type ? type->semaphoreType : VK_SEMAPHORE_TYPE_BINARY;
    VkExportSemaphoreCreateInfo export = {
       .sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
    };
-   if (dev->emulated & VD_EMU_SYNC_FD_SEMAPHORE) {
-      /* The host never exports these: venusd is the SYNC_FD implementation. */
-      chain_remove(&info.pNext, VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO);
-   } else if (kind == VK_SEMAPHORE_TYPE_BINARY &&
-              !chain_find(info.pNext, VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO)) {
-      /* vkWaitSemaphoreResourceMESA exports a SYNC_FD from any binary semaphore. */
-      export.pNext = info.pNext;
-      info.pNext = &export;
-   }
-   struct vd_sync *rec = malloc(sizeof(*rec));
-   if (!rec) {
-      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
-   }
-   rec->dev = dev;
-   rec->type = kind;
+   /* vkWaitSemaphoreResourceMESA exports a SYNC_FD from any binary semaphore. */
+   fix_export_request(&info.pNext, export.sType, dev->emulated & VD_EMU_SYNC_FD_SEMAPHORE,
+                      kind == VK_SEMAPHORE_TYPE_BINARY, (VkBaseInStructure *)&export);
    VkSemaphore sem;
    a->ret = dev->vk->CreateSemaphore(a->device, &info, NULL, &sem);
-   if (a->ret != VK_SUCCESS) {
-      free(rec);
-      return;
-   }
-   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)sem, a->obj, rec,
-                      semaphore_destroy)) {
-      dev->vk->DestroySemaphore(a->device, sem, NULL);
-      free(rec);
-   }
+   if (a->ret == VK_SUCCESS)
+      a->ret = add_sync(disp, a->obj, (uint64_t)(uintptr_t)*a->pSemaphore, VK_OBJECT_TYPE_SEMAPHORE,
+                        (uint64_t)(uintptr_t)sem, kind);
 }
 
 VD_HANDLER(vkCreateFence)
 {
    struct vd_device *dev = a->obj->data;
-   const uint64_t id = (uint64_t)(uintptr_t)*a->pFence;
    VkFenceCreateInfo info = *a->pCreateInfo;
    vd_strip_mesa_structs(&info.pNext);
    VkExportFenceCreateInfo export = {
       .sType = VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO,
       .handleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT,
    };
-   if (dev->emulated & VD_EMU_SYNC_FD_FENCE) {
-      chain_remove(&info.pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO);
-   } else if (!chain_find(info.pNext, VK_STRUCTURE_TYPE_EXPORT_FENCE_CREATE_INFO)) {
-      /* vkResetFenceResourceMESA exports a SYNC_FD from any fence. */
-      export.pNext = info.pNext;
-      info.pNext = &export;
-   }
-   struct vd_sync *rec = malloc(sizeof(*rec));
-   if (!rec) {
-      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
-      return;
-   }
-   rec->dev = dev;
-   rec->type = VK_SEMAPHORE_TYPE_BINARY;
+   /* vkResetFenceResourceMESA exports a SYNC_FD from any fence. */
+   fix_export_request(&info.pNext, export.sType, dev->emulated & VD_EMU_SYNC_FD_FENCE, true,
+                      (VkBaseInStructure *)&export);
    VkFence fence;
    a->ret = dev->vk->CreateFence(a->device, &info, NULL, &fence);
-   if (a->ret != VK_SUCCESS) {
-      free(rec);
-      return;
-   }
-   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_FENCE, (uint64_t)(uintptr_t)fence, a->obj, rec,
-                      fence_destroy)) {
-      dev->vk->DestroyFence(a->device, fence, NULL);
-      free(rec);
-   }
+   if (a->ret == VK_SUCCESS)
+      a->ret = add_sync(disp, a->obj, (uint64_t)(uintptr_t)*a->pFence, VK_OBJECT_TYPE_FENCE,
+                        (uint64_t)(uintptr_t)fence, VK_SEMAPHORE_TYPE_BINARY);
 }
 
 /* -- queries ------------------------------------------------------------------------- */
@@ -147,7 +122,7 @@ VD_HANDLER(vkGetPhysicalDeviceExternalSemaphoreProperties)
    const struct vd_physical_device *pd = a->obj->data;
    VkPhysicalDeviceExternalSemaphoreInfo info = *a->pExternalSemaphoreInfo;
    const VkSemaphoreTypeCreateInfo *type =
-      chain_find(info.pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
+      vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
    const bool binary = !type || type->semaphoreType == VK_SEMAPHORE_TYPE_BINARY;
    VkExternalSemaphoreProperties *out = a->pExternalSemaphoreProperties;
    if ((pd->emulated & VD_EMU_SYNC_FD_SEMAPHORE) &&
@@ -227,7 +202,7 @@ VkExternalMemoryHandleTypeFlagBits vd_external_fix_image_query(const struct vd_p
                                                                const void *pnext)
 {
    VkPhysicalDeviceExternalImageFormatInfo *ext = (VkPhysicalDeviceExternalImageFormatInfo *)
-      chain_find(pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
+      vd_chain_find(pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
    if (!ext || !(pd->emulated & VD_EMU_DMA_BUF) || !(ext->handleType & GUEST_MEMORY_HANDLE_TYPES))
       return 0;
    const VkExternalMemoryHandleTypeFlagBits guest = ext->handleType;
@@ -238,7 +213,7 @@ VkExternalMemoryHandleTypeFlagBits vd_external_fix_image_query(const struct vd_p
 void vd_external_fix_image_result(void *pnext, VkExternalMemoryHandleTypeFlagBits guest)
 {
    VkExternalImageFormatProperties *p = (VkExternalImageFormatProperties *)
-      chain_find(pnext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
+      vd_chain_find(pnext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
    if (p && guest)
       guest_memory_properties(&p->externalMemoryProperties, guest);
 }

@@ -18,27 +18,6 @@
 
 #define MOD_LINEAR 0ull /* DRM_FORMAT_MOD_LINEAR */
 
-static VkBaseOutStructure *find_out(void *pnext, VkStructureType stype)
-{
-   for (VkBaseOutStructure *s = pnext; s; s = s->pNext)
-      if (s->sType == stype)
-         return s;
-   return NULL;
-}
-
-/* Unlinks the struct of `stype` from an arena-owned chain. */
-static VkBaseOutStructure *unlink_out(VkBaseOutStructure **head, VkStructureType stype)
-{
-   for (VkBaseOutStructure **p = head; *p; p = &(*p)->pNext) {
-      if ((*p)->sType == stype) {
-         VkBaseOutStructure *s = *p;
-         *p = s->pNext;
-         return s;
-      }
-   }
-   return NULL;
-}
-
 /* An output chain is echoed back to the guest, whose decoder expects its own order: the
  * chain is saved before structs are unlinked for the host call and restored after. */
 #define SAVED_CHAIN_MAX 32
@@ -98,11 +77,11 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
       vd_dispatch_fatal(disp, "pFormatProperties: pNext chain longer than %d structs", SAVED_CHAIN_MAX);
       return;
    }
-   VkBaseOutStructure **head = (VkBaseOutStructure **)&props->pNext;
-   VkBaseOutStructure *list1 = unlink_out(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT);
-   VkBaseOutStructure *list2 = unlink_out(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT);
+   const void **head = (const void **)&props->pNext;
+   void *list1 = vd_chain_unlink(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_EXT);
+   void *list2 = vd_chain_unlink(head, VK_STRUCTURE_TYPE_DRM_FORMAT_MODIFIER_PROPERTIES_LIST_2_EXT);
    VkFormatProperties3 props3 = { .sType = VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3 };
-   VkFormatProperties3 *p3 = (VkFormatProperties3 *)find_out(props->pNext, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3);
+   VkFormatProperties3 *p3 = vd_chain_find(props->pNext, VK_STRUCTURE_TYPE_FORMAT_PROPERTIES_3);
    const bool own_p3 = !p3 && list2 && pd->instance->api_version >= VK_API_VERSION_1_3 &&
                        pd->props.apiVersion >= VK_API_VERSION_1_3;
    if (own_p3) {
@@ -111,9 +90,6 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
       p3 = &props3;
    }
    pd->vk->GetPhysicalDeviceFormatProperties2(a->physicalDevice, a->format, props);
-   if (own_p3)
-      props->pNext = props3.pNext;
-   (void)head;
    const VkFormatFeatureFlags linear =
       props->formatProperties.linearTilingFeatures & ~VK_FORMAT_FEATURE_DISJOINT_BIT;
    const VkFormatFeatureFlags2 linear2 =
@@ -152,12 +128,9 @@ VD_HANDLER(vkGetPhysicalDeviceImageFormatProperties2)
    VkPhysicalDeviceImageFormatInfo2 *info = (VkPhysicalDeviceImageFormatInfo2 *)a->pImageFormatInfo;
    const VkExternalMemoryHandleTypeFlagBits guest_type = vd_external_fix_image_query(pd, info->pNext);
    if (emulates(pd)) {
-      VkBaseOutStructure *head = (VkBaseOutStructure *)info->pNext;
-      VkBaseOutStructure *mod = unlink_out(&head, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT);
-      info->pNext = head;
+      const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *m = vd_chain_unlink(
+         (const void **)&info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT);
       if (info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT) {
-         const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *m =
-            (const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *)mod;
          if (!m) {
             vd_dispatch_fatal(disp, "pImageFormatInfo: DRM_FORMAT_MODIFIER tiling without "
                               "VkPhysicalDeviceImageDrmFormatModifierInfoEXT");
@@ -183,12 +156,10 @@ bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *de
    *explicit_layout = NULL;
    if (!emulates(dev->pdev))
       return true;
-   VkBaseOutStructure *head = (VkBaseOutStructure *)info->pNext;
-   const VkImageDrmFormatModifierListCreateInfoEXT *list = (const void *)
-      unlink_out(&head, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT);
-   const VkImageDrmFormatModifierExplicitCreateInfoEXT *expl = (const void *)
-      unlink_out(&head, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT);
-   info->pNext = head;
+   const VkImageDrmFormatModifierListCreateInfoEXT *list =
+      vd_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT);
+   const VkImageDrmFormatModifierExplicitCreateInfoEXT *expl =
+      vd_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT);
    if (info->tiling != VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT)
       return true; /* the structs are ignored without that tiling */
    if (!(dev->emulated & VD_EMU_MODIFIERS)) {

@@ -9,7 +9,7 @@
 #include "util/log.h"
 #include "vk/vk_common.h"
 
-static bool host_has_extension(struct vd_physical_device *pd, const char *name)
+bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name)
 {
    uint32_t count = 0;
    pd->vk->EnumerateDeviceExtensionProperties(pd->handle, NULL, &count, NULL);
@@ -30,9 +30,9 @@ static void probe_host_features(struct vd_physical_device *pd)
    VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
    };
-   pd->has_external_memory_host = host_has_extension(pd, "VK_EXT_external_memory_host");
-   pd->has_external_memory_fd = host_has_extension(pd, "VK_KHR_external_memory_fd");
-   pd->has_dma_buf = host_has_extension(pd, "VK_EXT_external_memory_dma_buf");
+   pd->has_external_memory_host = vd_host_has_extension(pd, "VK_EXT_external_memory_host");
+   pd->has_external_memory_fd = vd_host_has_extension(pd, "VK_KHR_external_memory_fd");
+   pd->has_dma_buf = vd_host_has_extension(pd, "VK_EXT_external_memory_dma_buf");
    if (pd->has_external_memory_host)
       id.pNext = &host;
    VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id };
@@ -40,7 +40,7 @@ static void probe_host_features(struct vd_physical_device *pd)
    memcpy(pd->device_uuid, id.deviceUUID, 16);
    memcpy(pd->driver_uuid, id.driverUUID, 16);
    /* Robustness that venusd turns on for every guest device (device.c). */
-   pd->has_image_robustness_ext = host_has_extension(pd, "VK_EXT_image_robustness");
+   pd->has_image_robustness_ext = vd_host_has_extension(pd, "VK_EXT_image_robustness");
    VkPhysicalDeviceImageRobustnessFeatures image_robust = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES,
    };

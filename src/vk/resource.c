@@ -10,13 +10,6 @@
  * that handle type.  We cannot know at creation time what memory it will be bound to, so
  * with a host-pointer backend every buffer (and every image the driver allows) declares
  * HOST_ALLOCATION. */
-static bool chain_has(const void *pnext, VkStructureType stype)
-{
-   for (const VkBaseInStructure *s = pnext; s; s = s->pNext)
-      if (s->sType == stype)
-         return true;
-   return false;
-}
 
 static void buffer_destroy(struct vd_object *obj)
 {
@@ -43,7 +36,7 @@ VD_HANDLER(vkCreateBuffer)
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
    };
    if (dev->pdev->memory == &vd_memory_host_pointer &&
-       !chain_has(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO)) {
+       !vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO)) {
       ext.pNext = info.pNext;
       info.pNext = &ext;
    }
@@ -108,7 +101,7 @@ VD_HANDLER(vkCreateImage)
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
    };
    if (dev->pdev->memory == &vd_memory_host_pointer &&
-       !chain_has(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) &&
+       !vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO) &&
        host_memory_ok) {
       ext.pNext = info.pNext;
       info.pNext = &ext;
@@ -167,7 +160,7 @@ static bool write_has_payload(const VkWriteDescriptorSet *w)
    case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER:
       return w->pTexelBufferView != NULL;
    case VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK:
-      return chain_has(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK);
+      return vd_chain_find(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK);
    default:
       return false;
    }

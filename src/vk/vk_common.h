@@ -128,6 +128,32 @@ void vd_strip_mesa_structs(const void **pnext);
 void vd_device_quiesce(struct vd_context *ctx, struct vd_object *dev_obj);
 void vd_devices_quiesce(struct vd_context *ctx);
 
+/* pNext chains.  The decoder's chains are its own arena copies, so handlers may edit them
+ * (cast away the const). */
+static inline void *vd_chain_find(const void *pnext, VkStructureType stype)
+{
+   for (const VkBaseInStructure *s = pnext; s; s = s->pNext)
+      if (s->sType == stype)
+         return (void *)s;
+   return NULL;
+}
+
+/* Unlinks the first struct of `stype` from the chain at *pnext and returns it (or NULL). */
+static inline void *vd_chain_unlink(const void **pnext, VkStructureType stype)
+{
+   for (const VkBaseInStructure **p = (const VkBaseInStructure **)pnext; *p; p = (const VkBaseInStructure **)&(*p)->pNext) {
+      if ((*p)->sType == stype) {
+         const VkBaseInStructure *s = *p;
+         *p = s->pNext;
+         return (void *)s;
+      }
+   }
+   return NULL;
+}
+
+/* physical_device.c: whether the host driver lists device extension `name`. */
+bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name);
+
 /* queue.c */
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);

@@ -92,16 +92,6 @@ static void draw_frame(unsigned i)
    glDisable(GL_SCISSOR_TEST);
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-   uint64_t h = 0xcbf29ce484222325ull;
-   for (size_t i = 0; i < n; i++) {
-      h ^= p[i];
-      h *= 0x100000001b3ull;
-   }
-   return h;
-}
-
 static void usage(void)
 {
    fprintf(stderr, "usage: gl_window [--frames N] [--width W] [--height H] [--hold-ms MS]\n");

@@ -35,15 +35,7 @@
 #include "tri_frag_spv.h"
 #include "tri_vert_spv.h"
 
-#define CK(x)                                                                              \
-   do {                                                                                    \
-      VkResult r_ = (x);                                                                   \
-      if (r_ != VK_SUCCESS) {                                                              \
-         printf("FAIL %s = %d\n", #x, r_);                                                 \
-         exit(1);                                                                          \
-      }                                                                                    \
-   } while (0)
-
+#include "smoke.h" /* CK() */
 #define IN_FLIGHT 2
 #define MAX_IMAGES 8
 #define NPROBES 5
@@ -173,16 +165,6 @@ static void barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImage
                               .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .image = img,
                               .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
    vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 0, NULL, 0, NULL, 1, &b);
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-   uint64_t h = 0xcbf29ce484222325ull;
-   for (size_t i = 0; i < n; i++) {
-      h ^= p[i];
-      h *= 0x100000001b3ull;
-   }
-   return h;
 }
 
 static void usage(void)

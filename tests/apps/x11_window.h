@@ -7,6 +7,8 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -15,6 +17,17 @@ struct xwin {
    Window win;
    Atom wm_protocols, wm_delete;
 };
+
+/* FNV-1a of a frame's bytes: the checksum both presenting programs print per frame. */
+static inline uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+   uint64_t h = 0xcbf29ce484222325ull;
+   for (size_t i = 0; i < n; i++) {
+      h ^= p[i];
+      h *= 0x100000001b3ull;
+   }
+   return h;
+}
 
 static inline double xwin_now(void)
 {

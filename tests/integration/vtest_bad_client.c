@@ -349,6 +349,22 @@ static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
    encode_create_ring_ex(cs, ring_id, res_id, 3000000, false, 0);
 }
 
+/* A mappable shmem blob the size of Mesa's instance ring (131268 bytes), as Mesa makes
+ * one; returns its resource id and, in *mfd, its fd. */
+#define RING_BLOB_SIZE (192 + 128 * 1024 + 4)
+static uint32_t create_ring_blob(int fd, int *mfd)
+{
+   const uint64_t size = RING_BLOB_SIZE;
+   uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
+                        (uint32_t)(size >> 32), 0, 0 };
+   if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6))
+      die("server closed the connection at RESOURCE_CREATE_BLOB");
+   uint32_t res_id;
+   recv_reply(fd, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1, "RESOURCE_CREATE_BLOB");
+   *mfd = recv_fd(fd, "RESOURCE_CREATE_BLOB");
+   return res_id;
+}
+
 /* Instance, physical device, device with queue family 0 x1 bound to timeline 1, and one
  * semaphore (timeline if asked), in Venus's encoding: ids 0x100.. are ours. */
 #define ID_INSTANCE 0x100
@@ -643,14 +659,9 @@ int main(int argc, char **argv)
       printf("sent vkCreateRingMESA naming resource 0xdead, which does not exist\n");
    } else if (!strcmp(mode, "many-rings") || !strcmp(mode, "fast-monitor") ||
               !strcmp(mode, "high-priority")) {
-      const uint64_t size = 192 + 128 * 1024 + 4;
-      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
-                           (uint32_t)(size >> 32), 0, 0 };
-      if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6))
-         die("server closed the connection at RESOURCE_CREATE_BLOB");
-      uint32_t res_id;
-      recv_reply(fd, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1, "RESOURCE_CREATE_BLOB");
-      close(recv_fd(fd, "RESOURCE_CREATE_BLOB"));
+      int mfd;
+      const uint32_t res_id = create_ring_blob(fd, &mfd);
+      close(mfd);
       const int rings = !strcmp(mode, "many-rings") ? 9 : 1;
       for (int i = 0; i < rings; i++)
          encode_create_ring_ex(&cs, 0x1000 + (uint64_t)i, res_id,
@@ -659,14 +670,9 @@ int main(int argc, char **argv)
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("created %d ring(s) on shmem resource %u (%s)\n", rings, res_id, mode);
    } else if (!strcmp(mode, "good-ring")) {
-      const uint64_t size = 192 + 128 * 1024 + 4; /* Mesa's instance ring: 131268 bytes */
-      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
-                           (uint32_t)(size >> 32), 0, 0 };
-      if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6))
-         die("server closed the connection at RESOURCE_CREATE_BLOB");
-      uint32_t res_id;
-      recv_reply(fd, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1, "RESOURCE_CREATE_BLOB");
-      int mfd = recv_fd(fd, "RESOURCE_CREATE_BLOB");
+      const uint64_t size = RING_BLOB_SIZE;
+      int mfd;
+      const uint32_t res_id = create_ring_blob(fd, &mfd);
       void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
       if (map == MAP_FAILED)
          die("mmap of the shmem blob (%llu bytes): %s", (unsigned long long)size,
