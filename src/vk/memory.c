@@ -256,10 +256,18 @@ VD_HANDLER(vkBindImageMemory2)
    a->ret = vk->BindImageMemory2(a->device, a->bindInfoCount, a->pBindInfos);
 }
 
-bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count)
+bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,
+                         const VkBindSparseInfo *infos, uint32_t count)
 {
    for (uint32_t i = 0; i < count; i++) {
       const VkBindSparseInfo *b = &infos[i];
+      if (dev->pdev->sparse_hidden &&
+          (b->bufferBindCount || b->imageOpaqueBindCount || b->imageBindCount)) {
+         vd_dispatch_fatal(disp, "pBindInfo[%u]: sparse binding is not offered on this "
+                           "device (%s cannot bind host-pointer memory sparsely; see "
+                           "vkGetPhysicalDeviceFeatures)", i, dev->pdev->props.deviceName);
+         return false;
+      }
       for (uint32_t j = 0; j < b->bufferBindCount; j++)
          for (uint32_t k = 0; k < b->pBufferBinds[j].bindCount; k++) {
             const VkSparseMemoryBind *m = &b->pBufferBinds[j].pBinds[k];

@@ -35,8 +35,16 @@ static void probe_host_features(struct vd_physical_device *pd)
    pd->has_dma_buf = vd_host_has_extension(pd, "VK_EXT_external_memory_dma_buf");
    if (pd->has_external_memory_host)
       id.pNext = &host;
+   VkPhysicalDeviceDriverProperties driver = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+   };
+   if (pd->props.apiVersion >= VK_API_VERSION_1_2) {
+      driver.pNext = id.pNext;
+      id.pNext = &driver;
+   }
    VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id };
    pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
+   pd->driver_id = driver.driverID;
    memcpy(pd->device_uuid, id.deviceUUID, 16);
    memcpy(pd->driver_uuid, id.driverUUID, 16);
    /* Robustness that venusd turns on for every guest device (device.c). */
@@ -64,6 +72,19 @@ static void probe_host_features(struct vd_physical_device *pd)
    if (vd_opts.host_pointer_alignment > align)
       align = vd_opts.host_pointer_alignment;
    pd->host_pointer_alignment = align;
+}
+
+/* lavapipe (llvmpipe 25.0) binds sparse memory by mmap()ing the allocation's fd into the
+ * resource; an allocation imported from a host pointer has no fd, so llvmpipe maps fd 0
+ * (a failed or, worse, unrelated mapping) and the guest's view of the memory never sees
+ * what the GPU wrote through the sparse resource.  Mesa 25.0.7's Venus driver hid sparse
+ * binding on lavapipe for its own reasons; Mesa 26 no longer does, so venusd hides it (the
+ * features and sparse image formats; the queue keeps SPARSE_BINDING, as with Mesa 25.0.7,
+ * for binds without memory that only signal) and refuses sparse memory binds where its
+ * host-pointer backend serves the device. */
+static bool sparse_unusable(const struct vd_physical_device *pd)
+{
+   return pd->memory == &vd_memory_host_pointer && pd->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE;
 }
 
 static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
@@ -100,6 +121,7 @@ static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
                                                             pd->queue_families);
       probe_host_features(pd);
       pd->memory = vd_memory_choose(pd);
+      pd->sparse_hidden = sparse_unusable(pd);
       vd_emulation_choose(pd);
       vd_emulation_build_extensions(pd);
       vd_info(VD_CAT_VK, "context %u: physical device %u: %s (API %u.%u.%u, %u extensions "
@@ -251,4 +273,56 @@ VD_HANDLER(vkEnumerateDeviceExtensionProperties)
    memcpy(a->pProperties, pd->exts, n * sizeof(*pd->exts));
    *a->pPropertyCount = n;
    a->ret = n < pd->ext_count ? VK_INCOMPLETE : VK_SUCCESS;
+}
+
+static void hide_sparse_features(VkPhysicalDeviceFeatures *f)
+{
+   f->sparseBinding = VK_FALSE;
+   f->sparseResidencyBuffer = VK_FALSE;
+   f->sparseResidencyImage2D = VK_FALSE;
+   f->sparseResidencyImage3D = VK_FALSE;
+   f->sparseResidency2Samples = VK_FALSE;
+   f->sparseResidency4Samples = VK_FALSE;
+   f->sparseResidency8Samples = VK_FALSE;
+   f->sparseResidency16Samples = VK_FALSE;
+   f->sparseResidencyAliased = VK_FALSE;
+}
+
+VD_HANDLER(vkGetPhysicalDeviceFeatures)
+{
+   const struct vd_physical_device *pd = a->obj->data;
+   pd->vk->GetPhysicalDeviceFeatures(a->physicalDevice, a->pFeatures);
+   if (pd->sparse_hidden)
+      hide_sparse_features(a->pFeatures);
+}
+
+VD_HANDLER(vkGetPhysicalDeviceFeatures2)
+{
+   const struct vd_physical_device *pd = a->obj->data;
+   pd->vk->GetPhysicalDeviceFeatures2(a->physicalDevice, a->pFeatures);
+   if (pd->sparse_hidden)
+      hide_sparse_features(&a->pFeatures->features);
+}
+
+VD_HANDLER(vkGetPhysicalDeviceSparseImageFormatProperties)
+{
+   const struct vd_physical_device *pd = a->obj->data;
+   if (pd->sparse_hidden) {
+      *a->pPropertyCount = 0;
+      return;
+   }
+   pd->vk->GetPhysicalDeviceSparseImageFormatProperties(a->physicalDevice, a->format, a->type,
+                                                        a->samples, a->usage, a->tiling,
+                                                        a->pPropertyCount, a->pProperties);
+}
+
+VD_HANDLER(vkGetPhysicalDeviceSparseImageFormatProperties2)
+{
+   const struct vd_physical_device *pd = a->obj->data;
+   if (pd->sparse_hidden) {
+      *a->pPropertyCount = 0;
+      return;
+   }
+   pd->vk->GetPhysicalDeviceSparseImageFormatProperties2(a->physicalDevice, a->pFormatInfo,
+                                                         a->pPropertyCount, a->pProperties);
 }

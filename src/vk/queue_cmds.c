@@ -38,7 +38,7 @@ VD_HANDLER(vkQueueSubmit2)
 VD_HANDLER(vkQueueBindSparse)
 {
    struct vd_queue *q = a->obj->data;
-   if (!vd_sparse_binds_fit(disp, a->pBindInfo, a->bindInfoCount))
+   if (!vd_sparse_binds_fit(disp, q->dev, a->pBindInfo, a->bindInfoCount))
       return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueBindSparse(a->queue, a->bindInfoCount, a->pBindInfo, a->fence);

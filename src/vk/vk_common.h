@@ -48,6 +48,9 @@ struct vd_physical_device {
    unsigned emulated;              /* enum vd_emulation_bits */
    uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
    const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */
+   VkDriverId driver_id;            /* 0 where the host is below Vulkan 1.2 */
+   bool sparse_hidden;              /* sparse binding hidden from the guest and refused:
+                                       see physical_device.c */
 };
 
 struct vd_instance {
@@ -161,7 +164,8 @@ void vd_queue_finish(struct vd_queue *queue);
 
 /* Every memory bind of a vkQueueBindSparse lies inside its allocation (memory.c); false
  * after making the context fatal. */
-bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count);
+bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,
+                         const VkBindSparseInfo *infos, uint32_t count);
 
 /* [offset, offset + size) lies inside `limit` bytes (size VK_WHOLE_SIZE: to the end);
  * otherwise the context goes fatal with "WHAT: N bytes at offset O do not fit the

@@ -16,6 +16,7 @@
 #   CLIENT_TIMEOUT  kill timeout for every client, seconds (default 60)
 #   SETTLE_S        how long resource counts may take to return to idle (default 2)
 #   LVP_ICD, VENUS_ICD  the lavapipe and Venus ICD manifests
+#   VENUS_CLIENT    run venus_client with that Mesa client (tests/clients/mesa-clients.sh)
 #
 # Output contract (tests/run-tests.sh counts these): one line per check, exactly
 # "PASS <name>" or "FAIL <name>: <reason>". Everything else is indented or starts with "#".
@@ -317,13 +318,21 @@ stop_venusd() {
 # ---- clients -----------------------------------------------------------------------
 
 # venus_client CMD... — runs CMD through the running venusd (Mesa's Venus ICD over vtest),
-# killed after CLIENT_TIMEOUT s: a Mesa client whose context died spins forever.
+# killed after CLIENT_TIMEOUT s: a Mesa client whose context died spins forever.  With
+# VENUS_CLIENT=NAME the client is a newer Mesa from tests/clients/mesa-clients.sh, run in
+# its Debian 13 chroot (the repo and /tmp are shared, so CMD's paths work there too).
 # Clients never report leaks: under tests/run-tests.sh's ASan pass our apps are
 # instrumented too, and LeakSanitizer then reports what Mesa's Venus driver leaks when a
 # thread with a ring exits (an unknown module after dlclose), which is not venusd's.
 CLIENT_ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 CLIENT_ASAN_OPTIONS=${CLIENT_ASAN_OPTIONS//detect_leaks=1/detect_leaks=0}
 venus_client() {
+  if [ -n "${VENUS_CLIENT:-}" ]; then
+    env -u DISPLAY -u WAYLAND_DISPLAY -u VK_INSTANCE_LAYERS ASAN_OPTIONS="$CLIENT_ASAN_OPTIONS" \
+      VTEST_SOCKET_NAME="$VD_SOCK" timeout -s KILL "$CLIENT_TIMEOUT" \
+      bash "$REPO_ROOT/tests/clients/mesa-clients.sh" exec "$VENUS_CLIENT" -- "$@"
+    return
+  fi
   env -u VK_ICD_FILENAMES -u VK_INSTANCE_LAYERS -u DISPLAY -u WAYLAND_DISPLAY \
     ASAN_OPTIONS="$CLIENT_ASAN_OPTIONS" VN_DEBUG=vtest VTEST_SOCKET_NAME="$VD_SOCK" VK_DRIVER_FILES="$VENUS_ICD" \
     timeout -s KILL "$CLIENT_TIMEOUT" "$@"

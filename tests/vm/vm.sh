@@ -22,7 +22,11 @@
 #   vm.sh host-exec [VAR=VALUE]... -- CMD...
 #                     run CMD in the QEMU chroot (virgl_test_server, the reference's
 #                     virgl_render_server) with only the VARs set and the host's /tmp
-#                     shared, in its own mount and PID namespaces (SIGKILL to it ends CMD)
+#                     shared, in its own mount and PID namespaces (SIGKILL to it ends CMD);
+#                     with VENUSD_VM_BIND_REPO=1 the repo also appears at its own path
+#   vm.sh host-install PKG...
+#                     install Debian 13 packages into the QEMU chroot (idempotent; used by
+#                     tests/clients/mesa-clients.sh for the programs it runs there)
 #   vm.sh --help
 #
 # run options:
@@ -106,6 +110,9 @@ chroot_ns() {
     d=$1; shift
     mount -t proc proc "$d/proc" && mount --rbind /sys "$d/sys" && mount --rbind /dev "$d/dev" &&
       mkdir -p "$d/tmp" && mount --bind /tmp "$d/tmp" || exit 125
+    if [ -n "${CHROOT_NS_BIND:-}" ]; then
+      mkdir -p "$d$CHROOT_NS_BIND" && mount --bind "$CHROOT_NS_BIND" "$d$CHROOT_NS_BIND" || exit 125
+    fi
     env=()
     while [ "$1" != -- ]; do env+=("$1"); shift; done
     shift
@@ -123,7 +130,19 @@ host_exec() {
   while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
   [ "${1:-}" = -- ] && shift
   [ $# -gt 0 ] || die "host-exec: no command (vm.sh host-exec [VAR=VALUE]... -- CMD...)"
-  CHROOT_NS_EXEC=1 chroot_ns "$HOST" "--pid --fork --kill-child" "${env[@]}" -- "$@"
+  local bind=
+  [ "${VENUSD_VM_BIND_REPO:-0}" = 1 ] && bind=$REPO
+  CHROOT_NS_BIND=$bind CHROOT_NS_EXEC=1 chroot_ns "$HOST" "--pid --fork --kill-child" "${env[@]}" -- "$@"
+}
+
+# host_install PKG... — the PKGs installed into the QEMU chroot (after vm.sh setup).
+host_install() {
+  need_root
+  [ -x "$HOST/usr/bin/apt-get" ] || die "no chroot in $VMH yet: run 'vm.sh setup' first"
+  exec 8>"$VMH/setup.lock"
+  flock -w 900 8 || die "another setup holds $VMH/setup.lock"
+  apt_ensure "$HOST" "$VMH/setup.log" "$@" ||
+    die "installing $* in $HOST failed (no network?): see $VMH/setup.log"
 }
 
 # missing_pkgs DIR PKG... — the PKGs not installed in DIR.
@@ -547,6 +566,7 @@ case ${1:-} in
   run) shift; run "$@" ;;
   stop) stop ;;
   host-exec) shift; host_exec "$@" ;;
+  host-install) shift; host_install "$@" ;;
   __ns) shift; ns_main "$@" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
