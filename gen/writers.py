@@ -80,6 +80,15 @@ def stype_cases(reg):
     return lines(out)
 
 
+def object_type_cases(reg):
+    """vn_object_type_name's cases: every handle type of the protocol, by VkObjectType."""
+    handles = [t for t in reg.types.values()
+               if t.category == "handle" and not t.alias and t.objtypeenum
+               and reg.is_required(t.name)]
+    handles.sort(key=lambda t: (reg.enum_values.get(t.objtypeenum, 1 << 62), t.name))
+    return lines('   case %s: return "%s";' % (t.objtypeenum, t.name) for t in handles)
+
+
 def protocol_c(reg, ti, plan):
     carried = [c for c in plan.commands if not c.skip]
     return render(
@@ -91,6 +100,7 @@ def protocol_c(reg, ti, plan):
                          for c in carried),
         handlers=emit_commands.generated_handlers(ti, plan),
         stype_cases=stype_cases(reg),
+        object_type_cases=object_type_cases(reg),
         wrappers="".join(emit_commands.wrappers(c) for c in carried),
         extensions=lines('   { %d, "%s", %d },' % e for e in reg.protocol_extensions),
         table="".join(emit_commands.table_entry(c) for c in plan.commands))
