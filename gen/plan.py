@@ -7,7 +7,7 @@ The Plan is computed once, before anything is emitted; the emitters only read it
 import re
 
 
-class Command:
+class ProtocolCommand:
     """One command type value of the protocol: its name (the one that owns the value), its
     vk.xml definition, why it cannot be carried (skip, or None) and how it is served (how:
     'skip', 'hand', 'create', 'destroy', 'pass' or None for refused at run time)."""
@@ -71,7 +71,7 @@ def passthrough_ok(ti, name, cmd):
 
 
 def serving_how(ti, c, manual):
-    """How command c is served (see Command.how); manual: the commands with a VD_HANDLER
+    """How command c is served (see ProtocolCommand.how); manual: the commands with a VD_HANDLER
     or listed in protocol/manual_commands.txt never get a generated handler."""
     if c.skip:
         return "skip"
@@ -135,7 +135,7 @@ def struct_needs(ti, commands):
 
 class Plan:
     def __init__(self, ti, reg, commands, manual):
-        self.commands = commands  # [Command], by value; one per value
+        self.commands = commands  # [ProtocolCommand], by value; one per value
         self.manual = manual
         for c in commands:
             c.how = serving_how(ti, c, manual)

@@ -35,7 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import handlers  # noqa: E402
 import writers  # noqa: E402
-from plan import Command, Manual, Plan, command_skip_reason  # noqa: E402
+from plan import Manual, Plan, ProtocolCommand, command_skip_reason  # noqa: E402
 from registry import Registry  # noqa: E402
 from typeinfo import GenError, TypeInfo  # noqa: E402
 
@@ -68,7 +68,8 @@ def fail(errors, what):
 
 
 def protocol_commands(reg, ti):
-    """[Command], one per command type value; the first name listed for a value names it."""
+    """[ProtocolCommand], one per command type value; the first name listed for a value
+    names it."""
     by_value = {}
     for v, n in reg.command_types:
         by_value.setdefault(v, n)
@@ -78,7 +79,7 @@ def protocol_commands(reg, ti):
         if cmd is None:
             sys.exit("command %s (type %d) not found in vk.xml or venus_mesa.xml" % (
                 by_value[v], v))
-        commands.append(Command(v, by_value[v], cmd, command_skip_reason(ti, cmd)))
+        commands.append(ProtocolCommand(v, by_value[v], cmd, command_skip_reason(ti, cmd)))
     return commands
 
 
