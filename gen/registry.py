@@ -1,5 +1,9 @@
 """Reads vk.xml plus venusd's protocol tables into a small model of the Venus protocol.
 
+This module only reads and selects: types (with their members), commands and aliases,
+constants and enum values, and which types the protocol requires.  What travels how on
+the wire is typeinfo.py's; what gets generated is plan.py's (gen/README.md).
+
 The protocol of Mesa 25.0.7 is: Vulkan core 1.0-1.3, the 118 extensions listed in
 protocol/venus_extensions_mesa25.tsv, and the MESA transport additions described in
 protocol/venus_mesa.xml.  Command type values come from protocol/venus_command_types.tsv.
@@ -145,18 +149,22 @@ class Registry:
 
     # -- loading -----------------------------------------------------------------------
     def _load(self, root, venus):
+        self._load_types(root, venus)
+        self._load_enums(root, venus)
+        self._load_commands(root)
+        self._load_features_and_extensions(root)
+
+    def _load_types(self, root, venus):
         types = root.find("types")
-        if types is not None:
-            for t in types.findall("type"):
-                if not _api_ok(t):
-                    continue
-                cat = t.get("category")
-                if cat is None:
-                    continue
-                ty = Type(t, cat)
-                ty.venus = venus
-                if ty.name:
-                    self.types[ty.name] = ty
+        for t in (types.findall("type") if types is not None else []):
+            if not _api_ok(t) or t.get("category") is None:
+                continue
+            ty = Type(t, t.get("category"))
+            ty.venus = venus
+            if ty.name:
+                self.types[ty.name] = ty
+
+    def _load_enums(self, root, venus):
         for enums in root.findall("enums"):
             for e in enums.findall("enum"):
                 if not _api_ok(e):
@@ -171,27 +179,29 @@ class Registry:
                         pass
                 elif e.get("alias"):
                     self.constants[e.get("name")] = self.constants.get(e.get("alias"))
+
+    def _load_commands(self, root):
         cmds = root.find("commands")
-        if cmds is not None:
-            for c in cmds.findall("command"):
-                if not _api_ok(c):
-                    continue
-                if c.get("alias"):
-                    self.command_aliases[c.get("name")] = c.get("alias")
-                    continue
-                cmd = Command(c)
-                self.commands[cmd.name] = cmd
+        for c in (cmds.findall("command") if cmds is not None else []):
+            if not _api_ok(c):
+                continue
+            if c.get("alias"):
+                self.command_aliases[c.get("name")] = c.get("alias")
+                continue
+            cmd = Command(c)
+            self.commands[cmd.name] = cmd
+
+    def _load_features_and_extensions(self, root):
+        """The features and extensions, and the enum values (sTypes etc.) they add."""
         for f in root.findall("feature"):
             if _api_ok(f):
                 self.features[f.get("name")] = f
         exts = root.find("extensions")
-        if exts is not None:
-            for e in exts.findall("extension"):
-                self.extensions[e.get("name")] = e
-                # extension enum values (sTypes etc.)
-                for req in e.findall("require"):
-                    for en in req.findall("enum"):
-                        self._ext_enum(en, int(e.get("number")))
+        for e in (exts.findall("extension") if exts is not None else []):
+            self.extensions[e.get("name")] = e
+            for req in e.findall("require"):
+                for en in req.findall("enum"):
+                    self._ext_enum(en, int(e.get("number")))
         for f in root.findall("feature"):
             if not _api_ok(f):
                 continue

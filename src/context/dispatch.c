@@ -16,21 +16,6 @@
 
 #define VD_DECODE_ARENA_MAX (256u << 20)
 
-static const char *objtype_name(uint32_t t)
-{
-   switch (t) {
-   case VK_OBJECT_TYPE_INSTANCE: return "VkInstance";
-   case VK_OBJECT_TYPE_PHYSICAL_DEVICE: return "VkPhysicalDevice";
-   case VK_OBJECT_TYPE_DEVICE: return "VkDevice";
-   case VK_OBJECT_TYPE_QUEUE: return "VkQueue";
-   case VK_OBJECT_TYPE_COMMAND_BUFFER: return "VkCommandBuffer";
-   case VK_OBJECT_TYPE_DEVICE_MEMORY: return "VkDeviceMemory";
-   case VK_OBJECT_TYPE_BUFFER: return "VkBuffer";
-   case VK_OBJECT_TYPE_IMAGE: return "VkImage";
-   default: return "object";
-   }
-}
-
 void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_ring *ring,
                       const char *name)
 {
@@ -150,7 +135,7 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
    if (!id) {
       if (!optional)
          vd_dec_fail(dec, field, "object id 0 (VK_NULL_HANDLE) where a %s is required",
-                     objtype_name(objtype));
+                     vn_object_type_name(objtype));
       return NULL;
    }
    struct vd_dispatch *d = dec->disp;
@@ -178,7 +163,8 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
    }
    if (obj->type != objtype) {
       vd_dec_fail(dec, field, "object id %" PRIu64 " is a %s (type %u), not a %s (type %u)", id,
-                  objtype_name(obj->type), obj->type, objtype_name(objtype), objtype);
+                  vn_object_type_name(obj->type), obj->type, vn_object_type_name(objtype),
+                  objtype);
       if (!cached)
          vd_object_unref(obj);
       return NULL;

@@ -250,6 +250,32 @@ UNIT_TEST(handle_of_wrong_type_is_fatal)
    vd_context_destroy(ctx);
 }
 
+/* The names come from vk.xml through the generator (vn_object_type_name), for every handle
+ * type of the protocol, not only the few dispatch.c once listed by hand. */
+UNIT_TEST(handle_of_wrong_type_names_both_types)
+{
+   struct vd_context *ctx = new_context();
+   struct vd_object *o = calloc(1, sizeof(*o));
+   o->id = 7;
+   o->type = VK_OBJECT_TYPE_SAMPLER;
+   o->destroy = noop_destroy;
+   atomic_init(&o->refs, 1);
+   UNIT_CHECK(vd_objtable_insert(ctx->objects, o));
+   struct stream s = { .len = 0 };
+   put32(&s, VN_CMD_vkEnumeratePhysicalDevices);
+   put32(&s, 1);
+   put64(&s, 7); /* a VkSampler where a VkInstance is required */
+   put64(&s, 1);
+   put32(&s, 0);
+   put64(&s, 0);
+   vd_context_submit_cmd(ctx, s.buf, s.len);
+   UNIT_CHECK(reason_has(ctx, "is a VkSampler (type 21)", "not a VkInstance (type 1)"));
+   UNIT_CHECK(strcmp(vn_object_type_name(VK_OBJECT_TYPE_PRIVATE_DATA_SLOT),
+                     "VkPrivateDataSlot") == 0);
+   UNIT_CHECK(strcmp(vn_object_type_name(0x7fff0001u), "object") == 0);
+   vd_context_destroy(ctx);
+}
+
 UNIT_TEST(handle_id_zero_is_fatal)
 {
    struct stream s = { .len = 0 };
