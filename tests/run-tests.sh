@@ -185,6 +185,10 @@ select_tests() {
 count_results() {
   local dir=$1 prefix=$2 json=$1/meson-logs/run-tests.json kind rest
   [ -f "$json" ] || return 0
+  if ! awk -v logfile=x -f tests/integration/tap-results.awk "$json" >/dev/null; then
+    rfail "${prefix}results" "tests/integration/tap-results.awk cannot read $json"
+    return
+  fi
   while IFS=$'\t' read -r kind rest; do
     case $kind in
       PASS) rpass "$rest" ;;
@@ -194,7 +198,7 @@ count_results() {
         SKIPPED=$((SKIPPED + 1))
         ;;
     esac
-  done < <(awk -v prefix="$prefix" -v log="$dir/meson-logs/run-tests.txt" -f \
+  done < <(awk -v prefix="$prefix" -v logfile="$dir/meson-logs/run-tests.txt" -f \
     "$ROOT/tests/integration/tap-results.awk" "$json")
 }
 
@@ -236,7 +240,11 @@ run_suites() {
     return
   fi
   echo "# --- results in $dir"
+  local failed_before=$FAILED
   count_results "$dir" "$prefix"
+  if [ "$rc" != 0 ] && [ "$FAILED" = "$failed_before" ]; then
+    rfail "${prefix}meson-test" "meson test -C $dir exited $rc, but its log shows no failure (see $dir/meson-logs/run-tests.txt)"
+  fi
 }
 
 if [ "$SETUP" = 1 ]; then

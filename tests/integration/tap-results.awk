@@ -1,6 +1,6 @@
 # tests/integration/tap-results.awk — the individual results in a meson test log.
 #
-#   awk -v prefix=asan: -v log=LOGFILE -f tap-results.awk <build>/meson-logs/NAME.json
+#   awk -v prefix=asan: -v logfile=LOGFILE -f tap-results.awk <build>/meson-logs/NAME.json
 #
 # Input: meson's JSON test log, one object per test ("name": "project:suite+suite / name",
 # "stdout", "result", ...).  Output, one line per result, fields separated by tabs:
@@ -84,9 +84,9 @@ function tap_line(l,    ok, rest, i, name, reason) {
       if (result == "OK" || result == "EXPECTEDFAIL")
          print "PASS\t" name
       else if (result == "SKIP")
-         print "SKIP\t" name "\t" "the test exited with status 77 (see " log ")"
+         print "SKIP\t" name "\t" "the test exited with status 77 (see " logfile ")"
       else
-         print "FAIL\t" name "\t" "meson result " result " (see " log ")"
+         print "FAIL\t" name "\t" "meson result " result " (see " logfile ")"
       next
    }
 
@@ -95,8 +95,13 @@ function tap_line(l,    ok, rest, i, name, reason) {
    count = split(jstr($0, "stdout"), lines, /\\n/)
    for (k = 1; k <= count; k++)
       n_fail += tap_line(unescape(lines[k]))
+   if (n_tap == 0) {
+      print "FAIL\t" prefix test "\t" "no TAP result in its output (meson result " result \
+         "; see " logfile ")"
+      next
+   }
    if (result == "OK" || result == "SKIP" || n_fail > 0)
       next
    print "FAIL\t" prefix test "\t" "meson result " result " after " n_tap \
-      " results without a failure (see " log ")"
+      " results without a failure (see " logfile ")"
 }

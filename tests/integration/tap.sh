@@ -46,42 +46,38 @@ mkdir -p "$TEST_TMP" || {
 }
 : >"$OUT"
 
-# tap_filter — stdin: the script's output; stdout: TAP without the plan.  Writes the
-# number of results and of failures to $COUNT at the end.  A '#' in a name would end it
-# in TAP, so it becomes '_'; a reason starting with TODO or SKIP would be read as a TAP
-# directive, so it gets a "FAIL: " in front.
+# tap_filter — stdin: the script's output; stdout: TAP without the plan, a line as soon as
+# it comes (a shell loop: mawk would wait for a full input buffer).  Writes the number of
+# results and of failures to $COUNT at the end.  A '#' in a name would end it in TAP, so
+# it becomes '_'; a reason starting with TODO or SKIP would be read as a TAP directive,
+# so it gets a "FAIL: " in front.
 tap_filter() {
-  awk -v count="$COUNT" '
-    function result(ok, name, reason, skip) {
-      n++
-      gsub(/#/, "_", name)
-      line = (ok ? "ok " : "not ok ") n " - " name
-      if (skip)
-        line = line " # SKIP " reason
-      else if (reason != "") {
-        if (toupper(reason) ~ /^(TODO|SKIP)/)
-          reason = "FAIL: " reason
-        line = line " # " reason
-      }
-      print line
-      fflush()
-    }
-    /^PASS / { result(1, substr($0, 6), "", 0); next }
-    /^(FAIL|SKIP) / {
-      rest = substr($0, 6)
-      i = index(rest, ": ")
-      name = i ? substr(rest, 1, i - 1) : rest
-      reason = i ? substr(rest, i + 2) : "no reason given"
-      if ($1 == "FAIL") {
-        nfail++
-        result(0, name, reason, 0)
-      } else {
-        result(1, name, reason, 1)
-      }
-      next
-    }
-    { print "# " $0; fflush() }
-    END { printf "%d %d\n", n, nfail > count }'
+  local line kind rest name reason n=0 nfail=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+      'PASS '* | 'FAIL '* | 'SKIP '*)
+        kind=${line%% *}
+        rest=${line#* }
+        name=${rest%%: *}
+        reason=
+        [ "$name" != "$rest" ] && reason=${rest#*: }
+        [ "$kind" = PASS ] && name=$rest
+        name=${name//#/_}
+        n=$((n + 1))
+        case $kind in
+          PASS) printf 'ok %d - %s\n' "$n" "$name" ;;
+          SKIP) printf 'ok %d - %s # SKIP %s\n' "$n" "$name" "${reason:-no reason given}" ;;
+          FAIL)
+            nfail=$((nfail + 1))
+            case ${reason^^} in TODO* | SKIP*) reason="FAIL: $reason" ;; esac
+            printf 'not ok %d - %s # %s\n' "$n" "$name" "${reason:-no reason given}"
+            ;;
+        esac
+        ;;
+      *) printf '# %s\n' "$line" ;;
+    esac
+  done
+  printf '%d %d\n' "$n" "$nfail" >"$COUNT"
 }
 
 N=0
@@ -132,6 +128,7 @@ echo "# $SCRIPT (VENUSD=${VENUSD:-unset}, timeout ${LIMIT}s, files in $TEST_TMP)
   echo "$?" >"$TEST_TMP/tap-status"
 ) &
 RUNNER=$!
+T0=$SECONDS
 while [ ! -s "$TEST_TMP/tap-timeout.pid" ]; do sleep 0.05; done
 tail -n +1 -s 0.2 --pid="$(cat "$TEST_TMP/tap-timeout.pid")" -f "$OUT" | tap_filter
 wait "$RUNNER"
@@ -149,10 +146,14 @@ if [ "$want" != "$N" ]; then
   not_ok "$want result lines in $OUT but $N converted (adapter error)"
 fi
 wantfail=$(grep -c '^FAIL ' "$OUT")
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+# timeout exits 124 (the script ended on SIGTERM) or 137 (SIGKILL, 30 s later)
+if { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && [ $((SECONDS - T0)) -ge "$LIMIT" ]; then
   not_ok "timed out after ${LIMIT}s (TEST_TIMEOUT); output in $OUT"
 elif [ "$want" = 0 ]; then
   not_ok "reported no results (exit status $rc); output in $OUT"
+elif [ "$rc" -gt 128 ] 2>/dev/null; then
+  # a crash even when the script had reported a failure before it
+  not_ok "died of signal $((rc - 128)) (exit status $rc); output in $OUT"
 elif [ "$rc" != 0 ] && [ "$wantfail" = 0 ]; then
   not_ok "exited with status $rc without reporting a failure (crashed?); output in $OUT"
 fi
