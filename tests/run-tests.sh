@@ -158,10 +158,11 @@ build() {
   rpass "$name"
 }
 
-# select_tests DIR — "NAME<tab>SUITES" for each of DIR's meson tests that ONLY selects.
-# `meson test --list` prints "project:suite1+suite2 / name".
+# select_tests DIR [NAME] — "NAME<tab>SUITES" for each of DIR's meson tests that ONLY
+# selects (and that is NAME, if given).  `meson test --list` prints
+# "project:suite1+suite2 / name".
 select_tests() {
-  local line name suites s pick
+  local line name suites s pick only_name=${2:-}
   while IFS= read -r line; do
     case $line in *' / '*) ;; *) continue ;; esac
     name=${line##* / }
@@ -174,6 +175,7 @@ select_tests() {
       # shellcheck disable=SC2053
       [[ $s == $ONLY ]] && pick=1
     done
+    [ -n "$only_name" ] && [ "$name" != "$only_name" ] && pick=0
     [ "$pick" = 1 ] && printf '%s\t%s\n' "$name" "$suites"
   done < <(meson test -C "$1" --no-rebuild --list 2>/dev/null)
 }
@@ -202,7 +204,8 @@ count_results() {
     "$ROOT/tests/integration/tap-results.awk" "$json")
 }
 
-# run_suites DIR PREFIX — meson test in DIR for what ONLY selects, then count_results.
+# run_suites DIR PREFIX [NAME] — meson test in DIR for what ONLY selects (only the test
+# NAME, if given), then count_results.
 run_suites() {
   local dir=$1 prefix=$2 rc name suites names=() mult=() need_vm=0
   CUR_DIR=$dir
@@ -210,7 +213,7 @@ run_suites() {
   while IFS=$'\t' read -r name suites; do
     names+=("$name")
     [[ "+$suites+" == *+vm-cache+* ]] && need_vm=1
-  done < <(select_tests "$dir")
+  done < <(select_tests "$dir" "${3:-}")
   if [ "${#names[@]}" = 0 ]; then
     rfail "${prefix}select" "ONLY='$ONLY' selects none of the tests of $dir (meson test -C $dir --list)"
     return
@@ -225,7 +228,7 @@ run_suites() {
   if [ -n "${TEST_TIMEOUT:-}" ]; then
     mult=(--timeout-multiplier $(((TEST_TIMEOUT + 150) / 30)))
   fi
-  [ "$ONLY" = '*' ] && names=()
+  [ "$ONLY" = '*' ] && [ -z "${3:-}" ] && names=()
   echo "# --- meson test -C $dir ${names[*]}"
   rm -f "$dir/meson-logs/run-tests.json"
   meson test -C "$dir" --no-rebuild --print-errorlogs --logbase run-tests "${mult[@]}" \
@@ -265,11 +268,13 @@ if [ "$QUICK" = 0 ]; then
   if build build-asan build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
     run_suites build-asan "asan:"
   fi
-  # tests/integration/meson.build registers only the teardown test in a TSan build.
+  # ThreadSanitizer over the threaded teardown paths: venusd's threads (rings, monitor,
+  # queue fence threads) with clients killed at random moments, in thread-worker mode too
+  # (tests/integration/meson.build registers only this integration test in a TSan build).
   # shellcheck disable=SC2053 # glob match on purpose
   if [[ teardown == $ONLY || test_teardown == $ONLY || integration == $ONLY ]]; then
     if build build-tsan build-tsan -Db_sanitize=thread -Db_lundef=false; then
-      run_suites build-tsan "tsan:"
+      run_suites build-tsan "tsan:" teardown
     fi
   fi
 else

@@ -103,6 +103,7 @@ kill_leftovers() {
 
 # SIGTERM (meson's timeout, Ctrl-C) reaches the script too (same process group: timeout
 # runs with --foreground); its own trap stops its venusd.  Meson sends SIGKILL 0.5 s later.
+# shellcheck disable=SC2317 # called from the traps
 on_signal() {
   trap - TERM INT
   # the filter dies with this group before it writes $COUNT: count what it has seen
