@@ -19,10 +19,11 @@
 # recorded in $TEST_TMP/venusd.pids is killed.  The exit status is 0 when the TAP stream
 # is complete (the results are in it); meson counts "not ok" lines as failures.
 #
-# Environment (tests/integration/meson.build sets these): VENUSD, VD_BUILD_DIR (the build
-# directory; TEST_TMP is VD_BUILD_DIR/test-tmp/NAME, emptied first and removed after a run
-# without failures unless KEEP_TMP=1), TEST_PREFIX ("asan:", "tsan:" or empty), SETTLE_S.
-# Everything else (THREAD_SLACK, sanitizer options, ...) passes through to SCRIPT.
+# Environment (tests/integration/meson.build sets these): VENUSD, TEST_PREFIX ("asan:",
+# "tsan:" or empty), SETTLE_S; everything else (THREAD_SLACK, sanitizer options, ...)
+# passes through to SCRIPT.  TEST_TMP, the script's directory, is a new
+# ${TMPDIR:-/tmp}/venusd-[PREFIX-]NAME.XXXXXX (test_render_server.sh's chroot shares only
+# /tmp), removed after a run without failures unless KEEP_TMP=1.
 set -u -o pipefail
 
 if [ $# != 2 ] || [ ! -f "$1" ]; then
@@ -34,16 +35,13 @@ NAME=$(basename "$SCRIPT" .sh)
 NAME=${NAME#test_}
 LIMIT=${TEST_TIMEOUT:-$2}
 TEST_PREFIX=${TEST_PREFIX:-}
-BUILD_DIR=${VD_BUILD_DIR:-$(dirname "${VENUSD:-build/venusd}")}
-export TEST_TMP=$BUILD_DIR/test-tmp/$NAME
-OUT=$TEST_TMP/output.txt
-COUNT=$TEST_TMP/tap-count
-
-rm -rf "$TEST_TMP"
-mkdir -p "$TEST_TMP" || {
-  echo "Bail out! cannot create $TEST_TMP"
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/venusd-${TEST_PREFIX%:}${TEST_PREFIX:+-}$NAME.XXXXXX") || {
+  echo "Bail out! cannot create a directory in ${TMPDIR:-/tmp}"
   exit 2
 }
+export TEST_TMP
+OUT=$TEST_TMP/output.txt
+COUNT=$TEST_TMP/tap-count
 : >"$OUT"
 
 # tap_filter — stdin: the script's output; stdout: TAP without the plan, a line as soon as
