@@ -12,14 +12,17 @@
 # Environment (all optional):
 #   VENUSD          the binary under test (default: <repo>/build/venusd)
 #   TEST_TMP        directory for this test's files (default: a fresh mktemp -d)
-#   TEST_PREFIX     prepended to every reported name (tests/run-tests.sh uses "asan:")
+#   TEST_PREFIX     prepended to every reported name ("asan:" / "tsan:" in sanitizer builds)
 #   CLIENT_TIMEOUT  kill timeout for every client, seconds (default 60)
 #   SETTLE_S        how long resource counts may take to return to idle (default 2)
 #   LVP_ICD, VENUS_ICD  the lavapipe and Venus ICD manifests
 #   VENUS_CLIENT    run venus_client with that Mesa client (tests/clients/mesa-clients.sh)
 #
-# Output contract (tests/run-tests.sh counts these): one line per check, exactly
-# "PASS <name>" or "FAIL <name>: <reason>". Everything else is indented or starts with "#".
+# Output contract (tests/integration/tap.sh turns these into TAP for meson test): one line
+# per check, exactly "PASS <name>", "FAIL <name>: <reason>" or "SKIP <name>: <reason>".
+# SKIP is only for what this machine cannot provide (say which, and why), never for a
+# set-up step that was not run: run it, or FAIL with the reason it failed.  Everything
+# else is indented or starts with "#".
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
@@ -34,6 +37,7 @@ VENUS_DEVICE_RE='Virtio-GPU Venus \(llvmpipe'
 TEST_NAME=
 TEST_NPASS=0
 TEST_NFAIL=0
+TEST_NSKIP=0
 VD_PID=
 VD_SOCK=
 VD_LOGFILE=
@@ -55,6 +59,14 @@ fail() {
   TEST_NFAIL=$((TEST_NFAIL + 1))
 }
 
+# skip NAME REASON — a check this machine cannot run; the reason says what is missing.
+skip() {
+  local reason=${2:-no reason given}
+  reason=${reason//$'\n'/ | }
+  printf 'SKIP %s%s: %s\n' "$TEST_PREFIX" "$1" "$reason"
+  TEST_NSKIP=$((TEST_NSKIP + 1))
+}
+
 # check NAME CMD... — PASS if CMD succeeds, else FAIL with CMD's last output line.
 check() {
   local name=$1 out rc
@@ -69,7 +81,7 @@ check() {
   return "$rc"
 }
 
-# note TEXT... — informational output that run-tests.sh does not count.
+# note TEXT... — informational output that is not a result.
 note() { printf '    %s\n' "$*"; }
 
 # show_file FILE [N] — the last N lines of FILE, indented (for failure diagnostics).
@@ -106,12 +118,14 @@ test_init() {
   fi
 }
 
-# test_finish — prints a summary comment and exits: 1 if anything failed or nothing ran.
+# test_finish — prints a summary comment and exits: 1 if anything failed or nothing ran
+# (a script whose every check was skipped exits 0).
 test_finish() {
   _lib_cleanup
-  printf '# %s: %d passed, %d failed\n' "$TEST_NAME" "$TEST_NPASS" "$TEST_NFAIL"
+  printf '# %s: %d passed, %d failed, %d skipped\n' "$TEST_NAME" "$TEST_NPASS" "$TEST_NFAIL" \
+    "$TEST_NSKIP"
   trap - EXIT
-  [ "$TEST_NFAIL" = 0 ] && [ "$TEST_NPASS" -gt 0 ] && exit 0
+  [ "$TEST_NFAIL" = 0 ] && [ $((TEST_NPASS + TEST_NSKIP)) -gt 0 ] && exit 0
   exit 1
 }
 
@@ -121,7 +135,7 @@ test_finish() {
 # (1 = state, 2 = ppid, 3 = pgrp). Empty if the process is gone.
 proc_field() {
   local s n=$2
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  { read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
   s=${s##*) }
   # shellcheck disable=SC2086
   set -- $s
@@ -142,7 +156,8 @@ alive() {
 pids_where() {
   local f s pid n=$1 want=$2
   for f in /proc/[0-9]*/stat; do
-    s=$(cat "$f" 2>/dev/null) || continue
+    # read, not $(cat): one fork per process made a scan take seconds on a loaded machine
+    { read -r s <"$f"; } 2>/dev/null || continue
     pid=${f#/proc/}
     pid=${pid%/stat}
     s=${s##*) }

@@ -24,7 +24,8 @@
 test_init teardown
 
 BUILD=$(dirname "$VENUSD")
-# APPS_DIR: where vk_inflight is (run-tests.sh's TSan pass uses the plain build's apps).
+# APPS_DIR: where vk_inflight is (default: the build's own; a ThreadSanitizer build does not
+# instrument its tests/apps programs, see tests/apps/meson.build).
 APP=${APPS_DIR:-$BUILD/tests/apps}/vk_inflight
 # THREAD_SLACK: threads venusd may have beyond its idle count (TSan's background thread
 # starts lazily).
