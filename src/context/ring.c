@@ -46,6 +46,7 @@ struct vd_ring {
    bool notified;      /* under ctx->ring_mutex */
    bool sleeping;      /* waiting for a notify, under ctx->ring_mutex */
    bool waiting_vq;    /* blocked in vkWaitVirtqueueSeqnoMESA, under ctx->ring_mutex */
+   uint64_t vq_wait_seqno; /* the seqno it waits for there, under ctx->ring_mutex */
    uint64_t vq_seqno;  /* last vkSubmitVirtqueueSeqnoMESA value, under ctx->ring_mutex */
    _Atomic uint32_t progress_waiters;
    uint8_t *cmds;      /* commands copied out of the ring */
@@ -493,6 +494,7 @@ bool vd_ring_wait_virtqueue_seqno(struct vd_dispatch *d, uint64_t seqno)
    struct vd_context *ctx = d->ctx;
    pthread_mutex_lock(&ctx->ring_mutex);
    ring->waiting_vq = true;
+   ring->vq_wait_seqno = seqno;
    pthread_cond_broadcast(&ctx->ring_cond);
    while (!seqno_ge((uint32_t)ring->vq_seqno, (uint32_t)seqno) && !ring->stop &&
           !atomic_load(&ctx->fatal))
@@ -544,10 +546,16 @@ bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno)
          break;
       }
       const uint32_t tail = atomic_load_explicit(ring->tail, memory_order_acquire);
+      /* A ring that waits for a virtqueue seqno already submitted is only not awake yet
+       * (vkSubmitVirtqueueSeqnoMESA earlier on this virtqueue woke it): not a deadlock.
+       * Mesa 26's threads hit that window often. */
+      const bool vq_blocked = ring->waiting_vq &&
+                              !seqno_ge((uint32_t)ring->vq_seqno, (uint32_t)ring->vq_wait_seqno);
       if ((ring->sleeping && ring->sleep_gen != gen && !seqno_ge(tail, (uint32_t)seqno)) ||
-          ring->waiting_vq) {
-         /* The ring has consumed everything the guest wrote (or waits on the virtqueue,
-          * which is us): the seqno can never be reached. */
+          vq_blocked) {
+         /* The ring has consumed everything the guest wrote (or waits on the virtqueue
+          * for a seqno not yet submitted, and the virtqueue is us): the seqno can never
+          * be reached. */
          pthread_mutex_unlock(&ctx->ring_mutex);
          atomic_fetch_sub(&ring->progress_waiters, 1);
          vd_dispatch_fatal(d, "waiting for ring %" PRIx64 " seqno %" PRIu64 " that it cannot "
