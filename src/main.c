@@ -17,7 +17,7 @@
 
 #include "commands.h"
 #include "context/context_priv.h"
-#include "memory/memory.h"
+#include "backing/backing.h"
 #include "options.h"
 #include "vk/vk_common.h"
 #include "transport/render_server.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "memory/memory.h"
+#include "backing/backing.h"
 #include "options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"

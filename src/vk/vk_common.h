@@ -6,7 +6,7 @@
 #include <vulkan/vulkan_core.h>
 
 #include "context/context_priv.h"
-#include "memory/memory.h"
+#include "backing/backing.h"
 #include "options.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memory/memory.h"
+#include "backing/backing.h"
 #include "options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
