@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 
 struct vd_options vd_opts;

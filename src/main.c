@@ -18,7 +18,7 @@
 #include "commands.h"
 #include "context/context_priv.h"
 #include "backing/backing.h"
-#include "options.h"
+#include "util/options.h"
 #include "vk/vk_common.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"

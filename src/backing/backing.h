@@ -62,10 +62,6 @@ extern const struct vd_memory_backend vd_memory_export;
 /* Chooses the backend for a physical device per --memory and logs the choice and why. */
 const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev);
 
-/* A new shared-memory file of `size` bytes: memfd where available (sealable), POSIX shm
- * otherwise.  Returns an fd (CLOEXEC) or a negative errno. */
-int vd_shm_create(const char *name, uint64_t size);
-
 /* Releases the backings a device's cache still holds (device destruction). */
 void vd_backing_cache_fini(struct vd_backing_cache *cache);
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "backing/backing.h"
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 

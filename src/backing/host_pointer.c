@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "backing/backing.h"
-#include "options.h"
+#include "util/shm.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 

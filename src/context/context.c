@@ -10,7 +10,8 @@
 
 #include "context/context_priv.h"
 #include "backing/backing.h"
-#include "options.h"
+#include "util/shm.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 

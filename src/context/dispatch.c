@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vn_protocol.h"
 

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "util/clock.h"
 #include "vn_protocol.h"

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
-#include "options.h"
+#include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
 

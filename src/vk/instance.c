@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 

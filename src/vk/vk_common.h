@@ -7,7 +7,7 @@
 
 #include "context/context_priv.h"
 #include "backing/backing.h"
-#include "options.h"
+#include "util/options.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "unit.h"
 #include "vn_protocol.h"
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "unit.h"
 
 struct vd_options vd_opts;
