@@ -17,7 +17,7 @@
 
 #include "commands.h"
 #include "context/context_priv.h"
-#include "backing/backing.h"
+#include "vk/memory_backend.h"
 #include "util/options.h"
 #include "vk/vk_common.h"
 #include "transport/render_server.h"

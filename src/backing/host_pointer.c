@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "backing/backing.h"
+#include "vk/memory_backend.h"
 #include "util/shm.h"
 #include "util/options.h"
 #include "util/log.h"

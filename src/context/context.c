@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "backing/backing.h"
+#include "vk/memory_backend.h"
 #include "util/shm.h"
 #include "util/options.h"
 #include "util/log.h"

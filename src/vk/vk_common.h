@@ -6,7 +6,7 @@
 #include <vulkan/vulkan_core.h>
 
 #include "context/context_priv.h"
-#include "backing/backing.h"
+#include "vk/memory_backend.h"
 #include "util/options.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"
