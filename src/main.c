@@ -16,13 +16,12 @@
 #include <string.h>
 
 #include "commands.h"
-#include "context/context_priv.h"
-#include "vk/memory_backend.h"
-#include "util/options.h"
-#include "vk/vk_common.h"
+#include "context/replay.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"
 #include "util/log.h"
+#include "util/options.h"
+#include "vk/vk.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.1.0"
@@ -325,7 +324,8 @@ static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
 static int cmd_vtest(int argc, char **argv)
 {
    static const char *const me = "vtest";
-   struct vd_vtest_config cfg = { .socket_path = NULL, .worker = VD_WORKER_PROCESS };
+   struct vd_vtest_config cfg = { .socket_path = NULL, .worker = VD_WORKER_PROCESS,
+                                  .hooks = &vd_vk_context_hooks };
    for (int i = 0; i < argc; i++) {
       const char *a = argv[i], *v;
       if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -432,7 +432,8 @@ static char **render_server_argv(int *argc, char **argv, char **copy_out)
 static int cmd_render_server(int argc, char **argv)
 {
    static const char *const me = "render-server";
-   struct vd_render_server_config cfg = { .socket_fd = -1, .worker = VD_WORKER_PROCESS };
+   struct vd_render_server_config cfg = { .socket_fd = -1, .worker = VD_WORKER_PROCESS,
+                                          .hooks = &vd_vk_context_hooks };
    bool seccomp = false;
    char *env_args = NULL;
    char **const orig_argv = argv;

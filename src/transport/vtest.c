@@ -266,6 +266,7 @@ struct vt_fence {
 };
 
 struct vt_client {
+   const struct vd_vtest_config *cfg;
    int fd;
    uint32_t id;
    pid_t pid;
@@ -531,6 +532,7 @@ static bool cmd_context_init(struct vt_client *c, const uint32_t *p)
       .record_dir = vd_opts.record_dir,
       .fence_retired = fence_retired,
       .cookie = c,
+      .hooks = c->cfg->hooks,
    };
    c->ctx = vd_context_create(&params);
    if (!c->ctx) {
@@ -1064,13 +1066,14 @@ static void client_loop(struct vt_client *c)
    }
 }
 
-void vd_vtest_serve_client(int fd, uint32_t client_id)
+void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t client_id)
 {
    struct vt_client *c = calloc(1, sizeof(*c));
    if (!c) {
       vt_err("client %u: out of memory; dropping the client", client_id);
       return;
    }
+   c->cfg = cfg;
    c->fd = fd;
    c->id = client_id;
    c->pid = peer_pid(fd);
@@ -1144,7 +1147,7 @@ static void *worker_main(void *arg)
 {
    struct vt_worker *w = arg;
    struct vt_server *s = thread_server;
-   vd_vtest_serve_client(w->fd, w->id);
+   vd_vtest_serve_client(s->cfg, w->fd, w->id);
    pthread_mutex_lock(&s->workers_mutex);
    close(w->fd);
    w->fd = -1;
@@ -1272,7 +1275,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       free(s->children);
       s->children = NULL;
       s->child_count = s->child_cap = 0;
-      vd_vtest_serve_client(fd, id);
+      vd_vtest_serve_client(s->cfg, fd, id);
       close(fd);
       exit(0);
    }

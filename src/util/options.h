@@ -20,9 +20,16 @@ enum vd_emulation_bits {
    VD_EMU_ALL = (1u << 5) - 1,
 };
 
+/* --memory: how host-visible memory is shared with the guest (vk/memory_backend.h). */
+enum vd_memory_mode {
+   VD_MEMORY_AUTO = 0,
+   VD_MEMORY_HOST_POINTER,
+   VD_MEMORY_EXPORT,
+};
+
 struct vd_options {
    const char *record_dir;          /* --record DIR, or NULL */
-   int memory_mode;                 /* --memory: enum vd_memory_mode (memory/memory.h) */
+   int memory_mode;                 /* --memory: enum vd_memory_mode */
    uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
    bool validate;                   /* --validate: enable host validation layers */
    int64_t spin_us;                 /* --spin-us N: poll a client socket this long before

@@ -6,8 +6,9 @@
 #include <vulkan/vulkan_core.h>
 
 #include "context/context_priv.h"
-#include "vk/memory_backend.h"
 #include "util/options.h"
+#include "vk/memory_backend.h"
+#include "vk/vk.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"
 
@@ -62,7 +63,7 @@ struct vd_instance {
 };
 
 /* Shared-memory backings of freed host-pointer allocations, kept for the next allocation
- * of the same size on the same device (memory/host_pointer.c). */
+ * of the same size on the same device (backing/host_pointer.c). */
 #define VD_BACKING_CACHE_SLOTS 8
 #define VD_BACKING_CACHE_MAX_BYTES (32ull << 20)
 struct vd_backing_cache {
@@ -98,10 +99,6 @@ struct vd_queue {
    pthread_cond_t cond;
    struct vd_queue_fence *pending, **pending_tail;
 };
-
-/* probe.c: true if a host Vulkan instance with a physical device can be made (checked in
- * a child process); otherwise logs why and what to do. */
-bool vd_vulkan_probe(void);
 
 /* loader.c: the host Vulkan loader, loaded once per process. */
 PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
@@ -154,26 +151,31 @@ static inline void *vd_chain_unlink(const void **pnext, VkStructureType stype)
 /* physical_device.c: whether the host driver lists device extension `name`. */
 bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name);
 
+/* device_memory.c: exports the VkDeviceMemory with guest id blob_id as a blob (the
+ * context's export_blob hook).  Returns 0 or -errno. */
+int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint64_t size,
+                                 uint32_t flags, struct vd_blob *out);
+
 /* queue.c */
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
 
-/* Every memory bind of a vkQueueBindSparse lies inside its allocation (memory.c); false
+/* Every memory bind of a vkQueueBindSparse lies inside its allocation (device_memory.c); false
  * after making the context fatal. */
 bool vd_sparse_binds_fit(struct vd_dispatch *disp, const VkBindSparseInfo *infos, uint32_t count);
 
 /* [offset, offset + size) lies inside `limit` bytes (size VK_WHOLE_SIZE: to the end);
  * otherwise the context goes fatal with "WHAT: N bytes at offset O do not fit the
- * LIMIT-byte CONTAINER" (command.c). */
+ * LIMIT-byte CONTAINER" (range_check.c). */
 bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
                    VkDeviceSize size, VkDeviceSize limit, const char *container);
 
-/* The record of a VkImage (resource.c). */
+/* The record of a VkImage (buffer_image.c). */
 struct vd_image {
    struct vd_device *dev;
    bool linear_modifier; /* created with DRM_FORMAT_MODIFIER tiling, emulated as LINEAR */
-   /* What the copy checks (command.c) and subresource queries (modifier.c) check against. */
+   /* What the copy checks (range_check.c) and subresource queries (modifier.c) check against. */
    VkImageType type;
    VkFormat format;
    VkExtent3D extent;
@@ -181,7 +183,7 @@ struct vd_image {
    VkSampleCountFlagBits samples;
 };
 
-/* The record of a VkQueryPool (resource.c). */
+/* The record of a VkQueryPool (buffer_image.c). */
 struct vd_query_pool {
    struct vd_device *dev;
    VkQueryType type;
@@ -190,7 +192,7 @@ struct vd_query_pool {
    bool wide;       /* results are 64-bit whatever the flags (performance queries) */
 };
 
-/* resource.c: queries [first, first + count) lie inside the pool, else the context goes
+/* buffer_image.c: queries [first, first + count) lie inside the pool, else the context goes
  * fatal with "firstQuery F + queryCount C exceed the N-query pool" (false). */
 bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
                        uint32_t first, uint32_t count);
@@ -203,7 +205,7 @@ const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPo
 
 /* A VkDescriptorSetLayout's bindings, sorted by binding number; shared (refcounted) by the
  * layout's record and the records of the sets allocated with it, which may outlive the
- * layout.  (resource.c) */
+ * layout.  (buffer_image.c) */
 struct vd_set_layout {
    _Atomic unsigned refs;
    uint32_t binding_count;
@@ -255,7 +257,7 @@ bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *de
 VkResult vd_modifier_check_layout(struct vd_dispatch *disp, struct vd_device *dev, VkImage img,
                                   const VkSubresourceLayout *layout);
 
-/* The record of a VkBuffer (resource.c). */
+/* The record of a VkBuffer (buffer_image.c). */
 struct vd_buffer {
    struct vd_device *dev;
    VkDeviceSize size;

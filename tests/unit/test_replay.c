@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
+#include "context/replay.h"
 #include "util/options.h"
 #include "unit.h"
 
