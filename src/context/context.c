@@ -18,7 +18,10 @@ struct vd_context *vd_context_create(const struct vd_context_params *params)
    struct vd_context *ctx = calloc(1, sizeof(*ctx));
    if (!ctx)
       return NULL;
+   static const struct vd_options defaults = VD_OPTIONS_DEFAULT;
    ctx->params = *params;
+   if (!ctx->params.opts)
+      ctx->params.opts = &defaults;
    snprintf(ctx->name, sizeof(ctx->name), "%s", params->name ? params->name : "guest");
    ctx->params.name = ctx->name;
    ctx->objects = vd_objtable_create();

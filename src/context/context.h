@@ -16,6 +16,7 @@
 
 struct vd_context;
 struct vd_queue;
+struct vd_options;
 
 /* What a context needs from the Vulkan layer (vk/), which sits above it: vk/ fills the table
  * (vd_vk_context_hooks, vk/vk.h) and the program passes it down through the transport, so
@@ -47,6 +48,9 @@ struct vd_context_params {
    void (*fence_retired)(void *cookie, uint32_t ring_idx, uint64_t fence_id);
    void *cookie;
    const struct vd_context_hooks *hooks; /* see above; NULL: no Vulkan */
+   /* The command line's settings (util/options.h), valid for the context's life; NULL: the
+    * defaults.  vd_context_create never leaves ctx->params.opts NULL. */
+   const struct vd_options *opts;
 };
 
 /* Returns NULL (and logs why) on failure. */

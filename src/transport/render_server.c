@@ -240,10 +240,11 @@ static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int 
    const struct vd_context_params params = {
       .id = c->id,
       .name = c->name,
-      .record_dir = vd_opts.record_dir,
+      .record_dir = c->cfg->opts->record_dir,
       .fence_retired = rs_fence_retired,
       .cookie = c,
       .hooks = c->cfg->hooks,
+      .opts = c->cfg->opts,
    };
    c->vc = vd_context_create(&params);
    if (!c->vc) {

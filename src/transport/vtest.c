@@ -131,7 +131,7 @@ static const char *cmd_name(uint32_t cmd)
 
 /* Reads exactly len bytes.  Returns 1 on success, 0 on end-of-file before the first byte,
  * -1 on an error or end-of-file part-way (errno = EPIPE then). */
-static int read_full(int fd, void *buf, size_t len)
+static int read_full(int fd, void *buf, size_t len, uint64_t spin_ns)
 {
    uint8_t *p = buf;
    size_t got = 0;
@@ -139,7 +139,6 @@ static int read_full(int fd, void *buf, size_t len)
     * has to wake a sleeping reader costs the guest far more than one that does not
     * (tens of µs on a virtualised host).  So when nothing is there yet, poll without
     * blocking for --spin-us before sleeping in read(). */
-   const uint64_t spin_ns = (uint64_t)vd_opts.spin_us * 1000u;
    uint64_t spin_until = 0;
    while (got < len) {
       ssize_t n = recv(fd, p + got, len - got, MSG_DONTWAIT);
@@ -267,6 +266,7 @@ struct vt_fence {
 
 struct vt_client {
    const struct vd_vtest_config *cfg;
+   uint64_t spin_ns; /* --spin-us */
    int fd;
    uint32_t id;
    pid_t pid;
@@ -529,10 +529,11 @@ static bool cmd_context_init(struct vt_client *c, const uint32_t *p)
    const struct vd_context_params params = {
       .id = c->id,
       .name = c->name,
-      .record_dir = vd_opts.record_dir,
+      .record_dir = c->cfg->opts->record_dir,
       .fence_retired = fence_retired,
       .cookie = c,
       .hooks = c->cfg->hooks,
+      .opts = c->cfg->opts,
    };
    c->ctx = vd_context_create(&params);
    if (!c->ctx) {
@@ -1006,7 +1007,7 @@ static void client_loop(struct vt_client *c)
 {
    for (;;) {
       uint32_t hdr[2];
-      int r = read_full(c->fd, hdr, sizeof(hdr));
+      int r = read_full(c->fd, hdr, sizeof(hdr), c->spin_ns);
       if (r == 0) {
          vd_info(VD_CAT_TRANSPORT, "client %u disconnected", c->id);
          return;
@@ -1038,7 +1039,7 @@ static void client_loop(struct vt_client *c)
          c->buf_cap = bytes;
       }
       if (bytes) {
-         r = read_full(c->fd, c->buf, bytes);
+         r = read_full(c->fd, c->buf, bytes, c->spin_ns);
          if (r <= 0) {
             if (r == 0 || errno == EPIPE)
                vt_err("%s: connection closed after the header; %zu payload bytes "
@@ -1074,6 +1075,7 @@ void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t c
       return;
    }
    c->cfg = cfg;
+   c->spin_ns = (uint64_t)cfg->opts->spin_us * 1000u;
    c->fd = fd;
    c->id = client_id;
    c->pid = peer_pid(fd);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct vd_context_hooks;
+struct vd_options;
 
 #define VD_VTEST_DEFAULT_SOCKET "/tmp/.virgl_test"
 
@@ -24,6 +25,7 @@ struct vd_vtest_config {
    const char *socket_path;
    enum vd_worker_mode worker;
    const struct vd_context_hooks *hooks; /* for every client's context (vk/vk.h) */
+   const struct vd_options *opts;        /* the command line's settings, for each client */
 };
 
 /* Binds and listens on cfg->socket_path (replacing a stale socket file) and serves clients

@@ -53,6 +53,7 @@ struct vd_physical_device {
 
 struct vd_instance {
    const struct vd_vk_dispatch *vk;
+   const struct vd_options *opts; /* its context's settings (ctx->params.opts) */
    struct vd_vk_dispatch table;
    VkInstance handle;
    uint32_t api_version;

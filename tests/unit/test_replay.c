@@ -8,10 +8,7 @@
 
 #include "context/context_priv.h"
 #include "context/replay.h"
-#include "util/options.h"
 #include "unit.h"
-
-struct vd_options vd_opts;
 
 /* Replays `name` and returns its printed listing (caller frees), or NULL on failure. */
 static char *replay(const char *name, int *ret)
