@@ -17,6 +17,7 @@
 
 #include "context/context_priv.h"
 #include "util/options.h"
+#include "util/assert_locked.h"
 #include "util/log.h"
 #include "util/clock.h"
 #include "vn_protocol.h"
@@ -70,6 +71,7 @@ static bool seqno_ge(uint32_t a, uint32_t b)
 
 static struct vd_ring *find_ring_locked(struct vd_context *ctx, uint64_t id)
 {
+   vd_assert_locked(&ctx->ring_mutex);
    for (struct vd_ring *r = ctx->rings; r; r = r->next)
       if (r->id == id)
          return r;

@@ -35,6 +35,7 @@
 #include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
+#include "util/assert_locked.h"
 #include "util/clock.h"
 
 /* -- protocol constants (vtest_protocol.h numbering) -------------------------------------- */
@@ -297,6 +298,7 @@ struct vt_client {
 
 static void sync_unref_locked(struct vt_client *c, uint32_t slot)
 {
+   vd_assert_locked(&c->sync_mutex);
    struct vt_sync *s = &c->syncs[slot];
    if (--s->refs == 0) {
       s->next_free = c->free_syncs;
@@ -308,6 +310,7 @@ static void sync_unref_locked(struct vt_client *c, uint32_t slot)
 /* The slot of a sync the client may name, or UINT32_MAX. */
 static uint32_t sync_lookup_locked(struct vt_client *c, uint32_t id)
 {
+   vd_assert_locked(&c->sync_mutex);
    if (id == 0 || id > c->sync_cap)
       return UINT32_MAX;
    const struct vt_sync *s = &c->syncs[id - 1];
@@ -316,6 +319,7 @@ static uint32_t sync_lookup_locked(struct vt_client *c, uint32_t id)
 
 static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
 {
+   vd_assert_locked(&c->sync_mutex);
    for (uint32_t i = 0; i < w->count; i++) {
       if (!w->e[i].done)
          sync_unref_locked(c, w->e[i].slot);
@@ -327,6 +331,7 @@ static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
 /* Latches the entries that have reached their values; true if the wait is satisfied. */
 static bool wait_update_locked(struct vt_client *c, struct vt_wait *w)
 {
+   vd_assert_locked(&c->sync_mutex);
    uint32_t done = 0;
    for (uint32_t i = 0; i < w->count; i++) {
       struct vt_sync_ref *e = &w->e[i];
@@ -349,6 +354,7 @@ static void signal_eventfd(int fd)
 /* Signals satisfied waits and drops expired ones. */
 static void check_waits_locked(struct vt_client *c)
 {
+   vd_assert_locked(&c->sync_mutex);
    if (!c->waits)
       return;
    const uint64_t now = vd_now_ns();
@@ -1089,11 +1095,13 @@ void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t c
    /* The context first: after this no fence_retired() can run. */
    if (c->ctx)
       vd_context_destroy(c->ctx);
+   pthread_mutex_lock(&c->sync_mutex);
    while (c->waits) {
       struct vt_wait *w = c->waits;
       c->waits = w->next;
       wait_free_locked(c, w);
    }
+   pthread_mutex_unlock(&c->sync_mutex);
    while (c->fences) {
       struct vt_fence *f = c->fences;
       c->fences = f->next;
