@@ -204,11 +204,12 @@ static const struct cli_option cli_options[] = {
      .help = "align host-pointer allocations to at least N bytes (a power of\n"
              "two; K, M and G suffixes allowed; default: the driver's\n"
              "minImportedHostPointerAlignment)" },
-   { "spin-us", "N", CMD_VTEST, CLI_INT, CLI_FIELD(opts.spin_us), .min = 0, .max = 1000000,
+   { "spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.spin_us), .min = 0, .max = 1000000,
      .expect = "a number of microseconds",
      .help = "how long venusd polls a client's socket for more input before\n"
              "it sleeps in read() (default 20).  The client's writes are\n"
-             "cheaper when they need not wake venusd; longer polls cost CPU." },
+             "cheaper when they need not wake venusd; longer polls cost CPU.\n"
+             "(vtest only: render-server accepts it and ignores it)" },
    { "ring-spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.ring_spin_us), .min = 0,
      .max = 1000000, .expect = "a number of microseconds",
      .help = "how long a ring thread yield-polls an empty ring before it naps\n"

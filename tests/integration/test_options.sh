@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_options.sh — venusd's command line (main.c's option table and getopt_long):
 #   help/vtest, help/render_server  each command's --help lists every option it takes,
-#                       and render-server's none of vtest's socket options
+#                       and render-server's not vtest's --socket
 #   bad/<option>        a bad value exits 2 with "venusd CMD: --OPTION must be ..., not
 #                       'VALUE'" (the option and the value named) and starts nothing
 #   missing_value       an option without its value exits 2 naming the option
@@ -29,8 +29,8 @@ run() {
 
 vtest_opts=(socket worker log record memory host-pointer-alignment spin-us ring-spin-us
   max-rings emulate validate help)
-rs_opts=(socket-fd worker log record memory host-pointer-alignment ring-spin-us max-rings
-  emulate validate worker-seccomp-bpf worker-seccomp-minijail-policy
+rs_opts=(socket-fd worker log record memory host-pointer-alignment spin-us ring-spin-us
+  max-rings emulate validate worker-seccomp-bpf worker-seccomp-minijail-policy
   worker-seccomp-minijail-log help)
 for cmd in vtest render_server; do
   run "help-$cmd" "${cmd/_/-}" --help
@@ -39,8 +39,8 @@ for cmd in vtest render_server; do
   for o in "${opts[@]}"; do
     grep -q -- "^  \(-h, \)\{0,1\}--$o\b" "$OUT" || missing="$missing --$o"
   done
-  if [ "$cmd" = render_server ] && grep -q -- '^  --\(socket\|spin-us\) ' "$OUT"; then
-    missing="$missing (lists --socket or --spin-us, which it does not take)"
+  if [ "$cmd" = render_server ] && grep -q -- '^  --socket ' "$OUT"; then
+    missing="$missing (lists --socket, which it does not take)"
   fi
   if [ "$RC" = 0 ] && [ -z "$missing" ]; then
     pass "options/help/$cmd"
@@ -91,8 +91,9 @@ expect_usage flag_value "^venusd vtest: unknown option '--validate=1'" vtest --v
 expect_usage unexpected_argument "^venusd vtest: unexpected argument 'extra'" \
   vtest --socket "$TEST_TMP/x.sock" extra
 expect_usage wrong_command/vtest "^venusd vtest: unknown option '--socket-fd'" vtest --socket-fd 3
-expect_usage wrong_command/render_server "^venusd render-server: unknown option '--spin-us'" \
-  render-server --socket-fd 0 --spin-us 5
+expect_usage wrong_command/render_server \
+  "^venusd render-server: unknown option '--socket' (did you mean '--socket-fd'?)" \
+  render-server --socket-fd 0 --socket /tmp/x.sock
 expect_usage render_server_needs_fd "^venusd render-server: --socket-fd N is required" render-server
 
 common=(--worker thread --log warn --record "$TEST_TMP/rec" --memory host-pointer
@@ -105,7 +106,7 @@ run accepted-vtest vtest --socket "$TEST_TMP/ok.sock" --spin-us 0 "${common[@]}"
 [ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad vtest: exit $RC $(head -n 1 "$OUT");"
 run accepted-vtest-eq vtest --socket="$TEST_TMP/ok.sock" --spin-us=1000000 "${eq_form[@]}"
 [ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad vtest (=): exit $RC $(head -n 1 "$OUT");"
-run accepted-rs render-server --socket-fd 0 "${common[@]}" --worker-seccomp-bpf /x \
+run accepted-rs render-server --socket-fd 0 "${common[@]}" --spin-us 5 --worker-seccomp-bpf /x \
   --worker-seccomp-minijail-policy /y --worker-seccomp-minijail-log
 [ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad render-server: exit $RC $(head -n 1 "$OUT");"
 if [ -z "$bad" ]; then
