@@ -47,7 +47,8 @@ done <"$out"
 if [ -z "$bad" ] && [ "$nedges" -ge 5 ]; then
   pass "includes/layering"
 else
-  fail "includes/layering" "edges against the layers (${layers[*]}):${bad:- none, but only $nedges edges read}"
+  fail "includes/layering" \
+    "edges against the layers (${layers[*]}):${bad:- none, but only $nedges edges read}"
 fi
 
 # The cycle the issue describes, put back on a copy of the tree.

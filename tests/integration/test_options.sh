@@ -52,24 +52,29 @@ done
 # bad_value NAME CMD OPTION VALUE WANT — exit 2 and the message WANT (a grep pattern).
 bad_value() {
   local name=$1 cmd=$2 opt=$3 val=$4 want=$5 args
-  if [ "$cmd" = vtest ]; then args=(vtest --socket "$TEST_TMP/bad.sock"); else args=(render-server --socket-fd 0); fi
+  args=(render-server --socket-fd 0)
+  [ "$cmd" = vtest ] && args=(vtest --socket "$TEST_TMP/bad.sock")
   run "bad-$name" "${args[@]}" "--$opt" "$val"
-  if [ "$RC" = 2 ] && grep -q -- "^venusd $cmd: --$opt must be $want, not '$val'" "$OUT" && [ ! -e "$TEST_TMP/bad.sock" ]; then
+  if [ "$RC" = 2 ] && grep -q -- "^venusd $cmd: --$opt must be $want, not '$val'" "$OUT" &&
+    [ ! -e "$TEST_TMP/bad.sock" ]; then
     pass "options/bad/$name"
   else
     fail "options/bad/$name" "exit $RC (want 2): $(head -n 1 "$OUT")"
   fi
 }
-bad_value spin_us vtest spin-us -5 'a number of microseconds from 0 to 1000000'
-bad_value ring_spin_us render-server ring-spin-us 1000001 'a number of microseconds from 0 to 1000000'
+usecs='a number of microseconds from 0 to 1000000'
+bad_value spin_us vtest spin-us -5 "$usecs"
+bad_value ring_spin_us render-server ring-spin-us 1000001 "$usecs"
 bad_value max_rings vtest max-rings 0 'a number of rings from 1 to 4096'
 bad_value socket_fd render-server socket-fd x3 'a file descriptor number from 0 to 1048576'
 bad_value memory vtest memory bogus "'auto', 'host-pointer' or 'export'"
 bad_value worker render-server worker fork "'process' or 'thread'"
 bad_value alignment vtest host-pointer-alignment 3K 'a power of two up to 1G'
 bad_value alignment_big vtest host-pointer-alignment 2G 'a power of two up to 1G'
-bad_value emulate vtest emulate sync_fd,bogus 'a comma-separated list of sync_fd, fence_fd, dma_buf, modifiers, foreign, all or none'
-bad_value log vtest log 'ring=loud' 'a log spec such as "info,ring=debug" (levels: error warn info debug trace)'
+bad_value emulate vtest emulate sync_fd,bogus \
+  'a comma-separated list of sync_fd, fence_fd, dma_buf, modifiers, foreign, all or none'
+bad_value log vtest log 'ring=loud' \
+  'a log spec such as "info,ring=debug" (levels: error warn info debug trace)'
 bad_value socket vtest socket '' 'a path'
 bad_value record render-server record '' 'a directory'
 
@@ -96,19 +101,25 @@ expect_usage wrong_command/render_server \
   render-server --socket-fd 0 --socket /tmp/x.sock
 expect_usage render_server_needs_fd "^venusd render-server: --socket-fd N is required" render-server
 
+# shellcheck disable=SC2054 # --emulate takes a comma-separated list
 common=(--worker thread --log warn --record "$TEST_TMP/rec" --memory host-pointer
   --host-pointer-alignment 16K --ring-spin-us 0 --max-rings 8 --emulate sync_fd,foreign
   --validate)
 eq_form=(--worker=thread --log=warn --record="$TEST_TMP/rec" --memory=export
   --host-pointer-alignment=4096 --ring-spin-us=10 --max-rings=4096 --emulate=none)
 bad=
+# past_parsing WHAT — the last run got to the Vulkan probe (exit 1), else notes WHAT in $bad.
+past_parsing() {
+  [ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" ||
+    bad="$bad $1: exit $RC $(head -n 1 "$OUT");"
+}
 run accepted-vtest vtest --socket "$TEST_TMP/ok.sock" --spin-us 0 "${common[@]}"
-[ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad vtest: exit $RC $(head -n 1 "$OUT");"
+past_parsing vtest
 run accepted-vtest-eq vtest --socket="$TEST_TMP/ok.sock" --spin-us=1000000 "${eq_form[@]}"
-[ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad vtest (=): exit $RC $(head -n 1 "$OUT");"
+past_parsing "vtest (=)"
 run accepted-rs render-server --socket-fd 0 "${common[@]}" --spin-us 5 --worker-seccomp-bpf /x \
   --worker-seccomp-minijail-policy /y --worker-seccomp-minijail-log
-[ "$RC" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT" || bad="$bad render-server: exit $RC $(head -n 1 "$OUT");"
+past_parsing render-server
 if [ -z "$bad" ]; then
   pass "options/accepted"
 else
@@ -121,7 +132,8 @@ VENUSD_RENDER_SERVER_ARGS="--ring-spin-us 1 --memory nope" timeout -s KILL 20 \
 RC=$?
 OUT2=$TEST_TMP/env-ok.out
 VENUSD_RENDER_SERVER_ARGS="--memory host-pointer --host-pointer-alignment 16384" \
-  timeout -s KILL 20 env VK_DRIVER_FILES=/nonexistent.json "$VENUSD" --socket-fd 0 >"$OUT2" 2>&1 </dev/null
+  timeout -s KILL 20 env VK_DRIVER_FILES=/nonexistent.json "$VENUSD" --socket-fd 0 \
+  >"$OUT2" 2>&1 </dev/null
 RC2=$?
 if [ "$RC" = 2 ] && grep -q "^venusd render-server: --memory must be .*, not 'nope'" "$OUT" &&
   [ "$RC2" = 1 ] && grep -q 'no usable host Vulkan driver' "$OUT2"; then
