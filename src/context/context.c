@@ -1,4 +1,5 @@
 /* Context lifetime, resources (blobs), the virtqueue, fences and the object table. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -262,6 +263,7 @@ bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t
       return true;
    }
    /* A queue is bound to a timeline only by vk/, so hooks are set. */
+   assert(ctx->params.hooks);
    const bool ok = ctx->params.hooks->submit_fence(ctx, queue, ring_idx, fence_id);
    pthread_mutex_unlock(&ctx->timeline_mutex);
    return ok;
