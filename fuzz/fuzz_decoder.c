@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
 #include "util/log.h"
-
-struct vd_options vd_opts;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,8 +7,11 @@
  *                                        "venusd --socket-fd N"
  *   venusd --help | --version
  */
+#include <assert.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,24 +19,16 @@
 #include <string.h>
 
 #include "commands.h"
-#include "context/context_priv.h"
-#include "memory/memory.h"
-#include "options.h"
-#include "vk/vk_common.h"
+#include "context/replay.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"
 #include "util/log.h"
+#include "util/options.h"
+#include "vk/vk.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.1.0"
 #endif
-
-struct vd_options vd_opts = {
-   .memory_mode = VD_MEMORY_AUTO,
-   .spin_us = VD_SPIN_US_DEFAULT,
-   .ring_spin_us = VD_RING_SPIN_US_DEFAULT,
-   .max_rings = VD_MAX_RINGS_DEFAULT,
-};
 
 #define EXIT_USAGE 2
 
@@ -59,47 +54,6 @@ static const char *const usage_about =
    "                 users (see 'venusd render-server --help')\n"
    "  commands       print how each command of the Venus protocol is served\n";
 
-static const char *const usage_vtest =
-   "\n"
-   "vtest options:\n"
-   "  --socket PATH      unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
-   "                     else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default)\n"
-   "  --worker process|thread\n"
-   "                     serve each client in a forked worker process (process, the\n"
-   "                     default: a crashing client takes only its worker down) or in a\n"
-   "                     thread of the venusd process (thread: for debuggers, sanitizers)\n"
-   "  --log SPEC         log levels: comma-separated LEVEL or CATEGORY=LEVEL items, e.g.\n"
-   "                     \"info,ring=debug\" (default: $VENUSD_LOG, else info)\n"
-   "                     levels: error warn info debug trace\n"
-   "                     categories: main transport context ring decode vk memory\n"
-   "  --record DIR       write each context's command streams to DIR/ctx<id>-<name>.vnr\n"
-   "                     (decode them with 'venusd replay FILE')\n"
-   "  --memory auto|host-pointer|export\n"
-   "                     how host-visible memory is shared with the client: host-pointer\n"
-   "                     (shared memory imported with VK_EXT_external_memory_host), export\n"
-   "                     (memory exported by the driver as a dma-buf or opaque fd), or\n"
-   "                     auto (host-pointer where the driver has VK_EXT_external_memory_host,\n"
-   "                     else export; the default).  The log says which was chosen and why.\n"
-   "  --host-pointer-alignment N\n"
-   "                     align host-pointer allocations to at least N bytes (a power of\n"
-   "                     two; K, M and G suffixes allowed; default: the driver's\n"
-   "                     minImportedHostPointerAlignment)\n"
-   "  --spin-us N        how long venusd polls a client's socket for more input before\n"
-   "                     it sleeps in read() (default 20).  The client's writes are\n"
-   "                     cheaper when they need not wake venusd; longer polls cost CPU.\n"
-   "  --ring-spin-us N   how long a ring thread yield-polls an empty ring before it naps\n"
-   "                     in short timed waits until the client's idle timeout, after\n"
-   "                     which it sleeps until notified (default 200)\n"
-   "  --max-rings N      rings a context may create (each is a thread; default 256):\n"
-   "                     one more makes the context fatal\n"
-   "  --emulate LIST     emulate for the guest even where the host driver has it (for\n"
-   "                     testing; venusd always emulates what the host lacks): a comma-\n"
-   "                     separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
-   "                     dma_buf, modifiers (DRM format modifiers), foreign (the foreign\n"
-   "                     queue family), all, none (the default)\n"
-   "  --validate         enable VK_LAYER_KHRONOS_validation on the host instance\n"
-   "  -h, --help         show this help\n";
-
 static const char *const usage_env =
    "\n"
    "Environment:\n"
@@ -111,25 +65,6 @@ static const char *const usage_env =
    "  venusd vtest --socket /tmp/venus.sock &\n"
    "  VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/venus.sock \\\n"
    "    VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json vulkaninfo --summary\n";
-
-static void print_usage(FILE *f)
-{
-   fputs(usage_head, f);
-   fputs(usage_about, f);
-   fputs(usage_vtest, f);
-   fputs(usage_env, f);
-}
-
-static void print_vtest_usage(FILE *f)
-{
-   fputs("Usage: venusd vtest [OPTIONS]\n"
-         "\n"
-         "Serves the vtest protocol (Mesa's VN_DEBUG=vtest) on a unix socket, in the\n"
-         "foreground, until SIGINT or SIGTERM.\n",
-         f);
-   fputs(usage_vtest, f);
-   fputs(usage_env, f);
-}
 
 /* Prints "venusd[ CMD]: MESSAGE" and a hint, and exits with EXIT_USAGE. */
 static void usage_error(const char *cmd, const char *fmt, ...)
@@ -146,51 +81,63 @@ static void usage_error(const char *cmd, const char *fmt, ...)
    exit(EXIT_USAGE);
 }
 
-/* Matches argv[*i] against option `name` ("--name VALUE" or "--name=VALUE").  On a match,
- * sets *value, advances *i past a separate value, and returns true. */
-static bool opt_with_value(const char *cmd, int argc, char **argv, int *i, const char *name,
-                           const char **value)
-{
-   const char *a = argv[*i];
-   const size_t n = strlen(name);
-   if (strncmp(a, name, n) != 0)
-      return false;
-   if (a[n] == '=') {
-      *value = a + n + 1;
-      return true;
-   }
-   if (a[n] != '\0')
-      return false;
-   if (*i + 1 >= argc)
-      usage_error(cmd, "option '%s' needs a value", name);
-   *value = argv[++*i];
-   return true;
-}
+/* -- the option table ------------------------------------------------------------------
+ *
+ * One entry per option of vtest and render-server: its name, which commands take it, how
+ * its value is parsed and into which field of struct cli, and its --help text.  getopt_long
+ * is driven from it, and --help is printed from it, so a new option is one entry (plus its
+ * field, in struct vd_options when contexts or backends need it). */
 
-static bool parse_size(const char *s, uint64_t *out)
+/* What the command line sets. */
+struct cli {
+   const char *cmd;          /* "vtest" / "render-server", for messages */
+   struct vd_options opts;   /* handed to the transport, and by it to every context */
+   const char *socket_path;  /* vtest --socket */
+   enum vd_worker_mode worker;
+   int socket_fd;            /* render-server --socket-fd */
+   bool sandbox_options;     /* render-server --worker-seccomp-*: accepted, ignored */
+   bool help;
+};
+
+#define CMD_VTEST 0x1u
+#define CMD_RS 0x2u
+#define CMD_BOTH (CMD_VTEST | CMD_RS)
+
+enum cli_kind {
+   CLI_HELP,   /* -h, --help */
+   CLI_TRUE,   /* bool field = true (a value, if the option takes one, is ignored) */
+   CLI_STRING, /* const char * field = the value, which must not be empty */
+   CLI_INT,    /* integer field (4 or 8 bytes) = a decimal value in [min, max] */
+   CLI_POW2,   /* uint64_t field = a power of two up to max; K, M and G suffixes */
+   CLI_CHOICE, /* enum field (4 bytes) = the value's index in choices */
+   CLI_FUNC,   /* parse(cli, value) */
+};
+
+struct cli_option {
+   const char *name;            /* the long name, without "--" */
+   const char *arg;             /* the value's name in --help; NULL: takes no value */
+   unsigned cmds;               /* CMD_VTEST, CMD_RS */
+   enum cli_kind kind;
+   size_t offset, size;         /* the field of struct cli (CLI_FIELD) */
+   int64_t min, max;            /* CLI_INT: range; CLI_POW2: largest value */
+   const char *const *choices;  /* CLI_CHOICE: NULL-terminated */
+   bool (*parse)(struct cli *cli, const char *value); /* CLI_FUNC */
+   const char *expect;          /* what a valid value is, for errors */
+   const char *help;            /* --help text; lines after the first are indented */
+};
+
+#define CLI_FIELD(f) .offset = offsetof(struct cli, f), .size = sizeof(((struct cli *)0)->f)
+
+static bool parse_log(struct cli *cli, const char *v)
 {
-   if (!*s || *s == '-')
+   if (!vd_log_configure(v))
       return false;
-   errno = 0;
-   char *end;
-   unsigned long long v = strtoull(s, &end, 0);
-   if (errno || end == s)
-      return false;
-   unsigned shift = 0;
-   switch (*end) {
-   case 'k': case 'K': shift = 10; end++; break;
-   case 'm': case 'M': shift = 20; end++; break;
-   case 'g': case 'G': shift = 30; end++; break;
-   default: break;
-   }
-   if (*end || (shift && v > (UINT64_MAX >> shift)))
-      return false;
-   *out = (uint64_t)v << shift;
+   cli->opts.log_spec = v;
    return true;
 }
 
 /* --emulate LIST: emulations to use even where the host has the capability. */
-static bool parse_emulate(const char *list, unsigned *out)
+static bool parse_emulate(struct cli *cli, const char *list)
 {
    static const struct {
       const char *name;
@@ -218,137 +165,318 @@ static bool parse_emulate(const char *list, unsigned *out)
       if (*p == ',')
          p++;
    }
-   *out = bits;
+   cli->opts.emulate = bits;
    return true;
 }
 
-/* Options that vtest and render-server share.  On a match consumes it (and its value) and
- * returns true. */
-static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
-                                enum vd_worker_mode *worker)
-{
-   int i = *ip;
-   const char *a = argv[i], *v;
-   if (opt_with_value(me, argc, argv, &i, "--worker", &v)) {
-      if (!strcmp(v, "process"))
-         *worker = VD_WORKER_PROCESS;
-      else if (!strcmp(v, "thread"))
-         *worker = VD_WORKER_THREAD;
-      else
-         usage_error(me, "--worker must be 'process' or 'thread', not '%s'", v);
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--log", &v)) {
-      if (!vd_log_configure(v))
-         usage_error(me, "malformed --log spec '%s' (e.g. \"info,ring=debug\"; levels: "
-                     "error warn info debug trace)", v);
-      vd_opts.log_spec = v;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--record", &v)) {
-      if (!*v)
-         usage_error(me, "--record needs a directory");
-      vd_opts.record_dir = v;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--memory", &v)) {
-      if (!strcmp(v, "auto"))
-         vd_opts.memory_mode = VD_MEMORY_AUTO;
-      else if (!strcmp(v, "host-pointer"))
-         vd_opts.memory_mode = VD_MEMORY_HOST_POINTER;
-      else if (!strcmp(v, "export"))
-         vd_opts.memory_mode = VD_MEMORY_EXPORT;
-      else
-         usage_error(me, "--memory must be 'auto', 'host-pointer' or 'export', not '%s'", v);
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--host-pointer-alignment", &v)) {
-      uint64_t n;
-      if (!parse_size(v, &n) || n == 0 || (n & (n - 1)) || n > (1ull << 30))
-         usage_error(me, "--host-pointer-alignment must be a power of two up to 1G, "
-                     "not '%s'", v);
-      vd_opts.host_pointer_alignment = n;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--spin-us", &v)) {
-      char *end;
-      errno = 0;
-      const long long n = strtoll(v, &end, 10);
-      if (errno || end == v || *end || n < 0 || n > 1000000)
-         usage_error(me, "--spin-us must be a number of microseconds from 0 to "
-                     "1000000, not '%s'", v);
-      vd_opts.spin_us = n;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--ring-spin-us", &v)) {
-      char *end;
-      errno = 0;
-      const long long n = strtoll(v, &end, 10);
-      if (errno || end == v || *end || n < 0 || n > 1000000)
-         usage_error(me, "--ring-spin-us must be a number of microseconds from 0 to "
-                     "1000000, not '%s'", v);
-      vd_opts.ring_spin_us = n;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--max-rings", &v)) {
-      char *end;
-      errno = 0;
-      const long long n = strtoll(v, &end, 10);
-      if (errno || end == v || *end || n < 1 || n > 4096)
-         usage_error(me, "--max-rings must be a number of rings from 1 to 4096, not '%s'", v);
-      vd_opts.max_rings = (uint32_t)n;
-      *ip = i;
-      return true;
-   }
-   if (opt_with_value(me, argc, argv, &i, "--emulate", &v)) {
-      if (!parse_emulate(v, &vd_opts.emulate))
-         usage_error(me, "--emulate takes a comma-separated list of sync_fd, fence_fd, "
-                     "dma_buf, modifiers, foreign, all or none, not '%s'", v);
-      *ip = i;
-      return true;
-   }
-   if (!strcmp(a, "--validate")) {
-      vd_opts.validate = true;
-      *ip = i;
-      return true;
-   }
-   return false;
-}
+static const char *const worker_choices[] = { "process", "thread", NULL };
+static const char *const memory_choices[] = { "auto", "host-pointer", "export", NULL };
 
-static int cmd_vtest(int argc, char **argv)
+static const struct cli_option cli_options[] = {
+   { "socket", "PATH", CMD_VTEST, CLI_STRING, CLI_FIELD(socket_path), .expect = "a path",
+     .help = "unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
+             "else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default)" },
+   { "socket-fd", "N", CMD_RS, CLI_INT, CLI_FIELD(socket_fd), .min = 0, .max = 1 << 20,
+     .expect = "a file descriptor number", .help = "the socket the proxy passes (required)" },
+   { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker),
+     .choices = worker_choices,
+     .help = "serve each client in a forked worker process (process, the\n"
+             "default: a crashing client takes only its worker down) or in a\n"
+             "thread of the venusd process (thread: for debuggers, sanitizers)" },
+   { "log", "SPEC", CMD_BOTH, CLI_FUNC, .parse = parse_log,
+     .expect = "a log spec such as \"info,ring=debug\" (levels: error warn info debug trace)",
+     .help = "log levels: comma-separated LEVEL or CATEGORY=LEVEL items, e.g.\n"
+             "\"info,ring=debug\" (default: $VENUSD_LOG, else info)\n"
+             "levels: error warn info debug trace\n"
+             "categories: main transport context ring decode vk memory" },
+   { "record", "DIR", CMD_BOTH, CLI_STRING, CLI_FIELD(opts.record_dir), .expect = "a directory",
+     .help = "write each context's command streams to DIR/ctx<id>-<name>.vnr\n"
+             "(decode them with 'venusd replay FILE')" },
+   { "memory", "auto|host-pointer|export", CMD_BOTH, CLI_CHOICE, CLI_FIELD(opts.memory_mode),
+     .choices = memory_choices,
+     .help = "how host-visible memory is shared with the client: host-pointer\n"
+             "(shared memory imported with VK_EXT_external_memory_host), export\n"
+             "(memory exported by the driver as a dma-buf or opaque fd), or\n"
+             "auto (host-pointer where the driver has VK_EXT_external_memory_host,\n"
+             "else export; the default).  The log says which was chosen and why." },
+   { "host-pointer-alignment", "N", CMD_BOTH, CLI_POW2, CLI_FIELD(opts.host_pointer_alignment),
+     .max = 1 << 30, .expect = "a power of two up to 1G",
+     .help = "align host-pointer allocations to at least N bytes (a power of\n"
+             "two; K, M and G suffixes allowed; default: the driver's\n"
+             "minImportedHostPointerAlignment)" },
+   { "spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.spin_us), .min = 0, .max = 1000000,
+     .expect = "a number of microseconds",
+     .help = "how long venusd polls a client's socket for more input before\n"
+             "it sleeps in read() (default 20).  The client's writes are\n"
+             "cheaper when they need not wake venusd; longer polls cost CPU.\n"
+             "(vtest only: render-server accepts it and ignores it)" },
+   { "ring-spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.ring_spin_us), .min = 0,
+     .max = 1000000, .expect = "a number of microseconds",
+     .help = "how long a ring thread yield-polls an empty ring before it naps\n"
+             "in short timed waits until the client's idle timeout, after\n"
+             "which it sleeps until notified (default 200)" },
+   { "max-rings", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.max_rings), .min = 1, .max = 4096,
+     .expect = "a number of rings",
+     .help = "rings a context may create (each is a thread; default 256):\n"
+             "one more makes the context fatal" },
+   { "emulate", "LIST", CMD_BOTH, CLI_FUNC, .parse = parse_emulate,
+     .expect = "a comma-separated list of sync_fd, fence_fd, dma_buf, modifiers, foreign, "
+               "all or none",
+     .help = "emulate for the guest even where the host driver has it (for\n"
+             "testing; venusd always emulates what the host lacks): a comma-\n"
+             "separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
+             "dma_buf, modifiers (DRM format modifiers), foreign (the foreign\n"
+             "queue family), all, none (the default)" },
+   { "validate", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.validate),
+     .help = "enable VK_LAYER_KHRONOS_validation on the host instance" },
+   { "worker-seccomp-bpf", "PATH", CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
+     .help = "virgl_render_server's sandbox option: accepted and ignored\n"
+             "(venusd does not sandbox its workers; a warning says so)" },
+   { "worker-seccomp-minijail-policy", "PATH", CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
+     .help = "likewise" },
+   { "worker-seccomp-minijail-log", NULL, CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
+     .help = "likewise" },
+   { "help", NULL, CMD_BOTH, CLI_HELP, .help = "show this help" },
+};
+
+#define CLI_OPTION_COUNT (sizeof(cli_options) / sizeof(cli_options[0]))
+/* getopt_long's value for cli_options[i]: clear of every short option character. */
+#define CLI_VAL_BASE 0x100
+
+/* Prints the options of `cmds`, each as "  --name ARG" and its help from column 22. */
+static void print_options(FILE *f, unsigned cmds)
 {
-   static const char *const me = "vtest";
-   struct vd_vtest_config cfg = { .socket_path = NULL, .worker = VD_WORKER_PROCESS };
-   for (int i = 0; i < argc; i++) {
-      const char *a = argv[i], *v;
-      if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-         print_vtest_usage(stdout);
-         return 0;
-      } else if (opt_with_value(me, argc, argv, &i, "--socket", &v)) {
-         if (!*v)
-            usage_error(me, "--socket needs a non-empty path");
-         cfg.socket_path = v;
-      } else if (parse_common_option(me, argc, argv, &i, &cfg.worker)) {
+   for (size_t i = 0; i < CLI_OPTION_COUNT; i++) {
+      const struct cli_option *o = &cli_options[i];
+      if (!(o->cmds & cmds))
          continue;
-      } else if (a[0] == '-') {
-         usage_error(me, "unknown option '%s'", a);
-      } else {
-         usage_error(me, "unexpected argument '%s'", a);
+      char left[96];
+      const int n = snprintf(left, sizeof(left), "  %s--%s%s%s",
+                             o->kind == CLI_HELP ? "-h, " : "", o->name, o->arg ? " " : "",
+                             o->arg ? o->arg : "");
+      if (n > 19)
+         fprintf(f, "%s\n%21s", left, "");
+      else
+         fprintf(f, "%-21s", left);
+      for (const char *h = o->help; *h;) {
+         const size_t len = strcspn(h, "\n");
+         fprintf(f, "%.*s\n", (int)len, h);
+         h += len;
+         if (*h == '\n' && *++h)
+            fprintf(f, "%21s", "");
       }
    }
+}
+
+static void print_usage(FILE *f)
+{
+   fputs(usage_head, f);
+   fputs(usage_about, f);
+   fputs("\nvtest options:\n", f);
+   print_options(f, CMD_VTEST);
+   fputs(usage_env, f);
+}
+
+static void print_vtest_usage(FILE *f)
+{
+   fputs("Usage: venusd vtest [OPTIONS]\n"
+         "\n"
+         "Serves the vtest protocol (Mesa's VN_DEBUG=vtest) on a unix socket, in the\n"
+         "foreground, until SIGINT or SIGTERM.\n"
+         "\n"
+         "vtest options:\n",
+         f);
+   print_options(f, CMD_VTEST);
+   fputs(usage_env, f);
+}
+
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+   char *end;
+   errno = 0;
+   const long long n = strtoll(s, &end, 10);
+   if (errno || end == s || *end || n < min || n > max)
+      return false;
+   *out = n;
+   return true;
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+   if (!*s || *s == '-')
+      return false;
+   errno = 0;
+   char *end;
+   unsigned long long v = strtoull(s, &end, 0);
+   if (errno || end == s)
+      return false;
+   unsigned shift = 0;
+   switch (*end) {
+   case 'k': case 'K': shift = 10; end++; break;
+   case 'm': case 'M': shift = 20; end++; break;
+   case 'g': case 'G': shift = 30; end++; break;
+   default: break;
+   }
+   if (*end || (shift && v > (UINT64_MAX >> shift)))
+      return false;
+   *out = (uint64_t)v << shift;
+   return true;
+}
+
+/* Stores n into an integer or enum field of 4 or 8 bytes. */
+static void store_int(void *field, size_t size, int64_t n)
+{
+   assert(size == 4 || size == 8);
+   if (size == 4) {
+      const int32_t v = (int32_t)n;
+      memcpy(field, &v, 4);
+   } else {
+      memcpy(field, &n, 8);
+   }
+}
+
+/* "must be X, not 'V'": the option, what it takes, and what it got. */
+static void __attribute__((noreturn))
+bad_value(const struct cli *cli, const struct cli_option *o, const char *v)
+{
+   char expect[256];
+   size_t n = 0;
+   if (o->kind == CLI_CHOICE) {
+      for (size_t i = 0; o->choices[i] && n < sizeof(expect); i++)
+         n += (size_t)snprintf(expect + n, sizeof(expect) - n, "%s'%s'",
+                               !i ? "" : o->choices[i + 1] ? ", " : " or ", o->choices[i]);
+   } else if (o->kind == CLI_INT) {
+      snprintf(expect, sizeof(expect), "%s from %lld to %lld", o->expect, (long long)o->min,
+               (long long)o->max);
+   } else {
+      snprintf(expect, sizeof(expect), "%s", o->expect);
+   }
+   usage_error(cli->cmd, "--%s must be %s, not '%s'", o->name, expect, v);
+}
+
+static void cli_apply(struct cli *cli, const struct cli_option *o, const char *v)
+{
+   void *field = (char *)cli + o->offset;
+   switch (o->kind) {
+   case CLI_HELP:
+      cli->help = true;
+      return;
+   case CLI_TRUE:
+      *(bool *)field = true;
+      return;
+   case CLI_STRING:
+      if (!*v)
+         bad_value(cli, o, v);
+      *(const char **)field = v;
+      return;
+   case CLI_INT: {
+      int64_t n;
+      if (!parse_int(v, o->min, o->max, &n))
+         bad_value(cli, o, v);
+      store_int(field, o->size, n);
+      return;
+   }
+   case CLI_POW2: {
+      uint64_t n;
+      if (!parse_size(v, &n) || !n || (n & (n - 1)) || n > (uint64_t)o->max)
+         bad_value(cli, o, v);
+      assert(o->size == sizeof(uint64_t));
+      memcpy(field, &n, sizeof(n));
+      return;
+   }
+   case CLI_CHOICE:
+      for (int64_t i = 0; o->choices[i]; i++) {
+         if (!strcmp(v, o->choices[i])) {
+            store_int(field, o->size, i);
+            return;
+         }
+      }
+      bad_value(cli, o, v);
+   case CLI_FUNC:
+      if (!o->parse(cli, v))
+         bad_value(cli, o, v);
+      return;
+   }
+}
+
+/* Parses argv[1..] (argv[0] names the command) with getopt_long for the options of `cmd`
+ * (CMD_VTEST or CMD_RS), in order; stops at -h/--help.  Exits with a usage error naming the
+ * option and the value on anything it cannot take. */
+static void cli_parse(struct cli *cli, unsigned cmd, int argc, char **argv)
+{
+   struct option longopts[CLI_OPTION_COUNT + 1];
+   size_t n = 0;
+   for (size_t i = 0; i < CLI_OPTION_COUNT; i++) {
+      if (cli_options[i].cmds & cmd)
+         longopts[n++] = (struct option){ cli_options[i].name,
+                                          cli_options[i].arg ? required_argument : no_argument,
+                                          NULL, CLI_VAL_BASE + (int)i };
+   }
+   longopts[n] = (struct option){ 0 };
+   opterr = 0;
+   optind = 1;
+   while (!cli->help) {
+      const int at = optind;
+      /* '+': stop at the first non-option (refused below); ':': a missing value is ':'. */
+      const int c = getopt_long(argc, argv, "+:h", longopts, NULL);
+      if (c == -1)
+         break;
+      const char *arg = argv[at];
+      if (c == 'h') {
+         cli->help = true;
+      } else if (c == ':') {
+         usage_error(cli->cmd, "option '%s' needs a value", arg);
+      } else if (c == '?') {
+         if (!strncmp(arg, "--", 2) && strchr(arg, '='))
+            usage_error(cli->cmd, "unknown option '%s' (or one that takes no value)", arg);
+         usage_error(cli->cmd, "unknown option '%s'", arg);
+      } else {
+         assert(c >= CLI_VAL_BASE && c < CLI_VAL_BASE + (int)CLI_OPTION_COUNT);
+         const struct cli_option *o = &cli_options[c - CLI_VAL_BASE];
+         /* getopt_long also takes unambiguous abbreviations (--mem); venusd has always
+          * matched names exactly, so that a later option cannot change what one means. */
+         const size_t len = strlen(o->name);
+         if (strncmp(arg + 2, o->name, len) || (arg[2 + len] && arg[2 + len] != '='))
+            usage_error(cli->cmd, "unknown option '%s' (did you mean '--%s'?)", arg, o->name);
+         cli_apply(cli, o, o->arg ? optarg : NULL);
+      }
+   }
+   if (!cli->help && optind < argc)
+      usage_error(cli->cmd, "unexpected argument '%s'", argv[optind]);
+}
+
+static void cli_init(struct cli *cli, const char *cmd)
+{
+   *cli = (struct cli){
+      .cmd = cmd,
+      .opts = VD_OPTIONS_DEFAULT,
+      .worker = VD_WORKER_PROCESS,
+      .socket_fd = -1,
+   };
+}
+
+/* argv[0] is "vtest". */
+static int cmd_vtest(int argc, char **argv)
+{
+   struct cli cli;
+   cli_init(&cli, "vtest");
+   cli_parse(&cli, CMD_VTEST, argc, argv);
+   if (cli.help) {
+      print_vtest_usage(stdout);
+      return 0;
+   }
+   struct vd_vtest_config cfg = {
+      .socket_path = cli.socket_path,
+      .worker = cli.worker,
+      .hooks = &vd_vk_context_hooks,
+      .opts = &cli.opts,
+   };
    if (!cfg.socket_path) {
       const char *env = getenv("VTEST_SOCKET_NAME");
       cfg.socket_path = env && *env ? env : VD_VTEST_DEFAULT_SOCKET;
    }
-   if (vd_opts.record_dir)
-      vd_info(VD_CAT_MAIN, "recording command streams to %s", vd_opts.record_dir);
+   if (cli.opts.record_dir)
+      vd_info(VD_CAT_MAIN, "recording command streams to %s", cli.opts.record_dir);
    if (!vd_vulkan_probe()) {
       fprintf(stderr, "venusd vtest: no usable host Vulkan driver (see above), so every client "
                       "would fail: install one (Debian: mesa-vulkan-drivers for lavapipe) or "
@@ -390,21 +518,15 @@ static const char *const usage_render_server =
    "RENDER_SERVER_EXEC_PATH pointing at venusd.  Each guest context runs in its own worker.\n"
    "Exits 0 when the proxy closes the socket or on SIGINT/SIGTERM.\n"
    "\n"
-   "render-server options: the vtest options below except --socket and --spin-us (the\n"
-   "proxy's socket is not polled), plus\n"
-   "  --socket-fd N      the socket the proxy passes (required)\n"
-   "  --worker-seccomp-bpf PATH, --worker-seccomp-minijail-policy PATH,\n"
-   "  --worker-seccomp-minijail-log\n"
-   "                     virgl_render_server's sandbox options: accepted and ignored (venusd\n"
-   "                     does not sandbox its workers; a warning says so)\n"
-   "\n"
    "The proxy passes only --socket-fd, so further options come from the environment:\n"
    "  VENUSD_RENDER_SERVER_ARGS  options added before the command line's, split at spaces,\n"
-   "                     e.g. \"--memory host-pointer --host-pointer-alignment 16384\"\n";
+   "                     e.g. \"--memory host-pointer --host-pointer-alignment 16384\"\n"
+   "\n"
+   "render-server options:\n";
 
-/* Splits VENUSD_RENDER_SERVER_ARGS into words placed before argv's.  The strings live until
- * the render server returns (options point into them); *copy_out is freed then, with the
- * returned array if it is not argv. */
+/* Splits VENUSD_RENDER_SERVER_ARGS into words placed after argv[0] and before argv's
+ * options.  The strings live until the render server returns (options point into them);
+ * *copy_out is freed then, with the returned array if it is not argv. */
 static char **render_server_argv(int *argc, char **argv, char **copy_out)
 {
    const char *env = getenv("VENUSD_RENDER_SERVER_ARGS");
@@ -419,67 +541,56 @@ static char **render_server_argv(int *argc, char **argv, char **copy_out)
       return argv;
    }
    int n = 0;
+   out[n++] = argv[0];
    for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w;
         w = strtok_r(NULL, " \t\n", &save))
       out[n++] = w;
-   for (int i = 0; i < *argc; i++)
+   for (int i = 1; i < *argc; i++)
       out[n++] = argv[i];
    *argc = n;
    *copy_out = copy;
    return out;
 }
 
-static int cmd_render_server(int argc, char **argv)
+static int render_server_run(struct cli *cli)
 {
-   static const char *const me = "render-server";
-   struct vd_render_server_config cfg = { .socket_fd = -1, .worker = VD_WORKER_PROCESS };
-   bool seccomp = false;
-   char *env_args = NULL;
-   char **const orig_argv = argv;
-   argv = render_server_argv(&argc, argv, &env_args);
-   for (int i = 0; i < argc; i++) {
-      const char *a = argv[i], *v;
-      if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-         fputs(usage_render_server, stdout);
-         fputs(usage_vtest, stdout);
-         if (argv != orig_argv)
-            free(argv);
-         free(env_args);
-         return 0;
-      } else if (opt_with_value(me, argc, argv, &i, "--socket-fd", &v)) {
-         char *end;
-         errno = 0;
-         const long n = strtol(v, &end, 10);
-         if (errno || end == v || *end || n < 0 || n > 1 << 20)
-            usage_error(me, "--socket-fd must be a file descriptor number, not '%s'", v);
-         cfg.socket_fd = (int)n;
-      } else if (opt_with_value(me, argc, argv, &i, "--worker-seccomp-bpf", &v) ||
-                 opt_with_value(me, argc, argv, &i, "--worker-seccomp-minijail-policy", &v) ||
-                 !strcmp(a, "--worker-seccomp-minijail-log")) {
-         seccomp = true;
-      } else if (parse_common_option(me, argc, argv, &i, &cfg.worker)) {
-         continue;
-      } else if (a[0] == '-') {
-         usage_error(me, "unknown option '%s'", a);
-      } else {
-         usage_error(me, "unexpected argument '%s'", a);
-      }
+   if (cli->help) {
+      fputs(usage_render_server, stdout);
+      print_options(stdout, CMD_RS);
+      return 0;
    }
-   if (cfg.socket_fd < 0)
-      usage_error(me, "--socket-fd N is required (the proxy passes it)");
-   if (seccomp)
+   if (cli->socket_fd < 0)
+      usage_error(cli->cmd, "--socket-fd N is required (the proxy passes it)");
+   if (cli->sandbox_options)
       vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd does not sandbox its "
               "workers");
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
-   vd_opts.vmm_blobs = true;
-   int rc = 1;
+   cli->opts.vmm_blobs = true;
+   const struct vd_render_server_config cfg = {
+      .socket_fd = cli->socket_fd,
+      .worker = cli->worker,
+      .hooks = &vd_vk_context_hooks,
+      .opts = &cli->opts,
+   };
    if (vd_vulkan_probe())
-      rc = vd_render_server_serve(&cfg);
-   else
-      fprintf(stderr, "venusd render-server: no usable host Vulkan driver (see above), so "
-                      "every guest context would fail: install one or point VK_DRIVER_FILES "
-                      "(in the VMM's environment) at its manifest\n");
+      return vd_render_server_serve(&cfg);
+   fprintf(stderr, "venusd render-server: no usable host Vulkan driver (see above), so every "
+                   "guest context would fail: install one or point VK_DRIVER_FILES (in the "
+                   "VMM's environment) at its manifest\n");
+   return 1;
+}
+
+/* argv[0] is "render-server", the program (virgl_render_server) or "venusd". */
+static int cmd_render_server(int argc, char **argv)
+{
+   struct cli cli;
+   cli_init(&cli, "render-server");
+   char *env_args = NULL;
+   char **const orig_argv = argv;
+   argv = render_server_argv(&argc, argv, &env_args);
+   cli_parse(&cli, CMD_RS, argc, argv);
+   const int rc = render_server_run(&cli);
    if (argv != orig_argv)
       free(argv);
    free(env_args);
@@ -497,7 +608,7 @@ int main(int argc, char **argv)
    vd_log_init_from_env();
 
    if (argc > 0 && !strcmp(base_name(argv[0]), "virgl_render_server"))
-      return cmd_render_server(argc - 1, argv + 1);
+      return cmd_render_server(argc, argv);
 
    if (argc < 2) {
       print_usage(stderr);
@@ -514,16 +625,16 @@ int main(int argc, char **argv)
       return 0;
    }
    if (!strcmp(cmd, "vtest"))
-      return cmd_vtest(argc - 2, argv + 2);
+      return cmd_vtest(argc - 1, argv + 1);
    if (!strcmp(cmd, "replay"))
       return cmd_replay(argc - 2, argv + 2);
    if (!strcmp(cmd, "commands"))
       return vd_cmd_commands(argc - 2, argv + 2);
    if (!strcmp(cmd, "render-server"))
-      return cmd_render_server(argc - 2, argv + 2);
+      return cmd_render_server(argc - 1, argv + 1);
    /* RENDER_SERVER_EXEC_PATH=/path/to/venusd: the proxy runs "venusd --socket-fd N". */
    if (!strncmp(cmd, "--socket-fd", 11))
-      return cmd_render_server(argc - 1, argv + 1);
+      return cmd_render_server(argc, argv);
    if (cmd[0] == '-')
       usage_error(NULL, "unknown option '%s'", cmd);
    usage_error(NULL, "unknown command '%s'", cmd);

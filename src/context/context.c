@@ -1,4 +1,5 @@
 /* Context lifetime, resources (blobs), the virtqueue, fences and the object table. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,17 +10,19 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "memory/memory.h"
-#include "options.h"
 #include "util/log.h"
-#include "vk/vk_common.h"
+#include "util/options.h"
+#include "util/shm.h"
 
 struct vd_context *vd_context_create(const struct vd_context_params *params)
 {
    struct vd_context *ctx = calloc(1, sizeof(*ctx));
    if (!ctx)
       return NULL;
+   static const struct vd_options defaults = VD_OPTIONS_DEFAULT;
    ctx->params = *params;
+   if (!ctx->params.opts)
+      ctx->params.opts = &defaults;
    snprintf(ctx->name, sizeof(ctx->name), "%s", params->name ? params->name : "guest");
    ctx->params.name = ctx->name;
    ctx->objects = vd_objtable_create();
@@ -57,7 +60,8 @@ void vd_context_destroy(struct vd_context *ctx)
    vd_dispatch_fini(&ctx->vq);
    /* The guest may have left work in flight, some of it waiting for what it will now
     * never signal: every device goes idle before any object is freed. */
-   vd_devices_quiesce(ctx);
+   if (ctx->params.hooks)
+      ctx->params.hooks->quiesce(ctx);
    /* Children hold references to their parents, so host objects are destroyed leaves
     * first whatever order the guest left them in. */
    vd_objtable_destroy(ctx->objects);
@@ -168,8 +172,13 @@ int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blo
       return 0;
    }
    /* A VkDeviceMemory blob: the memory backend exports it. */
+   if (!ctx->params.hooks) {
+      vd_warn(VD_CAT_MEMORY, "context %u: blob of device memory %" PRIu64 " refused: this "
+              "context has no Vulkan layer", ctx->params.id, blob_id);
+      return -EINVAL;
+   }
    int fd = -1;
-   int ret = vd_device_memory_export_blob(ctx, blob_id, size, flags, out);
+   int ret = ctx->params.hooks->export_blob(ctx, blob_id, size, flags, out);
    if (ret)
       return ret;
    fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 0);
@@ -253,7 +262,9 @@ bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t
          ctx->params.fence_retired(ctx->params.cookie, ring_idx, fence_id);
       return true;
    }
-   const bool ok = vd_queue_submit_fence(ctx, queue, ring_idx, fence_id);
+   /* A queue is bound to a timeline only by vk/, so hooks are set. */
+   assert(ctx->params.hooks);
+   const bool ok = ctx->params.hooks->submit_fence(ctx, queue, ring_idx, fence_id);
    pthread_mutex_unlock(&ctx->timeline_mutex);
    return ok;
 }

@@ -12,20 +12,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "context/blob.h"
+
 struct vd_context;
+struct vd_queue;
+struct vd_options;
 
-/* Blob fd types, numbered as virglrenderer's enum virgl_resource_fd_type. */
-enum vd_fd_type {
-   VD_FD_TYPE_DMABUF = 0,
-   VD_FD_TYPE_OPAQUE = 1,
-   VD_FD_TYPE_SHM = 2,
-   VD_FD_TYPE_INVALID = -1,
+/* What a context needs from the Vulkan layer (vk/), which sits above it: vk/ fills the table
+ * (vd_vk_context_hooks, vk/vk.h) and the program passes it down through the transport, so
+ * context/ never includes vk/.  NULL hooks (unit tests): no device memory can be exported,
+ * fences retire at once (no queue is bound to a timeline without a device) and teardown has
+ * no device to quiesce. */
+struct vd_context_hooks {
+   /* Queues fence_id on `queue`, the queue bound to timeline ring_idx; called with the
+    * context's timeline lock held, so the queue stays alive. */
+   bool (*submit_fence)(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
+                        uint64_t fence_id);
+   /* Exports the VkDeviceMemory with guest id blob_id as a blob.  Returns 0 or -errno. */
+   int (*export_blob)(struct vd_context *ctx, uint64_t blob_id, uint64_t size, uint32_t flags,
+                      struct vd_blob *out);
+   /* Releases waits nothing will satisfy and waits for every device of the context to go
+    * idle, before its objects are freed. */
+   void (*quiesce)(struct vd_context *ctx);
 };
-
-/* Blob flags, numbered as vtest / virglrenderer. */
-#define VD_BLOB_FLAG_MAPPABLE 0x1u
-#define VD_BLOB_FLAG_SHAREABLE 0x2u
-#define VD_BLOB_FLAG_CROSS_DEVICE 0x4u
 
 #define VD_MAX_TIMELINES 64
 
@@ -38,17 +47,10 @@ struct vd_context_params {
     * done).  Fences on one timeline retire in order. */
    void (*fence_retired)(void *cookie, uint32_t ring_idx, uint64_t fence_id);
    void *cookie;
-};
-
-struct vd_blob {
-   int fd;              /* owned by the caller after return */
-   enum vd_fd_type fd_type;
-   uint32_t map_info;   /* VIRGL_RENDERER_MAP_CACHE_* (0 none, 1 cached, 2 uncached, 3 wc) */
-   uint64_t size;
-   /* Only for VD_FD_TYPE_OPAQUE exports. */
-   uint8_t device_uuid[16], driver_uuid[16];
-   uint64_t allocation_size;
-   uint32_t memory_type_index;
+   const struct vd_context_hooks *hooks; /* see above; NULL: no Vulkan */
+   /* The command line's settings (util/options.h), valid for the context's life; NULL: the
+    * defaults.  vd_context_create never leaves ctx->params.opts NULL. */
+   const struct vd_options *opts;
 };
 
 /* Returns NULL (and logs why) on failure. */

@@ -96,10 +96,6 @@ bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
 void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vd_context_set_fatal(struct vd_context *ctx);
 
-/* Offline decoding of a --record file: prints every command.  Returns 0 if every stream
- * decoded cleanly. */
-int vd_replay_file(const char *path, FILE *out);
-
 /* Resources */
 struct vd_resource *vd_context_get_resource(struct vd_context *ctx, uint32_t res_id);
 void vd_resource_unref(struct vd_resource *res);

@@ -1,6 +1,7 @@
 /* The dispatcher: decodes one command at a time with the generated decoders, runs its
  * handler, writes its reply into the reply stream, and turns any error into "context
  * fatal" with one log line naming context, dispatcher, command, field and reason. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vn_protocol.h"
 
@@ -351,6 +352,10 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
       const uint8_t *cur = d->dec.cur, *end = d->dec.end;
       const char *cmd = d->dec.cmd;
       info->handle(d, args);
+      /* Marks balanced: the inner commands of vkExecuteCommandStreamsMESA gave back only
+       * their own memory, so this command's arguments are still in the arena (a failing
+       * inner decode resets it, but then the context is fatal). */
+      assert(atomic_load(&ctx->fatal) || d->arena.used >= mark.used + info->args_size);
       d->dec.cur = cur;
       d->dec.end = end;
       d->dec.cmd = cmd;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "context/context_priv.h"
+#include "context/replay.h"
 #include "vn_protocol.h"
 
 static int replay_stream(const uint8_t *data, size_t size, uint32_t chunk, FILE *out)

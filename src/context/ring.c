@@ -16,7 +16,8 @@
 #include <time.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "util/options.h"
+#include "util/assert_locked.h"
 #include "util/log.h"
 #include "util/clock.h"
 #include "vn_protocol.h"
@@ -71,6 +72,7 @@ static bool seqno_ge(uint32_t a, uint32_t b)
 
 static struct vd_ring *find_ring_locked(struct vd_context *ctx, uint64_t id)
 {
+   vd_assert_locked(&ctx->ring_mutex);
    for (struct vd_ring *r = ctx->rings; r; r = r->next)
       if (r->id == id)
          return r;
@@ -172,7 +174,7 @@ static void *ring_thread(void *arg)
     * For the first --ring-spin-us it yield-polls (yielding, so that on a host with fewer
     * cores than runnable threads the guest's own threads get the core); for the rest it
     * naps in short timed waits that vkWaitRingSeqnoMESA cuts short. */
-   uint64_t spin_ns = (uint64_t)vd_opts.ring_spin_us * 1000u;
+   uint64_t spin_ns = (uint64_t)ctx->params.opts->ring_spin_us * 1000u;
    if (spin_ns > ring->idle_timeout_ns)
       spin_ns = ring->idle_timeout_ns;
    prctl(PR_SET_TIMERSLACK, 1000ul); /* naps of tens of µs, not the default 50 µs slack */
@@ -357,7 +359,8 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
    uint32_t count = 0;
    for (const struct vd_ring *r = ctx->rings; r; r = r->next)
       count++;
-   const uint32_t max_rings = vd_opts.max_rings ? vd_opts.max_rings : VD_MAX_RINGS_DEFAULT;
+   const uint32_t max_rings = ctx->params.opts->max_rings ? ctx->params.opts->max_rings
+                                                          : VD_MAX_RINGS_DEFAULT;
    if (count >= max_rings) {
       pthread_mutex_unlock(&ctx->ring_mutex);
       vd_dispatch_fini(&ring->disp);

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
-#include "options.h"
+#include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
 
@@ -195,6 +195,7 @@ static bool send_msg(int sock, const void *data, size_t size, int fd)
 /* -- one context (a worker) ------------------------------------------------------------- */
 
 struct rs_ctx {
+   const struct vd_render_server_config *cfg;
    int sock;
    uint32_t id;
    char name[33];
@@ -239,9 +240,11 @@ static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int 
    const struct vd_context_params params = {
       .id = c->id,
       .name = c->name,
-      .record_dir = vd_opts.record_dir,
+      .record_dir = c->cfg->opts->record_dir,
       .fence_retired = rs_fence_retired,
       .cookie = c,
+      .hooks = c->cfg->hooks,
+      .opts = c->cfg->opts,
    };
    c->vc = vd_context_create(&params);
    if (!c->vc) {
@@ -449,9 +452,10 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
 
 /* Serves one context socket until the proxy closes it or sends something invalid, then
  * destroys the context and everything it had.  The caller closes sock. */
-static void serve_context(int sock, uint32_t id, const char *name)
+static void serve_context(const struct vd_render_server_config *cfg, int sock, uint32_t id,
+                          const char *name)
 {
-   struct rs_ctx c = { .sock = sock, .id = id, .eventfd = -1 };
+   struct rs_ctx c = { .cfg = cfg, .sock = sock, .id = id, .eventfd = -1 };
    snprintf(c.name, sizeof(c.name), "%s", name);
    snprintf(c.who, sizeof(c.who), "render-server context %u", id);
    char prefix[96];
@@ -475,6 +479,7 @@ static void serve_context(int sock, uint32_t id, const char *name)
 /* -- the server: contexts and their workers --------------------------------------------- */
 
 struct rs_worker {
+   const struct vd_render_server_config *cfg;
    uint32_t ctx_id;
    pid_t pid;           /* process workers */
    pthread_t thread;    /* thread workers */
@@ -495,7 +500,7 @@ struct rs_server {
 static void *thread_main(void *arg)
 {
    struct rs_worker *w = arg;
-   serve_context(w->sock, w->ctx_id, w->name);
+   serve_context(w->cfg, w->sock, w->ctx_id, w->name);
    atomic_store(&w->done, true);
    return NULL;
 }
@@ -604,6 +609,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
       free(w);
       return send_msg(s->sock, &reply, sizeof(reply), -1);
    }
+   w->cfg = s->cfg;
    w->ctx_id = req->ctx_id;
    memcpy(w->name, req->name, sizeof(req->name));
    w->name[32] = '\0';
@@ -639,7 +645,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          prctl(PR_SET_PDEATHSIG, SIGKILL);
          if (getppid() != parent)
             _exit(0);
-         serve_context(sv[1], w->ctx_id, w->name);
+         serve_context(s->cfg, sv[1], w->ctx_id, w->name);
          close(sv[1]);
          exit(0);
       }

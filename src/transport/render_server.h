@@ -16,6 +16,8 @@
 struct vd_render_server_config {
    int socket_fd; /* the proxy's end of the client socket (SOCK_SEQPACKET) */
    enum vd_worker_mode worker;
+   const struct vd_context_hooks *hooks; /* for every context (vk/vk.h) */
+   const struct vd_options *opts;        /* the command line's settings, for each context */
 };
 
 /* Serves the proxy until it closes the socket (returns 0), or until SIGINT/SIGTERM

@@ -32,9 +32,10 @@
 #include <unistd.h>
 
 #include "context/context.h"
-#include "options.h"
+#include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
+#include "util/assert_locked.h"
 #include "util/clock.h"
 
 /* -- protocol constants (vtest_protocol.h numbering) -------------------------------------- */
@@ -131,7 +132,7 @@ static const char *cmd_name(uint32_t cmd)
 
 /* Reads exactly len bytes.  Returns 1 on success, 0 on end-of-file before the first byte,
  * -1 on an error or end-of-file part-way (errno = EPIPE then). */
-static int read_full(int fd, void *buf, size_t len)
+static int read_full(int fd, void *buf, size_t len, uint64_t spin_ns)
 {
    uint8_t *p = buf;
    size_t got = 0;
@@ -139,7 +140,6 @@ static int read_full(int fd, void *buf, size_t len)
     * has to wake a sleeping reader costs the guest far more than one that does not
     * (tens of µs on a virtualised host).  So when nothing is there yet, poll without
     * blocking for --spin-us before sleeping in read(). */
-   const uint64_t spin_ns = (uint64_t)vd_opts.spin_us * 1000u;
    uint64_t spin_until = 0;
    while (got < len) {
       ssize_t n = recv(fd, p + got, len - got, MSG_DONTWAIT);
@@ -266,6 +266,8 @@ struct vt_fence {
 };
 
 struct vt_client {
+   const struct vd_vtest_config *cfg;
+   uint64_t spin_ns; /* --spin-us */
    int fd;
    uint32_t id;
    pid_t pid;
@@ -296,6 +298,7 @@ struct vt_client {
 
 static void sync_unref_locked(struct vt_client *c, uint32_t slot)
 {
+   vd_assert_locked(&c->sync_mutex);
    struct vt_sync *s = &c->syncs[slot];
    if (--s->refs == 0) {
       s->next_free = c->free_syncs;
@@ -307,6 +310,7 @@ static void sync_unref_locked(struct vt_client *c, uint32_t slot)
 /* The slot of a sync the client may name, or UINT32_MAX. */
 static uint32_t sync_lookup_locked(struct vt_client *c, uint32_t id)
 {
+   vd_assert_locked(&c->sync_mutex);
    if (id == 0 || id > c->sync_cap)
       return UINT32_MAX;
    const struct vt_sync *s = &c->syncs[id - 1];
@@ -315,6 +319,7 @@ static uint32_t sync_lookup_locked(struct vt_client *c, uint32_t id)
 
 static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
 {
+   vd_assert_locked(&c->sync_mutex);
    for (uint32_t i = 0; i < w->count; i++) {
       if (!w->e[i].done)
          sync_unref_locked(c, w->e[i].slot);
@@ -326,6 +331,7 @@ static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
 /* Latches the entries that have reached their values; true if the wait is satisfied. */
 static bool wait_update_locked(struct vt_client *c, struct vt_wait *w)
 {
+   vd_assert_locked(&c->sync_mutex);
    uint32_t done = 0;
    for (uint32_t i = 0; i < w->count; i++) {
       struct vt_sync_ref *e = &w->e[i];
@@ -348,6 +354,7 @@ static void signal_eventfd(int fd)
 /* Signals satisfied waits and drops expired ones. */
 static void check_waits_locked(struct vt_client *c)
 {
+   vd_assert_locked(&c->sync_mutex);
    if (!c->waits)
       return;
    const uint64_t now = vd_now_ns();
@@ -528,9 +535,11 @@ static bool cmd_context_init(struct vt_client *c, const uint32_t *p)
    const struct vd_context_params params = {
       .id = c->id,
       .name = c->name,
-      .record_dir = vd_opts.record_dir,
+      .record_dir = c->cfg->opts->record_dir,
       .fence_retired = fence_retired,
       .cookie = c,
+      .hooks = c->cfg->hooks,
+      .opts = c->cfg->opts,
    };
    c->ctx = vd_context_create(&params);
    if (!c->ctx) {
@@ -1004,7 +1013,7 @@ static void client_loop(struct vt_client *c)
 {
    for (;;) {
       uint32_t hdr[2];
-      int r = read_full(c->fd, hdr, sizeof(hdr));
+      int r = read_full(c->fd, hdr, sizeof(hdr), c->spin_ns);
       if (r == 0) {
          vd_info(VD_CAT_TRANSPORT, "client %u disconnected", c->id);
          return;
@@ -1036,7 +1045,7 @@ static void client_loop(struct vt_client *c)
          c->buf_cap = bytes;
       }
       if (bytes) {
-         r = read_full(c->fd, c->buf, bytes);
+         r = read_full(c->fd, c->buf, bytes, c->spin_ns);
          if (r <= 0) {
             if (r == 0 || errno == EPIPE)
                vt_err("%s: connection closed after the header; %zu payload bytes "
@@ -1064,13 +1073,15 @@ static void client_loop(struct vt_client *c)
    }
 }
 
-void vd_vtest_serve_client(int fd, uint32_t client_id)
+void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t client_id)
 {
    struct vt_client *c = calloc(1, sizeof(*c));
    if (!c) {
       vt_err("client %u: out of memory; dropping the client", client_id);
       return;
    }
+   c->cfg = cfg;
+   c->spin_ns = (uint64_t)cfg->opts->spin_us * 1000u;
    c->fd = fd;
    c->id = client_id;
    c->pid = peer_pid(fd);
@@ -1084,11 +1095,13 @@ void vd_vtest_serve_client(int fd, uint32_t client_id)
    /* The context first: after this no fence_retired() can run. */
    if (c->ctx)
       vd_context_destroy(c->ctx);
+   pthread_mutex_lock(&c->sync_mutex);
    while (c->waits) {
       struct vt_wait *w = c->waits;
       c->waits = w->next;
       wait_free_locked(c, w);
    }
+   pthread_mutex_unlock(&c->sync_mutex);
    while (c->fences) {
       struct vt_fence *f = c->fences;
       c->fences = f->next;
@@ -1144,7 +1157,7 @@ static void *worker_main(void *arg)
 {
    struct vt_worker *w = arg;
    struct vt_server *s = thread_server;
-   vd_vtest_serve_client(w->fd, w->id);
+   vd_vtest_serve_client(s->cfg, w->fd, w->id);
    pthread_mutex_lock(&s->workers_mutex);
    close(w->fd);
    w->fd = -1;
@@ -1272,7 +1285,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       free(s->children);
       s->children = NULL;
       s->child_count = s->child_cap = 0;
-      vd_vtest_serve_client(fd, id);
+      vd_vtest_serve_client(s->cfg, fd, id);
       close(fd);
       exit(0);
    }

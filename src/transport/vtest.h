@@ -11,6 +11,9 @@
 
 #include <stdint.h>
 
+struct vd_context_hooks;
+struct vd_options;
+
 #define VD_VTEST_DEFAULT_SOCKET "/tmp/.virgl_test"
 
 enum vd_worker_mode {
@@ -21,6 +24,8 @@ enum vd_worker_mode {
 struct vd_vtest_config {
    const char *socket_path;
    enum vd_worker_mode worker;
+   const struct vd_context_hooks *hooks; /* for every client's context (vk/vk.h) */
+   const struct vd_options *opts;        /* the command line's settings, for each client */
 };
 
 /* Binds and listens on cfg->socket_path (replacing a stale socket file) and serves clients
@@ -32,6 +37,6 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg);
 /* Serves one connected vtest client on the calling thread until it disconnects or is
  * dropped, then destroys its context and everything else it had.  Does not close fd.
  * client_id names the client (and its context) in logs. */
-void vd_vtest_serve_client(int fd, uint32_t client_id);
+void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t client_id);
 
 #endif

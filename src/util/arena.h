@@ -4,6 +4,7 @@
 #ifndef VD_UTIL_ARENA_H
 #define VD_UTIL_ARENA_H
 
+#include <assert.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,9 @@ static inline struct vd_arena_mark vd_arena_mark(const struct vd_arena *a)
 void vd_arena_release_slow(struct vd_arena *a, const struct vd_arena_mark *m);
 static inline void vd_arena_release(struct vd_arena *a, const struct vd_arena_mark *m)
 {
+   /* Marks nest like a stack: a mark below the arena's current use was already released
+    * past (a later mark released after an earlier one, or a reset in between). */
+   assert(m->used <= a->used);
    /* Usually nothing but the current block's bump pointer moved since the mark. */
    if (__builtin_expect(a->head && a->head == m->head && a->head->next == m->head_next, 1)) {
       a->head->pos = m->pos;

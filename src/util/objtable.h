@@ -8,6 +8,7 @@
 #ifndef VD_UTIL_OBJTABLE_H
 #define VD_UTIL_OBJTABLE_H
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,7 +49,10 @@ void vd_objtable_foreach(struct vd_objtable *t, void (*fn)(struct vd_object *, v
 
 static inline void vd_object_ref(struct vd_object *obj)
 {
-   atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
+   /* Only a holder of a reference may take another: a record at 0 is being destroyed. */
+   const int old = atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
+   assert(old >= 1);
+   (void)old;
 }
 void vd_object_unref(struct vd_object *obj);
 

@@ -95,7 +95,7 @@ void vd_emulation_choose(struct vd_physical_device *pd)
    pd->has_drm_format_modifier = vd_host_has_extension(pd, "VK_EXT_image_drm_format_modifier");
    pd->has_queue_family_foreign = vd_host_has_extension(pd, "VK_EXT_queue_family_foreign");
 
-   unsigned emu = vd_opts.emulate;
+   unsigned emu = pd->instance->opts->emulate;
    if (!pd->has_sync_fd_semaphore)
       emu |= VD_EMU_SYNC_FD_SEMAPHORE;
    if (!pd->has_sync_fd_fence)
@@ -131,7 +131,7 @@ void vd_emulation_log_once(struct vd_context *ctx, const struct vd_physical_devi
       if (!(fresh & (1u << i)))
          continue;
       const char *why = "the host driver lacks it";
-      if (vd_opts.emulate & (1u << i))
+      if (pd->instance->opts->emulate & (1u << i))
          why = "forced by --emulate";
       else if ((1u << i) == VD_EMU_DMA_BUF && pd->memory != &vd_memory_export)
          why = "guest memory is host-pointer memory here";

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -85,7 +85,7 @@ VD_HANDLER(vkCreateInstance)
       app.apiVersion = VK_API_VERSION_1_3;
    const char *layers[1];
    uint32_t layer_count = 0;
-   if (vd_opts.validate)
+   if (disp->ctx->params.opts->validate)
       layers[layer_count++] = "VK_LAYER_KHRONOS_validation";
    VkInstanceCreateInfo info = {
       .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
@@ -114,6 +114,7 @@ VD_HANDLER(vkCreateInstance)
    inst->api_version = app.apiVersion;
    vd_vk_dispatch_load_instance(&inst->table, gipa, inst->handle);
    inst->vk = &inst->table;
+   inst->opts = disp->ctx->params.opts;
    if (!vd_object_add(disp, id, VK_OBJECT_TYPE_INSTANCE, (uint64_t)(uintptr_t)inst->handle, NULL,
                       inst, instance_destroy)) {
       inst->table.DestroyInstance(inst->handle, NULL);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -69,8 +69,8 @@ static void probe_host_features(struct vd_physical_device *pd)
    pd->has_robust_buffer_access = feats.features.robustBufferAccess;
    pd->has_robust_image_access = image_robust.robustImageAccess;
    uint64_t align = host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;
-   if (vd_opts.host_pointer_alignment > align)
-      align = vd_opts.host_pointer_alignment;
+   if (pd->instance->opts->host_pointer_alignment > align)
+      align = pd->instance->opts->host_pointer_alignment;
    pd->host_pointer_alignment = align;
 }
 

@@ -4,7 +4,7 @@
  * the host free directly and drops the record; destroying or resetting a pool drops the
  * records of all its children (the host frees them with the pool).  The child records
  * themselves never free anything on the host; a descriptor set's record keeps its layout's
- * bindings (vk/resource.c checks descriptor updates against them). */
+ * bindings (vk/buffer_image.c checks descriptor updates against them). */
 #include <stdlib.h>
 
 #include "util/log.h"

@@ -3,6 +3,7 @@
  * per-queue thread waits for it, so neither the virtqueue nor a ring ever blocks on it. */
 #include <stdlib.h>
 
+#include "util/assert_locked.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -45,7 +46,8 @@ static void *queue_thread(void *arg)
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id)
 {
-   (void)ctx;
+   /* The caller (vd_context_submit_fence) holds the timeline lock, which keeps the queue. */
+   vd_assert_locked(&ctx->timeline_mutex);
    const struct vd_vk_dispatch *vk = queue->vk;
    struct vd_queue_fence *f = calloc(1, sizeof(*f));
    if (!f)

@@ -6,8 +6,9 @@
 #include <vulkan/vulkan_core.h>
 
 #include "context/context_priv.h"
-#include "memory/memory.h"
-#include "options.h"
+#include "util/options.h"
+#include "vk/memory_backend.h"
+#include "vk/vk.h"
 #include "vk_dispatch.h"
 #include "vn_protocol.h"
 
@@ -55,6 +56,7 @@ struct vd_physical_device {
 
 struct vd_instance {
    const struct vd_vk_dispatch *vk;
+   const struct vd_options *opts; /* its context's settings (ctx->params.opts) */
    struct vd_vk_dispatch table;
    VkInstance handle;
    uint32_t api_version;
@@ -65,7 +67,7 @@ struct vd_instance {
 };
 
 /* Shared-memory backings of freed host-pointer allocations, kept for the next allocation
- * of the same size on the same device (memory/host_pointer.c). */
+ * of the same size on the same device (backing/host_pointer.c). */
 #define VD_BACKING_CACHE_SLOTS 8
 #define VD_BACKING_CACHE_MAX_BYTES (32ull << 20)
 struct vd_backing_cache {
@@ -101,10 +103,6 @@ struct vd_queue {
    pthread_cond_t cond;
    struct vd_queue_fence *pending, **pending_tail;
 };
-
-/* probe.c: true if a host Vulkan instance with a physical device can be made (checked in
- * a child process); otherwise logs why and what to do. */
-bool vd_vulkan_probe(void);
 
 /* loader.c: the host Vulkan loader, loaded once per process. */
 PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
@@ -157,27 +155,32 @@ static inline void *vd_chain_unlink(const void **pnext, VkStructureType stype)
 /* physical_device.c: whether the host driver lists device extension `name`. */
 bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name);
 
+/* device_memory.c: exports the VkDeviceMemory with guest id blob_id as a blob (the
+ * context's export_blob hook).  Returns 0 or -errno. */
+int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint64_t size,
+                                 uint32_t flags, struct vd_blob *out);
+
 /* queue.c */
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
 
-/* Every memory bind of a vkQueueBindSparse lies inside its allocation (memory.c); false
+/* Every memory bind of a vkQueueBindSparse lies inside its allocation (device_memory.c); false
  * after making the context fatal. */
 bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,
                          const VkBindSparseInfo *infos, uint32_t count);
 
 /* [offset, offset + size) lies inside `limit` bytes (size VK_WHOLE_SIZE: to the end);
  * otherwise the context goes fatal with "WHAT: N bytes at offset O do not fit the
- * LIMIT-byte CONTAINER" (command.c). */
+ * LIMIT-byte CONTAINER" (range_check.c). */
 bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offset,
                    VkDeviceSize size, VkDeviceSize limit, const char *container);
 
-/* The record of a VkImage (resource.c). */
+/* The record of a VkImage (buffer_image.c). */
 struct vd_image {
    struct vd_device *dev;
    bool linear_modifier; /* created with DRM_FORMAT_MODIFIER tiling, emulated as LINEAR */
-   /* What the copy checks (command.c) and subresource queries (modifier.c) check against. */
+   /* What the copy checks (range_check.c) and subresource queries (modifier.c) check against. */
    VkImageType type;
    VkFormat format;
    VkExtent3D extent;
@@ -185,7 +188,7 @@ struct vd_image {
    VkSampleCountFlagBits samples;
 };
 
-/* The record of a VkQueryPool (resource.c). */
+/* The record of a VkQueryPool (buffer_image.c). */
 struct vd_query_pool {
    struct vd_device *dev;
    VkQueryType type;
@@ -194,7 +197,7 @@ struct vd_query_pool {
    bool wide;       /* results are 64-bit whatever the flags (performance queries) */
 };
 
-/* resource.c: queries [first, first + count) lie inside the pool, else the context goes
+/* buffer_image.c: queries [first, first + count) lie inside the pool, else the context goes
  * fatal with "firstQuery F + queryCount C exceed the N-query pool" (false). */
 bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
                        uint32_t first, uint32_t count);
@@ -207,7 +210,7 @@ const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPo
 
 /* A VkDescriptorSetLayout's bindings, sorted by binding number; shared (refcounted) by the
  * layout's record and the records of the sets allocated with it, which may outlive the
- * layout.  (resource.c) */
+ * layout.  (buffer_image.c) */
 struct vd_set_layout {
    _Atomic unsigned refs;
    uint32_t binding_count;
@@ -259,7 +262,7 @@ bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *de
 VkResult vd_modifier_check_layout(struct vd_dispatch *disp, struct vd_device *dev, VkImage img,
                                   const VkSubresourceLayout *layout);
 
-/* The record of a VkBuffer (resource.c). */
+/* The record of a VkBuffer (buffer_image.c). */
 struct vd_buffer {
    struct vd_device *dev;
    VkDeviceSize size;

@@ -5,7 +5,7 @@
 #
 #   commands/*      'venusd commands' lists every name of protocol/venus_command_types.tsv
 #                   once, with its type value; vkCmdFillBuffer is hand-written at the line of
-#                   src/vk/command.c that holds its VD_HANDLER; every [hand-written] command
+#                   src/vk/range_check.c that holds its VD_HANDLER; every [hand-written] command
 #                   of protocol/manual_commands.txt is served by a VD_HANDLER; --help works
 #   gen/*           on a copy of the source tree, configured with meson in $TEST_TMP, the
 #                   generator's target (src/vn_protocol.h) builds; then, one change at a time
@@ -58,17 +58,17 @@ fi
 
 fill=$(awk '$2 == "vkCmdFillBuffer"' "$OUT")
 where=$(printf '%s\n' "$fill" | awk '$3 == "hand-written" { print $4 }')
-if [[ $where =~ ^src/vk/command\.c:([0-9]+)$ ]]; then
+if [[ $where =~ ^src/vk/range_check\.c:([0-9]+)$ ]]; then
   pass generator/commands/fill_buffer_hand_written
   line=${BASH_REMATCH[1]}
-  if sed -n "${line}p" "$REPO_ROOT/src/vk/command.c" | grep -q '^VD_HANDLER(vkCmdFillBuffer)'; then
+  if sed -n "${line}p" "$REPO_ROOT/src/vk/range_check.c" | grep -q '^VD_HANDLER(vkCmdFillBuffer)'; then
     pass generator/commands/fill_buffer_line
   else
-    fail generator/commands/fill_buffer_line "src/vk/command.c:$line is not VD_HANDLER(vkCmdFillBuffer) \
+    fail generator/commands/fill_buffer_line "src/vk/range_check.c:$line is not VD_HANDLER(vkCmdFillBuffer) \
 (was $VENUSD built from this tree?)"
   fi
 else
-  fail generator/commands/fill_buffer_hand_written "expected 'hand-written src/vk/command.c:N', got: $fill"
+  fail generator/commands/fill_buffer_hand_written "expected 'hand-written src/vk/range_check.c:N', got: $fill"
 fi
 
 # Every command listed under [hand-written] is served by a VD_HANDLER.
@@ -169,18 +169,21 @@ expect_fail alias "error: VD_HANDLER(vkResetQueryPoolEXT): vkResetQueryPoolEXT i
 restore src/vk/pool.c
 
 # (c) two handlers for one command.
-first=$(grep -n '^VD_HANDLER(vkCmdFillBuffer)' "$TREE/src/vk/command.c" | cut -d: -f1)
+first=$(grep -n '^VD_HANDLER(vkCmdFillBuffer)' "$TREE/src/vk/range_check.c" | cut -d: -f1)
 printf '\nVD_HANDLER(vkCmdFillBuffer)\n{\n}\n' >>"$TREE/src/vk/pool.c"
-expect_fail duplicate "error: VD_HANDLER(vkCmdFillBuffer): a second handler for vkCmdFillBuffer (the first is at src/vk/command.c:$first)"
+n=$(wc -l <"$TREE/src/vk/pool.c")
+# The generator scans files in name order: pool.c comes before range_check.c.
+expect_fail duplicate "src/vk/range_check.c:$first: error: VD_HANDLER(vkCmdFillBuffer): a second \
+handler for vkCmdFillBuffer (the first is at src/vk/pool.c:$((n - 2)))"
 restore src/vk/pool.c
 
 # (d) a command listed under [hand-written] loses its handler.
-snapshot src/vk/command.c
+snapshot src/vk/range_check.c
 sed -i 's/^VD_HANDLER(vkCmdFillBuffer)/static void removed_fill_buffer(struct vd_dispatch *disp, struct vn_args_vkCmdFillBuffer *a)/' \
-  "$TREE/src/vk/command.c"
+  "$TREE/src/vk/range_check.c"
 listed_at=$(grep -n '^vkCmdFillBuffer\b' "$TREE/protocol/manual_commands.txt" | cut -d: -f1)
 expect_fail missing "protocol/manual_commands.txt:$listed_at: error: vkCmdFillBuffer must be hand-written (listed under [hand-written]) but no .c file under src/ has VD_HANDLER(vkCmdFillBuffer)"
-restore src/vk/command.c
+restore src/vk/range_check.c
 
 if gen_build restored; then
   pass generator/gen/restored

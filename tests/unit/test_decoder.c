@@ -6,11 +6,8 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
 #include "unit.h"
 #include "vn_protocol.h"
-
-struct vd_options vd_opts; /* defaults; main.c owns it in venusd */
 
 /* -- a tiny stream builder -------------------------------------------------------------- */
 struct stream {

@@ -7,10 +7,8 @@
 #include <unistd.h>
 
 #include "context/context_priv.h"
-#include "options.h"
+#include "context/replay.h"
 #include "unit.h"
-
-struct vd_options vd_opts;
 
 /* Replays `name` and returns its printed listing (caller frees), or NULL on failure. */
 static char *replay(const char *name, int *ret)

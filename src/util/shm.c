@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "memory/memory.h"
+#include "shm.h"
 
 int vd_shm_create(const char *name, uint64_t size)
 {

@@ -6,8 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memory/memory.h"
-#include "options.h"
+#include "vk/memory_backend.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -120,7 +120,7 @@ const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev
    const bool ex = vd_memory_export.probe(pdev, why_ex, sizeof(why_ex));
    const struct vd_memory_backend *b = NULL;
    const char *why = "";
-   switch (vd_opts.memory_mode) {
+   switch (pdev->instance->opts->memory_mode) {
    case VD_MEMORY_HOST_POINTER:
       b = hp ? &vd_memory_host_pointer : NULL;
       why = hp ? "--memory host-pointer" : why_hp;

@@ -1,4 +1,5 @@
-/* Memory backends.
+/* Memory backends: the interface that vk/ defines and each backend in backing/ implements
+ * (backing/ includes vk/, never the reverse; the linker joins the two).
  *
  * A backend is a small table of functions, chosen per device from --memory
  * auto|host-pointer|export; handlers call through it and never test which backend they
@@ -6,25 +7,19 @@
  * venusd maps and imports with VK_EXT_external_memory_host, so the blob handed to the
  * guest is that same memory (zero copies).  export asks the driver to export the memory as
  * a dma-buf, or else an opaque fd, and hands that out. */
-#ifndef VD_MEMORY_H
-#define VD_MEMORY_H
+#ifndef VD_VK_MEMORY_BACKEND_H
+#define VD_VK_MEMORY_BACKEND_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <vulkan/vulkan_core.h>
 
-#include "context/context.h"
+#include "context/blob.h"
 
 struct vd_device;
 struct vd_physical_device;
 struct vd_memory;
 struct vd_backing_cache;
-
-enum vd_memory_mode {
-   VD_MEMORY_AUTO = 0,
-   VD_MEMORY_HOST_POINTER,
-   VD_MEMORY_EXPORT,
-};
 
 struct vd_memory_backend {
    const char *name;
@@ -62,15 +57,7 @@ extern const struct vd_memory_backend vd_memory_export;
 /* Chooses the backend for a physical device per --memory and logs the choice and why. */
 const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev);
 
-/* A new shared-memory file of `size` bytes: memfd where available (sealable), POSIX shm
- * otherwise.  Returns an fd (CLOEXEC) or a negative errno. */
-int vd_shm_create(const char *name, uint64_t size);
-
 /* Releases the backings a device's cache still holds (device destruction). */
 void vd_backing_cache_fini(struct vd_backing_cache *cache);
-
-/* Exports the VkDeviceMemory with guest id blob_id as a blob.  Returns 0 or -errno. */
-int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint64_t size,
-                                 uint32_t flags, struct vd_blob *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* Device memory handlers: allocation through the device's memory backend (memory/), blobs
+/* Device memory handlers: allocation through the device's memory backend (backing/), blobs
  * the guest maps, and imports of guest resources (VkImportMemoryResourceInfoMESA). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,7 @@
-/* Global options parsed from the command line (main.c), read by the rest of venusd.
+/* Settings from the command line (main.c's option table), passed explicitly: main.c hands
+ * them to the transport, which puts them into each context's params; handlers reach them
+ * through their context (ctx->params.opts), memory backends through their device's
+ * instance (vd_instance.opts).  There is no global copy.
  *
  * Filled in once by main() before any context exists and never written afterwards, so any
  * thread may read them without locking. */
@@ -20,15 +23,22 @@ enum vd_emulation_bits {
    VD_EMU_ALL = (1u << 5) - 1,
 };
 
+/* --memory: how host-visible memory is shared with the guest (vk/memory_backend.h). */
+enum vd_memory_mode {
+   VD_MEMORY_AUTO = 0,
+   VD_MEMORY_HOST_POINTER,
+   VD_MEMORY_EXPORT,
+};
+
 struct vd_options {
    const char *record_dir;          /* --record DIR, or NULL */
-   int memory_mode;                 /* --memory: enum vd_memory_mode (memory/memory.h) */
+   int memory_mode;                 /* --memory: enum vd_memory_mode */
    uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
    bool validate;                   /* --validate: enable host validation layers */
    int64_t spin_us;                 /* --spin-us N: poll a client socket this long before
-                                       sleeping in read() (main.c: VD_SPIN_US_DEFAULT) */
+                                       sleeping in read() (VD_SPIN_US_DEFAULT) */
    int64_t ring_spin_us;            /* --ring-spin-us N: yield-poll an empty ring this long,
-                                       then nap (main.c: VD_RING_SPIN_US_DEFAULT) */
+                                       then nap (VD_RING_SPIN_US_DEFAULT) */
    unsigned emulate;                /* --emulate LIST: enum vd_emulation_bits (vk/vk_common.h)
                                        to emulate even where the host has the capability */
    uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context;
@@ -47,7 +57,12 @@ struct vd_options {
 #define VD_MIN_MONITOR_PERIOD_US 10000
 #define VD_RING_SPIN_US_DEFAULT 200
 
-/* Defined in main.c. */
-extern struct vd_options vd_opts;
+/* Every setting's default (a context created without options, e.g. in unit tests, gets
+ * these). */
+#define VD_OPTIONS_DEFAULT                                                                  \
+   {                                                                                        \
+      .memory_mode = VD_MEMORY_AUTO, .spin_us = VD_SPIN_US_DEFAULT,                         \
+      .ring_spin_us = VD_RING_SPIN_US_DEFAULT, .max_rings = VD_MAX_RINGS_DEFAULT,           \
+   }
 
 #endif

@@ -40,7 +40,7 @@ VD_HANDLER(vkCreateBuffer)
       ext.pNext = info.pNext;
       info.pNext = &ext;
    }
-   /* The size is kept so that commands naming the buffer can be checked (command.c). */
+   /* The size is kept so that commands naming the buffer can be checked (range_check.c). */
    struct vd_buffer *b = malloc(sizeof(*b));
    if (!b) {
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -220,7 +220,7 @@ VD_HANDLER(vkCreateQueryPool)
    VkQueryPoolCreateInfo info = *a->pCreateInfo;
    vd_strip_mesa_structs(&info.pNext);
    /* The query count and result size are kept so that commands naming the pool can be
-    * checked (command.c, vkGetQueryPoolResults). */
+    * checked (range_check.c, vkGetQueryPoolResults). */
    struct vd_query_pool *p = malloc(sizeof(*p));
    if (!p) {
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;

@@ -7,8 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "memory/memory.h"
-#include "options.h"
+#include "vk/memory_backend.h"
+#include "util/shm.h"
+#include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -183,7 +184,7 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
 {
    if (mem->fd < 0 || size > mem->backing_size)
       return -EINVAL;
-   if (vd_opts.vmm_blobs && lseek(mem->fd, 0, SEEK_END) != (off_t)size) {
+   if (mem->dev->pdev->instance->opts->vmm_blobs && lseek(mem->fd, 0, SEEK_END) != (off_t)size) {
       /* virglrenderer's proxy accepts a shared-memory blob only if the file is exactly the
        * blob's size, while the backing is rounded up to the import alignment.  Cut the file
        * to the blob: the pages past its end are padding that neither the guest (it maps
@@ -222,8 +223,8 @@ static void hp_free(struct vd_memory *mem)
     * vtest the blob's only holder is this same client (one trust domain, and Mesa drops
     * the blob when it frees the memory), so exported backings are reused; behind a VMM a
     * blob may live on in other guest processes (dma-buf), so those are not. */
-   const bool reusable =
-      !mem->imported && !mem->resized && !(mem->exported && vd_opts.vmm_blobs);
+   const bool vmm_blobs = mem->dev->pdev->instance->opts->vmm_blobs;
+   const bool reusable = !mem->imported && !mem->resized && !(mem->exported && vmm_blobs);
    if (mem->ptr && mem->fd >= 0 && reusable &&
        cache_put(mem->dev, mem->fd, mem->ptr, mem->backing_size))
       return;
