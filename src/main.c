@@ -63,7 +63,8 @@ static const char *const usage_vtest =
    "\n"
    "vtest options:\n"
    "  --socket PATH      unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
-   "                     else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default)\n"
+   "                     else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default);\n"
+   "                     not with socket activation, where the socket is inherited\n"
    "  --worker process|thread\n"
    "                     serve each client in a forked worker process (process, the\n"
    "                     default: a crashing client takes only its worker down) or in a\n"
@@ -105,6 +106,9 @@ static const char *const usage_env =
    "Environment:\n"
    "  VENUSD_LOG         log levels when --log is not given (same syntax)\n"
    "  VTEST_SOCKET_NAME  socket path when --socket is not given (Mesa's client reads it too)\n"
+   "  LISTEN_PID, LISTEN_FDS\n"
+   "                     socket activation (systemd's venusd.socket): when LISTEN_PID is\n"
+   "                     venusd's pid, vtest serves the listening socket passed as fd 3\n"
    "  The host Vulkan loader's variables (VK_DRIVER_FILES, ...) choose the host driver.\n"
    "\n"
    "Example:\n"
@@ -343,6 +347,14 @@ static int cmd_vtest(int argc, char **argv)
          usage_error(me, "unexpected argument '%s'", a);
       }
    }
+   bool activation_error;
+   cfg.activated = vd_vtest_socket_activation(&activation_error);
+   if (activation_error)
+      return 1;
+   if (cfg.activated && cfg.socket_path)
+      usage_error(me, "--socket %s given, but a socket was passed by socket activation "
+                  "(LISTEN_FDS): drop --socket from the service's command line",
+                  cfg.socket_path);
    if (!cfg.socket_path) {
       const char *env = getenv("VTEST_SOCKET_NAME");
       cfg.socket_path = env && *env ? env : VD_VTEST_DEFAULT_SOCKET;
