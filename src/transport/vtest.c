@@ -1518,6 +1518,11 @@ bool vd_vtest_socket_activation(bool *error)
    unsetenv("LISTEN_FDNAMES");
    if (*error)
       return false;
+   if (pid == 0) {
+      vd_info(VD_CAT_MAIN, "socket activation: LISTEN_FDS is set without LISTEN_PID; "
+              "ignoring it");
+      return false;
+   }
    if (pid != (long)getpid()) {
       /* Meant for another process (e.g. a wrapper that exec'd us without updating it). */
       vd_info(VD_CAT_MAIN, "socket activation: LISTEN_PID=%ld is not this process (%ld); "

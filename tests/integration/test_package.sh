@@ -21,6 +21,9 @@
 #                     runs venusd as a render server ('virgl_render_server --help')
 #   chroot/demo       there: /usr/bin/venusd vtest on lavapipe, and vulkaninfo through Venus
 #                     (VN_DEBUG=vtest, under timeout -s KILL) sees the Venus device
+#   install/plan      (only under a TEST_PREFIX, i.e. run-tests.sh's ASan pass, instead of
+#                     all the above) VENUSD's build directory installs venusd, the man page
+#                     and both units
 # Needs root (debootstrap, chroot, mounts) and, the first time, network (about 3 minutes).
 # Environment: VENUSD_PKGROOT, VENUSD_PKGROOT_MIRROR (default http://deb.debian.org/debian).
 # shellcheck source-path=SCRIPTDIR
@@ -34,6 +37,22 @@ SDK=${VULKAN_SDK:-$REPO_ROOT/third_party/vulkan-sdk/usr}
 
 if [ "$(id -u)" != 0 ]; then
   fail "package/root" "needs root (debootstrap, chroot, mounts): run it with sudo"
+  test_finish
+fi
+# Under run-tests.sh's sanitizer passes (TEST_PREFIX asan:) the package would be the same:
+# there only the install plan of VENUSD's own build directory is checked.
+if [ -n "$TEST_PREFIX" ]; then
+  plan=$(meson introspect "$(dirname "$VENUSD")" --installed 2>&1)
+  bad=
+  for f in /bin/venusd /man1/venusd.1 /venusd.socket /venusd.service; do
+    [[ $plan == *"$f\""* ]] || bad="$bad missing $f;"
+  done
+  if [ -z "$bad" ]; then
+    pass "package/install/plan"
+  else
+    fail "package/install/plan" "$bad (meson introspect --installed: $plan)"
+  fi
+  note "the package build and the chroot run only in the plain pass"
   test_finish
 fi
 for tool in dpkg-buildpackage dh debootstrap unshare chroot meson systemd-analyze; do
