@@ -62,6 +62,52 @@ for tool in dpkg-buildpackage dh debootstrap unshare chroot meson systemd-analyz
   fi
 done
 
+# ---- a clean Debian 12 ------------------------------------------------------------------
+
+# in_root DIR LAYER CMD... — CMD in a chroot of DIR (with LAYER/upper as a copy-on-write
+# layer over it if LAYER is not empty), with /proc, /sys, /dev and a private /tmp, in its
+# own mount and PID namespaces: nothing stays mounted or running afterwards.
+in_root() {
+  local dir=$1 layer=$2
+  shift 2
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --mount --pid --fork --kill-child --propagation private -- bash -c '
+    d=$1 layer=$2; shift 2
+    if [ -n "$layer" ]; then
+      mount -t overlay overlay -o "lowerdir=$d,upperdir=$layer/upper,workdir=$layer/work" \
+        "$layer/merged" || exit 125
+      d=$layer/merged
+    fi
+    mount -t proc proc "$d/proc" && mount --rbind /sys "$d/sys" && mount --rbind /dev "$d/dev" &&
+      mount -t tmpfs tmpfs "$d/tmp" || exit 125
+    exec chroot "$d" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+      DEBIAN_FRONTEND=noninteractive "$@"' in_root "$dir" "$layer" "$@"
+}
+
+# setup_pkgroot LOG — makes $PKGROOT/root once: debootstrap bookworm (minbase),
+# bookworm-backports, and the packages the demo needs downloaded (not installed), so that
+# each run installs them from the cache.
+setup_pkgroot() {
+  local log=$1 r=$PKGROOT/root.tmp
+  [ -f "$PKGROOT/ready" ] && return 0
+  mkdir -p "$PKGROOT" || return 1
+  exec 9>"$PKGROOT/lock"
+  flock -w 900 9 || { echo "another run holds $PKGROOT/lock" >>"$log"; return 1; }
+  [ -f "$PKGROOT/ready" ] && return 0
+  note "making the Debian 12 chroot in $PKGROOT (once; log $log)"
+  rm -rf "$r" "$PKGROOT/root"
+  debootstrap --variant=minbase bookworm "$r" "$MIRROR" >>"$log" 2>&1 || return 1
+  echo "deb $MIRROR bookworm-backports main" >"$r/etc/apt/sources.list.d/backports.list"
+  in_root "$r" "" apt-get update >>"$log" 2>&1 &&
+    in_root "$r" "" apt-get install -y --download-only -t bookworm-backports \
+      libvulkan1 mesa-vulkan-drivers vulkan-tools >>"$log" 2>&1 || return 1
+  mv "$r" "$PKGROOT/root" && touch "$PKGROOT/ready"
+}
+
+# The chroot (network-bound the first time) is made while the package builds (CPU-bound).
+setup_pkgroot "$TEST_TMP/pkgroot.log" >"$TEST_TMP/pkgroot.out" 2>&1 &
+setup_pid=$!
+
 # ---- the package ----------------------------------------------------------------------
 src=$TEST_TMP/src
 mkdir -p "$src"
@@ -71,13 +117,14 @@ note "building the .debs in $src (log $TEST_TMP/deb.log)"
 (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" VULKAN_SDK=$SDK \
   nice dpkg-buildpackage -b -us -uc) >"$TEST_TMP/deb.log" 2>&1
 rc=$?
-deb=$(ls "$TEST_TMP"/venusd_*.deb 2>/dev/null | head -n 1)
-rs_deb=$(ls "$TEST_TMP"/venusd-render-server_*.deb 2>/dev/null | head -n 1)
+deb=$(find "$TEST_TMP" -maxdepth 1 -name 'venusd_*.deb' | head -n 1)
+rs_deb=$(find "$TEST_TMP" -maxdepth 1 -name 'venusd-render-server_*.deb' | head -n 1)
 if [ "$rc" = 0 ] && [ -n "$deb" ] && [ -n "$rs_deb" ]; then
   pass "package/deb/build"
 else
   fail "package/deb/build" "dpkg-buildpackage -b -us -uc exited $rc: $(grep -m1 -E 'error|Error' "$TEST_TMP/deb.log")"
   show_file "$TEST_TMP/deb.log"
+  wait "$setup_pid"
   test_finish
 fi
 
@@ -138,49 +185,11 @@ else
   fail "package/install/units" "systemd-analyze verify: $out"
 fi
 
-# ---- a clean Debian 12 ------------------------------------------------------------------
-
-# in_root DIR LAYER CMD... — CMD in a chroot of DIR (with LAYER/upper as a copy-on-write
-# layer over it if LAYER is not empty), with /proc, /sys, /dev and a private /tmp, in its
-# own mount and PID namespaces: nothing stays mounted or running afterwards.
-in_root() {
-  local dir=$1 layer=$2
-  shift 2
-  unshare --mount --pid --fork --kill-child --propagation private -- bash -c '
-    d=$1 layer=$2; shift 2
-    if [ -n "$layer" ]; then
-      mount -t overlay overlay -o "lowerdir=$d,upperdir=$layer/upper,workdir=$layer/work" \
-        "$layer/merged" || exit 125
-      d=$layer/merged
-    fi
-    mount -t proc proc "$d/proc" && mount --rbind /sys "$d/sys" && mount --rbind /dev "$d/dev" &&
-      mount -t tmpfs tmpfs "$d/tmp" || exit 125
-    exec chroot "$d" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-      DEBIAN_FRONTEND=noninteractive "$@"' in_root "$dir" "$layer" "$@"
-}
-
-# setup_pkgroot LOG — makes $PKGROOT/root once: debootstrap bookworm (minbase),
-# bookworm-backports, and the packages the demo needs downloaded (not installed), so that
-# each run installs them from the cache.
-setup_pkgroot() {
-  local log=$1 r=$PKGROOT/root.tmp
-  [ -f "$PKGROOT/ready" ] && return 0
-  mkdir -p "$PKGROOT" || return 1
-  exec 9>"$PKGROOT/lock"
-  flock -w 900 9 || { echo "another run holds $PKGROOT/lock" >>"$log"; return 1; }
-  [ -f "$PKGROOT/ready" ] && return 0
-  note "making the Debian 12 chroot in $PKGROOT (once; log $log)"
-  rm -rf "$r" "$PKGROOT/root"
-  debootstrap --variant=minbase bookworm "$r" "$MIRROR" >>"$log" 2>&1 || return 1
-  echo "deb $MIRROR bookworm-backports main" >"$r/etc/apt/sources.list.d/backports.list"
-  in_root "$r" "" apt-get update >>"$log" 2>&1 &&
-    in_root "$r" "" apt-get install -y --download-only -t bookworm-backports \
-      libvulkan1 mesa-vulkan-drivers vulkan-tools >>"$log" 2>&1 || return 1
-  mv "$r" "$PKGROOT/root" && touch "$PKGROOT/ready"
-}
-
 t0=$SECONDS
-if ! setup_pkgroot "$TEST_TMP/pkgroot.log"; then
+wait "$setup_pid"
+setup_rc=$?
+cat "$TEST_TMP/pkgroot.out"
+if [ "$setup_rc" != 0 ]; then
   fail "package/chroot/setup" "cannot make the Debian 12 chroot in $PKGROOT (debootstrap from $MIRROR; no network?): $(tail -n 1 "$TEST_TMP/pkgroot.log")"
   show_file "$TEST_TMP/pkgroot.log"
   test_finish
@@ -192,7 +201,7 @@ mkdir -p "$layer/upper/root/debs" "$layer/work" "$layer/merged"
 cp "$deb" "$rs_deb" "$layer/upper/root/debs/"
 if in_root "$PKGROOT/root" "$layer" sh -c 'apt-get install -y -t bookworm-backports \
     /root/debs/*.deb vulkan-tools' >"$TEST_TMP/apt.log" 2>&1 &&
-  mesa=$(in_root "$PKGROOT/root" "$layer" dpkg-query -W -f '${Version}' mesa-vulkan-drivers) &&
+  mesa=$(in_root "$PKGROOT/root" "$layer" dpkg-query -W -f "\${Version}" mesa-vulkan-drivers) &&
   [[ $mesa == 25.0.7* ]]; then
   pass "package/chroot/install"
 else

@@ -113,6 +113,7 @@ run_with_fd3() {
   local out=$1
   shift
   # VTEST_SOCKET_NAME: where a venusd that ignored fd 3 would listen instead of the default.
+  # shellcheck disable=SC2016 # expanded by the inner shell
   timeout -s KILL 30 env VK_DRIVER_FILES="$LVP_ICD" VTEST_SOCKET_NAME="$TEST_TMP/fallback.sock" bash -c \
     'exec 3<"$1"; shift; export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"' run "$TEST_TMP/act.out" \
     "$@" >"$out" 2>&1 </dev/null
