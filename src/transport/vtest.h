@@ -37,7 +37,8 @@ bool vd_vtest_socket_activation(bool *error);
  * cfg->activated checks and takes the inherited listening socket, and serves clients in the
  * foreground until SIGINT or SIGTERM; then stops accepting, terminates the clients, removes
  * the socket (unless it was inherited: its owner removes it) and returns 0.  Returns 1 if
- * the server could not be set up (logged).  Must be called before the process creates any thread (it blocks signals for signalfd). */
+ * the server could not be set up (logged).  Must be called before the process creates any
+ * thread (it blocks signals for signalfd). */
 int vd_vtest_serve(const struct vd_vtest_config *cfg);
 
 /* Serves one connected vtest client on the calling thread until it disconnects or is
