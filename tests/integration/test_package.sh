@@ -24,6 +24,8 @@
 #   install/plan      (only under a TEST_PREFIX, i.e. run-tests.sh's ASan pass, instead of
 #                     all the above) VENUSD's build directory installs venusd, the man page
 #                     and both units
+#   man/complete      docs/venusd.1.scd documents every option that 'venusd --help' and
+#                     'venusd render-server --help' list, and every command
 # Needs root (debootstrap, chroot, mounts) and, the first time, network (about 3 minutes).
 # Environment: VENUSD_PKGROOT, VENUSD_PKGROOT_MIRROR (default http://deb.debian.org/debian).
 # shellcheck source-path=SCRIPTDIR
@@ -39,6 +41,22 @@ if [ "$(id -u)" != 0 ]; then
   fail "package/root" "needs root (debootstrap, chroot, mounts): run it with sudo"
   test_finish
 fi
+# The man page documents every option and command that venusd's own help lists.
+man=$REPO_ROOT/docs/venusd.1.scd
+undocumented=
+for o in $({ "$VENUSD" --help; "$VENUSD" render-server --help; } 2>&1 |
+  grep -oE -- '^ +(-h, )?--[a-z][a-z-]*[a-z]' | sed 's/^ *//; s/^-h, //' | sort -u); do
+  grep -q -- "\*$o\*" "$man" || undocumented="$undocumented $o"
+done
+for c in vtest render-server replay commands; do
+  grep -q "^\*$c\*" "$man" || undocumented="$undocumented command:$c"
+done
+if [ -z "$undocumented" ]; then
+  pass "package/man/complete"
+else
+  fail "package/man/complete" "not in docs/venusd.1.scd:$undocumented"
+fi
+
 # Under run-tests.sh's sanitizer passes (TEST_PREFIX asan:) the package would be the same:
 # there only the install plan of VENUSD's own build directory is checked.
 if [ -n "$TEST_PREFIX" ]; then
