@@ -7,7 +7,11 @@
 #   - presenting to X11 (tests/integration/test_present.sh, bench/present_fps.sh): Xvfb, and
 #     Xlib/xcb/GL headers for vk_present, gl_window and x11_grab (vkcube is in vulkan-tools)
 #   - debootstrap and xz-utils for tests/vm/vm.sh, which makes the Debian 13 chroots of the
-#     VM and render-server tests (their packages go only into those chroots)
+#     VM and render-server tests (their packages go only into those chroots), and for
+#     tests/integration/test_package.sh's Debian 12 chroot
+#   - scdoc (the man page, docs/venusd.1.scd), debhelper and dpkg-dev (the Debian package,
+#     debian/; dpkg-buildpackage -b -us -uc), systemd (systemd-socket-activate and
+#     systemd-analyze for the socket-activation and package tests)
 #   - Vulkan headers + vk.xml >= 1.3.269: Debian 13's libvulkan-dev, unpacked (never
 #     installed) into third_party/vulkan-sdk with apt-get download + dpkg -x.
 set -euo pipefail
@@ -27,16 +31,18 @@ pkgs_apps="ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plug
 pkgs_present="xvfb libx11-dev libxcb1-dev libgl-dev"
 # the VM and render-server tests (tests/vm/vm.sh): debootstrap makes their Debian 13 chroots
 pkgs_vm="debootstrap xz-utils util-linux"
+# the man page, the Debian package and the systemd units
+pkgs_pkg="scdoc debhelper dpkg-dev systemd"
 missing=0
 have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
-for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps $pkgs_present $pkgs_vm; do
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps $pkgs_present $pkgs_vm $pkgs_pkg; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
 done
 if [ "$missing" = 1 ]; then
   [ "$need_update" = 1 ] || [ ! -f /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm-backports_InRelease ] && $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq -t bookworm-backports $pkgs_bpo >/dev/null
-  $SUDO apt-get install -y -qq $pkgs $pkgs_vm >/dev/null
+  $SUDO apt-get install -y -qq $pkgs $pkgs_vm $pkgs_pkg >/dev/null
   # --no-install-recommends: ffmpeg and GStreamer would otherwise pull in desktop bits.
   $SUDO apt-get install -y -qq --no-install-recommends $pkgs_apps $pkgs_present >/dev/null
 fi

@@ -59,6 +59,9 @@ static const char *const usage_env =
    "Environment:\n"
    "  VENUSD_LOG         log levels when --log is not given (same syntax)\n"
    "  VTEST_SOCKET_NAME  socket path when --socket is not given (Mesa's client reads it too)\n"
+   "  LISTEN_PID, LISTEN_FDS\n"
+   "                     socket activation (systemd's venusd.socket): when LISTEN_PID is\n"
+   "                     venusd's pid, vtest serves the listening socket passed as fd 3\n"
    "  The host Vulkan loader's variables (VK_DRIVER_FILES, ...) choose the host driver.\n"
    "\n"
    "Example:\n"
@@ -175,7 +178,8 @@ static const char *const memory_choices[] = { "auto", "host-pointer", "export", 
 static const struct cli_option cli_options[] = {
    { "socket", "PATH", CMD_VTEST, CLI_STRING, CLI_FIELD(socket_path), .expect = "a path",
      .help = "unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
-             "else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default)" },
+             "else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default);\n"
+             "not with socket activation, where the socket is inherited" },
    { "socket-fd", "N", CMD_RS, CLI_INT, CLI_FIELD(socket_fd), .min = 0, .max = 1 << 20,
      .expect = "a file descriptor number", .help = "the socket the proxy passes (required)" },
    { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker),
@@ -471,6 +475,14 @@ static int cmd_vtest(int argc, char **argv)
       .hooks = &vd_vk_context_hooks,
       .opts = &cli.opts,
    };
+   bool activation_error;
+   cfg.activated = vd_vtest_socket_activation(&activation_error);
+   if (activation_error)
+      return 1;
+   if (cfg.activated && cfg.socket_path)
+      usage_error(cli.cmd, "--socket %s given, but a socket was passed by socket activation "
+                  "(LISTEN_FDS): drop --socket from the service's command line",
+                  cfg.socket_path);
    if (!cfg.socket_path) {
       const char *env = getenv("VTEST_SOCKET_NAME");
       cfg.socket_path = env && *env ? env : VD_VTEST_DEFAULT_SOCKET;

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1138,6 +1139,7 @@ struct vt_server {
    sigset_t orig_mask;
    dev_t sock_dev;
    ino_t sock_ino;
+   char sock_name[160]; /* for the log */
    uint32_t next_client_id;
 
    /* thread mode */
@@ -1488,12 +1490,111 @@ static int open_listen_socket(struct vt_server *s, const char *path)
    return fd;
 }
 
-/* Removes the socket file if it is still ours (not replaced by another server). */
+/* Removes the socket file if it is still ours (not replaced by another server).  An
+ * inherited socket belongs to the service manager, which removes it. */
 static void remove_socket(struct vt_server *s, const char *path)
 {
    struct stat st;
+   if (s->cfg->activated)
+      return;
    if (stat(path, &st) == 0 && st.st_dev == s->sock_dev && st.st_ino == s->sock_ino)
       unlink(path);
+}
+
+/* Reads an environment variable holding a positive decimal number; 0 if unset. */
+static long env_number(const char *name, bool *error)
+{
+   const char *v = getenv(name);
+   if (!v)
+      return 0;
+   char *end;
+   errno = 0;
+   const long n = strtol(v, &end, 10);
+   if (errno || end == v || *end || n <= 0) {
+      vd_err(VD_CAT_MAIN, "socket activation: %s='%s' is not a positive number; start venusd "
+             "from a .socket unit (or unset %s)", name, v, name);
+      *error = true;
+      return 0;
+   }
+   return n;
+}
+
+bool vd_vtest_socket_activation(bool *error)
+{
+   *error = false;
+   if (!getenv("LISTEN_FDS") && !getenv("LISTEN_PID"))
+      return false;
+   const long fds = env_number("LISTEN_FDS", error);
+   const long pid = env_number("LISTEN_PID", error);
+   unsetenv("LISTEN_FDS");
+   unsetenv("LISTEN_PID");
+   unsetenv("LISTEN_FDNAMES");
+   if (*error)
+      return false;
+   if (pid == 0) {
+      vd_info(VD_CAT_MAIN, "socket activation: LISTEN_FDS is set without LISTEN_PID; "
+              "ignoring it");
+      return false;
+   }
+   if (pid != (long)getpid()) {
+      /* Meant for another process (e.g. a wrapper that exec'd us without updating it). */
+      vd_info(VD_CAT_MAIN, "socket activation: LISTEN_PID=%ld is not this process (%ld); "
+              "ignoring LISTEN_FDS", pid, (long)getpid());
+      return false;
+   }
+   if (fds < 1) {
+      vd_err(VD_CAT_MAIN, "socket activation: LISTEN_PID is set but LISTEN_FDS is not; "
+             "the service manager passed no socket");
+      *error = true;
+      return false;
+   }
+   if (fds > 1)
+      vd_warn(VD_CAT_MAIN, "socket activation: LISTEN_FDS=%ld, serving only the first socket "
+              "(fd %d); give the .socket unit one ListenStream=", fds, VD_LISTEN_FDS_START);
+   return true;
+}
+
+/* Takes the socket inherited by socket activation, after checking that it is what vtest
+ * clients connect to: a listening AF_UNIX stream socket.  Returns it, or -1 (logged). */
+static int adopt_listen_socket(struct vt_server *s)
+{
+   const int fd = VD_LISTEN_FDS_START;
+   int domain = -1, type = -1, listening = 0;
+   socklen_t len = sizeof(int);
+   bool ok = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0;
+   len = sizeof(int);
+   ok = ok && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+   len = sizeof(int);
+   ok = ok && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
+   if (!ok) {
+      vd_err(VD_CAT_MAIN, "socket activation: fd %d is not a socket (%s); the service manager "
+             "must pass the vtest socket as the first fd", fd, strerror(errno));
+      return -1;
+   }
+   if (domain != AF_UNIX || type != SOCK_STREAM || !listening) {
+      vd_err(VD_CAT_MAIN, "socket activation: fd %d is not a listening unix stream socket "
+             "(domain %d, want %d; type %d, want %d; listening %d): use ListenStream=/PATH "
+             "and Accept=no in the .socket unit", fd, domain, AF_UNIX, type, SOCK_STREAM,
+             listening);
+      return -1;
+   }
+   const int fl = fcntl(fd, F_GETFL);
+   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+       fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+      vd_err(VD_CAT_MAIN, "socket activation: cannot set fd %d non-blocking and close-on-exec: "
+             "%s", fd, strerror(errno));
+      return -1;
+   }
+   struct sockaddr_un addr = { 0 };
+   socklen_t alen = sizeof(addr);
+   if (getsockname(fd, (struct sockaddr *)&addr, &alen) == 0 &&
+       alen > offsetof(struct sockaddr_un, sun_path) && addr.sun_path[0])
+      snprintf(s->sock_name, sizeof(s->sock_name), "%s (socket activation, fd %d)",
+               addr.sun_path, fd);
+   else
+      snprintf(s->sock_name, sizeof(s->sock_name), "an unnamed socket (socket activation, "
+               "fd %d)", fd);
+   return fd;
 }
 
 int vd_vtest_serve(const struct vd_vtest_config *cfg)
@@ -1533,7 +1634,12 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
    /* Process mode: whatever a worker leaves behind is re-parented to us and reaped. */
    if (!threads && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
       vd_dbg(VD_CAT_MAIN, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
-   s.listen_fd = open_listen_socket(&s, cfg->socket_path);
+   if (cfg->activated) {
+      s.listen_fd = adopt_listen_socket(&s);
+   } else {
+      snprintf(s.sock_name, sizeof(s.sock_name), "%s", cfg->socket_path);
+      s.listen_fd = open_listen_socket(&s, cfg->socket_path);
+   }
    if (s.listen_fd < 0) {
       close(s.signal_fd);
       if (threads) {
@@ -1544,7 +1650,7 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
       return 1;
    }
-   vd_info(VD_CAT_MAIN, "vtest: listening on %s (%s workers)", cfg->socket_path,
+   vd_info(VD_CAT_MAIN, "vtest: listening on %s (%s workers)", s.sock_name,
            threads ? "thread" : "process");
 
    int stop_sig = 0;
