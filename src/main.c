@@ -8,6 +8,7 @@
  *   venusd --help | --version
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 
 #include "commands.h"
 #include "context/context_priv.h"
+#include "context/limits.h"
 #include "memory/memory.h"
 #include "options.h"
 #include "vk/vk_common.h"
@@ -33,6 +35,12 @@ struct vd_options vd_opts = {
    .spin_us = VD_SPIN_US_DEFAULT,
    .ring_spin_us = VD_RING_SPIN_US_DEFAULT,
    .max_rings = VD_MAX_RINGS_DEFAULT,
+   .max_objects = VD_MAX_OBJECTS_DEFAULT,
+   .max_blobs = VD_MAX_BLOBS_DEFAULT,
+   .max_blob_bytes = VD_MAX_BLOB_BYTES_DEFAULT,
+   .max_fds = VD_MAX_FDS_DEFAULT,
+   .max_waits = VD_MAX_WAITS_DEFAULT,
+   .max_threads = VD_MAX_THREADS_DEFAULT,
 };
 
 #define EXIT_USAGE 2
@@ -92,6 +100,14 @@ static const char *const usage_vtest =
    "                     which it sleeps until notified (default 200)\n"
    "  --max-rings N      rings a context may create (each is a thread; default 256):\n"
    "                     one more makes the context fatal\n"
+   "  --max-objects N, --max-memory N, --max-blobs N, --max-blob-bytes N, --max-fds N,\n"
+   "  --max-waits N, --max-threads N\n"
+   "                     per-context limits (K, M, G suffixes allowed): Vulkan objects\n"
+   "                     (default 1M), VkDeviceMemory bytes (default: the device's heaps),\n"
+   "                     blobs (16384), shared-memory blob bytes (16G), fds (16384),\n"
+   "                     pending waits (16384), threads (512).  A request past one fails\n"
+   "                     (out-of-memory, too-many-objects) or, where the protocol cannot\n"
+   "                     say so, ends the context; one log line per context names it\n"
    "  --emulate LIST     emulate for the guest even where the host driver has it (for\n"
    "                     testing; venusd always emulates what the host lacks): a comma-\n"
    "                     separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
@@ -222,6 +238,35 @@ static bool parse_emulate(const char *list, unsigned *out)
    return true;
 }
 
+/* --max-objects N and the other per-context limits (context/limits.h). */
+static bool parse_limit_option(const char *me, int argc, char **argv, int *i)
+{
+   static const struct {
+      const char *name;
+      size_t offset;
+   } limits[] = {
+      { "--max-objects", offsetof(struct vd_options, max_objects) },
+      { "--max-memory", offsetof(struct vd_options, max_memory) },
+      { "--max-blobs", offsetof(struct vd_options, max_blobs) },
+      { "--max-blob-bytes", offsetof(struct vd_options, max_blob_bytes) },
+      { "--max-fds", offsetof(struct vd_options, max_fds) },
+      { "--max-waits", offsetof(struct vd_options, max_waits) },
+      { "--max-threads", offsetof(struct vd_options, max_threads) },
+   };
+   const char *v;
+   for (size_t k = 0; k < sizeof(limits) / sizeof(limits[0]); k++) {
+      if (!opt_with_value(me, argc, argv, i, limits[k].name, &v))
+         continue;
+      uint64_t n;
+      if (!parse_size(v, &n) || n == 0)
+         usage_error(me, "%s must be a positive number (K, M and G suffixes allowed), "
+                     "not '%s'", limits[k].name, v);
+      memcpy((char *)&vd_opts + limits[k].offset, &n, sizeof(n));
+      return true;
+   }
+   return false;
+}
+
 /* Options that vtest and render-server share.  On a match consumes it (and its value) and
  * returns true. */
 static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
@@ -307,6 +352,10 @@ static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
       *ip = i;
       return true;
    }
+   if (parse_limit_option(me, argc, argv, &i)) {
+      *ip = i;
+      return true;
+   }
    if (opt_with_value(me, argc, argv, &i, "--emulate", &v)) {
       if (!parse_emulate(v, &vd_opts.emulate))
          usage_error(me, "--emulate takes a comma-separated list of sync_fd, fence_fd, "
@@ -356,6 +405,8 @@ static int cmd_vtest(int argc, char **argv)
                       "start venusd again\n");
       return 1;
    }
+   if (cfg.worker == VD_WORKER_THREAD)
+      vd_limits_init_thread_mode();
    return vd_vtest_serve(&cfg);
 }
 
@@ -474,6 +525,8 @@ static int cmd_render_server(int argc, char **argv)
     * the VMM may hand blobs to other guest processes. */
    vd_opts.vmm_blobs = true;
    int rc = 1;
+   if (cfg.worker == VD_WORKER_THREAD)
+      vd_limits_init_thread_mode();
    if (vd_vulkan_probe())
       rc = vd_render_server_serve(&cfg);
    else

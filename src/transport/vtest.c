@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
+#include "context/limits.h"
 #include "options.h"
 #include "transport/capset.h"
 #include "util/log.h"
@@ -83,7 +84,6 @@ enum {
 #define VT_MAX_MESSAGE_BYTES (64u << 20)
 #define VT_MAX_NAME_BYTES 4096u
 #define VT_MAX_SYNCS 65536u
-#define VT_MAX_WAITS 4096u
 #define VT_MAX_FENCES 65536u
 #define VT_KEEP_BUFFER_BYTES (1u << 20) /* larger message buffers are freed after use */
 
@@ -250,6 +250,7 @@ struct vt_sync_ref {
 struct vt_wait {
    struct vt_wait *next;
    int fd;
+   struct vd_context *charged; /* charged a wait and an fd to this context's limits */
    bool any;
    uint64_t deadline_ns; /* UINT64_MAX: never expires */
    uint32_t count;
@@ -320,7 +321,26 @@ static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
          sync_unref_locked(c, w->e[i].slot);
    }
    close(w->fd);
+   if (w->charged) {
+      vd_limit_release(w->charged, VD_LIMIT_WAITS, 1);
+      vd_limit_release(w->charged, VD_LIMIT_FDS, 1);
+   }
    free(w);
+}
+
+/* A kept wait holds an eventfd: it counts as a pending wait and an fd of the context. */
+static bool wait_charge(struct vt_client *c, struct vt_wait *w)
+{
+   if (!c->ctx)
+      return true; /* no context yet: nothing to charge; the sync table bounds it */
+   if (!vd_limit_charge(c->ctx, VD_LIMIT_WAITS, 1))
+      return false;
+   if (!vd_limit_charge(c->ctx, VD_LIMIT_FDS, 1)) {
+      vd_limit_release(c->ctx, VD_LIMIT_WAITS, 1);
+      return false;
+   }
+   w->charged = c->ctx;
+   return true;
 }
 
 /* Latches the entries that have reached their values; true if the wait is satisfied. */
@@ -864,14 +884,15 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    }
    const bool ready = wait_update_locked(c, w);
    bool keep = !ready && timeout_ms != 0;
-   if (keep && c->wait_count >= VT_MAX_WAITS) {
+   if (keep && !wait_charge(c, w)) {
       check_waits_locked(c); /* drops expired waits */
-      if (c->wait_count >= VT_MAX_WAITS) {
+      if (!wait_charge(c, w)) {
          w->fd = efd;
          wait_free_locked(c, w); /* closes efd */
          pthread_mutex_unlock(&c->sync_mutex);
-         vt_err("SYNC_WAIT: more than %u waits pending; dropping the client",
-                VT_MAX_WAITS);
+         /* Mesa cannot handle a SYNC_WAIT without its fd. */
+         vt_err("SYNC_WAIT: the context's pending waits or fds are at their limit (see "
+                "above); dropping the client");
          return false;
       }
    }
@@ -886,6 +907,10 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
                sync_unref_locked(c, w->e[i].slot);
          }
          pthread_mutex_unlock(&c->sync_mutex);
+         if (w->charged) {
+            vd_limit_release(w->charged, VD_LIMIT_WAITS, 1);
+            vd_limit_release(w->charged, VD_LIMIT_FDS, 1);
+         }
          free(w);
          close(efd);
          vt_err("SYNC_WAIT: cannot duplicate the eventfd: %s; dropping the client",
@@ -1081,6 +1106,16 @@ void vd_vtest_serve_client(int fd, uint32_t client_id)
 
    client_loop(c);
 
+   /* Pending waits are charged to the context: they go before it (under the lock, so a
+    * fence retiring meanwhile finds none). */
+   pthread_mutex_lock(&c->sync_mutex);
+   while (c->waits) {
+      struct vt_wait *w = c->waits;
+      c->waits = w->next;
+      wait_free_locked(c, w);
+   }
+   c->wait_count = 0;
+   pthread_mutex_unlock(&c->sync_mutex);
    /* The context first: after this no fence_retired() can run. */
    if (c->ctx)
       vd_context_destroy(c->ctx);
@@ -1272,6 +1307,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       free(s->children);
       s->children = NULL;
       s->child_count = s->child_cap = 0;
+      vd_limits_apply_process_worker();
       vd_vtest_serve_client(fd, id);
       close(fd);
       exit(0);
