@@ -4,25 +4,30 @@
 # a dropped vtest client, or a fatal context), venusd logs one line naming the limit, the
 # values and the option, and venusd and another context carry on.
 #
-#   blobs        --max-blobs 8: vtest_bad_client blob-flood gets 8 shmem blobs, the ninth
-#                drops it (Mesa cannot take a failed blob)
-#   blob_bytes   --max-blob-bytes 2M: 1 MiB blobs, the third drops it
-#   fds          --max-fds 6: each blob is an fd venusd keeps, the seventh drops it
-#   waits        --max-waits 4: SYNC_WAITs that never complete, the fifth drops it
-#   threads      --max-threads 3: rings with a monitor (ring + monitor, ring, then the third
-#                ring): fatal, named
-#   objects      --max-objects 6: vulkaninfo --summary (6 objects) works, vk_compute_smoke
-#                goes fatal at its seventh object
-#   memory       --max-memory 1M: with synchronous allocation (VN_PERF=no_async_mem_alloc)
-#                a 2 MiB vkAllocateMemory returns an out-of-memory error and the same
-#                context then fills and reads back a buffer
-#   process_rlimit  in process mode a worker's RLIMIT_NOFILE is --max-fds plus 1024
-#   thread_fd_share thread mode under ulimit -n 1024: a client may hold at most half of what
-#                the contexts together may (1024 less 256 kept back): one that asks for 700
-#                blobs is dropped at 384, and while another holds 300 an app runs.
-#                (Without the budget the 700 blobs fit and the app's memfds would not.)
-# After each case a real vulkaninfo --summary goes through the same venusd (another
-# context).  The defaults are exercised by every other test (test_apps.sh runs the apps).
+# Process workers, one venusd with --max-blobs 8 --max-waits 4 --max-threads 3
+# --max-objects 6:
+#   blobs        vtest_bad_client blob-flood gets 8 shmem blobs, the ninth drops it (Mesa
+#                cannot take a failed blob)
+#   waits        SYNC_WAITs that never complete: the fifth drops it
+#   threads      rings with a monitor (ring + monitor, ring, then the third ring): fatal,
+#                named
+#   objects      vk_compute_smoke goes fatal at its seventh object
+# Process workers, --max-blob-bytes 2M --max-fds 6:
+#   blob_bytes   1 MiB blobs: the third drops the client
+#   fds          each blob is an fd venusd keeps: the seventh drops it
+#   process_rlimit  a worker's RLIMIT_NOFILE is --max-fds plus 1024, soft and hard
+# Thread workers under ulimit -n 1024, --max-memory 1M:
+#   memory       with synchronous allocation (VN_PERF=no_async_mem_alloc) a 2 MiB
+#                vkAllocateMemory returns an out-of-memory error and the same context then
+#                fills and reads back a buffer
+#   thread_fd_share  a client may hold at most half of what the contexts together may (1024
+#                less 256 kept back): one that asks for 700 blobs is dropped at 384, and
+#                while another holds 300 a second flood is dropped and an app runs.
+#                (Without the budget the 700 blobs fit and nothing is dropped.)
+# Each limit's log line must appear exactly once (one per context and limit); after each
+# case venusd is alive, and at the end of each instance a real vulkaninfo --summary goes
+# through it (another context).  The defaults are exercised by every other test
+# (test_apps.sh runs the apps).
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -74,11 +79,11 @@ carry_on() {
     fail "$1/venusd_alive" "venusd exited"
     return
   fi
-  if venus_summary_ok "$TEST_TMP/$1.after"; then
+  if venus_summary_ok "$TEST_TMP/${1//\//_}.after"; then
     pass "$1/next_context_ok"
   else
     fail "$1/next_context_ok" "$VENUS_ERR"
-    show_file "$TEST_TMP/$1.after.err" 5
+    show_file "$TEST_TMP/${1//\//_}.after.err" 5
   fi
 }
 
@@ -88,47 +93,35 @@ limit_line() {
     "$1" "$2" "$5" "$3" "$4" "$6"
 }
 
-if start_venusd_or_fail limits/blobs/start --max-blobs 8; then
+# alive_after NAME — venusd survived the case.
+alive_after() {
+  if alive "$VD_PID"; then
+    pass "$1/venusd_alive"
+  else
+    fail "$1/venusd_alive" "venusd exited"
+  fi
+}
+
+# Three venusd instances (each start and stop is slow on a loaded machine), each limit hit
+# by its own context.  The limits of one instance do not get in each other's way: a
+# vulkaninfo --summary needs 2 blobs (1.2 MB), 2 threads and 6 objects.
+if start_venusd_or_fail limits/a/start --max-blobs 8 --max-waits 4 --max-threads 3 \
+  --max-objects 6; then
   bad blobs --mode blob-flood --count 20 --linger-ms 0
   expect_out blobs "created 8 of 20 blobs of 4096 bytes; the server closed the connection"
   expect_log blobs "$(limit_line blobs 8 1 8 blobs --max-blobs)"
-  carry_on blobs
-  stop_venusd limits/blobs/clean_exit
-fi
+  alive_after blobs
 
-if start_venusd_or_fail limits/blob_bytes/start --max-blob-bytes 2M; then
-  bad blob_bytes --mode blob-flood --count 20 --size 1048576 --linger-ms 0
-  expect_out blob_bytes "created 2 of 20 blobs of 1048576 bytes; the server closed the connection"
-  expect_log blob_bytes "$(limit_line "shared-memory blob bytes" 2097152 1048576 2097152 bytes --max-blob-bytes)"
-  carry_on blob_bytes
-  stop_venusd limits/blob_bytes/clean_exit
-fi
-
-if start_venusd_or_fail limits/fds/start --max-fds 6; then
-  bad fds --mode blob-flood --count 20 --linger-ms 0
-  expect_out fds "created 6 of 20 blobs of 4096 bytes; the server closed the connection"
-  expect_log fds "$(limit_line "file descriptors" 6 1 6 fds --max-fds)"
-  carry_on fds
-  stop_venusd limits/fds/clean_exit
-fi
-
-if start_venusd_or_fail limits/waits/start --max-waits 4; then
   bad waits --mode wait-flood --count 20 --linger-ms 0
   expect_out waits "4 of 20 SYNC_WAITs pending; the server closed the connection"
   expect_log waits "$(limit_line "pending waits" 4 1 4 waits --max-waits)"
-  carry_on waits
-  stop_venusd limits/waits/clean_exit
-fi
+  alive_after waits
 
-if start_venusd_or_fail limits/threads/start --max-threads 3; then
   bad threads --mode many-rings --linger-ms 3000
   expect_log threads "$(limit_line threads 3 1 3 threads --max-threads)"
   expect_log threads/fatal "vkCreateRingMESA: ring 1002 not created: the context runs 3 threads, the most allowed (--max-threads 3)"
-  carry_on threads
-  stop_venusd limits/threads/clean_exit
-fi
+  alive_after threads
 
-if start_venusd_or_fail limits/objects/start --max-objects 6; then
   CLIENT_TIMEOUT=30 venus_client "$BUILD/tests/apps/vk_compute_smoke" >"$TEST_TMP/objects.out" 2>&1
   if grep -q '^OK' "$TEST_TMP/objects.out"; then
     fail objects/client "vk_compute_smoke succeeded with 6 objects"
@@ -137,11 +130,51 @@ if start_venusd_or_fail limits/objects/start --max-objects 6; then
   fi
   expect_log objects "$(limit_line objects 6 1 6 objects --max-objects)"
   expect_log objects/fatal "objects, the most allowed (--max-objects 6)"
-  carry_on objects
-  stop_venusd limits/objects/clean_exit
+  alive_after objects
+  carry_on limits/a
+  stop_venusd limits/a/clean_exit
 fi
 
-if start_venusd_or_fail limits/memory/start --max-memory 1M; then
+if start_venusd_or_fail limits/b/start --max-blob-bytes 2M --max-fds 6; then
+  bad blob_bytes --mode blob-flood --count 20 --size 1048576 --linger-ms 0
+  expect_out blob_bytes "created 2 of 20 blobs of 1048576 bytes; the server closed the connection"
+  expect_log blob_bytes "$(limit_line "shared-memory blob bytes" 2097152 1048576 2097152 bytes --max-blob-bytes)"
+  alive_after blob_bytes
+
+  bad fds --mode blob-flood --count 20 --linger-ms 0
+  expect_out fds "created 6 of 20 blobs of 4096 bytes; the server closed the connection"
+  expect_log fds "$(limit_line "file descriptors" 6 1 6 fds --max-fds)"
+  alive_after fds
+
+  # A process worker's own fd limit: --max-fds plus the driver's 1024, soft and hard.
+  timeout -s KILL 60 "$BAD_CLIENT" --socket "$VD_SOCK" --name limits-process_rlimit \
+    --mode blob-flood --count 1 --linger-ms 30000 >"$TEST_TMP/process_rlimit.out" 2>&1 &
+  holder=$! # timeout's pid: it passes a SIGTERM on to the client
+  for _ in $(seq 100); do
+    grep -q '^created' "$TEST_TMP/process_rlimit.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  # the worker serving it: venusd's only child now (pgrep -P: a scan of /proc in shell is
+  # slow on a loaded machine)
+  worker=$(pgrep -P "$VD_PID" | head -n 1)
+  lim=$(awk '/^Max open files/ {print $4, $5}' "/proc/${worker:-none}/limits" 2>/dev/null)
+  if [ "$lim" = "1030 1030" ]; then
+    pass process_rlimit/nofile
+  else
+    fail process_rlimit/nofile "worker ${worker:-?}: Max open files '$lim', want '1030 1030'"
+  fi
+  kill "$holder" 2>/dev/null
+  wait "$holder" 2>/dev/null
+  carry_on limits/b
+  stop_venusd limits/b/clean_exit
+fi
+
+# Thread mode: one client cannot take the server's fds.  venusd runs under ulimit -n 1024
+# (through a wrapper that execs it, so VD_PID is venusd).
+wrapper=$TEST_TMP/venusd-nofile-1024
+printf '#!/bin/sh\nulimit -n 1024 || exit 1\nexec %q "$@"\n' "$VENUSD" >"$wrapper"
+chmod +x "$wrapper"
+if VENUSD=$wrapper start_venusd_or_fail limits/c/start --worker thread --max-memory 1M; then
   VN_PERF=no_async_mem_alloc venus_client "$BUILD/tests/apps/vk_alloc_limits" --expect-oom 2M \
     >"$TEST_TMP/memory.out" 2>&1
   expect_out memory "OK allocation of 2097152 bytes fails with an out-of-memory error"
@@ -156,36 +189,7 @@ if start_venusd_or_fail limits/memory/start --max-memory 1M; then
   else
     fail memory/names_the_size "no device memory line naming 2097152 bytes"
   fi
-  carry_on memory
-  stop_venusd limits/memory/clean_exit
-fi
 
-# A process worker's own fd limit: --max-fds plus the driver's reserve, soft and hard.
-if start_venusd_or_fail limits/process_rlimit/start --max-fds 100; then
-  bad process_rlimit --mode blob-flood --count 1 --linger-ms 4000 &
-  holder=$!
-  worker=
-  for _ in $(seq 50); do
-    worker=$(children "$VD_PID" | head -n 1)
-    [ -n "$worker" ] && grep -q '^created' "$TEST_TMP/process_rlimit.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  lim=$(awk '/^Max open files/ {print $4, $5}' "/proc/$worker/limits" 2>/dev/null)
-  if [ "$lim" = "1124 1124" ]; then
-    pass process_rlimit/nofile
-  else
-    fail process_rlimit/nofile "worker ${worker:-?}: Max open files '$lim', want '1124 1124'"
-  fi
-  wait "$holder"
-  stop_venusd limits/process_rlimit/clean_exit
-fi
-
-# Thread mode: one client cannot take the server's fds.  venusd runs under ulimit -n 1024
-# (through a wrapper that execs it, so VD_PID is venusd).
-wrapper=$TEST_TMP/venusd-nofile-1024
-printf '#!/bin/sh\nulimit -n 1024 || exit 1\nexec %q "$@"\n' "$VENUSD" >"$wrapper"
-chmod +x "$wrapper"
-if VENUSD=$wrapper start_venusd_or_fail limits/thread_fd_share/start --worker thread; then
   expect_log thread_fd_share/budget "all contexts together may hold 768 fds (RLIMIT_NOFILE 1024 less 256 kept back), one context at most 384"
   bad share_flood --mode blob-flood --count 700 --linger-ms 0
   expect_out share_flood "created 384 of 700 blobs of 4096 bytes; the server closed the connection"
@@ -215,8 +219,8 @@ if VENUSD=$wrapper start_venusd_or_fail limits/thread_fd_share/start --worker th
   fi
   kill "$holder" 2>/dev/null
   wait "$holder" 2>/dev/null
-  carry_on thread_fd_share
-  stop_venusd limits/thread_fd_share/clean_exit
+  carry_on limits/c
+  stop_venusd limits/c/clean_exit
 fi
 
 test_finish
