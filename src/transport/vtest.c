@@ -884,17 +884,17 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    }
    const bool ready = wait_update_locked(c, w);
    bool keep = !ready && timeout_ms != 0;
+   /* At the limit, expired waits go first (and are not counted against this one). */
+   if (keep && c->ctx && vd_limit_used(c->ctx, VD_LIMIT_WAITS) >= vd_limit_max(VD_LIMIT_WAITS))
+      check_waits_locked(c);
    if (keep && !wait_charge(c, w)) {
-      check_waits_locked(c); /* drops expired waits */
-      if (!wait_charge(c, w)) {
-         w->fd = efd;
-         wait_free_locked(c, w); /* closes efd */
-         pthread_mutex_unlock(&c->sync_mutex);
-         /* Mesa cannot handle a SYNC_WAIT without its fd. */
-         vt_err("SYNC_WAIT: the context's pending waits or fds are at their limit (see "
-                "above); dropping the client");
-         return false;
-      }
+      w->fd = efd;
+      wait_free_locked(c, w); /* closes efd */
+      pthread_mutex_unlock(&c->sync_mutex);
+      /* Mesa cannot handle a SYNC_WAIT without its fd. */
+      vt_err("SYNC_WAIT: the context's pending waits or fds are at their limit (logged "
+             "above); dropping the client");
+      return false;
    }
    if (keep) {
       /* The wait owns a copy of the eventfd: it may complete (and close it) on a context
