@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "context/limits.h"
 #include "context/replay.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"
@@ -112,6 +113,7 @@ enum cli_kind {
    CLI_STRING, /* const char * field = the value, which must not be empty */
    CLI_INT,    /* integer field (4 or 8 bytes) = a decimal value in [min, max] */
    CLI_POW2,   /* uint64_t field = a power of two up to max; K, M and G suffixes */
+   CLI_SIZE,   /* uint64_t field = a positive number; K, M and G suffixes */
    CLI_CHOICE, /* enum field (4 bytes) = the value's index in choices */
    CLI_FUNC,   /* parse(cli, value) */
 };
@@ -223,6 +225,33 @@ static const struct cli_option cli_options[] = {
      .expect = "a number of rings",
      .help = "rings a context may create (each is a thread; default 256):\n"
              "one more makes the context fatal" },
+   /* Per-context limits (context/limits.h; defaults and why in util/options.h). */
+   { "max-objects", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_objects),
+     .expect = "a positive number (K, M, G suffixes)",
+     .help = "Vulkan objects a context may hold (default 1M); past it the\n"
+             "context is fatal" },
+   { "max-memory", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_memory),
+     .expect = "a positive number of bytes (K, M, G suffixes)",
+     .help = "VkDeviceMemory bytes per context (default: the device's heaps);\n"
+             "past it vkAllocateMemory fails with VK_ERROR_OUT_OF_DEVICE_MEMORY" },
+   { "max-blobs", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_blobs),
+     .expect = "a positive number (K, M, G suffixes)",
+     .help = "blobs and imported resources per context (default 16384)" },
+   { "max-blob-bytes", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_blob_bytes),
+     .expect = "a positive number of bytes (K, M, G suffixes)",
+     .help = "bytes of shared-memory blobs per context (default 16G)" },
+   { "max-fds", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_fds),
+     .expect = "a positive number (K, M, G suffixes)",
+     .help = "file descriptors venusd holds for a context (default 16384;\n"
+             "a process worker's RLIMIT_NOFILE is this + 1024)" },
+   { "max-waits", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_waits),
+     .expect = "a positive number (K, M, G suffixes)",
+     .help = "pending waits per context: host fences, client sync waits\n"
+             "(default 16384)" },
+   { "max-threads", "N", CMD_BOTH, CLI_SIZE, CLI_FIELD(opts.max_threads),
+     .expect = "a positive number (K, M, G suffixes)",
+     .help = "threads per context: rings, ring monitor, queue fences (default\n"
+             "512).  Each limit logs one line per context when hit, naming it" },
    { "emulate", "LIST", CMD_BOTH, CLI_FUNC, .parse = parse_emulate,
      .expect = "a comma-separated list of sync_fd, fence_fd, dma_buf, modifiers, foreign, "
                "all or none",
@@ -388,6 +417,14 @@ static void cli_apply(struct cli *cli, const struct cli_option *o, const char *v
       memcpy(field, &n, sizeof(n));
       return;
    }
+   case CLI_SIZE: {
+      uint64_t n;
+      if (!parse_size(v, &n) || !n)
+         bad_value(cli, o, v);
+      assert(o->size == sizeof(uint64_t));
+      memcpy(field, &n, sizeof(n));
+      return;
+   }
    case CLI_CHOICE:
       for (int64_t i = 0; o->choices[i]; i++) {
          if (!strcmp(v, o->choices[i])) {
@@ -496,6 +533,8 @@ static int cmd_vtest(int argc, char **argv)
                       "start venusd again\n");
       return 1;
    }
+   if (cfg.worker == VD_WORKER_THREAD)
+      vd_limits_init_thread_mode(&cli.opts);
    return vd_vtest_serve(&cfg);
 }
 
@@ -585,6 +624,8 @@ static int render_server_run(struct cli *cli)
       .hooks = &vd_vk_context_hooks,
       .opts = &cli->opts,
    };
+   if (cfg.worker == VD_WORKER_THREAD)
+      vd_limits_init_thread_mode(&cli->opts);
    if (vd_vulkan_probe())
       return vd_render_server_serve(&cfg);
    fprintf(stderr, "venusd render-server: no usable host Vulkan driver (see above), so every "

@@ -88,6 +88,32 @@ void vd_context_set_fatal(struct vd_context *ctx)
 
 /* -- resources ------------------------------------------------------------------------ */
 
+/* Charges a new resource to the context's limits: one blob, `bytes` shared-memory bytes
+ * and one fd if it keeps one.  Returns 0 or a negative errno (the limit is logged). */
+static int resource_charge(struct vd_context *ctx, bool fd, uint64_t bytes)
+{
+   if (!vd_limit_charge(ctx, VD_LIMIT_BLOBS, 1))
+      return -ENOMEM;
+   if (bytes && !vd_limit_charge(ctx, VD_LIMIT_BLOB_BYTES, bytes)) {
+      vd_limit_release(ctx, VD_LIMIT_BLOBS, 1);
+      return -ENOMEM;
+   }
+   if (fd && !vd_limit_charge(ctx, VD_LIMIT_FDS, 1)) {
+      vd_limit_release(ctx, VD_LIMIT_BLOB_BYTES, bytes);
+      vd_limit_release(ctx, VD_LIMIT_BLOBS, 1);
+      return -EMFILE;
+   }
+   return 0;
+}
+
+static void resource_uncharge(struct vd_context *ctx, bool fd, uint64_t bytes)
+{
+   if (fd)
+      vd_limit_release(ctx, VD_LIMIT_FDS, 1);
+   vd_limit_release(ctx, VD_LIMIT_BLOB_BYTES, bytes);
+   vd_limit_release(ctx, VD_LIMIT_BLOBS, 1);
+}
+
 static void resource_destroy(struct vd_object *obj)
 {
    struct vd_resource *res = (struct vd_resource *)obj;
@@ -95,6 +121,7 @@ static void resource_destroy(struct vd_object *obj)
       munmap(res->ptr, res->size);
    if (res->fd >= 0)
       close(res->fd);
+   resource_uncharge(res->ctx, res->fd >= 0, res->blob_bytes);
    free(res);
 }
 
@@ -108,12 +135,18 @@ struct vd_resource *vd_context_get_resource(struct vd_context *ctx, uint32_t res
    return (struct vd_resource *)vd_objtable_get(ctx->resources, res_id);
 }
 
+/* Adds a resource charged with resource_charge(ctx, fd >= 0, blob_bytes); on failure the
+ * charge is released, and the caller still owns fd and ptr. */
 static int add_resource(struct vd_context *ctx, uint32_t res_id, int fd, enum vd_fd_type type,
-                        uint8_t *ptr, uint64_t size)
+                        uint8_t *ptr, uint64_t size, uint64_t blob_bytes)
 {
    struct vd_resource *res = calloc(1, sizeof(*res));
-   if (!res)
+   if (!res) {
+      resource_uncharge(ctx, fd >= 0, blob_bytes);
       return -ENOMEM;
+   }
+   res->ctx = ctx;
+   res->blob_bytes = blob_bytes;
    res->obj.id = res_id;
    res->obj.type = VD_OBJECT_TYPE_RESOURCE;
    res->obj.data = res;
@@ -125,6 +158,7 @@ static int add_resource(struct vd_context *ctx, uint32_t res_id, int fd, enum vd
    res->size = size;
    if (!vd_objtable_insert(ctx->resources, &res->obj)) {
       vd_warn(VD_CAT_CONTEXT, "context %u: resource id %u already exists", ctx->params.id, res_id);
+      resource_uncharge(ctx, fd >= 0, blob_bytes);
       free(res);
       return -EEXIST;
    }
@@ -142,19 +176,24 @@ int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blo
                  " refused (need flags MAPPABLE and 0 < size <= 4 GiB)", ctx->params.id, flags, size);
          return -EINVAL;
       }
+      int ret = resource_charge(ctx, true, size);
+      if (ret)
+         return ret;
       int fd = vd_shm_create("venusd-shmem", size);
       if (fd < 0) {
          vd_err(VD_CAT_MEMORY, "context %u: cannot create %" PRIu64 "-byte shared memory: %s",
                 ctx->params.id, size, strerror(-fd));
+         resource_uncharge(ctx, true, size);
          return fd;
       }
       void *ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
       if (ptr == MAP_FAILED) {
          int err = -errno;
          close(fd);
+         resource_uncharge(ctx, true, size);
          return err;
       }
-      int ret = add_resource(ctx, res_id, fd, VD_FD_TYPE_SHM, ptr, size);
+      ret = add_resource(ctx, res_id, fd, VD_FD_TYPE_SHM, ptr, size, size);
       if (ret) {
          munmap(ptr, size);
          close(fd);
@@ -178,16 +217,22 @@ int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blo
       return -EINVAL;
    }
    int fd = -1;
-   int ret = ctx->params.hooks->export_blob(ctx, blob_id, size, flags, out);
+   int ret = resource_charge(ctx, true, 0);
    if (ret)
       return ret;
+   ret = ctx->params.hooks->export_blob(ctx, blob_id, size, flags, out);
+   if (ret) {
+      resource_uncharge(ctx, true, 0);
+      return ret;
+   }
    fd = fcntl(out->fd, F_DUPFD_CLOEXEC, 0);
    if (fd < 0) {
       int err = -errno;
       close(out->fd);
+      resource_uncharge(ctx, true, 0);
       return err;
    }
-   ret = add_resource(ctx, res_id, fd, out->fd_type, NULL, out->size);
+   ret = add_resource(ctx, res_id, fd, out->fd_type, NULL, out->size, 0);
    if (ret) {
       close(fd);
       close(out->fd);
@@ -199,9 +244,15 @@ int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blo
 int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
                                enum vd_fd_type fd_type, uint64_t size)
 {
+   int ret = resource_charge(ctx, true, 0);
+   if (ret)
+      return ret;
    int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-   if (dup_fd < 0)
-      return -errno;
+   if (dup_fd < 0) {
+      ret = -errno;
+      resource_uncharge(ctx, true, 0);
+      return ret;
+   }
    uint8_t *ptr = NULL;
    if (fd_type == VD_FD_TYPE_SHM && size) {
       /* Never map past the file's end: touching those pages would raise SIGBUS here. */
@@ -210,13 +261,14 @@ int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
          vd_warn(VD_CAT_CONTEXT, "context %u: imported shared memory for resource %u is not a "
                  "file of at least %" PRIu64 " bytes", ctx->params.id, res_id, size);
          close(dup_fd);
+         resource_uncharge(ctx, true, 0);
          return -EINVAL;
       }
       void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dup_fd, 0);
       if (p != MAP_FAILED)
          ptr = p;
    }
-   int ret = add_resource(ctx, res_id, dup_fd, fd_type, ptr, size);
+   ret = add_resource(ctx, res_id, dup_fd, fd_type, ptr, size, 0);
    if (ret) {
       if (ptr)
          munmap(ptr, size);
@@ -274,6 +326,7 @@ bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t
 struct vd_obj_rec {
    struct vd_object obj;
    vd_object_destroy_fn host_destroy;
+   struct vd_context *ctx; /* charged one VD_LIMIT_OBJECTS */
 };
 
 static void obj_rec_destroy(struct vd_object *obj)
@@ -283,6 +336,7 @@ static void obj_rec_destroy(struct vd_object *obj)
       rec->host_destroy(obj);
    if (obj->parent)
       vd_object_unref(obj->parent);
+   vd_limit_release(rec->ctx, VD_LIMIT_OBJECTS, 1);
    free(rec);
 }
 
@@ -290,11 +344,23 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
                                 uint64_t handle, struct vd_object *parent, void *data,
                                 vd_object_destroy_fn destroy)
 {
+   /* Fatal rather than VK_ERROR_TOO_MANY_OBJECTS: Mesa creates most objects without
+    * waiting for the reply (the guest already chose the id), so an error result would go
+    * unseen and the guest would go on using an object that does not exist. */
+   if (!vd_limit_charge(d->ctx, VD_LIMIT_OBJECTS, 1)) {
+      vd_dispatch_fatal(d, "object %" PRIu64 " not created: the context holds %" PRIu64
+                        " objects, the most allowed (--max-objects %" PRIu64 ")", id,
+                        vd_limit_used(d->ctx, VD_LIMIT_OBJECTS),
+                        vd_limit_max(d->ctx->params.opts, VD_LIMIT_OBJECTS));
+      return NULL;
+   }
    struct vd_obj_rec *rec = calloc(1, sizeof(*rec));
    if (!rec) {
+      vd_limit_release(d->ctx, VD_LIMIT_OBJECTS, 1);
       vd_dispatch_fatal(d, "out of memory adding object %" PRIu64, id);
       return NULL;
    }
+   rec->ctx = d->ctx;
    rec->obj.id = id;
    rec->obj.type = type;
    rec->obj.handle = handle;
@@ -309,6 +375,7 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
       vd_dispatch_fatal(d, "object id %" PRIu64 " is 0 or already in use", id);
       if (parent)
          vd_object_unref(parent);
+      vd_limit_release(d->ctx, VD_LIMIT_OBJECTS, 1);
       free(rec);
       return NULL;
    }

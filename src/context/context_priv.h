@@ -8,6 +8,7 @@
 
 #include "context/context.h"
 #include "context/cs.h"
+#include "context/limits.h"
 #include "util/arena.h"
 #include "util/objtable.h"
 
@@ -21,6 +22,8 @@ struct vd_queue;
 #define VD_OBJECT_TYPE_RESOURCE 0x7fff0001u
 struct vd_resource {
    struct vd_object obj; /* id = res_id, data = self */
+   struct vd_context *ctx; /* for the limits it is charged to */
+   uint64_t blob_bytes;    /* charged to VD_LIMIT_BLOB_BYTES */
    int fd;
    enum vd_fd_type fd_type;
    uint8_t *ptr; /* mapping, or NULL if not mappable */
@@ -80,6 +83,7 @@ struct vd_context {
    pthread_mutex_t timeline_mutex;
    struct vd_queue *timeline_queue[VD_MAX_TIMELINES];
    atomic_uint emulation_logged; /* vk/emulation.c: emulations already logged */
+   struct vd_limits limits;      /* what the context holds of each limit (limits.c) */
    uint32_t record_seq;
 };
 

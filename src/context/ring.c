@@ -380,22 +380,40 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
       vd_dispatch_fatal(d, "ring %" PRIx64 " already exists", ring_id);
       return false;
    }
+   /* The ring's thread, and the monitor's if this is the first monitored ring. */
+   const bool start_monitor = ring->monitor_period_us && !ctx->monitor_running;
+   const uint32_t threads = start_monitor ? 2 : 1;
+   if (!vd_limit_charge(ctx, VD_LIMIT_THREADS, threads)) {
+      pthread_mutex_unlock(&ctx->ring_mutex);
+      vd_dispatch_fini(&ring->disp);
+      free(cmds);
+      free(ring);
+      vd_resource_unref(res);
+      vd_dispatch_fatal(d, "ring %" PRIx64 " not created: the context runs %" PRIu64
+                        " threads, the most allowed (--max-threads %" PRIu64 ")", ring_id,
+                        vd_limit_used(ctx, VD_LIMIT_THREADS), vd_limit_max(ctx->params.opts, VD_LIMIT_THREADS));
+      return false;
+   }
    ring->next = ctx->rings;
    ctx->rings = ring;
    if (ring->monitor_period_us) {
       if (!ctx->monitor_period_us || ring->monitor_period_us < ctx->monitor_period_us)
          ctx->monitor_period_us = ring->monitor_period_us;
       atomic_fetch_or(ring->status, VK_RING_STATUS_ALIVE_BIT_MESA);
-      if (!ctx->monitor_running) {
-         ctx->monitor_stop = false;
-         if (pthread_create(&ctx->monitor_thread, NULL, monitor_thread, ctx) == 0)
-            ctx->monitor_running = true;
-         else
-            vd_err(VD_CAT_RING, "context %u: cannot start the ring monitor thread", ctx->params.id);
+   }
+   if (start_monitor) {
+      ctx->monitor_stop = false;
+      if (pthread_create(&ctx->monitor_thread, NULL, monitor_thread, ctx) == 0) {
+         ctx->monitor_running = true;
+      } else {
+         vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
+         vd_err(VD_CAT_RING, "context %u: cannot start the ring monitor thread", ctx->params.id);
       }
    }
    int err = pthread_create(&ring->thread, NULL, ring_thread, ring);
    ring->started = err == 0;
+   if (err)
+      vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
    pthread_mutex_unlock(&ctx->ring_mutex);
    if (err) {
       vd_dispatch_fatal(d, "cannot start a ring thread: %s", strerror(err));
@@ -413,8 +431,10 @@ static void ring_free(struct vd_ring *ring)
    ring->stop = true;
    pthread_cond_broadcast(&ctx->ring_cond);
    pthread_mutex_unlock(&ctx->ring_mutex);
-   if (ring->started)
+   if (ring->started) {
       pthread_join(ring->thread, NULL);
+      vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
+   }
    vd_dispatch_fini(&ring->disp);
    vd_resource_unref(ring->res);
    free(ring->cmds);
@@ -448,8 +468,10 @@ void vd_rings_destroy_all(struct vd_context *ctx)
    pthread_cond_broadcast(&ctx->ring_cond);
    pthread_cond_broadcast(&ctx->monitor_cond);
    pthread_mutex_unlock(&ctx->ring_mutex);
-   if (ctx->monitor_running)
+   if (ctx->monitor_running) {
       pthread_join(ctx->monitor_thread, NULL);
+      vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
+   }
    ctx->monitor_running = false;
    while (rings) {
       struct vd_ring *next = rings->next;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
+#include "context/limits.h"
 #include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
@@ -645,6 +646,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          prctl(PR_SET_PDEATHSIG, SIGKILL);
          if (getppid() != parent)
             _exit(0);
+         vd_limits_apply_process_worker(s->cfg->opts);
          serve_context(s->cfg, sv[1], w->ctx_id, w->name);
          close(sv[1]);
          exit(0);

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
+#include "context/limits.h"
 #include "util/options.h"
 #include "transport/capset.h"
 #include "util/log.h"
@@ -85,7 +86,6 @@ enum {
 #define VT_MAX_MESSAGE_BYTES (64u << 20)
 #define VT_MAX_NAME_BYTES 4096u
 #define VT_MAX_SYNCS 65536u
-#define VT_MAX_WAITS 4096u
 #define VT_MAX_FENCES 65536u
 #define VT_KEEP_BUFFER_BYTES (1u << 20) /* larger message buffers are freed after use */
 
@@ -251,6 +251,7 @@ struct vt_sync_ref {
 struct vt_wait {
    struct vt_wait *next;
    int fd;
+   struct vd_context *charged; /* charged a wait and an fd to this context's limits */
    bool any;
    uint64_t deadline_ns; /* UINT64_MAX: never expires */
    uint32_t count;
@@ -326,7 +327,26 @@ static void wait_free_locked(struct vt_client *c, struct vt_wait *w)
          sync_unref_locked(c, w->e[i].slot);
    }
    close(w->fd);
+   if (w->charged) {
+      vd_limit_release(w->charged, VD_LIMIT_WAITS, 1);
+      vd_limit_release(w->charged, VD_LIMIT_FDS, 1);
+   }
    free(w);
+}
+
+/* A kept wait holds an eventfd: it counts as a pending wait and an fd of the context. */
+static bool wait_charge(struct vt_client *c, struct vt_wait *w)
+{
+   if (!c->ctx)
+      return true; /* no context yet: nothing to charge; the sync table bounds it */
+   if (!vd_limit_charge(c->ctx, VD_LIMIT_WAITS, 1))
+      return false;
+   if (!vd_limit_charge(c->ctx, VD_LIMIT_FDS, 1)) {
+      vd_limit_release(c->ctx, VD_LIMIT_WAITS, 1);
+      return false;
+   }
+   w->charged = c->ctx;
+   return true;
 }
 
 /* Latches the entries that have reached their values; true if the wait is satisfied. */
@@ -874,16 +894,17 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    }
    const bool ready = wait_update_locked(c, w);
    bool keep = !ready && timeout_ms != 0;
-   if (keep && c->wait_count >= VT_MAX_WAITS) {
-      check_waits_locked(c); /* drops expired waits */
-      if (c->wait_count >= VT_MAX_WAITS) {
-         w->fd = efd;
-         wait_free_locked(c, w); /* closes efd */
-         pthread_mutex_unlock(&c->sync_mutex);
-         vt_err("SYNC_WAIT: more than %u waits pending; dropping the client",
-                VT_MAX_WAITS);
-         return false;
-      }
+   /* At the limit, expired waits go first (and are not counted against this one). */
+   if (keep && c->ctx && vd_limit_used(c->ctx, VD_LIMIT_WAITS) >= vd_limit_max(c->cfg->opts, VD_LIMIT_WAITS))
+      check_waits_locked(c);
+   if (keep && !wait_charge(c, w)) {
+      w->fd = efd;
+      wait_free_locked(c, w); /* closes efd */
+      pthread_mutex_unlock(&c->sync_mutex);
+      /* Mesa cannot handle a SYNC_WAIT without its fd. */
+      vt_err("SYNC_WAIT: the context's pending waits or fds are at their limit (logged "
+             "above); dropping the client");
+      return false;
    }
    if (keep) {
       /* The wait owns a copy of the eventfd: it may complete (and close it) on a context
@@ -896,6 +917,10 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
                sync_unref_locked(c, w->e[i].slot);
          }
          pthread_mutex_unlock(&c->sync_mutex);
+         if (w->charged) {
+            vd_limit_release(w->charged, VD_LIMIT_WAITS, 1);
+            vd_limit_release(w->charged, VD_LIMIT_FDS, 1);
+         }
          free(w);
          close(efd);
          vt_err("SYNC_WAIT: cannot duplicate the eventfd: %s; dropping the client",
@@ -1093,6 +1118,16 @@ void vd_vtest_serve_client(const struct vd_vtest_config *cfg, int fd, uint32_t c
 
    client_loop(c);
 
+   /* Pending waits are charged to the context: they go before it (under the lock, so a
+    * fence retiring meanwhile finds none). */
+   pthread_mutex_lock(&c->sync_mutex);
+   while (c->waits) {
+      struct vt_wait *w = c->waits;
+      c->waits = w->next;
+      wait_free_locked(c, w);
+   }
+   c->wait_count = 0;
+   pthread_mutex_unlock(&c->sync_mutex);
    /* The context first: after this no fence_retired() can run. */
    if (c->ctx)
       vd_context_destroy(c->ctx);
@@ -1287,6 +1322,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       free(s->children);
       s->children = NULL;
       s->child_count = s->child_cap = 0;
+      vd_limits_apply_process_worker(s->cfg->opts);
       vd_vtest_serve_client(s->cfg, fd, id);
       close(fd);
       exit(0);

@@ -43,6 +43,15 @@ struct vd_options {
                                        to emulate even where the host has the capability */
    uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context;
                                        0 = VD_MAX_RINGS_DEFAULT */
+   /* Per-context limits (context/limits.h); 0 = the default below. */
+   uint64_t max_objects;            /* --max-objects N: records in the object table */
+   uint64_t max_memory;             /* --max-memory N: VkDeviceMemory bytes; 0 = the
+                                       total of the device's heaps */
+   uint64_t max_blobs;              /* --max-blobs N: resources (blobs and imports) */
+   uint64_t max_blob_bytes;         /* --max-blob-bytes N: shared-memory blob bytes */
+   uint64_t max_fds;                /* --max-fds N: fds held for the context */
+   uint64_t max_waits;              /* --max-waits N: pending host fences + sync waits */
+   uint64_t max_threads;            /* --max-threads N: rings, ring monitor, queue threads */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
@@ -64,5 +73,31 @@ struct vd_options {
       .memory_mode = VD_MEMORY_AUTO, .spin_us = VD_SPIN_US_DEFAULT,                         \
       .ring_spin_us = VD_RING_SPIN_US_DEFAULT, .max_rings = VD_MAX_RINGS_DEFAULT,           \
    }
+
+/* Per-context limit defaults, chosen so that no real guest reaches them (a guest that does
+ * is looping or hostile):
+ * - objects: 1M.  Large games keep tens of thousands of Vulkan objects (descriptor sets
+ *   and command buffers included); a million records is ~100 MB of venusd's own memory
+ *   before the driver's.
+ * - device memory: the total of the device's heaps (lavapipe: most of host RAM), more
+ *   than a guest can use, since no single allocation may exceed its heap either.
+ * - blobs: 16384.  Mesa makes one blob per mappable allocation (portable applications
+ *   stay under maxMemoryAllocationCount, whose required minimum is 4096) plus a few dozen
+ *   of its own shared memory (rings, reply streams).
+ * - shared-memory blob bytes: 16 GiB.  Mesa's own shared memory (rings, reply and
+ *   feedback pools) is tens of MiB; memory exports count under device memory instead.
+ * - fds: 16384: a host-visible allocation holds its backing and its blob (2 x 4096), plus
+ *   the blobs, imports and sync waits above.
+ * - pending waits: 16384.  Mesa keeps a few frames of submissions in flight and waits on
+ *   a handful of syncs at once; tens of thousands outstanding means nothing retires.
+ * - threads: 512: --max-rings 256 rings, one ring monitor and a fence thread per queue
+ *   bound to a timeline (at most 64). */
+#define VD_MAX_OBJECTS_DEFAULT (1ull << 20)
+#define VD_MAX_BLOBS_DEFAULT 16384
+#define VD_MAX_BLOB_BYTES_DEFAULT (16ull << 30)
+#define VD_MAX_FDS_DEFAULT 16384
+#define VD_MAX_WAITS_DEFAULT 16384
+#define VD_MAX_THREADS_DEFAULT 512
+
 
 #endif

@@ -9,14 +9,34 @@
 #include "util/log.h"
 #include "vk/vk_common.h"
 
-static void memory_destroy(struct vd_object *obj)
+/* Frees the host memory and releases what it was charged. */
+static void memory_release(struct vd_context *ctx, struct vd_memory *mem, bool fd_charged)
 {
-   struct vd_memory *mem = obj->data;
    if (mem->backend)
       mem->backend->free(mem);
    else
       mem->dev->vk->FreeMemory(mem->dev->handle, mem->handle, NULL);
+   vd_limit_release(ctx, VD_LIMIT_MEMORY, mem->size);
+   if (fd_charged)
+      vd_limit_release(ctx, VD_LIMIT_FDS, 1);
    free(mem);
+}
+
+static void memory_destroy(struct vd_object *obj)
+{
+   struct vd_memory *mem = obj->data;
+   memory_release(mem->ctx, mem, mem->fd_charged);
+}
+
+/* The total of the heaps of the device: the default per-context device memory limit. */
+static uint64_t heaps_total(const struct vd_physical_device *pd)
+{
+   uint64_t total = 0;
+   for (uint32_t i = 0; i < pd->memory_props.memoryHeapCount; i++) {
+      const uint64_t size = pd->memory_props.memoryHeaps[i].size;
+      total = total > UINT64_MAX - size ? UINT64_MAX : total + size;
+   }
+   return total;
 }
 
 VD_HANDLER(vkAllocateMemory)
@@ -60,13 +80,23 @@ VD_HANDLER(vkAllocateMemory)
    }
    vd_strip_mesa_structs(&info.pNext);
 
+   /* Counted at allocation (imports too: the guest's resource is mapped again), released
+    * at free; past the limit, out of device memory, as for a full heap. */
+   if (!vd_limit_charge_max(disp->ctx, VD_LIMIT_MEMORY, info.allocationSize, heaps_total(pd))) {
+      if (res)
+         vd_resource_unref(res);
+      a->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+      return;
+   }
    struct vd_memory *mem = calloc(1, sizeof(*mem));
    if (!mem) {
+      vd_limit_release(disp->ctx, VD_LIMIT_MEMORY, info.allocationSize);
       if (res)
          vd_resource_unref(res);
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
+   mem->ctx = disp->ctx;
    mem->dev = dev;
    mem->backend = pd->memory;
    mem->size = info.allocationSize;
@@ -84,11 +114,23 @@ VD_HANDLER(vkAllocateMemory)
    if (a->ret != VK_SUCCESS) {
       vd_warn(VD_CAT_MEMORY, "context %u: vkAllocateMemory of %" PRIu64 " bytes, type %u failed: "
               "VkResult %d", disp->ctx->params.id, info.allocationSize, info.memoryTypeIndex, a->ret);
+      vd_limit_release(disp->ctx, VD_LIMIT_MEMORY, info.allocationSize);
       free(mem);
       return;
    }
-   vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)mem->handle, a->obj,
-                 mem, memory_destroy);
+   /* A shared-memory backing (host-pointer) is an fd held for the context: past the fd
+    * limit, too many objects, as for maxMemoryAllocationCount. */
+   if (mem->fd >= 0) {
+      if (!vd_limit_charge(disp->ctx, VD_LIMIT_FDS, 1)) {
+         memory_release(disp->ctx, mem, false);
+         a->ret = VK_ERROR_TOO_MANY_OBJECTS;
+         return;
+      }
+      mem->fd_charged = true;
+   }
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)mem->handle,
+                      a->obj, mem, memory_destroy))
+      memory_release(disp->ctx, mem, mem->fd_charged);
 }
 
 VD_HANDLER(vkFreeMemory)

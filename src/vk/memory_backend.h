@@ -49,6 +49,8 @@ struct vd_memory {
    bool imported;          /* fd came from the guest (never recycled) */
    bool resized;           /* the file was cut to a blob's size (never recycled) */
    bool exported;
+   struct vd_context *ctx; /* charged size bytes of VD_LIMIT_MEMORY (vk/memory.c) */
+   bool fd_charged;        /* fd was charged to VD_LIMIT_FDS */
 };
 
 extern const struct vd_memory_backend vd_memory_host_pointer;

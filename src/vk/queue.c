@@ -38,6 +38,7 @@ static void *queue_thread(void *arg)
       if (!queue->pending)
          queue->pending_tail = &queue->pending;
       free(f);
+      vd_limit_release(queue->ctx, VD_LIMIT_WAITS, 1);
    }
    pthread_mutex_unlock(&queue->mutex);
    return NULL;
@@ -49,27 +50,45 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    /* The caller (vd_context_submit_fence) holds the timeline lock, which keeps the queue. */
    vd_assert_locked(&ctx->timeline_mutex);
    const struct vd_vk_dispatch *vk = queue->vk;
-   struct vd_queue_fence *f = calloc(1, sizeof(*f));
-   if (!f)
+   /* Each pending fence is a host VkFence: the guest may not queue them without end. */
+   if (!vd_limit_charge(ctx, VD_LIMIT_WAITS, 1))
       return false;
+   struct vd_queue_fence *f = calloc(1, sizeof(*f));
+   if (!f) {
+      vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
+      return false;
+   }
    f->ring_idx = ring_idx;
    f->fence_id = fence_id;
    const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
       free(f);
+      vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
    }
    pthread_mutex_lock(&queue->mutex);
-   VkResult r = vk->QueueSubmit(queue->handle, 0, NULL, f->fence);
-   if (r != VK_SUCCESS) {
+   if (!queue->thread_started && !vd_limit_charge(ctx, VD_LIMIT_THREADS, 1)) {
       pthread_mutex_unlock(&queue->mutex);
       vk->DestroyFence(queue->dev->handle, f->fence, NULL);
       free(f);
+      vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
+      return false;
+   }
+   VkResult r = vk->QueueSubmit(queue->handle, 0, NULL, f->fence);
+   if (r != VK_SUCCESS) {
+      if (!queue->thread_started)
+         vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
+      pthread_mutex_unlock(&queue->mutex);
+      vk->DestroyFence(queue->dev->handle, f->fence, NULL);
+      free(f);
+      vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
    }
    if (!queue->thread_started) {
       if (pthread_create(&queue->thread, NULL, queue_thread, queue) == 0)
          queue->thread_started = true;
+      else
+         vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
    }
    *queue->pending_tail = f;
    queue->pending_tail = &f->next;
@@ -84,7 +103,9 @@ void vd_queue_finish(struct vd_queue *queue)
    queue->stop = true;
    pthread_cond_broadcast(&queue->cond);
    pthread_mutex_unlock(&queue->mutex);
-   if (queue->thread_started)
+   if (queue->thread_started) {
       pthread_join(queue->thread, NULL);
+      vd_limit_release(queue->ctx, VD_LIMIT_THREADS, 1);
+   }
    queue->thread_started = false;
 }

@@ -15,7 +15,11 @@
  * vk_alloc_limits --bad-fill records a vkCmdFillBuffer of 1 MiB into a 4 KiB buffer and
  * submits it: through venusd the context must go fatal when the command is recorded.
  *
- *   vk_alloc_limits [--expect-oom | --bad-bind | --bad-fill] */
+ * vk_alloc_limits --expect-oom SIZE allocates SIZE bytes (K, M suffixes) instead of 1 PiB,
+ * for a venusd whose --max-memory is below SIZE (tests/integration/test_limits.sh).
+ *
+ *   vk_alloc_limits [--expect-oom [SIZE] | --bad-bind | --bad-fill] */
+#include <stdlib.h>
 #include <string.h>
 
 #include "smoke.h"
@@ -66,24 +70,33 @@ int main(int argc, char **argv)
    }
 
    const uint32_t type = smoke_memory_type(&s, ~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-   if (s.mp.memoryHeaps[s.mp.memoryTypes[type].heapIndex].size >= (1ull << 50)) {
+   VkDeviceSize want = 1ull << 50;
+   const char *what = "1 PiB (beyond the heap)";
+   char custom[64];
+   if (expect_oom && argc > 2) {
+      char *end;
+      want = strtoull(argv[2], &end, 0);
+      want <<= *end == 'K' ? 10 : *end == 'M' ? 20 : 0;
+      snprintf(custom, sizeof(custom), "%llu bytes", (unsigned long long)want);
+      what = custom;
+   } else if (s.mp.memoryHeaps[s.mp.memoryTypes[type].heapIndex].size >= (1ull << 50)) {
       printf("FAIL a heap of 1 PiB or more\n");
       return 1;
    }
    VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                .allocationSize = 1ull << 50, .memoryTypeIndex = type };
+                                .allocationSize = want, .memoryTypeIndex = type };
    VkDeviceMemory huge = VK_NULL_HANDLE;
    VkResult r = vkAllocateMemory(s.dev, &mai, NULL, &huge);
    if (r == VK_SUCCESS && !expect_oom) {
       printf("OK allocation of 1 PiB succeeded (lazily, as lavapipe does)\n");
       vkFreeMemory(s.dev, huge, NULL);
    } else if (r != VK_ERROR_OUT_OF_DEVICE_MEMORY && r != VK_ERROR_OUT_OF_HOST_MEMORY) {
-      printf("FAIL allocation of 1 PiB returned %d\n", r);
+      printf("FAIL allocation of %s returned %d\n", what, r);
       if (r == VK_SUCCESS)
          vkFreeMemory(s.dev, huge, NULL);
       return 1;
    } else {
-      printf("OK allocation of 1 PiB (beyond the heap) fails with an out-of-memory error\n");
+      printf("OK allocation of %s fails with an out-of-memory error\n", what);
    }
 
    /* The device is still usable. */

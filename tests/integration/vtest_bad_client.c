@@ -3,6 +3,7 @@
  *
  *   vtest_bad_client --socket PATH --mode MODE [--name NAME] [--seed N]
  *                    [--timeout-ms N] [--linger-ms N] [--expect-close]
+ *                    [--count N] [--size N]
  *
  * Handshake (docs/protocol.md): CREATE_RENDERER(name),
  * PING_PROTOCOL_VERSION + RESOURCE_BUSY_WAIT probe, PROTOCOL_VERSION 3, GET_PARAM
@@ -33,6 +34,11 @@
  *   sync-import-timeline  the same set-up with a timeline semaphore, then an import into it
  *   sync-wait-timeline    ... then vkWaitSemaphoreResourceMESA on it
  *   sync-import-resource  a binary semaphore, then an import naming resource 0x7777
+ *   blob-flood         --count N shmem blobs of --size bytes (default 4096), one after the
+ *                      other, until the server drops us; the blobs are kept (for
+ *                      tests/integration/test_limits.sh: --max-blobs, --max-fds, ...)
+ *   wait-flood         one sync, then --count N SYNC_WAITs on a value it never reaches, each
+ *                      kept pending by the server (--max-waits)
  *
  * Output: one line per step on stdout ("vtest_bad_client pid N ...", "handshake ok ...",
  * "sent ...", and finally "server closed the connection after N ms" or "connection still
@@ -67,6 +73,8 @@ enum {
    VCMD_CONTEXT_INIT = 17,
    VCMD_RESOURCE_UNREF = 3,
    VCMD_RESOURCE_CREATE_BLOB = 18,
+   VCMD_SYNC_CREATE = 19,
+   VCMD_SYNC_WAIT = 23,
    VCMD_SUBMIT_CMD2 = 24,
 };
 #define VCMD_BLOB_TYPE_HOST3D 2u
@@ -208,6 +216,55 @@ static int recv_fd(int fd, const char *what)
    int out;
    memcpy(&out, CMSG_DATA(c), sizeof(out));
    return out;
+}
+
+/* True once the server has closed the connection (waits up to the timeout for data). */
+static bool server_closed(int fd)
+{
+   struct pollfd pfd = { .fd = fd, .events = POLLIN };
+   if (poll(&pfd, 1, g_timeout_ms) <= 0)
+      return false;
+   char byte;
+   return recv(fd, &byte, 1, MSG_PEEK) == 0;
+}
+
+/* blob-flood: up to count shmem blobs of size bytes; returns how many were made and sets
+ * *closed when the server dropped us.  The fds we get are closed (the server keeps its
+ * own). */
+static int blob_flood(int fd, int count, uint64_t size, bool *closed)
+{
+   for (int i = 0; i < count; i++) {
+      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
+                           (uint32_t)(size >> 32), 0, 0 };
+      if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6) || server_closed(fd)) {
+         *closed = true;
+         return i;
+      }
+      uint32_t res_id;
+      recv_reply(fd, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1, "RESOURCE_CREATE_BLOB");
+      close(recv_fd(fd, "RESOURCE_CREATE_BLOB"));
+   }
+   return count;
+}
+
+/* wait-flood: one sync at 0, then up to count SYNC_WAITs for value 1 without a timeout. */
+static int wait_flood(int fd, int count, bool *closed)
+{
+   const uint32_t create[2] = { 0, 0 };
+   uint32_t sync_id;
+   if (!send_cmd(fd, VCMD_SYNC_CREATE, create, 2))
+      die("server closed the connection at SYNC_CREATE");
+   recv_reply(fd, VCMD_SYNC_CREATE, &sync_id, 1, "SYNC_CREATE");
+   for (int i = 0; i < count; i++) {
+      const uint32_t wait[5] = { 0, UINT32_MAX, sync_id, 1, 0 };
+      if (!send_cmd(fd, VCMD_SYNC_WAIT, wait, 5) || server_closed(fd)) {
+         *closed = true;
+         return i;
+      }
+      recv_reply(fd, VCMD_SYNC_WAIT, NULL, 0, "SYNC_WAIT");
+      close(recv_fd(fd, "SYNC_WAIT"));
+   }
+   return count;
 }
 
 /* ---- handshake -------------------------------------------------------------------- */
@@ -522,7 +579,8 @@ static void usage(FILE *f)
          "modes: handshake-only garbage-header truncated-submit unknown-command bad-ring\n"
          "       good-ring no-create-renderer sync-binary sync-import-timeline\n"
          "       sync-wait-timeline sync-import-resource many-rings fast-monitor\n"
-         "       high-priority\n",
+         "       high-priority blob-flood wait-flood\n"
+         "blob-flood, wait-flood: [--count N] [--size N]\n",
          f);
 }
 
@@ -532,6 +590,8 @@ int main(int argc, char **argv)
    unsigned long long seed = 1;
    int linger_ms = 3000;
    bool expect_close = false;
+   int count = 1;
+   uint64_t size = 4096;
 
    for (int i = 1; i < argc; i++) {
       const char *a = argv[i];
@@ -559,6 +619,10 @@ int main(int argc, char **argv)
          g_timeout_ms = atoi(v);
       else if (!strcmp(a, "--linger-ms"))
          linger_ms = atoi(v);
+      else if (!strcmp(a, "--count"))
+         count = atoi(v);
+      else if (!strcmp(a, "--size"))
+         size = strtoull(v, NULL, 0);
       else {
          fprintf(stderr, "vtest_bad_client: unknown option %s\n", a);
          usage(stderr);
@@ -576,7 +640,8 @@ int main(int argc, char **argv)
                                         "handshake-only",  "garbage-header",
                                         "truncated-submit", "unknown-command",
                                         "bad-ring",        "good-ring",
-                                        "no-create-renderer" };
+                                        "no-create-renderer", "blob-flood",
+                                        "wait-flood" };
    bool known = false;
    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
       known |= !strcmp(mode, modes[i]);
@@ -607,7 +672,7 @@ int main(int argc, char **argv)
    if (strcmp(mode, "no-create-renderer") != 0)
       handshake(fd, name);
 
-   bool sent = true;
+   bool sent = true, closed = false;
    static struct cs cs = { .n = 0 };
    if (!strcmp(mode, "handshake-only")) {
       printf("sent nothing after the handshake\n");
@@ -653,6 +718,14 @@ int main(int argc, char **argv)
              : !strcmp(mode, "sync-wait-timeline") ? "a SYNC_FD wait on it"
              : !strcmp(mode, "sync-import-resource") ? "an import naming resource 0x7777"
                                                       : "a SYNC_FD import into it");
+   } else if (!strcmp(mode, "blob-flood")) {
+      const int made = blob_flood(fd, count, size, &closed);
+      printf("created %d of %d blobs of %llu bytes%s\n", made, count,
+             (unsigned long long)size, closed ? "; the server closed the connection" : "");
+   } else if (!strcmp(mode, "wait-flood")) {
+      const int made = wait_flood(fd, count, &closed);
+      printf("%d of %d SYNC_WAITs pending%s\n", made, count,
+             closed ? "; the server closed the connection" : "");
    } else if (!strcmp(mode, "bad-ring")) {
       encode_create_ring(&cs, 0x1000, 0xdead);
       sent = send_submit_cmd2(fd, &cs, cs.n);
@@ -707,7 +780,7 @@ int main(int argc, char **argv)
 
    /* Wait for the server to drop us (or not), discarding anything it sends. */
    int64_t start = now_ms();
-   bool closed = !sent;
+   closed = closed || !sent;
    while (!closed) {
       int64_t left = linger_ms - (now_ms() - start);
       if (left <= 0)
