@@ -469,6 +469,9 @@ static void serve_context(int sock, uint32_t id, const char *name)
       munmap(c.shmem, c.shmem_size);
    if (c.eventfd >= 0)
       close(c.eventfd);
+   /* The proxy learns at once that the context is gone, as when a worker process exits;
+    * a thread worker's socket is only closed when the server joins it. */
+   shutdown(sock, SHUT_RDWR);
    vd_log_set_thread_prefix(NULL);
 }
 
