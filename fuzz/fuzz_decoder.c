@@ -20,7 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
    (void)argc;
    (void)argv;
-   fuzz_init();
+   fuzz_init(true);
    return 0;
 }
 

@@ -66,7 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
    (void)argc;
    (void)argv;
-   fuzz_init();
+   fuzz_init(false);
    return 0;
 }
 
