@@ -26,7 +26,7 @@ TARGETS="decoder vtest render_server ring"
 MIN_COV=${MIN_COV:-1000}
 
 skip() {
-  printf 'SKIP %s: %s\n' "$TEST_NAME" "$1"
+  printf 'SKIP %s: %s\n' "$TEST_NAME" "$*"
   exit 0
 }
 
@@ -34,7 +34,8 @@ command -v clang >/dev/null || skip "clang not found (the fuzz targets need clan
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }\n' \
   >"$TEST_TMP/probe.c"
 clang -fsanitize=fuzzer "$TEST_TMP/probe.c" -o "$TEST_TMP/probe" 2>"$TEST_TMP/probe.err" ||
-  skip "clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing): $(tail -n 1 "$TEST_TMP/probe.err")"
+  skip "clang cannot link -fsanitize=fuzzer (libFuzzer runtime missing):" \
+    "$(tail -n 1 "$TEST_TMP/probe.err")"
 
 # ---- build ------------------------------------------------------------------------
 
@@ -43,13 +44,15 @@ build_fuzz() {
     CC=clang nice meson setup "$FUZZ_BUILD" -Dfuzz=true -Db_sanitize=address,undefined \
       -Db_lundef=false || return 1
   fi
-  nice ninja -C "$FUZZ_BUILD" fuzz/fuzz_make_seeds \
-    $(for t in $TARGETS; do printf 'fuzz/fuzz_%s ' "$t"; done)
+  local targets=(fuzz/fuzz_make_seeds) t
+  for t in $TARGETS; do targets+=("fuzz/fuzz_$t"); done
+  nice ninja -C "$FUZZ_BUILD" "${targets[@]}"
 }
 if build_fuzz >"$TEST_TMP/build.log" 2>&1; then
   pass fuzz_smoke/build
 else
-  fail fuzz_smoke/build "building the fuzz targets in $FUZZ_BUILD failed: $(tail -n 1 "$TEST_TMP/build.log")"
+  fail fuzz_smoke/build \
+    "building the fuzz targets in $FUZZ_BUILD failed: $(tail -n 1 "$TEST_TMP/build.log")"
   show_file "$TEST_TMP/build.log"
   test_finish
 fi
@@ -76,7 +79,8 @@ for t in $TARGETS; do
   inited=$(grep -m1 'INITED' "$log")
   cov=$(sed -n 's/.*INITED cov: \([0-9]*\).*/\1/p' "$log" | head -n 1)
   if [ "$rc" != 0 ] || grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error:' "$log"; then
-    fail "fuzz_smoke/$t" "fuzz_$t -runs=0 on $n inputs exited $rc: $(grep -m1 'ERROR\|runtime error' "$log")"
+    fail "fuzz_smoke/$t" \
+      "fuzz_$t -runs=0 on $n inputs exited $rc: $(grep -m1 'ERROR\|runtime error' "$log")"
     show_file "$log"
   elif [ -z "$inited" ] || [ "${cov:-0}" -lt "$MIN_COV" ]; then
     fail "fuzz_smoke/$t" "no INITED line with >= $MIN_COV coverage points: '${inited:-none}'"
