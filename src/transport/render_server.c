@@ -474,6 +474,9 @@ static void serve_context(const struct vd_render_server_config *cfg, int sock, u
       munmap(c.shmem, c.shmem_size);
    if (c.eventfd >= 0)
       close(c.eventfd);
+   /* The proxy learns at once that the context is gone, as when a worker process exits;
+    * a thread worker's socket is only closed when the server joins it. */
+   shutdown(sock, SHUT_RDWR);
    vd_log_set_thread_prefix(NULL);
 }
 
