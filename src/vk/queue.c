@@ -11,7 +11,20 @@ struct vd_queue_fence {
    VkFence fence;
    uint32_t ring_idx;
    uint64_t fence_id;
+   /* A submission's objects (vd_queue_retire_after): released instead of a fence retire. */
+   struct vd_object **objs;
+   uint32_t obj_count;
 };
+
+/* The submission is done: its objects are no longer pending, and may go. */
+static void release_objs(struct vd_queue_fence *f)
+{
+   for (uint32_t i = 0; i < f->obj_count; i++)
+      atomic_fetch_sub(&f->objs[i]->pending, 1);
+   for (uint32_t i = 0; i < f->obj_count; i++)
+      vd_object_unref(f->objs[i]);
+   free(f->objs);
+}
 
 static void *queue_thread(void *arg)
 {
@@ -30,7 +43,9 @@ static void *queue_thread(void *arg)
       if (r != VK_SUCCESS)
          vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx, r);
       vk->DestroyFence(dev, f->fence, NULL);
-      if (queue->ctx->params.fence_retired)
+      if (f->objs)
+         release_objs(f);
+      else if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
       pthread_mutex_lock(&queue->mutex);
       queue->pending = f->next;
@@ -73,6 +88,37 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    queue->pending_tail = &f->next;
    pthread_cond_signal(&queue->cond);
    pthread_mutex_unlock(&queue->mutex);
+   return queue->thread_started;
+}
+
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count)
+{
+   const struct vd_vk_dispatch *vk = queue->vk;
+   struct vd_queue_fence *f = calloc(1, sizeof(*f));
+   if (!f)
+      return false;
+   f->objs = objs;
+   f->obj_count = count;
+   /* Fence signal operations of vkQueueSubmit include every command submitted before them
+    * in their first synchronization scope: the fence of an empty batch signals once the
+    * guest's submission before it is complete. */
+   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
+      free(f);
+      return false;
+   }
+   if (vk->QueueSubmit(queue->handle, 0, NULL, f->fence) != VK_SUCCESS) {
+      vk->DestroyFence(queue->dev->handle, f->fence, NULL);
+      free(f);
+      return false;
+   }
+   if (!queue->thread_started) {
+      if (pthread_create(&queue->thread, NULL, queue_thread, queue) == 0)
+         queue->thread_started = true;
+   }
+   *queue->pending_tail = f;
+   queue->pending_tail = &f->next;
+   pthread_cond_signal(&queue->cond);
    return queue->thread_started;
 }
 

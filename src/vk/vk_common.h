@@ -158,6 +158,29 @@ bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
+/* With queue->mutex held, right after a submission: the queue's fence thread drops the
+ * references `objs` (a malloc'ed array it takes over, each object's `pending` already
+ * counted) once the host has finished everything submitted so far.  False if that cannot
+ * be arranged (the caller still owns objs). */
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count);
+
+/* lifetime.c (docs/design.md, "Lifetimes") */
+/* Before a submission: every command buffer it names may still be submitted (nothing it
+ * recorded was freed or reset since), else the context goes fatal (false).  Collects into
+ * *objs (malloc'ed) a reference on every object the command named and on every descriptor
+ * set and secondary command buffer those command buffers recorded, each counted pending. */
+bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs,
+                              uint32_t *count);
+/* After it, with queue->mutex held: the references stay until the host has finished
+ * everything submitted so far (or go now if the submission failed). */
+void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
+                            bool submitted);
+/* Waits until no unfinished submission uses obj (a valid guest only ever waits for the
+ * moment between its own fence and venusd's); false after making the context fatal. */
+bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what);
+/* The host object behind obj was freed or reset: records holding it can no longer be
+ * submitted, and what obj held is released. */
+void vd_lifetime_invalidate(struct vd_object *obj);
 
 /* Every memory bind of a vkQueueBindSparse lies inside its allocation (memory.c); false
  * after making the context fatal. */
