@@ -186,7 +186,7 @@ static void collect_recorded(struct collect *c, struct vd_object *cb, const char
    for (uint32_t i = 0; i < n; i++) {
       struct vd_object *o = h[i].obj;
       if (!c->failed && h[i].gen != atomic_load(&o->gen)) {
-         vd_dispatch_fatal(c->disp, "%s: command buffer %" PRIu64 " recorded %s %" PRIu64
+         vd_dispatch_fatal(c->disp, "%s: VkCommandBuffer %" PRIu64 " recorded %s %" PRIu64
                            ", which was freed or reset after that; record it again",
                            field, cb->id, type_name(o->type), o->id);
          c->failed = true;

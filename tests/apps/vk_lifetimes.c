@@ -20,7 +20,9 @@
  *   --cross-device-submit submitting a command buffer of device B to a queue of device A
  *   --bad-vertex-offset   vkCmdBindVertexBuffers at an offset past the buffer's end
  *   --bad-vertex-size     vkCmdBindVertexBuffers2 with offset + size past the buffer's end
- *   --bad-index-offset    vkCmdBindIndexBuffer at an offset past the buffer's end */
+ *   --bad-index-offset    vkCmdBindIndexBuffer at an offset past the buffer's end
+ *   --bad-viewport        vkCmdSetViewport at firstViewport = maxViewports
+ *   --bad-push-constants  vkCmdPushConstants of 8 bytes 4 bytes before maxPushConstantsSize */
 #include <string.h>
 
 #include "smoke.h"
@@ -336,9 +338,23 @@ static void bad_vertex(const char *what)
    } else if (!strcmp(what, "vertex-size")) {
       off = 248;
       vkCmdBindVertexBuffers2(cb, 0, 1, &buf, &off, &size, NULL);
-   } else {
+   } else if (!strcmp(what, "index-offset")) {
       off = 260;
       vkCmdBindIndexBuffer(cb, buf, off, VK_INDEX_TYPE_UINT32);
+   } else if (!strcmp(what, "viewport")) {
+      VkPhysicalDeviceProperties props;
+      vkGetPhysicalDeviceProperties(s.pd, &props);
+      VkViewport vp = { 0, 0, 1, 1, 0, 1 };
+      vkCmdSetViewport(cb, props.limits.maxViewports, 1, &vp);
+   } else {
+      VkPhysicalDeviceProperties props;
+      vkGetPhysicalDeviceProperties(s.pd, &props);
+      VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO };
+      VkPipelineLayout pl;
+      CK(vkCreatePipelineLayout(s.dev, &plci, NULL, &pl));
+      static uint32_t values[64];
+      vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT,
+                         props.limits.maxPushConstantsSize - 4, 8, values);
    }
    CK(vkEndCommandBuffer(cb));
    submit(s.q, cb, VK_NULL_HANDLE);

@@ -14,6 +14,8 @@
 #       another is fatal, with a log line naming the field and both devices
 #   bad_{vertex_offset,vertex_size,index_offset}  vertex and index buffer bindings outside
 #       their buffer are fatal, naming the field and the sizes
+#   bad_{viewport,push_constants}  a viewport index or push constant range past the host's
+#       limit (lavapipe's state arrays are that big) is fatal, naming both values and the limit
 # After every fatal case venusd is alive and the next client (vk_lifetimes --hold-recorded)
 # is served correctly.
 # shellcheck source-path=SCRIPTDIR
@@ -24,7 +26,7 @@ set -u -o pipefail
 test_init lifetimes
 
 BUILD=$(dirname "$VENUSD")
-APP=$BUILD/tests/apps/vk_lifetimes
+APP=${LIFETIMES_APP:-$BUILD/tests/apps/vk_lifetimes}
 if [ ! -x "$APP" ]; then
   fail lifetimes/build "$APP missing (glslang-tools and libvulkan-dev: scripts/setup-deps.sh)"
   test_finish
@@ -70,26 +72,28 @@ for worker in process thread; do
   start_venusd_or_fail "lifetimes/$worker/start" --worker "$worker" || continue
   expect_ok "$worker" hold-recorded
   expect_ok "$worker" hold-submitted
-  expect_fatal "$worker" freed-set "vkQueueSubmit" "recorded VkDescriptorSet" \
+  expect_fatal "$worker" freed-set "vkQueueSubmit: VkSubmitInfo.pCommandBuffers: VkCommandBuffer" "recorded VkDescriptorSet" \
     "which was freed or reset after that"
   expect_fatal "$worker" reset-pool "vkQueueSubmit" "recorded VkDescriptorSet" \
     "which was freed or reset after that"
   expect_fatal "$worker" freed-secondary "vkQueueSubmit" "recorded VkCommandBuffer" \
     "which was freed or reset after that"
-  expect_fatal "$worker" cross-device-copy "vkCmdCopyBuffer: vkCmdCopyBuffer.dstBuffer: VkBuffer" \
+  expect_fatal "$worker" cross-device-copy "vkCmdCopyBuffer: dstBuffer: VkBuffer" \
     "belongs to VkDevice" "but the command is for VkDevice"
-  expect_fatal "$worker" cross-device-bind "vkBindBufferMemory: vkBindBufferMemory.memory: VkDeviceMemory" \
+  expect_fatal "$worker" cross-device-bind "vkBindBufferMemory2: VkBindBufferMemoryInfo.memory: VkDeviceMemory" \
     "belongs to VkDevice" "but the command is for VkDevice"
   expect_fatal "$worker" cross-device-write "vkUpdateDescriptorSets:" "VkDescriptorBufferInfo.buffer: VkBuffer" \
     "belongs to VkDevice"
-  expect_fatal "$worker" cross-device-submit "vkQueueSubmit" "VkCommandBuffer" "belongs to VkDevice" \
+  expect_fatal "$worker" cross-device-submit "vkQueueSubmit: VkSubmitInfo.pCommandBuffers: VkCommandBuffer" "belongs to VkDevice" \
     "but the command is for VkDevice"
   expect_fatal "$worker" bad-vertex-offset \
     "vkCmdBindVertexBuffers: pBuffers[0]: offset 256 is not below the 256-byte buffer"
   expect_fatal "$worker" bad-vertex-size \
     "vkCmdBindVertexBuffers2: pBuffers[0]: 16 bytes at offset 248 do not fit the 256-byte buffer"
   expect_fatal "$worker" bad-index-offset \
-    "vkCmdBindIndexBuffer: buffer[0]: offset 260 is not below the 256-byte buffer"
+    "vkCmdBindIndexBuffer: buffer: offset 260 is not below the 256-byte buffer"
+  expect_fatal "$worker" bad-viewport "vkCmdSetViewport: firstViewport" "+ viewportCount 1 exceed the device's maxViewports"
+  expect_fatal "$worker" bad-push-constants "vkCmdPushConstants: offset" "+ size 8 exceed the device's maxPushConstantsSize"
   stop_venusd "lifetimes/$worker/clean_exit"
 done
 
