@@ -116,6 +116,35 @@ void vd_lifetime_invalidate(struct vd_object *obj)
 
 #define WAIT_VIRTQUEUE_NS 2000000000ull
 
+/* Records of some types, each with a reference (vd_objtable_foreach collectors). */
+struct holders {
+   struct vd_object **objs;
+   uint32_t count, cap;
+};
+
+static void collect_queue(struct vd_object *obj, void *data)
+{
+   struct holders *h = data;
+   if (obj->type == VK_OBJECT_TYPE_QUEUE && h->count < h->cap) {
+      vd_object_ref(obj);
+      h->objs[h->count++] = obj;
+   }
+}
+
+/* Every queue of the context drops what its finished submissions held. */
+static void reap_all(struct vd_dispatch *disp)
+{
+   struct holders h = { .cap = vd_objtable_count(disp->ctx->objects) };
+   h.objs = h.cap ? vd_arena_alloc_array(&disp->arena, sizeof(*h.objs), h.cap) : NULL;
+   if (!h.objs)
+      return;
+   vd_objtable_foreach(disp->ctx->objects, collect_queue, &h);
+   for (uint32_t i = 0; i < h.count; i++) {
+      vd_queue_reap(h.objs[i]->data, false);
+      vd_object_unref(h.objs[i]);
+   }
+}
+
 bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what)
 {
    if (!atomic_load(&obj->pending))
@@ -124,7 +153,10 @@ bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, co
     * venusd submitted after its work signals: yield first, then nap. */
    const uint64_t start = vd_now_ns();
    for (uint32_t spins = 0; atomic_load(&obj->pending); spins++) {
-      if (spins < 1000) {
+      reap_all(disp);
+      if (!atomic_load(&obj->pending))
+         break;
+      if (spins < 100) {
          sched_yield();
          continue;
       }
@@ -244,11 +276,6 @@ void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uin
 }
 
 /* -- teardown --------------------------------------------------------------------------- */
-
-struct holders {
-   struct vd_object **objs;
-   uint32_t count, cap;
-};
 
 static void collect_holder(struct vd_object *obj, void *data)
 {

@@ -43,9 +43,7 @@ static void *queue_thread(void *arg)
       if (r != VK_SUCCESS)
          vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx, r);
       vk->DestroyFence(dev, f->fence, NULL);
-      if (f->objs)
-         release_objs(f);
-      else if (queue->ctx->params.fence_retired)
+      if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
       pthread_mutex_lock(&queue->mutex);
       queue->pending = f->next;
@@ -112,14 +110,44 @@ bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint
       free(f);
       return false;
    }
-   if (!queue->thread_started) {
-      if (pthread_create(&queue->thread, NULL, queue_thread, queue) == 0)
-         queue->thread_started = true;
+   *queue->retire_tail = f;
+   queue->retire_tail = &f->next;
+   return true;
+}
+
+/* No thread waits for these fences: a wake-up per submission cost more than the check,
+ * which runs at the next submission on the queue, whenever a reset or free waits for an
+ * object, and at teardown.  Until then finished work only keeps its objects a while. */
+void vd_queue_reap(struct vd_queue *queue, bool wait)
+{
+   const struct vd_vk_dispatch *vk = queue->vk;
+   VkDevice dev = queue->dev->handle;
+   struct vd_queue_fence *done = NULL, **done_tail = &done;
+   pthread_mutex_lock(&queue->mutex);
+   while (queue->retire) {
+      struct vd_queue_fence *f = queue->retire;
+      VkResult r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX)
+                        : vk->GetFenceStatus(dev, f->fence);
+      if (r == VK_NOT_READY || (r == VK_TIMEOUT && !wait))
+         break;
+      if (r != VK_SUCCESS)
+         vd_warn(VD_CAT_CONTEXT, "submission tracking: host fence status: VkResult %d", r);
+      queue->retire = f->next;
+      if (!queue->retire)
+         queue->retire_tail = &queue->retire;
+      vk->DestroyFence(dev, f->fence, NULL);
+      f->next = NULL;
+      *done_tail = f;
+      done_tail = &f->next;
    }
-   *queue->pending_tail = f;
-   queue->pending_tail = &f->next;
-   pthread_cond_signal(&queue->cond);
-   return queue->thread_started;
+   pthread_mutex_unlock(&queue->mutex);
+   /* Outside the lock: releasing may destroy host objects. */
+   while (done) {
+      struct vd_queue_fence *f = done;
+      done = f->next;
+      release_objs(f);
+      free(f);
+   }
 }
 
 void vd_queue_finish(struct vd_queue *queue)
@@ -131,4 +159,5 @@ void vd_queue_finish(struct vd_queue *queue)
    if (queue->thread_started)
       pthread_join(queue->thread, NULL);
    queue->thread_started = false;
+   vd_queue_reap(queue, true);
 }

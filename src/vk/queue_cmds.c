@@ -24,6 +24,7 @@ VD_HANDLER(vkQueueSubmit)
    struct vd_queue *q = a->obj->data;
    struct vd_object **objs = NULL;
    uint32_t n = 0;
+   vd_queue_reap(q, false);
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
@@ -37,6 +38,7 @@ VD_HANDLER(vkQueueSubmit2)
    struct vd_queue *q = a->obj->data;
    struct vd_object **objs = NULL;
    uint32_t n = 0;
+   vd_queue_reap(q, false);
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);

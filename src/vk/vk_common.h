@@ -97,6 +97,8 @@ struct vd_queue {
    bool thread_started, stop;
    pthread_cond_t cond;
    struct vd_queue_fence *pending, **pending_tail;
+   /* submissions whose objects are held until their fence signals (queue.c) */
+   struct vd_queue_fence *retire, **retire_tail;
 };
 
 /* probe.c: true if a host Vulkan instance with a physical device can be made (checked in
@@ -158,11 +160,14 @@ bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
-/* With queue->mutex held, right after a submission: the queue's fence thread drops the
- * references `objs` (a malloc'ed array it takes over, each object's `pending` already
- * counted) once the host has finished everything submitted so far.  False if that cannot
- * be arranged (the caller still owns objs). */
+/* With queue->mutex held, right after a submission: the references `objs` (a malloc'ed
+ * array the queue takes over, each object's `pending` already counted) are dropped once
+ * the host has finished everything submitted so far, seen by vd_queue_reap.  False if that
+ * cannot be arranged (the caller still owns objs). */
 bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count);
+/* Drops the objects of the submissions the host has finished (without blocking; `wait`:
+ * waiting for all of them, at teardown).  Takes queue->mutex. */
+void vd_queue_reap(struct vd_queue *queue, bool wait);
 
 /* lifetime.c (docs/design.md, "Lifetimes") */
 /* Before a submission: every command buffer it names may still be submitted (nothing it
