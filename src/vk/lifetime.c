@@ -135,7 +135,8 @@ static void collect_queue(struct vd_object *obj, void *data)
 static void reap_all(struct vd_dispatch *disp)
 {
    struct holders h = { .cap = vd_objtable_count(disp->ctx->objects) };
-   h.objs = h.cap ? vd_arena_alloc_array(&disp->arena, sizeof(*h.objs), h.cap) : NULL;
+   /* (malloc, not the arena: a wait may call this many times in one command) */
+   h.objs = h.cap ? calloc(h.cap, sizeof(*h.objs)) : NULL;
    if (!h.objs)
       return;
    vd_objtable_foreach(disp->ctx->objects, collect_queue, &h);
@@ -143,6 +144,7 @@ static void reap_all(struct vd_dispatch *disp)
       vd_queue_reap(h.objs[i]->data, false);
       vd_object_unref(h.objs[i]);
    }
+   free(h.objs);
 }
 
 bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what)
