@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <vulkan/vulkan_core.h>
+
 #include "context/context_priv.h"
 #include "util/log.h"
 #include "util/options.h"
@@ -62,6 +64,9 @@ void vd_context_destroy(struct vd_context *ctx)
     * never signal: every device goes idle before any object is freed. */
    if (ctx->params.hooks)
       ctx->params.hooks->quiesce(ctx);
+   /* Command buffers may hold each other (nested secondaries): drop what every command
+    * buffer and descriptor set holds, so that no cycle keeps a host object alive. */
+   vd_holds_release_all(ctx);
    /* Children hold references to their parents, so host objects are destroyed leaves
     * first whatever order the guest left them in. */
    vd_objtable_destroy(ctx->objects);
@@ -334,10 +339,35 @@ static void obj_rec_destroy(struct vd_object *obj)
    struct vd_obj_rec *rec = (struct vd_obj_rec *)obj;
    if (rec->host_destroy)
       rec->host_destroy(obj);
+   /* What it held (the image of a view, the memory of a buffer, what a command buffer
+    * recorded) may go only after the host object that used it. */
+   vd_object_release_holds(obj);
    if (obj->parent)
       vd_object_unref(obj->parent);
    vd_limit_release(rec->ctx, VD_LIMIT_OBJECTS, 1);
    free(rec);
+}
+
+/* A new object holds the objects its create command named (the image of a view, the
+ * buffer of a buffer view, the views of a framebuffer, a pipeline's layout and modules):
+ * the host object may point at them until it is destroyed.  Not memory, which may name a
+ * dedicated image that will hold it once bound (a cycle), nor the device-level objects
+ * every child already reaches through its parent. */
+static void hold_created_from(struct vd_dispatch *d, struct vd_object *obj)
+{
+   if (obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY || obj->type == VK_OBJECT_TYPE_DEVICE ||
+       obj->type == VK_OBJECT_TYPE_INSTANCE || obj->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE)
+      return;
+   for (uint32_t i = 0; i < d->looked_count; i++) {
+      struct vd_object *dep = d->looked[i];
+      if (dep == obj->parent || dep == obj || dep->type == VK_OBJECT_TYPE_DEVICE ||
+          dep->type == VK_OBJECT_TYPE_QUEUE || dep->type == VK_OBJECT_TYPE_INSTANCE ||
+          dep->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE)
+         continue;
+      if (!vd_object_hold(obj, dep))
+         vd_dispatch_fatal(d, "out of memory holding object %" PRIu64 " for object %" PRIu64,
+                           dep->id, obj->id);
+   }
 }
 
 struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type,
@@ -369,6 +399,8 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
    rec->obj.destroy = obj_rec_destroy;
    rec->host_destroy = destroy;
    atomic_init(&rec->obj.refs, 1);
+   rec->obj.domain = type == VK_OBJECT_TYPE_DEVICE || type == VK_OBJECT_TYPE_INSTANCE
+                        ? &rec->obj : parent ? parent->domain : NULL;
    if (parent)
       vd_object_ref(parent);
    if (!vd_objtable_insert(d->ctx->objects, &rec->obj)) {
@@ -379,6 +411,7 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
       free(rec);
       return NULL;
    }
+   hold_created_from(d, &rec->obj);
    return &rec->obj;
 }
 

@@ -48,6 +48,7 @@ struct vd_dispatch {
     * the lookup cache or `held` keeps them alive); handlers that act on "the objects
     * named by this command" (vkFreeCommandBuffers, ...) read it */
    struct vd_object **looked;
+   const char **looked_field; /* the field each was named by (looked_cap entries) */
    uint32_t looked_count, looked_cap;
    /* Recent lookups, each holding a reference, valid while the object table has seen no
     * removal; dropped at the end of every top-level vd_dispatch_run (dispatch.c). */
@@ -127,5 +128,16 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
                                 uint64_t handle, struct vd_object *parent, void *data,
                                 vd_object_destroy_fn destroy);
 bool vd_object_remove(struct vd_dispatch *d, uint64_t id);
+
+/* Holds (context/holds.c; the lifetime rule: vk/lifetime.c, docs/design.md "Lifetimes"). */
+/* Every object the command names belongs to the device (or instance) of its first
+ * parameter; false after making the context fatal. */
+bool vd_holds_check_domains(struct vd_dispatch *d);
+/* A vkCmd* command was recorded: its command buffer holds what the command named. */
+void vd_holds_record(struct vd_dispatch *d);
+/* Whether command type `type` records into a command buffer (a vkCmd* command). */
+bool vd_holds_is_record_command(uint32_t type);
+/* Context teardown: drops the holds of every command buffer and descriptor set. */
+void vd_holds_release_all(struct vd_context *ctx);
 
 #endif

@@ -49,6 +49,25 @@ static void release_held(struct vd_dispatch *d)
    d->looked_count = 0;
 }
 
+static bool push_looked(struct vd_dispatch *d, struct vd_object *obj, const char *field)
+{
+   if (d->looked_count == d->looked_cap) {
+      uint32_t n = d->looked_cap ? d->looked_cap * 2 : 16;
+      struct vd_object **a = realloc(d->looked, sizeof(*a) * n);
+      if (!a)
+         return false;
+      d->looked = a;
+      const char **f = realloc(d->looked_field, sizeof(*f) * n);
+      if (!f)
+         return false;
+      d->looked_field = f;
+      d->looked_cap = n;
+   }
+   d->looked_field[d->looked_count] = field;
+   d->looked[d->looked_count++] = obj;
+   return true;
+}
+
 static bool push_obj(struct vd_object ***arr, uint32_t *count, uint32_t *cap,
                      struct vd_object *obj)
 {
@@ -96,6 +115,8 @@ void vd_dispatch_fini(struct vd_dispatch *d)
    d->held = NULL;
    free(d->looked);
    d->looked = NULL;
+   free(d->looked_field);
+   d->looked_field = NULL;
    if (d->reply_res)
       vd_resource_unref(d->reply_res);
    d->reply_res = NULL;
@@ -182,7 +203,7 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
       d->lookup_cache[slot].id = id;
       d->lookup_cache[slot].obj = obj;
    }
-   if (!push_obj(&d->looked, &d->looked_count, &d->looked_cap, obj)) {
+   if (!push_looked(d, obj, field)) {
       vd_dec_fail(dec, field, "out of memory");
       return NULL;
    }
@@ -203,6 +224,7 @@ static inline struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype,
       struct vd_object *obj = d->lookup_cache[slot].obj;
       if (obj && d->lookup_cache[slot].id == id && obj->type == objtype &&
           d->looked_count < d->looked_cap) {
+         d->looked_field[d->looked_count] = field;
          d->looked[d->looked_count++] = obj;
          return obj;
       }
@@ -345,6 +367,11 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
          vd_arena_reset(&d->arena);
          return false;
       }
+      if (d->looked_count > 1 && !vd_holds_check_domains(d)) {
+         release_held(d);
+         vd_arena_reset(&d->arena);
+         return false;
+      }
       vd_trace(VD_CAT_DECODE, "ctx %u %s: %s%s", ctx->params.id, d->name, info->name,
                (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ? " (reply)" : "");
       /* The handler may re-enter vd_dispatch_run (vkExecuteCommandStreamsMESA), which
@@ -360,6 +387,8 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
       d->dec.end = end;
       d->dec.cmd = cmd;
       bool ok = !atomic_load(&ctx->fatal);
+      if (ok && d->looked_count > 1 && vd_holds_is_record_command(type))
+         vd_holds_record(d);
       if (ok && (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
          ok = write_reply(d, info, args);
       /* A destroy (here or on another ring) invalidates the lookup cache: drop it now, so

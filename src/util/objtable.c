@@ -286,3 +286,118 @@ void vd_object_unref(struct vd_object *obj)
    if (old == 1 && obj->destroy)
       obj->destroy(obj);
 }
+
+/* -- holds ------------------------------------------------------------------------------ */
+
+static void holds_lock(struct vd_holds *h)
+{
+   while (atomic_flag_test_and_set_explicit(&h->lock, memory_order_acquire))
+      ;
+}
+
+static void holds_unlock(struct vd_holds *h)
+{
+   atomic_flag_clear_explicit(&h->lock, memory_order_release);
+}
+
+static size_t hash_ptr(const void *p)
+{
+   return hash_id((uint64_t)(uintptr_t)p);
+}
+
+static void holds_place(struct vd_hold *slots, size_t mask, struct vd_hold entry)
+{
+   size_t i = hash_ptr(entry.obj) & mask;
+   while (slots[i].obj)
+      i = (i + 1) & mask;
+   slots[i] = entry;
+}
+
+static bool holds_grow(struct vd_holds *h)
+{
+   const size_t cap = h->slots ? (size_t)h->mask + 1 : 0;
+   const size_t new_cap = cap ? cap * 2 : 16;
+   if (new_cap > UINT32_MAX)
+      return false;
+   struct vd_hold *slots = calloc(new_cap, sizeof(*slots));
+   if (!slots)
+      return false;
+   for (size_t i = 0; i < cap; i++)
+      if (h->slots[i].obj)
+         holds_place(slots, new_cap - 1, h->slots[i]);
+   free(h->slots);
+   h->slots = slots;
+   h->mask = (uint32_t)(new_cap - 1);
+   return true;
+}
+
+bool vd_object_hold_many(struct vd_object *obj, struct vd_object *const *deps, uint32_t n)
+{
+   struct vd_holds *h = &obj->holds;
+   bool ok = true;
+   holds_lock(h);
+   for (uint32_t k = 0; k < n; k++) {
+      struct vd_object *dep = deps[k];
+      if (dep == obj)
+         continue;
+      bool found = false;
+      if (h->slots) {
+         for (size_t i = hash_ptr(dep) & h->mask; h->slots[i].obj; i = (i + 1) & h->mask)
+            if (h->slots[i].obj == dep) {
+               found = true;
+               break;
+            }
+      }
+      if (found)
+         continue;
+      /* Keep count + 1 <= capacity / 2. */
+      if ((!h->slots || h->count + 1 > (h->mask + 1) / 2) && !holds_grow(h)) {
+         ok = false;
+         break;
+      }
+      vd_object_ref(dep);
+      holds_place(h->slots, h->mask, (struct vd_hold){ dep, atomic_load(&dep->gen) });
+      h->count++;
+   }
+   holds_unlock(h);
+   return ok;
+}
+
+bool vd_object_hold(struct vd_object *obj, struct vd_object *dep)
+{
+   return vd_object_hold_many(obj, &dep, 1);
+}
+
+void vd_object_release_holds(struct vd_object *obj)
+{
+   struct vd_holds *h = &obj->holds;
+   holds_lock(h);
+   struct vd_hold *slots = h->slots;
+   const size_t cap = slots ? (size_t)h->mask + 1 : 0;
+   h->slots = NULL;
+   h->mask = 0;
+   h->count = 0;
+   holds_unlock(h);
+   /* Outside the lock: a release may destroy objects that hold others. */
+   for (size_t i = 0; i < cap; i++)
+      if (slots[i].obj)
+         vd_object_unref(slots[i].obj);
+   free(slots);
+}
+
+uint32_t vd_object_holds_copy(struct vd_object *obj, struct vd_hold *out, uint32_t max)
+{
+   struct vd_holds *h = &obj->holds;
+   holds_lock(h);
+   const uint32_t n = h->count;
+   uint32_t k = 0;
+   const size_t cap = h->slots ? (size_t)h->mask + 1 : 0;
+   for (size_t i = 0; i < cap && k < max; i++) {
+      if (h->slots[i].obj) {
+         vd_object_ref(h->slots[i].obj);
+         out[k++] = h->slots[i];
+      }
+   }
+   holds_unlock(h);
+   return n;
+}

@@ -16,6 +16,18 @@
 struct vd_object;
 typedef void (*vd_object_destroy_fn)(struct vd_object *obj);
 
+/* The objects a record keeps alive (docs/design.md, "Lifetimes"): a set of references,
+ * each with the generation its object had when it was taken. */
+struct vd_hold {
+   struct vd_object *obj;
+   uint32_t gen;
+};
+struct vd_holds {
+   atomic_flag lock;
+   uint32_t count, mask; /* mask: capacity - 1, or 0 with no slots */
+   struct vd_hold *slots;
+};
+
 struct vd_object {
    uint64_t id;
    uint32_t type;             /* VkObjectType */
@@ -24,6 +36,12 @@ struct vd_object {
    void *data;                /* family-specific record (struct vd_device *, ...) */
    vd_object_destroy_fn destroy; /* may be NULL */
    atomic_int refs;
+   /* The VkDevice record (for a physical device: the VkInstance record) the object belongs
+    * to; the record itself for a device or an instance.  Commands check it (dispatch.c). */
+   struct vd_object *domain;
+   atomic_uint pending; /* submissions using it that the host has not finished */
+   atomic_uint gen;     /* bumped when the host object is freed or reset under the record */
+   struct vd_holds holds;
 };
 
 struct vd_objtable;
@@ -55,5 +73,16 @@ static inline void vd_object_ref(struct vd_object *obj)
    (void)old;
 }
 void vd_object_unref(struct vd_object *obj);
+
+/* Adds a reference on dep to obj's holds, unless obj already holds it (then the first
+ * generation stays).  False only when out of memory. */
+bool vd_object_hold(struct vd_object *obj, struct vd_object *dep);
+/* The same for n objects under one lock (obj itself among them is skipped). */
+bool vd_object_hold_many(struct vd_object *obj, struct vd_object *const *deps, uint32_t n);
+/* Drops every reference obj holds. */
+void vd_object_release_holds(struct vd_object *obj);
+/* Copies obj's holds into out (up to max entries, each with a new reference the caller
+ * drops); returns how many there are (more than max: only max were copied). */
+uint32_t vd_object_holds_copy(struct vd_object *obj, struct vd_hold *out, uint32_t max);
 
 #endif

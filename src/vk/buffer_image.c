@@ -497,6 +497,44 @@ static bool inline_data_ok(struct vd_dispatch *disp, const char *what, const VkW
    return true; /* write_has_payload found none */
 }
 
+/* A descriptor set holds what is written into it (docs/design.md, "Lifetimes"): every
+ * object the command named that is not a set, held by every destination set (more than
+ * each write's own is safe), and what a copy's source set holds.  An overwritten
+ * descriptor's object stays held until the set is freed or its pool reset: a submission
+ * may still be reading it. */
+static void hold_descriptors(struct vd_dispatch *disp,
+                             const struct vn_args_vkUpdateDescriptorSets *a)
+{
+   struct vd_object **deps = vd_arena_alloc_array(&disp->arena, sizeof(*deps),
+                                                  disp->looked_count);
+   uint32_t n = 0;
+   bool ok = deps != NULL;
+   for (uint32_t i = 0; ok && i < disp->looked_count; i++)
+      if (disp->looked[i]->type != VK_OBJECT_TYPE_DESCRIPTOR_SET &&
+          disp->looked[i]->type != VK_OBJECT_TYPE_DEVICE)
+         deps[n++] = disp->looked[i];
+   for (uint32_t i = 0; ok && i < a->descriptorWriteCount; i++) {
+      struct vd_object *dst = (struct vd_object *)set_object(disp, a->pDescriptorWrites[i].dstSet);
+      ok = !dst || vd_object_hold_many(dst, deps, n);
+   }
+   for (uint32_t i = 0; ok && i < a->descriptorCopyCount; i++) {
+      struct vd_object *src = (struct vd_object *)set_object(disp, a->pDescriptorCopies[i].srcSet);
+      struct vd_object *dst = (struct vd_object *)set_object(disp, a->pDescriptorCopies[i].dstSet);
+      if (!src || !dst || src == dst)
+         continue;
+      const uint32_t count = vd_object_holds_copy(src, NULL, 0);
+      struct vd_hold *h = count ? vd_arena_alloc_array(&disp->arena, sizeof(*h), count) : NULL;
+      const uint32_t got = h ? vd_object_holds_copy(src, h, count) : 0;
+      ok = !count || h;
+      for (uint32_t j = 0; j < got && j < count; j++) {
+         ok = ok && vd_object_hold(dst, h[j].obj);
+         vd_object_unref(h[j].obj);
+      }
+   }
+   if (!ok)
+      vd_dispatch_fatal(disp, "out of memory holding the objects written into descriptor sets");
+}
+
 VD_HANDLER(vkUpdateDescriptorSets)
 {
    char what[48];
@@ -525,4 +563,5 @@ VD_HANDLER(vkUpdateDescriptorSets)
    vd_object_vk(a->obj)->UpdateDescriptorSets(a->device, a->descriptorWriteCount,
                                               a->pDescriptorWrites, a->descriptorCopyCount,
                                               a->pDescriptorCopies);
+   hold_descriptors(disp, a);
 }

@@ -387,6 +387,7 @@ VD_HANDLER(vkGetDeviceQueue2)
    pthread_mutex_init(&queue->mutex, NULL);
    pthread_cond_init(&queue->cond, NULL);
    queue->pending_tail = &queue->pending;
+   queue->retire_tail = &queue->retire;
    if (!vd_object_add(disp, id, VK_OBJECT_TYPE_QUEUE, (uint64_t)(uintptr_t)handle, a->obj, queue,
                       queue_destroy)) {
       pthread_mutex_destroy(&queue->mutex);

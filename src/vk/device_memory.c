@@ -258,12 +258,27 @@ static VkDeviceSize image_size(const struct vd_vk_dispatch *vk, VkDevice dev, Vk
    return r.memoryRequirements.size;
 }
 
+/* A bound buffer or image holds its memory: the host object points into it until it is
+ * destroyed (docs/design.md, "Lifetimes").  Held even when the bind failed: holding more
+ * is safe. */
+static void hold_memory(struct vd_dispatch *disp, uint32_t type, uint64_t handle,
+                        VkDeviceMemory memory)
+{
+   struct vd_object *res = vd_dispatch_looked(disp, type, handle);
+   struct vd_object *mem = memory ? vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                                       (uint64_t)(uintptr_t)memory) : NULL;
+   if (res && mem && !vd_object_hold(res, mem))
+      vd_dispatch_fatal(disp, "out of memory holding the memory of object %" PRIu64, res->id);
+}
+
 VD_HANDLER(vkBindBufferMemory)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (bind_fits(disp, "memoryOffset", UINT32_MAX, a->memory, a->memoryOffset,
-                 buffer_size(vk, a->device, a->buffer)))
+                 buffer_size(vk, a->device, a->buffer))) {
       a->ret = vk->BindBufferMemory(a->device, a->buffer, a->memory, a->memoryOffset);
+      hold_memory(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)a->buffer, a->memory);
+   }
 }
 
 VD_HANDLER(vkBindBufferMemory2)
@@ -276,14 +291,19 @@ VD_HANDLER(vkBindBufferMemory2)
          return;
    }
    a->ret = vk->BindBufferMemory2(a->device, a->bindInfoCount, a->pBindInfos);
+   for (uint32_t i = 0; i < a->bindInfoCount; i++)
+      hold_memory(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)a->pBindInfos[i].buffer,
+                  a->pBindInfos[i].memory);
 }
 
 VD_HANDLER(vkBindImageMemory)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (bind_fits(disp, "memoryOffset", UINT32_MAX, a->memory, a->memoryOffset,
-                 image_size(vk, a->device, a->image, NULL)))
+                 image_size(vk, a->device, a->image, NULL))) {
       a->ret = vk->BindImageMemory(a->device, a->image, a->memory, a->memoryOffset);
+      hold_memory(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)a->image, a->memory);
+   }
 }
 
 VD_HANDLER(vkBindImageMemory2)
@@ -296,6 +316,9 @@ VD_HANDLER(vkBindImageMemory2)
          return;
    }
    a->ret = vk->BindImageMemory2(a->device, a->bindInfoCount, a->pBindInfos);
+   for (uint32_t i = 0; i < a->bindInfoCount; i++)
+      hold_memory(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)a->pBindInfos[i].image,
+                  a->pBindInfos[i].memory);
 }
 
 bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,

@@ -5,6 +5,7 @@
  * records of all its children (the host frees them with the pool).  The child records
  * themselves never free anything on the host; a descriptor set's record keeps its layout's
  * bindings (vk/buffer_image.c checks descriptor updates against them). */
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "util/log.h"
@@ -12,7 +13,7 @@
 
 struct child_scan {
    struct vd_object *pool;
-   uint64_t *ids;
+   struct vd_object **objs;
    uint32_t count, cap;
 };
 
@@ -21,20 +22,57 @@ static void collect_child(struct vd_object *obj, void *data)
    struct child_scan *scan = data;
    if (obj->parent != scan->pool || scan->count == scan->cap)
       return;
-   scan->ids[scan->count++] = obj->id;
+   vd_object_ref(obj);
+   scan->objs[scan->count++] = obj;
+}
+
+/* The records of every child of pool, each with a reference the caller drops (arena
+ * array); NULL with *count 0 if there are none or out of memory. */
+static struct vd_object **children_of(struct vd_dispatch *disp, struct vd_object *pool,
+                                      uint32_t *count)
+{
+   const uint32_t cap = vd_objtable_count(disp->ctx->objects);
+   struct child_scan scan = { .pool = pool, .cap = cap };
+   scan.objs = cap ? vd_arena_alloc_array(&disp->arena, sizeof(*scan.objs), cap) : NULL;
+   *count = 0;
+   if (!scan.objs)
+      return NULL;
+   vd_objtable_foreach(disp->ctx->objects, collect_child, &scan);
+   *count = scan.count;
+   return scan.objs;
+}
+
+static void unref_all(struct vd_object **objs, uint32_t count)
+{
+   for (uint32_t i = 0; i < count; i++)
+      vd_object_unref(objs[i]);
 }
 
 /* Drops the records of every child of pool. */
 static void remove_children(struct vd_dispatch *disp, struct vd_object *pool)
 {
-   const uint32_t cap = vd_objtable_count(disp->ctx->objects);
-   struct child_scan scan = { .pool = pool, .cap = cap };
-   scan.ids = vd_arena_alloc_array(&disp->arena, sizeof(*scan.ids), cap);
-   if (!scan.ids)
-      return;
-   vd_objtable_foreach(disp->ctx->objects, collect_child, &scan);
-   for (uint32_t i = 0; i < scan.count; i++)
-      vd_object_remove(disp, scan.ids[i]);
+   uint32_t n;
+   struct vd_object **children = children_of(disp, pool, &n);
+   for (uint32_t i = 0; i < n; i++)
+      vd_object_remove(disp, children[i]->id);
+   unref_all(children, n);
+}
+
+/* The host is about to free or reset the children of a pool: each waits until no
+ * submission uses it, then whatever recorded it can no longer be submitted. */
+static bool children_wait_unused(struct vd_dispatch *disp, struct vd_object **children,
+                                 uint32_t n, const char *what)
+{
+   for (uint32_t i = 0; i < n; i++)
+      if (!vd_lifetime_wait_unused(disp, children[i], what))
+         return false;
+   return true;
+}
+
+static void children_invalidate(struct vd_object **children, uint32_t n)
+{
+   for (uint32_t i = 0; i < n; i++)
+      vd_lifetime_invalidate(children[i]);
 }
 
 static void pool_destroy(struct vd_object *obj)
@@ -94,13 +132,71 @@ VD_HANDLER(vkAllocateCommandBuffers)
    }
 }
 
+/* The looked-up objects of `type` (the command's own list), each waited for. */
+static struct vd_object **looked_of_type(struct vd_dispatch *disp, uint32_t type,
+                                         uint32_t *count, const char *what)
+{
+   struct vd_object **objs = vd_arena_alloc_array(&disp->arena, sizeof(*objs),
+                                                  disp->looked_count);
+   *count = 0;
+   if (!objs) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return NULL;
+   }
+   for (uint32_t i = 0; i < disp->looked_count; i++)
+      if (disp->looked[i]->type == type)
+         objs[(*count)++] = disp->looked[i];
+   if (!children_wait_unused(disp, objs, *count, what))
+      return NULL;
+   return objs;
+}
+
 VD_HANDLER(vkFreeCommandBuffers)
 {
+   uint32_t n;
+   struct vd_object **cbs = looked_of_type(disp, VK_OBJECT_TYPE_COMMAND_BUFFER, &n,
+                                           "pCommandBuffers");
+   if (!cbs)
+      return;
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    vk->FreeCommandBuffers(a->device, a->commandPool, a->commandBufferCount, a->pCommandBuffers);
-   for (uint32_t i = 0; i < disp->looked_count; i++)
-      if (disp->looked[i]->type == VK_OBJECT_TYPE_COMMAND_BUFFER)
-         vd_object_remove(disp, disp->looked[i]->id);
+   children_invalidate(cbs, n);
+   for (uint32_t i = 0; i < n; i++)
+      vd_object_remove(disp, cbs[i]->id);
+}
+
+VD_HANDLER(vkResetCommandPool)
+{
+   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL,
+                                               (uint64_t)(uintptr_t)a->commandPool);
+   uint32_t n = 0;
+   struct vd_object **children = pool ? children_of(disp, pool, &n) : NULL;
+   if (children_wait_unused(disp, children, n, "commandPool")) {
+      a->ret = vd_object_vk(a->obj)->ResetCommandPool(a->device, a->commandPool, a->flags);
+      children_invalidate(children, n);
+   }
+   unref_all(children, n);
+}
+
+/* Beginning a command buffer resets it: it must not be in use, and it no longer holds
+ * what it recorded before.  It holds what the inheritance info names. */
+VD_HANDLER(vkBeginCommandBuffer)
+{
+   if (!vd_lifetime_wait_unused(disp, a->obj, "commandBuffer"))
+      return;
+   vd_lifetime_invalidate(a->obj);
+   a->ret = vd_object_vk(a->obj)->BeginCommandBuffer(a->commandBuffer, a->pBeginInfo);
+   if (!vd_object_hold_many(a->obj, disp->looked + 1, disp->looked_count - 1))
+      vd_dispatch_fatal(disp, "out of memory holding the objects of command buffer %" PRIu64,
+                        a->obj->id);
+}
+
+VD_HANDLER(vkResetCommandBuffer)
+{
+   if (!vd_lifetime_wait_unused(disp, a->obj, "commandBuffer"))
+      return;
+   vd_lifetime_invalidate(a->obj);
+   a->ret = vd_object_vk(a->obj)->ResetCommandBuffer(a->commandBuffer, a->flags);
 }
 
 VD_HANDLER(vkCreateDescriptorPool)
@@ -125,10 +221,17 @@ VD_HANDLER(vkDestroyDescriptorPool)
 VD_HANDLER(vkResetDescriptorPool)
 {
    struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
-                                        (uint64_t)(uintptr_t)a->descriptorPool);
-   a->ret = vd_object_vk(a->obj)->ResetDescriptorPool(a->device, a->descriptorPool, a->flags);
-   if (pool)
-      remove_children(disp, pool);
+                                               (uint64_t)(uintptr_t)a->descriptorPool);
+   uint32_t n = 0;
+   struct vd_object **children = pool ? children_of(disp, pool, &n) : NULL;
+   if (children_wait_unused(disp, children, n, "descriptorPool")) {
+      a->ret = vd_object_vk(a->obj)->ResetDescriptorPool(a->device, a->descriptorPool,
+                                                         a->flags);
+      children_invalidate(children, n);
+      for (uint32_t i = 0; i < n; i++)
+         vd_object_remove(disp, children[i]->id);
+   }
+   unref_all(children, n);
 }
 
 static void descriptor_set_destroy_record(struct vd_descriptor_set *rec)
@@ -193,9 +296,14 @@ VD_HANDLER(vkAllocateDescriptorSets)
 
 VD_HANDLER(vkFreeDescriptorSets)
 {
+   uint32_t n;
+   struct vd_object **sets = looked_of_type(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET, &n,
+                                            "pDescriptorSets");
+   if (!sets)
+      return;
    a->ret = vd_object_vk(a->obj)->FreeDescriptorSets(a->device, a->descriptorPool,
                                                      a->descriptorSetCount, a->pDescriptorSets);
-   for (uint32_t i = 0; i < disp->looked_count; i++)
-      if (disp->looked[i]->type == VK_OBJECT_TYPE_DESCRIPTOR_SET)
-         vd_object_remove(disp, disp->looked[i]->id);
+   children_invalidate(sets, n);
+   for (uint32_t i = 0; i < n; i++)
+      vd_object_remove(disp, sets[i]->id);
 }

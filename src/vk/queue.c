@@ -12,7 +12,20 @@ struct vd_queue_fence {
    VkFence fence;
    uint32_t ring_idx;
    uint64_t fence_id;
+   /* A submission's objects (vd_queue_retire_after): released instead of a fence retire. */
+   struct vd_object **objs;
+   uint32_t obj_count;
 };
+
+/* The submission is done: its objects are no longer pending, and may go. */
+static void release_objs(struct vd_queue_fence *f)
+{
+   for (uint32_t i = 0; i < f->obj_count; i++)
+      atomic_fetch_sub(&f->objs[i]->pending, 1);
+   for (uint32_t i = 0; i < f->obj_count; i++)
+      vd_object_unref(f->objs[i]);
+   free(f->objs);
+}
 
 static void *queue_thread(void *arg)
 {
@@ -97,6 +110,67 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    return queue->thread_started;
 }
 
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count)
+{
+   const struct vd_vk_dispatch *vk = queue->vk;
+   struct vd_queue_fence *f = calloc(1, sizeof(*f));
+   if (!f)
+      return false;
+   f->objs = objs;
+   f->obj_count = count;
+   /* Fence signal operations of vkQueueSubmit include every command submitted before them
+    * in their first synchronization scope: the fence of an empty batch signals once the
+    * guest's submission before it is complete. */
+   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
+      free(f);
+      return false;
+   }
+   if (vk->QueueSubmit(queue->handle, 0, NULL, f->fence) != VK_SUCCESS) {
+      vk->DestroyFence(queue->dev->handle, f->fence, NULL);
+      free(f);
+      return false;
+   }
+   *queue->retire_tail = f;
+   queue->retire_tail = &f->next;
+   return true;
+}
+
+/* No thread waits for these fences: a wake-up per submission cost more than the check,
+ * which runs at the next submission on the queue, whenever a reset or free waits for an
+ * object, and at teardown.  Until then finished work only keeps its objects a while. */
+void vd_queue_reap(struct vd_queue *queue, bool wait)
+{
+   const struct vd_vk_dispatch *vk = queue->vk;
+   VkDevice dev = queue->dev->handle;
+   struct vd_queue_fence *done = NULL, **done_tail = &done;
+   pthread_mutex_lock(&queue->mutex);
+   while (queue->retire) {
+      struct vd_queue_fence *f = queue->retire;
+      VkResult r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX)
+                        : vk->GetFenceStatus(dev, f->fence);
+      if (r == VK_NOT_READY || (r == VK_TIMEOUT && !wait))
+         break;
+      if (r != VK_SUCCESS)
+         vd_warn(VD_CAT_CONTEXT, "submission tracking: host fence status: VkResult %d", r);
+      queue->retire = f->next;
+      if (!queue->retire)
+         queue->retire_tail = &queue->retire;
+      vk->DestroyFence(dev, f->fence, NULL);
+      f->next = NULL;
+      *done_tail = f;
+      done_tail = &f->next;
+   }
+   pthread_mutex_unlock(&queue->mutex);
+   /* Outside the lock: releasing may destroy host objects. */
+   while (done) {
+      struct vd_queue_fence *f = done;
+      done = f->next;
+      release_objs(f);
+      free(f);
+   }
+}
+
 void vd_queue_finish(struct vd_queue *queue)
 {
    pthread_mutex_lock(&queue->mutex);
@@ -108,4 +182,5 @@ void vd_queue_finish(struct vd_queue *queue)
       vd_limit_release(queue->ctx, VD_LIMIT_THREADS, 1);
    }
    queue->thread_started = false;
+   vd_queue_reap(queue, true);
 }

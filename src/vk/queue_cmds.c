@@ -22,27 +22,56 @@ static bool not_on_virtqueue(struct vd_dispatch *disp)
 VD_HANDLER(vkQueueSubmit)
 {
    struct vd_queue *q = a->obj->data;
+   struct vd_object **objs = NULL;
+   uint32_t n = 0;
+   vd_queue_reap(q, false);
+   if (!vd_lifetime_submit_begin(disp, &objs, &n))
+      return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueSubmit(a->queue, a->submitCount, a->pSubmits, a->fence);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
    pthread_mutex_unlock(&q->mutex);
 }
 
 VD_HANDLER(vkQueueSubmit2)
 {
    struct vd_queue *q = a->obj->data;
+   struct vd_object **objs = NULL;
+   uint32_t n = 0;
+   vd_queue_reap(q, false);
+   if (!vd_lifetime_submit_begin(disp, &objs, &n))
+      return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueSubmit2(a->queue, a->submitCount, a->pSubmits, a->fence);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
    pthread_mutex_unlock(&q->mutex);
 }
 
 VD_HANDLER(vkQueueBindSparse)
 {
    struct vd_queue *q = a->obj->data;
-   if (!vd_sparse_binds_fit(disp, q->dev, a->pBindInfo, a->bindInfoCount))
+   struct vd_object **objs = NULL;
+   uint32_t n = 0;
+   if (!vd_sparse_binds_fit(disp, q->dev, a->pBindInfo, a->bindInfoCount) ||
+       !vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueBindSparse(a->queue, a->bindInfoCount, a->pBindInfo, a->fence);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
    pthread_mutex_unlock(&q->mutex);
+   if (a->ret != VK_SUCCESS)
+      return;
+   /* A sparse buffer or image holds the memory bound to it (over-approximated: every
+    * memory of the command), as a bound one does. */
+   for (uint32_t i = 0; i < disp->looked_count; i++) {
+      struct vd_object *o = disp->looked[i];
+      if (o->type != VK_OBJECT_TYPE_BUFFER && o->type != VK_OBJECT_TYPE_IMAGE)
+         continue;
+      for (uint32_t j = 0; j < disp->looked_count; j++)
+         if (disp->looked[j]->type == VK_OBJECT_TYPE_DEVICE_MEMORY &&
+             !vd_object_hold(o, disp->looked[j]))
+            vd_dispatch_fatal(disp, "out of memory holding sparse memory");
+   }
 }
 
 VD_HANDLER(vkQueueWaitIdle)

@@ -128,6 +128,208 @@ VD_HANDLER(vkCmdDrawIndexedIndirectCount)
                                                         a->maxDrawCount, a->stride);
 }
 
+/* -- indices into the driver's per-command-buffer state ---------------------------------- */
+
+/* Drivers keep bound state in fixed arrays sized by their own limits (lavapipe: viewports,
+ * descriptor sets, vertex bindings, push constant bytes) and index them with the guest's
+ * first + count unchecked.  The spec bounds each by a limit the host reports. */
+static const VkPhysicalDeviceLimits *limits_of(const struct vd_object *cb)
+{
+   return &((const struct vd_device *)cb->data)->pdev->props.limits;
+}
+
+static bool within_limit(struct vd_dispatch *disp, const char *first_name, uint32_t first,
+                         const char *count_name, uint32_t count, uint32_t limit,
+                         const char *limit_name)
+{
+   if ((uint64_t)first + count > limit) {
+      vd_dispatch_fatal(disp, "%s %u + %s %u exceed the device's %s (%u)", first_name, first,
+                        count_name, count, limit_name, limit);
+      return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdSetViewport)
+{
+   if (within_limit(disp, "firstViewport", a->firstViewport, "viewportCount", a->viewportCount,
+                    limits_of(a->obj)->maxViewports, "maxViewports"))
+      vd_object_vk(a->obj)->CmdSetViewport(a->commandBuffer, a->firstViewport, a->viewportCount,
+                                           a->pViewports);
+}
+
+VD_HANDLER(vkCmdSetScissor)
+{
+   if (within_limit(disp, "firstScissor", a->firstScissor, "scissorCount", a->scissorCount,
+                    limits_of(a->obj)->maxViewports, "maxViewports"))
+      vd_object_vk(a->obj)->CmdSetScissor(a->commandBuffer, a->firstScissor, a->scissorCount,
+                                          a->pScissors);
+}
+
+VD_HANDLER(vkCmdSetViewportWithCount)
+{
+   if (within_limit(disp, "first viewport", 0, "viewportCount", a->viewportCount,
+                    limits_of(a->obj)->maxViewports, "maxViewports"))
+      vd_object_vk(a->obj)->CmdSetViewportWithCount(a->commandBuffer, a->viewportCount,
+                                                    a->pViewports);
+}
+
+VD_HANDLER(vkCmdSetScissorWithCount)
+{
+   if (within_limit(disp, "first scissor", 0, "scissorCount", a->scissorCount,
+                    limits_of(a->obj)->maxViewports, "maxViewports"))
+      vd_object_vk(a->obj)->CmdSetScissorWithCount(a->commandBuffer, a->scissorCount,
+                                                   a->pScissors);
+}
+
+VD_HANDLER(vkCmdBindDescriptorSets)
+{
+   if (within_limit(disp, "firstSet", a->firstSet, "descriptorSetCount", a->descriptorSetCount,
+                    limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
+      vd_object_vk(a->obj)->CmdBindDescriptorSets(a->commandBuffer, a->pipelineBindPoint,
+                                                  a->layout, a->firstSet,
+                                                  a->descriptorSetCount, a->pDescriptorSets,
+                                                  a->dynamicOffsetCount, a->pDynamicOffsets);
+}
+
+/* The recording hot path (bench/ cmds_100k): one comparison. */
+VD_HANDLER(vkCmdPushConstants)
+{
+   if (within_limit(disp, "offset", a->offset, "size", a->size,
+                    limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
+      vd_object_vk(a->obj)->CmdPushConstants(a->commandBuffer, a->layout, a->stageFlags,
+                                             a->offset, a->size, a->pValues);
+}
+
+/* -- vertex, index, transform feedback and condition buffers ------------------------------ */
+
+/* A binding's offset lies strictly inside its buffer (the spec: "less than the size"), and
+ * offset + size too unless size is VK_WHOLE_SIZE (or 0: no size given).  A null buffer
+ * (nullDescriptor) binds nothing.  The field is array[i], or array with i UINT32_MAX. */
+static bool binding_ok(struct vd_dispatch *disp, const char *array, uint32_t i, VkBuffer buffer,
+                       VkDeviceSize offset, VkDeviceSize size)
+{
+   if (!buffer)
+      return true;
+   char what[48];
+   if (i == UINT32_MAX)
+      snprintf(what, sizeof(what), "%s", array);
+   else
+      snprintf(what, sizeof(what), "%s[%u]", array, i);
+   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER,
+                                                  (uint64_t)(uintptr_t)buffer);
+   if (!o) {
+      vd_dispatch_fatal(disp, "%s: buffer not found among the command's objects", what);
+      return false;
+   }
+   const VkDeviceSize limit = ((const struct vd_buffer *)o->data)->size;
+   if (offset >= limit) {
+      vd_dispatch_fatal(disp, "%s: offset %" PRIu64 " is not below the %" PRIu64 "-byte buffer",
+                        what, (uint64_t)offset, (uint64_t)limit);
+      return false;
+   }
+   return !size || vd_range_fits(disp, what, offset, size, limit, "buffer");
+}
+
+VD_HANDLER(vkCmdBindVertexBuffers)
+{
+   if (!within_limit(disp, "firstBinding", a->firstBinding, "bindingCount", a->bindingCount,
+                     limits_of(a->obj)->maxVertexInputBindings, "maxVertexInputBindings"))
+      return;
+   for (uint32_t i = 0; i < a->bindingCount; i++)
+      if (!binding_ok(disp, "pBuffers", i, a->pBuffers[i], a->pOffsets[i], 0))
+         return;
+   vd_object_vk(a->obj)->CmdBindVertexBuffers(a->commandBuffer, a->firstBinding,
+                                              a->bindingCount, a->pBuffers, a->pOffsets);
+}
+
+VD_HANDLER(vkCmdBindVertexBuffers2)
+{
+   if (!within_limit(disp, "firstBinding", a->firstBinding, "bindingCount", a->bindingCount,
+                     limits_of(a->obj)->maxVertexInputBindings, "maxVertexInputBindings"))
+      return;
+   for (uint32_t i = 0; i < a->bindingCount; i++)
+      if (!binding_ok(disp, "pBuffers", i, a->pBuffers ? a->pBuffers[i] : VK_NULL_HANDLE,
+                      a->pOffsets[i], a->pSizes ? a->pSizes[i] : 0))
+         return;
+   vd_object_vk(a->obj)->CmdBindVertexBuffers2(a->commandBuffer, a->firstBinding,
+                                               a->bindingCount, a->pBuffers, a->pOffsets,
+                                               a->pSizes, a->pStrides);
+}
+
+VD_HANDLER(vkCmdBindIndexBuffer)
+{
+   if (binding_ok(disp, "buffer", UINT32_MAX, a->buffer, a->offset, 0))
+      vd_object_vk(a->obj)->CmdBindIndexBuffer(a->commandBuffer, a->buffer, a->offset,
+                                               a->indexType);
+}
+
+VD_HANDLER(vkCmdBindIndexBuffer2KHR)
+{
+   if (binding_ok(disp, "buffer", UINT32_MAX, a->buffer, a->offset, a->size))
+      vd_object_vk(a->obj)->CmdBindIndexBuffer2KHR(a->commandBuffer, a->buffer, a->offset,
+                                                   a->size, a->indexType);
+}
+
+VD_HANDLER(vkCmdBindTransformFeedbackBuffersEXT)
+{
+   for (uint32_t i = 0; i < a->bindingCount; i++)
+      if (!binding_ok(disp, "pBuffers", i, a->pBuffers[i], a->pOffsets[i],
+                      a->pSizes ? a->pSizes[i] : 0))
+         return;
+   vd_object_vk(a->obj)->CmdBindTransformFeedbackBuffersEXT(a->commandBuffer, a->firstBinding,
+                                                            a->bindingCount, a->pBuffers,
+                                                            a->pOffsets, a->pSizes);
+}
+
+/* Counter buffers hold one 32-bit value at their offset (a null one: no counter). */
+static bool counters_ok(struct vd_dispatch *disp, uint32_t count, const VkBuffer *buffers,
+                        const VkDeviceSize *offsets)
+{
+   for (uint32_t i = 0; buffers && i < count; i++) {
+      char what[48];
+      snprintf(what, sizeof(what), "pCounterBuffers[%u]", i);
+      if (buffers[i] && !range_ok(disp, what, buffers[i], offsets ? offsets[i] : 0, 4))
+         return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
+{
+   if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
+      vd_object_vk(a->obj)->CmdBeginTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
+                                                         a->counterBufferCount,
+                                                         a->pCounterBuffers,
+                                                         a->pCounterBufferOffsets);
+}
+
+VD_HANDLER(vkCmdEndTransformFeedbackEXT)
+{
+   if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
+      vd_object_vk(a->obj)->CmdEndTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
+                                                       a->counterBufferCount,
+                                                       a->pCounterBuffers,
+                                                       a->pCounterBufferOffsets);
+}
+
+VD_HANDLER(vkCmdDrawIndirectByteCountEXT)
+{
+   if (range_ok(disp, "counterBuffer", a->counterBuffer, a->counterBufferOffset, 4))
+      vd_object_vk(a->obj)->CmdDrawIndirectByteCountEXT(a->commandBuffer, a->instanceCount,
+                                                        a->firstInstance, a->counterBuffer,
+                                                        a->counterBufferOffset,
+                                                        a->counterOffset, a->vertexStride);
+}
+
+/* The condition is a 32-bit value at the offset. */
+VD_HANDLER(vkCmdBeginConditionalRenderingEXT)
+{
+   const VkConditionalRenderingBeginInfoEXT *c = a->pConditionalRenderingBegin;
+   if (range_ok(disp, "pConditionalRenderingBegin->buffer", c->buffer, c->offset, 4))
+      vd_object_vk(a->obj)->CmdBeginConditionalRenderingEXT(a->commandBuffer, c);
+}
+
 /* -- image regions ---------------------------------------------------------------------- */
 
 static const struct vd_image *image_of(struct vd_dispatch *disp, const char *what, VkImage image)

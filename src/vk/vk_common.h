@@ -102,6 +102,8 @@ struct vd_queue {
    bool thread_started, stop;
    pthread_cond_t cond;
    struct vd_queue_fence *pending, **pending_tail;
+   /* submissions whose objects are held until their fence signals (queue.c) */
+   struct vd_queue_fence *retire, **retire_tail;
 };
 
 /* loader.c: the host Vulkan loader, loaded once per process. */
@@ -164,6 +166,32 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
 bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint32_t ring_idx,
                            uint64_t fence_id);
 void vd_queue_finish(struct vd_queue *queue);
+/* With queue->mutex held, right after a submission: the references `objs` (a malloc'ed
+ * array the queue takes over, each object's `pending` already counted) are dropped once
+ * the host has finished everything submitted so far, seen by vd_queue_reap.  False if that
+ * cannot be arranged (the caller still owns objs). */
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count);
+/* Drops the objects of the submissions the host has finished (without blocking; `wait`:
+ * waiting for all of them, at teardown).  Takes queue->mutex. */
+void vd_queue_reap(struct vd_queue *queue, bool wait);
+
+/* lifetime.c (docs/design.md, "Lifetimes") */
+/* Before a submission: every command buffer it names may still be submitted (nothing it
+ * recorded was freed or reset since), else the context goes fatal (false).  Collects into
+ * *objs (malloc'ed) a reference on every object the command named and on every descriptor
+ * set and secondary command buffer those command buffers recorded, each counted pending. */
+bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs,
+                              uint32_t *count);
+/* After it, with queue->mutex held: the references stay until the host has finished
+ * everything submitted so far (or go now if the submission failed). */
+void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
+                            bool submitted);
+/* Waits until no unfinished submission uses obj (a valid guest only ever waits for the
+ * moment between its own fence and venusd's); false after making the context fatal. */
+bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what);
+/* The host object behind obj was freed or reset: records holding it can no longer be
+ * submitted, and what obj held is released. */
+void vd_lifetime_invalidate(struct vd_object *obj);
 
 /* Every memory bind of a vkQueueBindSparse lies inside its allocation (device_memory.c); false
  * after making the context fatal. */
