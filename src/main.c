@@ -98,6 +98,9 @@ static const char *const usage_vtest =
    "                     dma_buf, modifiers (DRM format modifiers), foreign (the foreign\n"
    "                     queue family), all, none (the default)\n"
    "  --validate         enable VK_LAYER_KHRONOS_validation on the host instance\n"
+   "  --no-sandbox       run worker processes without the seccomp filter that otherwise\n"
+   "                     limits each to the system calls the host driver needs once its\n"
+   "                     first VkDevice exists (thread workers are never sandboxed)\n"
    "  -h, --help         show this help\n";
 
 static const char *const usage_env =
@@ -319,7 +322,22 @@ static bool parse_common_option(const char *me, int argc, char **argv, int *ip,
       *ip = i;
       return true;
    }
+   if (!strcmp(a, "--no-sandbox")) {
+      vd_opts.no_sandbox = true;
+      *ip = i;
+      return true;
+   }
    return false;
+}
+
+/* Says once how the workers are confined (the workers themselves log "sandbox on"). */
+static void log_sandbox_mode(enum vd_worker_mode worker)
+{
+   if (vd_opts.no_sandbox)
+      vd_info(VD_CAT_MAIN, "--no-sandbox: worker processes run without the seccomp filter");
+   else if (worker == VD_WORKER_THREAD)
+      vd_info(VD_CAT_MAIN, "thread workers are not sandboxed: a seccomp filter would confine "
+              "the whole server (use --worker process, the default, for the sandbox)");
 }
 
 static int cmd_vtest(int argc, char **argv)
@@ -349,6 +367,7 @@ static int cmd_vtest(int argc, char **argv)
    }
    if (vd_opts.record_dir)
       vd_info(VD_CAT_MAIN, "recording command streams to %s", vd_opts.record_dir);
+   log_sandbox_mode(cfg.worker);
    if (!vd_vulkan_probe()) {
       fprintf(stderr, "venusd vtest: no usable host Vulkan driver (see above), so every client "
                       "would fail: install one (Debian: mesa-vulkan-drivers for lavapipe) or "
@@ -396,7 +415,7 @@ static const char *const usage_render_server =
    "  --worker-seccomp-bpf PATH, --worker-seccomp-minijail-policy PATH,\n"
    "  --worker-seccomp-minijail-log\n"
    "                     virgl_render_server's sandbox options: accepted and ignored (venusd\n"
-   "                     does not sandbox its workers; a warning says so)\n"
+   "                     sandboxes its workers with its own filter; a warning says so)\n"
    "\n"
    "The proxy passes only --socket-fd, so further options come from the environment:\n"
    "  VENUSD_RENDER_SERVER_ARGS  options added before the command line's, split at spaces,\n"
@@ -468,8 +487,9 @@ static int cmd_render_server(int argc, char **argv)
    if (cfg.socket_fd < 0)
       usage_error(me, "--socket-fd N is required (the proxy passes it)");
    if (seccomp)
-      vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd does not sandbox its "
-              "workers");
+      vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd's workers use its own "
+              "built-in seccomp filter (--no-sandbox turns it off)");
+   log_sandbox_mode(cfg.worker);
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
    vd_opts.vmm_blobs = true;

@@ -34,6 +34,8 @@ struct vd_options {
    uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context;
                                        0 = VD_MAX_RINGS_DEFAULT */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
+   bool no_sandbox;                 /* --no-sandbox: process workers run without the
+                                       seccomp filter (sandbox/sandbox.h) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
                                        size and may share blobs beyond the context (guest
