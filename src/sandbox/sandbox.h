@@ -50,6 +50,12 @@ bool vd_sandbox_enter(char *err, size_t err_size);
 bool vd_sandbox_describe_exit(const struct vd_sandbox_report *report, int status, char *buf,
                               size_t size);
 
+/* Parent, after waitpid(): if the worker did not die of SIGSYS but a process it started
+ * (which inherits the filter and the report page: a sanitizer's helper, say) made a
+ * forbidden call, describes that call into buf and returns true. */
+bool vd_sandbox_describe_helper(const struct vd_sandbox_report *report, int status, char *buf,
+                                size_t size);
+
 /* The name of system call `nr` on this architecture, or "unknown". */
 const char *vd_sandbox_syscall_name(long nr);
 

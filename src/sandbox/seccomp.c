@@ -119,13 +119,14 @@ static const struct sc_entry allowed[] = {
 
 /* Sanitizer builds only: ASan's report symbolizer runs llvm-symbolizer (fork + execve +
  * wait4), and LeakSanitizer's exit-time check stops the threads with ptrace from a clone
- * of the process.  A sanitizer build is for finding bugs, so its reports win over the
- * sandbox; release builds never allow these. */
+ * of the process, which lists /proc/PID/task with the old getdents on x86_64.  A
+ * sanitizer build is for finding bugs, so its reports win over the sandbox; release
+ * builds never allow these. */
 #ifdef VD_SANITIZER_BUILD
 static const struct sc_entry extra_sanitizer[] = {
    SC(ptrace), SC(wait4), SC(waitid), SC(execve), SC(kill), SC(setsid), SC(setpgid),
 #ifdef __NR_fork
-   SC(fork), SC(vfork),
+   SC(fork), SC(vfork), SC(getdents),
 #endif
 };
 #endif
@@ -150,7 +151,7 @@ static const struct sc_entry named_only[] = {
    SC(vhangup), SC(clone),
 #ifdef __NR_fork
    SC(fork), SC(vfork), SC(unlink), SC(rename), SC(mkdir), SC(rmdir), SC(creat), SC(link),
-   SC(symlink), SC(chmod), SC(chown), SC(iopl), SC(ioperm),
+   SC(symlink), SC(chmod), SC(chown), SC(iopl), SC(ioperm), SC(getdents),
 #endif
 };
 
@@ -212,20 +213,33 @@ static void sigsys_handler(int sig, siginfo_t *info, void *ucontext)
    _exit(128 + sig);
 }
 
+/* Writes "forbidden system call NAME (nr N)" into buf if the report holds a call. */
+static bool describe_trap(const struct vd_sandbox_report *report, char *buf, size_t size)
+{
+   struct vd_sandbox_report *r = (struct vd_sandbox_report *)report;
+   if (!r || !atomic_load(&r->trapped))
+      return false;
+   const long nr = atomic_load(&r->nr);
+   snprintf(buf, size, "forbidden system call %s (nr %ld)", vd_sandbox_syscall_name(nr), nr);
+   return true;
+}
+
 bool vd_sandbox_describe_exit(const struct vd_sandbox_report *report, int status, char *buf,
                               size_t size)
 {
    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
       return false;
-   struct vd_sandbox_report *r = (struct vd_sandbox_report *)report;
-   if (r && atomic_load(&r->trapped)) {
-      const long nr = atomic_load(&r->nr);
-      snprintf(buf, size, "forbidden system call %s (nr %ld)", vd_sandbox_syscall_name(nr),
-               nr);
-   } else {
+   if (!describe_trap(report, buf, size))
       snprintf(buf, size, "SIGSYS, the sandbox's signal (which system call is unknown)");
-   }
    return true;
+}
+
+bool vd_sandbox_describe_helper(const struct vd_sandbox_report *report, int status, char *buf,
+                                size_t size)
+{
+   if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+      return false;
+   return describe_trap(report, buf, size);
 }
 
 /* -- the filter ---------------------------------------------------------------------- */

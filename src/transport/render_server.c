@@ -511,6 +511,10 @@ static void report_worker_exit(const struct rs_worker *w, int status)
       vd_warn(VD_CAT_MAIN, "worker process %ld for context %u killed by the sandbox: %s; the "
               "context is lost, the others go on.  If the host driver needs this call, "
               "report it; --no-sandbox turns the sandbox off", (long)w->pid, w->ctx_id, why);
+   else if (vd_sandbox_describe_helper(w->sandbox, status, why, sizeof(why)))
+      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u ended (status 0x%x) after a "
+              "process it started was killed by the sandbox: %s", (long)w->pid, w->ctx_id,
+              (unsigned)status, why);
    else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
       vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
               (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));

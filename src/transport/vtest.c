@@ -1236,6 +1236,10 @@ static bool reap_children(struct vt_server *s)
                  "the client's context is lost, other clients go on.  If the host driver "
                  "needs this call, report it; --no-sandbox turns the sandbox off",
                  (long)pid, id, why);
+      else if (vd_sandbox_describe_helper(sandbox, status, why, sizeof(why)))
+         vd_warn(VD_CAT_MAIN, "worker process %ld of client %u ended (status 0x%x) after a "
+                 "process it started was killed by the sandbox: %s", (long)pid, id,
+                 (unsigned)status, why);
       else if (WIFSIGNALED(status) && !s->stopping)
          vd_warn(VD_CAT_MAIN, "worker process %ld of client %u was killed by signal %d (%s)",
                  (long)pid, id, WTERMSIG(status), strsignal(WTERMSIG(status)));
