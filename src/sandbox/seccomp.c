@@ -72,9 +72,11 @@ struct sc_entry {
 #define SC(n) { __NR_##n, #n }
 
 /* What a sandboxed worker may call: venusd's own loops (sockets it already has, eventfds,
- * memfds, futexes, threads) and what lavapipe, LLVM's JIT and glibc do after device
- * creation (found with strace -f on the app suite, the real apps and the render-server
- * tests).  Calls that only some architectures have are under #ifdef. */
+ * memfds, futexes, threads) and what lavapipe, LLVM's JIT, Mesa's disk-cache thread and
+ * glibc do after device creation.  Checked by running tests/apps, the real apps
+ * (test_real_apps.sh), the render-server tests and test_sandbox.sh under the filter with
+ * no worker killed; a call missing here shows up as a "killed by the sandbox" log line
+ * naming it.  Calls that only some architectures have are under #ifdef. */
 static const struct sc_entry allowed[] = {
    /* memory: mappings, the JIT's executable pages, venusd's memfd blobs */
    SC(brk), SC(mmap), SC(munmap), SC(mremap), SC(mprotect), SC(madvise), SC(mincore),
