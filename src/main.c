@@ -262,9 +262,13 @@ static const struct cli_option cli_options[] = {
              "queue family), all, none (the default)" },
    { "validate", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.validate),
      .help = "enable VK_LAYER_KHRONOS_validation on the host instance" },
+   { "no-sandbox", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.no_sandbox),
+     .help = "run worker processes without the seccomp filter that otherwise\n"
+             "limits each to the system calls the host driver needs once its\n"
+             "first VkDevice exists (thread workers are never sandboxed)" },
    { "worker-seccomp-bpf", "PATH", CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
      .help = "virgl_render_server's sandbox option: accepted and ignored\n"
-             "(venusd does not sandbox its workers; a warning says so)" },
+             "(venusd sandboxes its workers with its own filter; a warning says so)" },
    { "worker-seccomp-minijail-policy", "PATH", CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
      .help = "likewise" },
    { "worker-seccomp-minijail-log", NULL, CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
@@ -496,6 +500,16 @@ static void cli_init(struct cli *cli, const char *cmd)
    };
 }
 
+/* Says once how the workers are confined (the workers themselves log "sandbox on"). */
+static void log_sandbox_mode(const struct vd_options *opts, enum vd_worker_mode worker)
+{
+   if (opts->no_sandbox)
+      vd_info(VD_CAT_MAIN, "--no-sandbox: worker processes run without the seccomp filter");
+   else if (worker == VD_WORKER_THREAD)
+      vd_info(VD_CAT_MAIN, "thread workers are not sandboxed: a seccomp filter would confine "
+              "the whole server (use --worker process, the default, for the sandbox)");
+}
+
 /* argv[0] is "vtest". */
 static int cmd_vtest(int argc, char **argv)
 {
@@ -533,6 +547,7 @@ static int cmd_vtest(int argc, char **argv)
                       "start venusd again\n");
       return 1;
    }
+   log_sandbox_mode(&cli.opts, cfg.worker);
    if (cfg.worker == VD_WORKER_THREAD)
       vd_limits_init_thread_mode(&cli.opts);
    return vd_vtest_serve(&cfg);
@@ -613,8 +628,8 @@ static int render_server_run(struct cli *cli)
    if (cli->socket_fd < 0)
       usage_error(cli->cmd, "--socket-fd N is required (the proxy passes it)");
    if (cli->sandbox_options)
-      vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd does not sandbox its "
-              "workers");
+      vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd's workers use its own "
+              "built-in seccomp filter (--no-sandbox turns it off)");
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
    cli->opts.vmm_blobs = true;
@@ -624,6 +639,7 @@ static int render_server_run(struct cli *cli)
       .hooks = &vd_vk_context_hooks,
       .opts = &cli->opts,
    };
+   log_sandbox_mode(&cli->opts, cfg.worker);
    if (cfg.worker == VD_WORKER_THREAD)
       vd_limits_init_thread_mode(&cli->opts);
    if (vd_vulkan_probe())

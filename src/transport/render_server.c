@@ -33,6 +33,7 @@
 #include "context/context.h"
 #include "context/limits.h"
 #include "util/options.h"
+#include "sandbox/sandbox.h"
 #include "transport/capset.h"
 #include "util/log.h"
 
@@ -490,6 +491,7 @@ struct rs_worker {
    int sock;            /* thread workers: the worker's socket (shut down to stop it) */
    atomic_bool done;    /* thread workers: finished */
    char name[33];
+   struct vd_sandbox_report *sandbox; /* process workers: names a forbidden call */
    struct rs_worker *next;
 };
 
@@ -513,12 +515,27 @@ static void *thread_main(void *arg)
  * venusd sends, or exiting with an error. */
 static void report_worker_exit(const struct rs_worker *w, int status)
 {
-   if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+   char why[128];
+   if (vd_sandbox_describe_exit(w->sandbox, status, why, sizeof(why)))
+      vd_warn(VD_CAT_MAIN, "worker process %ld for context %u killed by the sandbox: %s; the "
+              "context is lost, the others go on.  If the host driver needs this call, "
+              "report it; --no-sandbox turns the sandbox off", (long)w->pid, w->ctx_id, why);
+   else if (vd_sandbox_describe_helper(w->sandbox, status, why, sizeof(why)))
+      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u ended (status 0x%x) after a "
+              "process it started was killed by the sandbox: %s", (long)w->pid, w->ctx_id,
+              (unsigned)status, why);
+   else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
       vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
               (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
       vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d",
               (long)w->pid, w->ctx_id, WEXITSTATUS(status));
+}
+
+static void worker_free(struct rs_worker *w)
+{
+   vd_sandbox_report_destroy(w->sandbox);
+   free(w);
 }
 
 /* Joins finished thread workers and reaps exited process workers. */
@@ -546,7 +563,7 @@ static void collect_workers(struct rs_server *s)
             continue;
          report_worker_exit(w, status);
          *pp = w->next;
-         free(w);
+         worker_free(w);
          break;
       }
    }
@@ -580,7 +597,7 @@ static void destroy_context(struct rs_server *s, uint32_t ctx_id)
       *pp = w->next;
       stop_worker(s, w);
       vd_info(VD_CAT_MAIN, "context %u destroyed", ctx_id);
-      free(w);
+      worker_free(w);
       return;
    }
    vd_warn(VD_CAT_MAIN, "DESTROY_CONTEXT of unknown context %u", ctx_id);
@@ -592,7 +609,7 @@ static void destroy_all(struct rs_server *s)
       struct rs_worker *w = s->workers;
       s->workers = w->next;
       stop_worker(s, w);
-      free(w);
+      worker_free(w);
    }
 }
 
@@ -629,6 +646,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          return send_msg(s->sock, &reply, sizeof(reply), -1);
       }
    } else {
+      w->sandbox = vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
       fflush(NULL);
       const pid_t parent = getpid();
       const pid_t pid = fork();
@@ -637,7 +655,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
                 strerror(errno));
          close(sv[0]);
          close(sv[1]);
-         free(w);
+         worker_free(w);
          return send_msg(s->sock, &reply, sizeof(reply), -1);
       }
       if (pid == 0) {
@@ -650,6 +668,9 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          if (getppid() != parent)
             _exit(0);
          vd_limits_apply_process_worker(s->cfg->opts);
+         for (struct rs_worker *o = s->workers; o; o = o->next)
+            vd_sandbox_report_destroy(o->sandbox); /* the other workers' pages */
+         vd_sandbox_arm(w->sandbox, w->ctx_id, !s->cfg->opts || !s->cfg->opts->no_sandbox);
          serve_context(s->cfg, sv[1], w->ctx_id, w->name);
          close(sv[1]);
          exit(0);

@@ -35,6 +35,7 @@
 #include "context/context.h"
 #include "context/limits.h"
 #include "util/options.h"
+#include "sandbox/sandbox.h"
 #include "transport/capset.h"
 #include "util/log.h"
 #include "util/assert_locked.h"
@@ -1165,6 +1166,7 @@ struct vt_worker {
 struct vt_child {
    pid_t pid;
    uint32_t id;
+   struct vd_sandbox_report *sandbox; /* names the call that killed it; may be NULL */
 };
 
 struct vt_server {
@@ -1267,15 +1269,27 @@ static bool reap_children(struct vt_server *s)
       if (pid == 0)
          return true;
       uint32_t id = 0;
+      struct vd_sandbox_report *sandbox = NULL;
       for (uint32_t i = 0; i < s->child_count; i++) {
          if (s->children[i].pid == pid) {
             id = s->children[i].id;
+            sandbox = s->children[i].sandbox;
             s->children[i] = s->children[--s->child_count];
             break;
          }
       }
+      char why[128];
       if (!id)
          vd_dbg(VD_CAT_MAIN, "reaped process %ld left behind by a worker", (long)pid);
+      else if (vd_sandbox_describe_exit(sandbox, status, why, sizeof(why)))
+         vd_warn(VD_CAT_MAIN, "worker process %ld for client %u killed by the sandbox: %s; "
+                 "the client's context is lost, other clients go on.  If the host driver "
+                 "needs this call, report it; --no-sandbox turns the sandbox off",
+                 (long)pid, id, why);
+      else if (vd_sandbox_describe_helper(sandbox, status, why, sizeof(why)))
+         vd_warn(VD_CAT_MAIN, "worker process %ld of client %u ended (status 0x%x) after a "
+                 "process it started was killed by the sandbox: %s", (long)pid, id,
+                 (unsigned)status, why);
       else if (WIFSIGNALED(status) && !s->stopping)
          vd_warn(VD_CAT_MAIN, "worker process %ld of client %u was killed by signal %d (%s)",
                  (long)pid, id, WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -1285,6 +1299,7 @@ static bool reap_children(struct vt_server *s)
       else
          vd_dbg(VD_CAT_MAIN, "worker process %ld of client %u exited with status %d",
                 (long)pid, id, WEXITSTATUS(status));
+      vd_sandbox_report_destroy(sandbox);
    }
 }
 
@@ -1301,12 +1316,14 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       s->children = n;
       s->child_cap = cap;
    }
+   struct vd_sandbox_report *sandbox = vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
    fflush(NULL);
    const pid_t parent = getpid();
    const pid_t pid = fork();
    if (pid < 0) {
       vd_err(VD_CAT_MAIN, "client %u: cannot fork a worker process: %s; closing the connection",
              id, strerror(errno));
+      vd_sandbox_report_destroy(sandbox);
       close(fd);
       return;
    }
@@ -1319,15 +1336,18 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent)
          _exit(0);
+      for (uint32_t i = 0; i < s->child_count; i++)
+         vd_sandbox_report_destroy(s->children[i].sandbox);
       free(s->children);
       s->children = NULL;
       s->child_count = s->child_cap = 0;
       vd_limits_apply_process_worker(s->cfg->opts);
+      vd_sandbox_arm(sandbox, id, !s->cfg->opts || !s->cfg->opts->no_sandbox);
       vd_vtest_serve_client(s->cfg, fd, id);
       close(fd);
       exit(0);
    }
-   s->children[s->child_count++] = (struct vt_child){ .pid = pid, .id = id };
+   s->children[s->child_count++] = (struct vt_child){ .pid = pid, .id = id, .sandbox = sandbox };
    vd_dbg(VD_CAT_MAIN, "client %u: worker process %ld", id, (long)pid);
    close(fd);
 }

@@ -53,6 +53,8 @@ struct vd_options {
    uint64_t max_waits;              /* --max-waits N: pending host fences + sync waits */
    uint64_t max_threads;            /* --max-threads N: rings, ring monitor, queue threads */
    const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
+   bool no_sandbox;                 /* --no-sandbox: process workers run without the
+                                       seccomp filter (sandbox/sandbox.h) */
    bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
                                        size and may share blobs beyond the context (guest

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox/sandbox.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -193,7 +194,10 @@ VD_HANDLER(vkCreateDevice)
                                                VD_EMU_SYNC_FD_FENCE));
    if (emulated)
       vd_emulation_log_once(disp->ctx, pd, emulated);
-   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE, (uint64_t)(uintptr_t)dev->handle, a->obj,
+   /* A process worker enters its sandbox once its first device exists: by then the
+    * driver has loaded what it loads (sandbox/sandbox.h). */
+   if (!vd_sandbox_device_created(disp->ctx->params.id, disp->ctx->params.name) ||
+       !vd_object_add(disp, id, VK_OBJECT_TYPE_DEVICE, (uint64_t)(uintptr_t)dev->handle, a->obj,
                       dev, device_destroy)) {
       dev->table.DestroyDevice(dev->handle, NULL);
       pthread_mutex_destroy(&dev->backings.mutex);
