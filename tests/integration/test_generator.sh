@@ -104,7 +104,7 @@ TREE=$TEST_TMP/tree
 BUILD=$TEST_TMP/build
 GEN_TARGET=src/vn_protocol.h
 mkdir -p "$TREE"
-for f in meson.build meson_options.txt gen protocol src tests bench fuzz; do
+for f in meson.build meson_options.txt gen protocol src tests bench fuzz data docs; do
   [ -e "$REPO_ROOT/$f" ] && cp -r "$REPO_ROOT/$f" "$TREE/"
 done
 ln -s "$REPO_ROOT/third_party" "$TREE/third_party"
