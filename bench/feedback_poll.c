@@ -23,13 +23,13 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
-#define CK(x)                                                                            \
-   do {                                                                                  \
-      VkResult r_ = (x);                                                                 \
-      if (r_ != VK_SUCCESS) {                                                            \
-         fprintf(stderr, "feedback_poll: %s failed: %d\n", #x, r_);                      \
-         exit(1);                                                                        \
-      }                                                                                  \
+#define CK(x)                                                       \
+   do {                                                             \
+      VkResult r_ = (x);                                            \
+      if (r_ != VK_SUCCESS) {                                       \
+         fprintf(stderr, "feedback_poll: %s failed: %d\n", #x, r_); \
+         exit(1);                                                   \
+      }                                                             \
    } while (0)
 
 static double now(void)
@@ -55,17 +55,21 @@ static uint32_t pick_type(uint32_t bits, VkMemoryPropertyFlags want)
 static void run(const char *kind, bool import)
 {
    const VkDeviceSize size = 65536;
-   VkExternalMemoryBufferCreateInfo ext = { VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-                                            .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT };
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .pNext = import ? &ext : NULL, .size = size,
-                              .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
+   VkExternalMemoryBufferCreateInfo ext = {
+      VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
+   };
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .pNext = import ? &ext : NULL,
+                              .size = size, .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT };
    VkBuffer buf;
    CK(vkCreateBuffer(dev, &bci, NULL, &buf));
    VkMemoryRequirements mr;
    vkGetBufferMemoryRequirements(dev, buf, &mr);
    VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size };
-   VkImportMemoryHostPointerInfoEXT hp = { VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
-                                           .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT };
+   VkImportMemoryHostPointerInfoEXT hp = {
+      VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+      .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
+   };
    volatile uint32_t *p;
    if (import) {
       int fd = memfd_create("feedback-poll", MFD_CLOEXEC);
@@ -79,15 +83,20 @@ static void run(const char *kind, bool import)
          exit(1);
       }
       PFN_vkGetMemoryHostPointerPropertiesEXT get_props =
-         (PFN_vkGetMemoryHostPointerPropertiesEXT)vkGetDeviceProcAddr(dev, "vkGetMemoryHostPointerPropertiesEXT");
-      VkMemoryHostPointerPropertiesEXT props = { VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT };
+         (PFN_vkGetMemoryHostPointerPropertiesEXT)vkGetDeviceProcAddr(
+            dev, "vkGetMemoryHostPointerPropertiesEXT");
+      VkMemoryHostPointerPropertiesEXT props = {
+         VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT
+      };
       CK(get_props(dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, m, &props));
       hp.pHostPointer = m;
       mai.pNext = &hp;
-      mai.memoryTypeIndex = pick_type(mr.memoryTypeBits & props.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+      mai.memoryTypeIndex =
+         pick_type(mr.memoryTypeBits & props.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
       p = m;
    } else {
-      mai.memoryTypeIndex = pick_type(mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+      mai.memoryTypeIndex = pick_type(mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                            VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
    }
    VkDeviceMemory mem;
    CK(vkAllocateMemory(dev, &mai, NULL, &mem));
@@ -95,11 +104,18 @@ static void run(const char *kind, bool import)
    if (!import)
       CK(vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p));
    VkCommandPool pool;
-   CK(vkCreateCommandPool(dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                                           .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT }, NULL, &pool));
+   CK(vkCreateCommandPool(
+      dev,
+      &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT },
+      NULL, &pool));
    VkCommandBuffer cb;
-   CK(vkAllocateCommandBuffers(dev, &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                                                    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 }, &cb));
+   CK(vkAllocateCommandBuffers(
+      dev,
+      &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = 1 },
+      &cb));
    VkFence idle;
    CK(vkCreateFence(dev, &(VkFenceCreateInfo){ VK_STRUCTURE_TYPE_FENCE_CREATE_INFO }, NULL, &idle));
    p[0] = 0;
@@ -108,14 +124,21 @@ static void run(const char *kind, bool import)
       double spent = 0;
       for (int i = 1; i <= n; i++) {
          const uint32_t v = (uint32_t)((rep + 2) * 100000 + i);
-         CK(vkBeginCommandBuffer(cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+         CK(vkBeginCommandBuffer(
+            cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
          vkCmdFillBuffer(cb, buf, 0, 4, v);
-         VkBufferMemoryBarrier b = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                     .dstAccessMask = VK_ACCESS_HOST_READ_BIT, .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                     .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .buffer = buf, .size = 4 };
-         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &b, 0, NULL);
+         VkBufferMemoryBarrier b = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                     .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                     .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+                                     .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                     .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                     .buffer = buf,
+                                     .size = 4 };
+         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
+                              NULL, 1, &b, 0, NULL);
          CK(vkEndCommandBuffer(cb));
-         VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+         VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                             .pCommandBuffers = &cb };
          const double t0 = now();
          CK(vkQueueSubmit(queue, 1, &si, idle));
          while (p[0] != v)
@@ -139,16 +162,23 @@ int main(int argc, char **argv)
    const char *only = argc > 1 ? argv[1] : NULL;
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_1 };
    VkInstance inst;
-   CK(vkCreateInstance(&(VkInstanceCreateInfo){ VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app }, NULL, &inst));
+   CK(vkCreateInstance(
+      &(VkInstanceCreateInfo){ VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app },
+      NULL, &inst));
    uint32_t n = 1;
    VkPhysicalDevice pd;
    vkEnumeratePhysicalDevices(inst, &n, &pd);
    vkGetPhysicalDeviceMemoryProperties(pd, &mp);
    const float prio = 1;
    const char *exts[] = { "VK_EXT_external_memory_host" };
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   CK(vkCreateDevice(pd, &(VkDeviceCreateInfo){ VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
-                                                 .enabledExtensionCount = 1, .ppEnabledExtensionNames = exts }, NULL, &dev));
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
+   CK(vkCreateDevice(pd,
+                     &(VkDeviceCreateInfo){ VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                                            .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
+                                            .enabledExtensionCount = 1,
+                                            .ppEnabledExtensionNames = exts },
+                     NULL, &dev));
    vkGetDeviceQueue(dev, 0, 0, &queue);
    if (!only || !strcmp(only, "driver"))
       run("driver", false);

@@ -35,8 +35,9 @@ static int send_fd(int sock, int fd)
       char buf[CMSG_SPACE(sizeof(int))];
       struct cmsghdr align;
    } ctl;
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+   };
    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
    c->cmsg_level = SOL_SOCKET;
    c->cmsg_type = SCM_RIGHTS;
@@ -53,8 +54,9 @@ static int recv_fd(int sock)
       char buf[CMSG_SPACE(sizeof(int))];
       struct cmsghdr align;
    } ctl;
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+   };
    if (recvmsg(sock, &msg, 0) != 1)
       return -1;
    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);

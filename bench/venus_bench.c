@@ -8,13 +8,13 @@
 #include <time.h>
 #include <vulkan/vulkan.h>
 
-#define CK(x)                                                                              \
-   do {                                                                                    \
-      VkResult r_ = (x);                                                                   \
-      if (r_ != VK_SUCCESS) {                                                              \
-         fprintf(stderr, "venus_bench: %s failed: %d\n", #x, r_);                         \
-         exit(1);                                                                          \
-      }                                                                                    \
+#define CK(x)                                                     \
+   do {                                                           \
+      VkResult r_ = (x);                                          \
+      if (r_ != VK_SUCCESS) {                                     \
+         fprintf(stderr, "venus_bench: %s failed: %d\n", #x, r_); \
+         exit(1);                                                 \
+      }                                                           \
    } while (0)
 
 #define REPS 7
@@ -40,9 +40,12 @@ static void init(void)
    uint32_t n = 1;
    vkEnumeratePhysicalDevices(inst, &n, &pd);
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .bufferDeviceAddress = VK_TRUE };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
+   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                            .bufferDeviceAddress = VK_TRUE };
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12,
+                              .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
    CK(vkCreateDevice(pd, &dci, NULL, &dev));
    vkGetDeviceQueue(dev, 0, 0, &queue);
    vkGetPhysicalDeviceMemoryProperties(pd, &mp);
@@ -50,7 +53,8 @@ static void init(void)
 
 static uint32_t host_visible_type(uint32_t bits)
 {
-   const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+   const VkMemoryPropertyFlags want =
+      VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
    for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
       if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want)
          return i;
@@ -60,7 +64,8 @@ static uint32_t host_visible_type(uint32_t bits)
 
 /* n rounds of vkQueueSubmit(submitCount of si) + vkWaitForFences + vkResetFences per
  * repetition, printed as metric `name` in µs per round. */
-static void time_fenced_submits(const char *name, uint32_t submit_count, const VkSubmitInfo *si, int n)
+static void time_fenced_submits(const char *name, uint32_t submit_count, const VkSubmitInfo *si,
+                                int n)
 {
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence f;
@@ -98,8 +103,10 @@ static VkCommandBuffer command_buffer(VkCommandPoolCreateFlags flags, VkCommandP
 {
    VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = flags };
    CK(vkCreateCommandPool(dev, &pci, NULL, pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = *pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = *pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = 1 };
    VkCommandBuffer cb;
    CK(vkAllocateCommandBuffers(dev, &cai, &cb));
    return cb;
@@ -125,7 +132,8 @@ static void bench_submit_cmd_fence(void)
    CK(vkBeginCommandBuffer(cb, &bi));
    vkCmdFillBuffer(cb, buf, 0, 4, 1);
    CK(vkEndCommandBuffer(cb));
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
    time_fenced_submits("submit_cmd_fence", 1, &si, 500);
    vkDestroyCommandPool(dev, pool, NULL);
    vkDestroyBuffer(dev, buf, NULL);
@@ -137,13 +145,16 @@ static void bench_submit_cmd_fence(void)
 static void bench_sync_call(void)
 {
    VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = 4096,
-                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT };
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                       VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT };
    VkBuffer buf;
    CK(vkCreateBuffer(dev, &bci, NULL, &buf));
    VkMemoryRequirements mr;
    vkGetBufferMemoryRequirements(dev, buf, &mr);
-   VkMemoryAllocateFlagsInfo fl = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT };
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fl, .allocationSize = mr.size,
+   VkMemoryAllocateFlagsInfo fl = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                    .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT };
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &fl,
+                                .allocationSize = mr.size,
                                 .memoryTypeIndex = host_visible_type(mr.memoryTypeBits) };
    VkDeviceMemory mem;
    CK(vkAllocateMemory(dev, &mai, NULL, &mem));
@@ -168,7 +179,8 @@ static void bench_sync_call(void)
 static void bench_cmds_100k(void)
 {
    VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
-   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
    VkPipelineLayout pl;
    CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
    VkCommandPool pool;
@@ -178,13 +190,15 @@ static void bench_cmds_100k(void)
    CK(vkCreateFence(dev, &fci, NULL, &f));
    for (int rep = -1; rep < REPS; rep++) {
       const double t0 = now();
-      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
       CK(vkBeginCommandBuffer(cb, &bi));
       for (uint32_t i = 0; i < 100000; i++)
          vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &i);
       CK(vkEndCommandBuffer(cb));
       const double t1 = now();
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                          .pCommandBuffers = &cb };
       CK(vkQueueSubmit(queue, 1, &si, f));
       CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
       CK(vkResetFences(dev, 1, &f));
@@ -210,7 +224,8 @@ static void bench_alloc_map_free(VkDeviceSize size, const char *name)
       const int n = size > (1 << 20) ? 50 : 200;
       const double t0 = now();
       for (int i = 0; i < n; i++) {
-         VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type };
+         VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                      .allocationSize = size, .memoryTypeIndex = type };
          VkDeviceMemory m;
          CK(vkAllocateMemory(dev, &mai, NULL, &m));
          volatile char *p;
@@ -237,7 +252,7 @@ static void bench_mapped_bw(void)
    uint8_t *src = malloc(size), *dst = malloc(size);
    memset(src, 0x5a, size);
    memset(dst, 0, size);
-   memset(p, 0, size); /* fault the pages in */
+   memset(p, 0, size);                     /* fault the pages in */
    for (int rep = -3; rep < REPS; rep++) { /* 3 warm-up passes */
       double t0 = now();
       memcpy(p, src, size);
@@ -259,7 +274,9 @@ static void bench_mapped_bw(void)
 int main(int argc, char **argv)
 {
    if (argc != 2) {
-      fprintf(stderr, "usage: venus_bench submit_fence|submit_cmd_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
+      fprintf(stderr,
+              "usage: venus_bench "
+              "submit_fence|submit_cmd_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
       return 2;
    }
    init();

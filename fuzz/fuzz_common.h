@@ -27,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * would leave little time for anything else.  VK_DRIVER_FILES, if set, wins either way. */
 static inline void fuzz_init(bool host_driver)
 {
-   setenv("VK_DRIVER_FILES", host_driver ? "/usr/share/vulkan/icd.d/lvp_icd.json"
-                                         : "/nonexistent/venusd-fuzz-no-driver.json", 0);
+   setenv("VK_DRIVER_FILES",
+          host_driver ? "/usr/share/vulkan/icd.d/lvp_icd.json"
+                      : "/nonexistent/venusd-fuzz-no-driver.json",
+          0);
    if (getenv("VENUSD_LOG")) {
       vd_log_init_from_env();
       return;
@@ -48,8 +50,9 @@ static inline bool fuzz_drain(int sock, int flags)
          struct cmsghdr align;
       } u;
       struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-      struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                            .msg_controllen = sizeof(u.buf) };
+      struct msghdr msg = {
+         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+      };
       const ssize_t n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
       if (n < 0 && errno == EINTR)
          continue;

@@ -64,26 +64,19 @@ static int attach_fds(uint8_t kind, uint32_t arg, int fds[3])
 {
    int n = 0;
    switch (kind % 6) {
-   case 1:
-      fds[n++] = make_memfd(arg);
-      break;
-   case 2:
-      fds[n++] = eventfd(0, EFD_CLOEXEC);
-      break;
+   case 1: fds[n++] = make_memfd(arg); break;
+   case 2: fds[n++] = eventfd(0, EFD_CLOEXEC); break;
    case 3:
       fds[n++] = make_memfd(arg);
       fds[n++] = eventfd(0, EFD_CLOEXEC);
       break;
-   case 4:
-      fds[n++] = open("/dev/null", O_RDWR | O_CLOEXEC);
-      break;
+   case 4: fds[n++] = open("/dev/null", O_RDWR | O_CLOEXEC); break;
    case 5:
       fds[n++] = make_memfd(arg);
       fds[n++] = make_memfd(arg);
       fds[n++] = eventfd(0, EFD_CLOEXEC);
       break;
-   default:
-      break;
+   default: break;
    }
    for (int i = 0; i < n; i++) {
       if (fds[i] < 0)
@@ -139,8 +132,9 @@ static void take_context_socket(struct proxy *p)
       struct cmsghdr align;
    } u;
    struct iovec iov = { .iov_base = reply, .iov_len = sizeof(reply) };
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+   };
    if (recvmsg(p->server, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) <= 0)
       return;
    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -206,8 +200,7 @@ static void run_proxy(struct proxy *p, const uint8_t *data, size_t size)
       size -= 8;
       if (len > size)
          len = size;
-      const int sock = target && p->ctx_count ? p->ctx[(target - 1) % p->ctx_count]
-                                              : p->server;
+      const int sock = target && p->ctx_count ? p->ctx[(target - 1) % p->ctx_count] : p->server;
       if (sock == p->server)
          wait_consumed(p);
       int fds[3];
@@ -244,8 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
    int sv[2];
    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
       abort();
-   struct vd_render_server_config cfg = { .socket_fd = sv[1], .worker = VD_WORKER_THREAD,
-                                         .opts = &fuzz_opts };
+   struct vd_render_server_config cfg = { .socket_fd = sv[1],
+                                          .worker = VD_WORKER_THREAD,
+                                          .opts = &fuzz_opts };
    pthread_t thread;
    if (pthread_create(&thread, NULL, server_main, &cfg))
       abort();

@@ -106,7 +106,7 @@ static bool create_ring(struct guest *g, uint8_t flags, uint64_t idle_ns)
       put32(&s, 5); /* priority */
    if (flags & 1)
       put32(&s, 3000000); /* maxReportingPeriodMicroseconds */
-   put32(&s, 0); /* flags */
+   put32(&s, 0);          /* flags */
    put32(&s, RES_ID);
    put64(&s, 0);
    put64(&s, RES_SIZE);
@@ -160,15 +160,10 @@ static bool write_ring(struct guest *g, const uint8_t *p, size_t len)
 static bool run_step(struct guest *g, uint8_t kind, const uint8_t *p, size_t len)
 {
    switch (kind % 4) {
-   case 0:
-      return write_ring(g, p, len);
-   case 1:
-      return move_tail(g, g->tail + (len >= 4 ? get_le(p, 4) : 0));
-   case 2:
-      return vd_context_submit_cmd(g->ctx, p, len & ~(size_t)3);
-   default:
-      memcpy(g->map + EXTRA_OFF, p, len < g->extra_size ? len : g->extra_size);
-      return true;
+   case 0: return write_ring(g, p, len);
+   case 1: return move_tail(g, g->tail + (len >= 4 ? get_le(p, 4) : 0));
+   case 2: return vd_context_submit_cmd(g->ctx, p, len & ~(size_t)3);
+   default: memcpy(g->map + EXTRA_OFF, p, len < g->extra_size ? len : g->extra_size); return true;
    }
 }
 

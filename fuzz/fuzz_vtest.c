@@ -47,8 +47,8 @@ static void *client_main(void *arg)
             break;
       }
       if (open && (pfd.revents & POLLOUT)) {
-         const ssize_t n = send(cl->sock, cl->data + sent, cl->size - sent,
-                                MSG_NOSIGNAL | MSG_DONTWAIT);
+         const ssize_t n =
+            send(cl->sock, cl->data + sent, cl->size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
          if (n > 0)
             sent += (size_t)n;
          else if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -79,8 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
    pthread_t thread;
    if (pthread_create(&thread, NULL, client_main, &cl))
       abort();
-   static const struct vd_vtest_config cfg = { .worker = VD_WORKER_THREAD,
-                                                .opts = &fuzz_opts };
+   static const struct vd_vtest_config cfg = { .worker = VD_WORKER_THREAD, .opts = &fuzz_opts };
    vd_vtest_serve_client(&cfg, sv[0], 1);
    close(sv[0]); /* the client thread sees the end of the stream */
    pthread_join(thread, NULL);

@@ -42,10 +42,22 @@ static void put(struct buf *b, const void *p, size_t n)
    b->len += n;
 }
 
-static void put8(struct buf *b, uint8_t v) { put(b, &v, 1); }
-static void put16(struct buf *b, uint16_t v) { put(b, &v, 2); }
-static void put32(struct buf *b, uint32_t v) { put(b, &v, 4); }
-static void put64(struct buf *b, uint64_t v) { put(b, &v, 8); }
+static void put8(struct buf *b, uint8_t v)
+{
+   put(b, &v, 1);
+}
+static void put16(struct buf *b, uint16_t v)
+{
+   put(b, &v, 2);
+}
+static void put32(struct buf *b, uint32_t v)
+{
+   put(b, &v, 4);
+}
+static void put64(struct buf *b, uint64_t v)
+{
+   put(b, &v, 8);
+}
 
 struct chunks {
    uint8_t *data;
@@ -74,8 +86,7 @@ static void read_chunks(const char *path, struct chunks *c)
       uint32_t size;
       memcpy(&size, c->data + off, 4);
       if (size > (size_t)total - off - 4) {
-         fprintf(stderr, "fuzz_make_seeds: %s: chunk at byte %zu runs past the end\n", path,
-                 off);
+         fprintf(stderr, "fuzz_make_seeds: %s: chunk at byte %zu runs past the end\n", path, off);
          exit(1);
       }
       c->off[c->count] = off + 4;
@@ -84,8 +95,7 @@ static void read_chunks(const char *path, struct chunks *c)
    }
 }
 
-static void write_seed(const char *dir, const char *path, const char *suffix,
-                       const struct buf *b)
+static void write_seed(const char *dir, const char *path, const char *suffix, const struct buf *b)
 {
    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
    char name[4096];
@@ -121,7 +131,7 @@ static void vt_session(struct buf *b, const struct chunks *c, size_t first, size
    vt_msg(b, 16, (const uint32_t[]){ 4, 0 }, 2); /* GET_CAPSET venus */
    vt_msg(b, 17, (const uint32_t[]){ 4 }, 1);    /* CONTEXT_INIT */
    vt_msg(b, 18, (const uint32_t[]){ 2, 1, RING_BLOB_SIZE, 0, 0, 0 }, 6); /* blob -> res 1 */
-   vt_msg(b, 18, (const uint32_t[]){ 2, 1, 4096, 0, 0, 0 }, 6); /* replies -> res 2 */
+   vt_msg(b, 18, (const uint32_t[]){ 2, 1, 4096, 0, 0, 0 }, 6);           /* replies -> res 2 */
    vt_msg(b, 19, (const uint32_t[]){ 0, 0 }, 2); /* SYNC_CREATE -> sync 1 */
    for (size_t i = first; i < last; i++) {
       const uint32_t dw = (uint32_t)(c->size[i] / 4);
@@ -137,11 +147,11 @@ static void vt_session(struct buf *b, const struct chunks *c, size_t first, size
       put32(b, 0);
    }
    vt_msg(b, 23, (const uint32_t[]){ 0, 1000, 1, (uint32_t)last, 0 }, 5); /* SYNC_WAIT */
-   vt_msg(b, 21, (const uint32_t[]){ 1 }, 1);          /* SYNC_READ */
-   vt_msg(b, 22, (const uint32_t[]){ 1, 99, 0 }, 3);   /* SYNC_WRITE */
-   vt_msg(b, 20, (const uint32_t[]){ 1 }, 1);          /* SYNC_UNREF */
-   vt_msg(b, 7, (const uint32_t[]){ 1, 0 }, 2);        /* RESOURCE_BUSY_WAIT */
-   vt_msg(b, 3, (const uint32_t[]){ 1 }, 1);           /* RESOURCE_UNREF */
+   vt_msg(b, 21, (const uint32_t[]){ 1 }, 1);                             /* SYNC_READ */
+   vt_msg(b, 22, (const uint32_t[]){ 1, 99, 0 }, 3);                      /* SYNC_WRITE */
+   vt_msg(b, 20, (const uint32_t[]){ 1 }, 1);                             /* SYNC_UNREF */
+   vt_msg(b, 7, (const uint32_t[]){ 1, 0 }, 2);                           /* RESOURCE_BUSY_WAIT */
+   vt_msg(b, 3, (const uint32_t[]){ 1 }, 1);                              /* RESOURCE_UNREF */
 }
 
 /* -- render server ----------------------------------------------------------------------- */
@@ -161,7 +171,7 @@ static void rs_session(struct buf *b, const struct chunks *c)
 {
    struct buf m = { 0 };
    rs_msg(b, 0, 0, 0, (const uint32_t[]){ 1, 0 }, 8); /* INIT */
-   put32(&m, 3); /* CREATE_CONTEXT ctx 1 "fuzz-seed" */
+   put32(&m, 3);                                      /* CREATE_CONTEXT ctx 1 "fuzz-seed" */
    put32(&m, 1);
    char name[32] = "fuzz-seed";
    put(&m, name, sizeof(name));
@@ -228,7 +238,7 @@ int main(int argc, char **argv)
 {
    if (argc < 4) {
       fprintf(stderr, "usage: fuzz_make_seeds decoder|vtest|render_server|ring OUTDIR "
-              "FILE.vnr...\n");
+                      "FILE.vnr...\n");
       return 1;
    }
    const char *target = argv[1], *dir = argv[2];

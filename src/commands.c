@@ -27,8 +27,10 @@ int vd_cmd_commands(int argc, char **argv)
          fputs(usage, stdout);
          return 0;
       }
-      fprintf(stderr, "venusd commands: unexpected argument '%s'\n"
-              "Try 'venusd commands --help' for more information.\n", argv[i]);
+      fprintf(stderr,
+              "venusd commands: unexpected argument '%s'\n"
+              "Try 'venusd commands --help' for more information.\n",
+              argv[i]);
       return 2;
    }
    for (size_t i = 0; i < vd_command_serving_count; i++) {

@@ -8,13 +8,13 @@
 /* One row per name in protocol/venus_command_types.tsv, sorted by command type value (a
  * command before its aliases).  Written by gen/venus_gen.py into vn_command_table.c. */
 struct vd_command_serving {
-   uint32_t type;         /* the Venus command type value */
+   uint32_t type; /* the Venus command type value */
    const char *name;
-   const char *how;       /* "hand-written", "transport" (a hand-written MESA command),
+   const char *how;      /* "hand-written", "transport" (a hand-written MESA command),
                            * "generated create", "generated destroy", "pass-through",
                            * "refused (not served)", "refused (not decodable)" */
-   const char *where;     /* "src/FILE.c:LINE" of the VD_HANDLER, why it is refused, or "-" */
-   const char *alias_of;  /* the command this name is an alias of, or NULL */
+   const char *where;    /* "src/FILE.c:LINE" of the VD_HANDLER, why it is refused, or "-" */
+   const char *alias_of; /* the command this name is an alias of, or NULL */
 };
 
 extern const struct vd_command_serving vd_command_servings[];

@@ -33,12 +33,11 @@
 
 #define EXIT_USAGE 2
 
-static const char *const usage_head =
-   "Usage: venusd vtest [OPTIONS]\n"
-   "       venusd replay FILE\n"
-   "       venusd render-server --socket-fd N [OPTIONS]\n"
-   "       venusd commands\n"
-   "       venusd --help | --version\n";
+static const char *const usage_head = "Usage: venusd vtest [OPTIONS]\n"
+                                      "       venusd replay FILE\n"
+                                      "       venusd render-server --socket-fd N [OPTIONS]\n"
+                                      "       venusd commands\n"
+                                      "       venusd --help | --version\n";
 
 static const char *const usage_about =
    "\n"
@@ -94,12 +93,12 @@ static void usage_error(const char *cmd, const char *fmt, ...)
 
 /* What the command line sets. */
 struct cli {
-   const char *cmd;          /* "vtest" / "render-server", for messages */
-   struct vd_options opts;   /* handed to the transport, and by it to every context */
-   const char *socket_path;  /* vtest --socket */
+   const char *cmd;         /* "vtest" / "render-server", for messages */
+   struct vd_options opts;  /* handed to the transport, and by it to every context */
+   const char *socket_path; /* vtest --socket */
    enum vd_worker_mode worker;
-   int socket_fd;            /* render-server --socket-fd */
-   bool sandbox_options;     /* render-server --worker-seccomp-*: accepted, ignored */
+   int socket_fd;        /* render-server --socket-fd */
+   bool sandbox_options; /* render-server --worker-seccomp-*: accepted, ignored */
    bool help;
 };
 
@@ -119,16 +118,16 @@ enum cli_kind {
 };
 
 struct cli_option {
-   const char *name;            /* the long name, without "--" */
-   const char *arg;             /* the value's name in --help; NULL: takes no value */
-   unsigned cmds;               /* CMD_VTEST, CMD_RS */
+   const char *name; /* the long name, without "--" */
+   const char *arg;  /* the value's name in --help; NULL: takes no value */
+   unsigned cmds;    /* CMD_VTEST, CMD_RS */
    enum cli_kind kind;
-   size_t offset, size;         /* the field of struct cli (CLI_FIELD) */
-   int64_t min, max;            /* CLI_INT: range; CLI_POW2: largest value */
-   const char *const *choices;  /* CLI_CHOICE: NULL-terminated */
+   size_t offset, size;                               /* the field of struct cli (CLI_FIELD) */
+   int64_t min, max;                                  /* CLI_INT: range; CLI_POW2: largest value */
+   const char *const *choices;                        /* CLI_CHOICE: NULL-terminated */
    bool (*parse)(struct cli *cli, const char *value); /* CLI_FUNC */
-   const char *expect;          /* what a valid value is, for errors */
-   const char *help;            /* --help text; lines after the first are indented */
+   const char *expect;                                /* what a valid value is, for errors */
+   const char *help; /* --help text; lines after the first are indented */
 };
 
 #define CLI_FIELD(f) .offset = offsetof(struct cli, f), .size = sizeof(((struct cli *)0)->f)
@@ -148,9 +147,12 @@ static bool parse_emulate(struct cli *cli, const char *list)
       const char *name;
       unsigned bits;
    } names[] = {
-      { "sync_fd", VD_EMU_SYNC_FD_SEMAPHORE }, { "fence_fd", VD_EMU_SYNC_FD_FENCE },
-      { "dma_buf", VD_EMU_DMA_BUF },           { "modifiers", VD_EMU_MODIFIERS },
-      { "foreign", VD_EMU_FOREIGN },           { "all", VD_EMU_ALL },
+      { "sync_fd", VD_EMU_SYNC_FD_SEMAPHORE },
+      { "fence_fd", VD_EMU_SYNC_FD_FENCE },
+      { "dma_buf", VD_EMU_DMA_BUF },
+      { "modifiers", VD_EMU_MODIFIERS },
+      { "foreign", VD_EMU_FOREIGN },
+      { "all", VD_EMU_ALL },
       { "none", 0 },
    };
    unsigned bits = 0;
@@ -184,8 +186,7 @@ static const struct cli_option cli_options[] = {
              "not with socket activation, where the socket is inherited" },
    { "socket-fd", "N", CMD_RS, CLI_INT, CLI_FIELD(socket_fd), .min = 0, .max = 1 << 20,
      .expect = "a file descriptor number", .help = "the socket the proxy passes (required)" },
-   { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker),
-     .choices = worker_choices,
+   { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker), .choices = worker_choices,
      .help = "serve each client in a forked worker process (process, the\n"
              "default: a crashing client takes only its worker down) or in a\n"
              "thread of the venusd process (thread: for debuggers, sanitizers)" },
@@ -216,8 +217,8 @@ static const struct cli_option cli_options[] = {
              "it sleeps in read() (default 20).  The client's writes are\n"
              "cheaper when they need not wake venusd; longer polls cost CPU.\n"
              "(vtest only: render-server accepts it and ignores it)" },
-   { "ring-spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.ring_spin_us), .min = 0,
-     .max = 1000000, .expect = "a number of microseconds",
+   { "ring-spin-us", "N", CMD_BOTH, CLI_INT, CLI_FIELD(opts.ring_spin_us), .min = 0, .max = 1000000,
+     .expect = "a number of microseconds",
      .help = "how long a ring thread yield-polls an empty ring before it naps\n"
              "in short timed waits until the client's idle timeout, after\n"
              "which it sleeps until notified (default 200)" },
@@ -288,9 +289,8 @@ static void print_options(FILE *f, unsigned cmds)
       if (!(o->cmds & cmds))
          continue;
       char left[96];
-      const int n = snprintf(left, sizeof(left), "  %s--%s%s%s",
-                             o->kind == CLI_HELP ? "-h, " : "", o->name, o->arg ? " " : "",
-                             o->arg ? o->arg : "");
+      const int n = snprintf(left, sizeof(left), "  %s--%s%s%s", o->kind == CLI_HELP ? "-h, " : "",
+                             o->name, o->arg ? " " : "", o->arg ? o->arg : "");
       if (n > 19)
          fprintf(f, "%s\n%21s", left, "");
       else
@@ -349,9 +349,21 @@ static bool parse_size(const char *s, uint64_t *out)
       return false;
    unsigned shift = 0;
    switch (*end) {
-   case 'k': case 'K': shift = 10; end++; break;
-   case 'm': case 'M': shift = 20; end++; break;
-   case 'g': case 'G': shift = 30; end++; break;
+   case 'k':
+   case 'K':
+      shift = 10;
+      end++;
+      break;
+   case 'm':
+   case 'M':
+      shift = 20;
+      end++;
+      break;
+   case 'g':
+   case 'G':
+      shift = 30;
+      end++;
+      break;
    default: break;
    }
    if (*end || (shift && v > (UINT64_MAX >> shift)))
@@ -381,7 +393,10 @@ bad_value(const struct cli *cli, const struct cli_option *o, const char *v)
    if (o->kind == CLI_CHOICE) {
       for (size_t i = 0; o->choices[i] && n < sizeof(expect); i++)
          n += (size_t)snprintf(expect + n, sizeof(expect) - n, "%s'%s'",
-                               !i ? "" : o->choices[i + 1] ? ", " : " or ", o->choices[i]);
+                               !i                  ? ""
+                               : o->choices[i + 1] ? ", "
+                                                   : " or ",
+                               o->choices[i]);
    } else if (o->kind == CLI_INT) {
       snprintf(expect, sizeof(expect), "%s from %lld to %lld", o->expect, (long long)o->min,
                (long long)o->max);
@@ -395,12 +410,8 @@ static void cli_apply(struct cli *cli, const struct cli_option *o, const char *v
 {
    void *field = (char *)cli + o->offset;
    switch (o->kind) {
-   case CLI_HELP:
-      cli->help = true;
-      return;
-   case CLI_TRUE:
-      *(bool *)field = true;
-      return;
+   case CLI_HELP: cli->help = true; return;
+   case CLI_TRUE: *(bool *)field = true; return;
    case CLI_STRING:
       if (!*v)
          bad_value(cli, o, v);
@@ -507,7 +518,7 @@ static void log_sandbox_mode(const struct vd_options *opts, enum vd_worker_mode 
       vd_info(VD_CAT_MAIN, "--no-sandbox: worker processes run without the seccomp filter");
    else if (worker == VD_WORKER_THREAD)
       vd_info(VD_CAT_MAIN, "thread workers are not sandboxed: a seccomp filter would confine "
-              "the whole server (use --worker process, the default, for the sandbox)");
+                           "the whole server (use --worker process, the default, for the sandbox)");
 }
 
 /* argv[0] is "vtest". */
@@ -531,7 +542,8 @@ static int cmd_vtest(int argc, char **argv)
    if (activation_error)
       return 1;
    if (cfg.activated && cfg.socket_path)
-      usage_error(cli.cmd, "--socket %s given, but a socket was passed by socket activation "
+      usage_error(cli.cmd,
+                  "--socket %s given, but a socket was passed by socket activation "
                   "(LISTEN_FDS): drop --socket from the service's command line",
                   cfg.socket_path);
    if (!cfg.socket_path) {
@@ -629,7 +641,7 @@ static int render_server_run(struct cli *cli)
       usage_error(cli->cmd, "--socket-fd N is required (the proxy passes it)");
    if (cli->sandbox_options)
       vd_warn(VD_CAT_MAIN, "--worker-seccomp-* options ignored: venusd's workers use its own "
-              "built-in seccomp filter (--no-sandbox turns it off)");
+                           "built-in seccomp filter (--no-sandbox turns it off)");
    /* virglrenderer's proxy requires a shared-memory blob's file to be exactly the blob, and
     * the VMM may hand blobs to other guest processes. */
    cli->opts.vmm_blobs = true;
@@ -690,7 +702,8 @@ int main(int argc, char **argv)
    }
    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
       printf("venusd %s (Venus protocol of Mesa 25.0.7 / virglrenderer 1.1.0, vtest "
-             "protocol 3)\n", VD_VERSION);
+             "protocol 3)\n",
+             VD_VERSION);
       return 0;
    }
    if (!strcmp(cmd, "vtest"))

@@ -23,8 +23,7 @@ static bool ex_probe(struct vd_physical_device *pdev, char *why, size_t why_size
       snprintf(why, why_size, "the driver lacks VK_KHR_external_memory_fd");
       return false;
    }
-   snprintf(why, why_size, "the driver exports %s fds",
-            pdev->has_dma_buf ? "dma-buf" : "opaque");
+   snprintf(why, why_size, "the driver exports %s fds", pdev->has_dma_buf ? "dma-buf" : "opaque");
    return true;
 }
 
@@ -65,12 +64,12 @@ static VkResult ex_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *i
       /* Say once (per worker process) why every mappable allocation will fail. */
       static atomic_flag warned = ATOMIC_FLAG_INIT;
       if (!atomic_flag_test_and_set(&warned))
-         vd_err(VD_CAT_MEMORY, "%s: the driver cannot allocate exportable (%s) memory here "
+         vd_err(VD_CAT_MEMORY,
+                "%s: the driver cannot allocate exportable (%s) memory here "
                 "(VkResult %d); lavapipe, for one, needs /dev/udmabuf.  Every mappable "
                 "allocation will fail: use --memory host-pointer (or auto, which picks it "
                 "where the driver has VK_EXT_external_memory_host)",
-                dev->pdev->props.deviceName, dev->pdev->has_dma_buf ? "dma-buf" : "opaque fd",
-                r);
+                dev->pdev->props.deviceName, dev->pdev->has_dma_buf ? "dma-buf" : "opaque fd", r);
    }
    mem->backing_size = info->allocationSize;
    return r;
@@ -146,10 +145,12 @@ const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev
       break;
    }
    if (b)
-      vd_info(VD_CAT_MEMORY, "%s: memory backend %s (%s; %s)", pdev->props.deviceName, b->name,
-              why, b == &vd_memory_host_pointer ? why_hp : why_ex);
+      vd_info(VD_CAT_MEMORY, "%s: memory backend %s (%s; %s)", pdev->props.deviceName, b->name, why,
+              b == &vd_memory_host_pointer ? why_hp : why_ex);
    else
-      vd_warn(VD_CAT_MEMORY, "%s: no memory backend: %s; host-visible memory cannot be mapped by "
-              "the guest", pdev->props.deviceName, why);
+      vd_warn(VD_CAT_MEMORY,
+              "%s: no memory backend: %s; host-visible memory cannot be mapped by "
+              "the guest",
+              pdev->props.deviceName, why);
    return b;
 }

@@ -137,7 +137,9 @@ static VkResult hp_allocate(struct vd_device *dev, const VkMemoryAllocateInfo *i
       mem->fd = -1;
       return VK_ERROR_OUT_OF_HOST_MEMORY;
    }
-   VkMemoryHostPointerPropertiesEXT props = { .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT };
+   VkMemoryHostPointerPropertiesEXT props = {
+      .sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT
+   };
    VkResult r = vk->GetMemoryHostPointerPropertiesEXT(
       dev->handle, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, ptr, &props);
    if (r != VK_SUCCESS || !(props.memoryTypeBits & (1u << info->memoryTypeIndex))) {
@@ -191,7 +193,8 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
        * `size` bytes) nor the driver (resources bound to this memory lie inside the guest's
        * allocationSize <= size) ever touches, so they may stop being backed. */
       if (size < mem->size || mem->imported || mem->resized) {
-         vd_err(VD_CAT_MEMORY, "blob of %" PRIu64 " bytes for a %" PRIu64 "-byte allocation "
+         vd_err(VD_CAT_MEMORY,
+                "blob of %" PRIu64 " bytes for a %" PRIu64 "-byte allocation "
                 "(backing %" PRIu64 " bytes): the render-server proxy needs a shared-memory "
                 "file of exactly the blob's size, which cannot be made here",
                 size, mem->size, mem->backing_size);
@@ -199,9 +202,10 @@ static int hp_export_blob(struct vd_memory *mem, uint64_t size, struct vd_blob *
       }
       if (ftruncate(mem->fd, (off_t)size) < 0) {
          const int err = errno;
-         vd_err(VD_CAT_MEMORY, "cannot cut the %" PRIu64 "-byte backing to the %" PRIu64
-                "-byte blob the render-server proxy requires: %s", mem->backing_size, size,
-                strerror(err));
+         vd_err(VD_CAT_MEMORY,
+                "cannot cut the %" PRIu64 "-byte backing to the %" PRIu64
+                "-byte blob the render-server proxy requires: %s",
+                mem->backing_size, size, strerror(err));
          return -err;
       }
       mem->resized = true;

@@ -20,9 +20,9 @@ enum vd_fd_type {
 #define VD_BLOB_FLAG_CROSS_DEVICE 0x4u
 
 struct vd_blob {
-   int fd;              /* owned by the caller after return */
+   int fd; /* owned by the caller after return */
    enum vd_fd_type fd_type;
-   uint32_t map_info;   /* VIRGL_RENDERER_MAP_CACHE_* (0 none, 1 cached, 2 uncached, 3 wc) */
+   uint32_t map_info; /* VIRGL_RENDERER_MAP_CACHE_* (0 none, 1 cached, 2 uncached, 3 wc) */
    uint64_t size;
    /* Only for VD_FD_TYPE_OPAQUE exports. */
    uint8_t device_uuid[16], driver_uuid[16];

@@ -170,15 +170,17 @@ static int add_resource(struct vd_context *ctx, uint32_t res_id, int fd, enum vd
    return 0;
 }
 
-int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blob_id,
-                           uint64_t size, uint32_t flags, struct vd_blob *out)
+int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blob_id, uint64_t size,
+                           uint32_t flags, struct vd_blob *out)
 {
    if (atomic_load(&ctx->fatal))
       return -EINVAL;
    if (blob_id == 0) {
       if (flags != VD_BLOB_FLAG_MAPPABLE || !size || size > (1ull << 32)) {
-         vd_warn(VD_CAT_MEMORY, "context %u: shmem blob with flags 0x%x size %" PRIu64
-                 " refused (need flags MAPPABLE and 0 < size <= 4 GiB)", ctx->params.id, flags, size);
+         vd_warn(VD_CAT_MEMORY,
+                 "context %u: shmem blob with flags 0x%x size %" PRIu64
+                 " refused (need flags MAPPABLE and 0 < size <= 4 GiB)",
+                 ctx->params.id, flags, size);
          return -EINVAL;
       }
       int ret = resource_charge(ctx, true, size);
@@ -217,8 +219,10 @@ int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blo
    }
    /* A VkDeviceMemory blob: the memory backend exports it. */
    if (!ctx->params.hooks) {
-      vd_warn(VD_CAT_MEMORY, "context %u: blob of device memory %" PRIu64 " refused: this "
-              "context has no Vulkan layer", ctx->params.id, blob_id);
+      vd_warn(VD_CAT_MEMORY,
+              "context %u: blob of device memory %" PRIu64 " refused: this "
+              "context has no Vulkan layer",
+              ctx->params.id, blob_id);
       return -EINVAL;
    }
    int fd = -1;
@@ -263,8 +267,10 @@ int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
       /* Never map past the file's end: touching those pages would raise SIGBUS here. */
       struct stat st;
       if (fstat(dup_fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
-         vd_warn(VD_CAT_CONTEXT, "context %u: imported shared memory for resource %u is not a "
-                 "file of at least %" PRIu64 " bytes", ctx->params.id, res_id, size);
+         vd_warn(VD_CAT_CONTEXT,
+                 "context %u: imported shared memory for resource %u is not a "
+                 "file of at least %" PRIu64 " bytes",
+                 ctx->params.id, res_id, size);
          close(dup_fd);
          resource_uncharge(ctx, true, 0);
          return -EINVAL;
@@ -304,8 +310,8 @@ bool vd_context_submit_cmd(struct vd_context *ctx, const void *data, size_t size
 bool vd_context_submit_fence(struct vd_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
    if (ring_idx >= VD_MAX_TIMELINES) {
-      vd_err(VD_CAT_CONTEXT, "context %u: fence on timeline %u (max %u)", ctx->params.id,
-             ring_idx, VD_MAX_TIMELINES - 1);
+      vd_err(VD_CAT_CONTEXT, "context %u: fence on timeline %u (max %u)", ctx->params.id, ring_idx,
+             VD_MAX_TIMELINES - 1);
       return false;
    }
    /* The timeline mutex is held through the submission: the queue may otherwise be
@@ -370,17 +376,17 @@ static void hold_created_from(struct vd_dispatch *d, struct vd_object *obj)
    }
 }
 
-struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type,
-                                uint64_t handle, struct vd_object *parent, void *data,
-                                vd_object_destroy_fn destroy)
+struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type, uint64_t handle,
+                                struct vd_object *parent, void *data, vd_object_destroy_fn destroy)
 {
    /* Fatal rather than VK_ERROR_TOO_MANY_OBJECTS: Mesa creates most objects without
     * waiting for the reply (the guest already chose the id), so an error result would go
     * unseen and the guest would go on using an object that does not exist. */
    if (!vd_limit_charge(d->ctx, VD_LIMIT_OBJECTS, 1)) {
-      vd_dispatch_fatal(d, "object %" PRIu64 " not created: the context holds %" PRIu64
-                        " objects, the most allowed (--max-objects %" PRIu64 ")", id,
-                        vd_limit_used(d->ctx, VD_LIMIT_OBJECTS),
+      vd_dispatch_fatal(d,
+                        "object %" PRIu64 " not created: the context holds %" PRIu64
+                        " objects, the most allowed (--max-objects %" PRIu64 ")",
+                        id, vd_limit_used(d->ctx, VD_LIMIT_OBJECTS),
                         vd_limit_max(d->ctx->params.opts, VD_LIMIT_OBJECTS));
       return NULL;
    }
@@ -399,8 +405,9 @@ struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t typ
    rec->obj.destroy = obj_rec_destroy;
    rec->host_destroy = destroy;
    atomic_init(&rec->obj.refs, 1);
-   rec->obj.domain = type == VK_OBJECT_TYPE_DEVICE || type == VK_OBJECT_TYPE_INSTANCE
-                        ? &rec->obj : parent ? parent->domain : NULL;
+   rec->obj.domain = type == VK_OBJECT_TYPE_DEVICE || type == VK_OBJECT_TYPE_INSTANCE ? &rec->obj
+                     : parent ? parent->domain
+                              : NULL;
    if (parent)
       vd_object_ref(parent);
    if (!vd_objtable_insert(d->ctx->objects, &rec->obj)) {

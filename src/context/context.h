@@ -39,8 +39,8 @@ struct vd_context_hooks {
 #define VD_MAX_TIMELINES 64
 
 struct vd_context_params {
-   uint32_t id;          /* transport-chosen, for logs */
-   const char *name;     /* client's process name, for logs */
+   uint32_t id;            /* transport-chosen, for logs */
+   const char *name;       /* client's process name, for logs */
    const char *record_dir; /* --record DIR or NULL */
    /* Called when every command submitted before vd_context_submit_fence(ring_idx, fence_id)
     * has completed (ring_idx 0: processed; others: GPU work on the queue bound to ring_idx
@@ -61,8 +61,8 @@ void vd_context_destroy(struct vd_context *ctx);
 /* blob_id 0 with flags == MAPPABLE: new shared memory of `size` bytes.
  * Otherwise blob_id is a VkDeviceMemory object id to export.
  * Returns 0, or a negative errno (the context stays alive). */
-int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blob_id,
-                           uint64_t size, uint32_t flags, struct vd_blob *out);
+int vd_context_create_blob(struct vd_context *ctx, uint32_t res_id, uint64_t blob_id, uint64_t size,
+                           uint32_t flags, struct vd_blob *out);
 /* Attaches an existing fd (dup'd by the callee) as resource res_id. */
 int vd_context_import_resource(struct vd_context *ctx, uint32_t res_id, int fd,
                                enum vd_fd_type fd_type, uint64_t size);

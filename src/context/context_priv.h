@@ -21,7 +21,7 @@ struct vd_queue;
  * streams hold references, so an early RESOURCE_UNREF never unmaps memory still in use. */
 #define VD_OBJECT_TYPE_RESOURCE 0x7fff0001u
 struct vd_resource {
-   struct vd_object obj; /* id = res_id, data = self */
+   struct vd_object obj;   /* id = res_id, data = self */
    struct vd_context *ctx; /* for the limits it is charged to */
    uint64_t blob_bytes;    /* charged to VD_LIMIT_BLOB_BYTES */
    int fd;
@@ -66,7 +66,7 @@ struct vd_context {
    struct vd_context_params params;
    char name[64];
    atomic_bool fatal;
-   char fatal_reason[480]; /* the first fatal error: dispatcher, command, field, reason */
+   char fatal_reason[480];        /* the first fatal error: dispatcher, command, field, reason */
    struct vd_objtable *objects;   /* guest Vulkan objects */
    struct vd_objtable *resources; /* res_id -> struct vd_resource */
    struct vd_dispatch vq;         /* the virtqueue dispatcher */
@@ -98,7 +98,8 @@ void vd_dispatch_fini(struct vd_dispatch *d);
 bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
                      void (*on_done)(void *cookie, size_t consumed), void *cookie);
 /* Makes the context fatal, naming the dispatcher, command and reason. */
-void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...)
+   __attribute__((format(printf, 2, 3)));
 void vd_context_set_fatal(struct vd_context *ctx);
 
 /* Resources */
@@ -124,9 +125,8 @@ void vd_rings_set_fatal(struct vd_context *ctx);
 /* Objects */
 /* Adds a host object under the guest id; on a duplicate id the context goes fatal and the
  * caller must destroy the host object (returns false). */
-struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type,
-                                uint64_t handle, struct vd_object *parent, void *data,
-                                vd_object_destroy_fn destroy);
+struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type, uint64_t handle,
+                                struct vd_object *parent, void *data, vd_object_destroy_fn destroy);
 bool vd_object_remove(struct vd_dispatch *d, uint64_t id);
 
 /* Holds (context/holds.c; the lifetime rule: vk/lifetime.c, docs/design.md "Lifetimes"). */

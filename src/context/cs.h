@@ -47,8 +47,8 @@ static inline void vd_dec_take(struct vd_decoder *d, void *dst, uint64_t size, u
    if (d->failed)
       return;
    if (wire > vd_dec_remaining(d) || size > wire) {
-      vd_dec_fail(d, field, "truncated stream: need %llu bytes, %zu left",
-                  (unsigned long long)wire, vd_dec_remaining(d));
+      vd_dec_fail(d, field, "truncated stream: need %llu bytes, %zu left", (unsigned long long)wire,
+                  vd_dec_remaining(d));
       return;
    }
    memcpy(dst, d->cur, (size_t)size);

@@ -30,8 +30,7 @@ void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_r
    if (ctx && ctx->params.record_dir) {
       char path[512];
       mkdir(ctx->params.record_dir, 0755);
-      snprintf(path, sizeof(path), "%s/ctx%u-%s.vnr", ctx->params.record_dir, ctx->params.id,
-               name);
+      snprintf(path, sizeof(path), "%s/ctx%u-%s.vnr", ctx->params.record_dir, ctx->params.id, name);
       for (char *p = path + strlen(ctx->params.record_dir) + 1; *p; p++)
          if (*p == ' ')
             *p = '-';
@@ -68,8 +67,7 @@ static bool push_looked(struct vd_dispatch *d, struct vd_object *obj, const char
    return true;
 }
 
-static bool push_obj(struct vd_object ***arr, uint32_t *count, uint32_t *cap,
-                     struct vd_object *obj)
+static bool push_obj(struct vd_object ***arr, uint32_t *count, uint32_t *cap, struct vd_object *obj)
 {
    if (*count == *cap) {
       uint32_t n = *cap ? *cap * 2 : 16;
@@ -185,8 +183,7 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
    }
    if (obj->type != objtype) {
       vd_dec_fail(dec, field, "object id %" PRIu64 " is a %s (type %u), not a %s (type %u)", id,
-                  vn_object_type_name(obj->type), obj->type, vn_object_type_name(objtype),
-                  objtype);
+                  vn_object_type_name(obj->type), obj->type, vn_object_type_name(objtype), objtype);
       if (!cached)
          vd_object_unref(obj);
       return NULL;
@@ -289,8 +286,9 @@ static bool write_reply(struct vd_dispatch *d, const struct vn_command_info *inf
    uint8_t *start = enc.cur;
    info->reply(&enc, args);
    if (enc.failed) {
-      vd_dispatch_fatal(d, "reply does not fit the reply stream (%" PRIu64 " of %" PRIu64 " bytes used)",
-                        d->reply_pos, d->reply_size);
+      vd_dispatch_fatal(
+         d, "reply does not fit the reply stream (%" PRIu64 " of %" PRIu64 " bytes used)",
+         d->reply_pos, d->reply_size);
       return false;
    }
    d->reply_pos += (uint64_t)(enc.cur - start);
@@ -348,8 +346,10 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
       }
       d->dec.cmd = info->name;
       if (!info->decode || !info->handle) {
-         vd_dispatch_fatal(d, "%s is not served by this renderer (the guest handles it locally "
-                              "in a correct driver)", info->name);
+         vd_dispatch_fatal(d,
+                           "%s is not served by this renderer (the guest handles it locally "
+                           "in a correct driver)",
+                           info->name);
          return false;
       }
       /* Inside vkExecuteCommandStreamsMESA the arena also holds that command's own

@@ -28,11 +28,13 @@ bool vd_holds_check_domains(struct vd_dispatch *d)
       const struct vd_object *o = d->looked[i];
       if (!o->domain || o->domain == dom)
          continue;
-      vd_dispatch_fatal(d, "%s: %s %" PRIu64 " belongs to %s %" PRIu64 ", but the command is "
+      vd_dispatch_fatal(d,
+                        "%s: %s %" PRIu64 " belongs to %s %" PRIu64 ", but the command is "
                         "for %s %" PRIu64 " (%s %s %" PRIu64 "); use objects of one device",
                         d->looked_field[i], vn_object_type_name(o->type), o->id,
-                        vn_object_type_name(o->domain->type), o->domain->id, vn_object_type_name(dom->type),
-                        dom->id, d->looked_field[0], vn_object_type_name(first->type), first->id);
+                        vn_object_type_name(o->domain->type), o->domain->id,
+                        vn_object_type_name(dom->type), dom->id, d->looked_field[0],
+                        vn_object_type_name(first->type), first->id);
       return false;
    }
    return true;
@@ -49,8 +51,8 @@ static void record_commands_init(void)
       return;
    for (uint32_t t = 0; t < VN_COMMAND_TYPE_COUNT; t++) {
       const char *n = vn_commands[t].name;
-      record_commands[t] = n && n[0] == 'v' && n[1] == 'k' && n[2] == 'C' && n[3] == 'm' &&
-                           n[4] == 'd';
+      record_commands[t] =
+         n && n[0] == 'v' && n[1] == 'k' && n[2] == 'C' && n[3] == 'm' && n[4] == 'd';
    }
 }
 
@@ -68,18 +70,16 @@ void vd_holds_record(struct vd_dispatch *d)
    if (cb->type != VK_OBJECT_TYPE_COMMAND_BUFFER)
       return;
    if (!vd_object_hold_many(cb, d->looked + 1, d->looked_count - 1))
-      vd_dispatch_fatal(d, "out of memory holding the objects of command buffer %" PRIu64,
-                        cb->id);
+      vd_dispatch_fatal(d, "out of memory holding the objects of command buffer %" PRIu64, cb->id);
 }
-
 
 /* -- teardown --------------------------------------------------------------------------- */
 
 static void collect_holder(struct vd_object *obj, void *data)
 {
    struct holders *h = data;
-   if ((obj->type == VK_OBJECT_TYPE_COMMAND_BUFFER ||
-        obj->type == VK_OBJECT_TYPE_DESCRIPTOR_SET) && h->count < h->cap) {
+   if ((obj->type == VK_OBJECT_TYPE_COMMAND_BUFFER || obj->type == VK_OBJECT_TYPE_DESCRIPTOR_SET) &&
+       h->count < h->cap) {
       vd_object_ref(obj);
       h->objs[h->count++] = obj;
    }

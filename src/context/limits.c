@@ -10,7 +10,7 @@
 #include "util/log.h"
 
 static const struct {
-   const char *name;   /* in the log line */
+   const char *name; /* in the log line */
    const char *unit;
    const char *option; /* raises it */
    uint64_t fallback;  /* the default, used when the option is 0 (unit tests) */
@@ -63,10 +63,11 @@ static void log_hit(struct vd_context *ctx, enum vd_limit limit, uint64_t used, 
 {
    if (!first_hit(ctx, limit))
       return;
-   vd_warn(VD_CAT_CONTEXT, "context %u (%s): limit reached: %s: %" PRIu64 " %s in use, %" PRIu64
+   vd_warn(VD_CAT_CONTEXT,
+           "context %u (%s): limit reached: %s: %" PRIu64 " %s in use, %" PRIu64
            " more asked for, %" PRIu64 " allowed (raise it with %s N); logged once per context",
-           ctx->params.id, ctx->name, limit_info[limit].name, used, limit_info[limit].unit, n,
-           max, limit_info[limit].option);
+           ctx->params.id, ctx->name, limit_info[limit].name, used, limit_info[limit].unit, n, max,
+           limit_info[limit].option);
 }
 
 /* Adds n to *counter unless that passes max; returns the value before, or UINT64_MAX. */
@@ -86,13 +87,14 @@ static bool charge_thread_fds(struct vd_context *ctx, uint64_t n)
    if (add_bounded(&thread_fds_used, n, thread_fd_budget) != UINT64_MAX)
       return true;
    if (first_hit(ctx, VD_LIMIT_FDS))
-      vd_warn(VD_CAT_CONTEXT, "context %u (%s): limit reached: file descriptors of all "
+      vd_warn(VD_CAT_CONTEXT,
+              "context %u (%s): limit reached: file descriptors of all "
               "thread-mode contexts together: %" PRIu64 " in use, %" PRIu64 " more asked for, "
               "%" PRIu64 " allowed (RLIMIT_NOFILE %" PRIu64 " less %" PRIu64 " kept for the "
               "listener and the driver); run venusd with --worker process or a higher "
-              "ulimit -n; logged once per context", ctx->params.id, ctx->name,
-              atomic_load(&thread_fds_used), n, thread_fd_budget, thread_fd_rlimit,
-              thread_fd_rlimit - thread_fd_budget);
+              "ulimit -n; logged once per context",
+              ctx->params.id, ctx->name, atomic_load(&thread_fds_used), n, thread_fd_budget,
+              thread_fd_rlimit, thread_fd_rlimit - thread_fd_budget);
    return false;
 }
 
@@ -153,11 +155,12 @@ void vd_limits_init_thread_mode(const struct vd_options *opts)
    thread_fd_rlimit = lim;
    thread_fd_budget = lim > reserve ? lim - reserve : 1;
    thread_fd_share = thread_fd_budget / 2 ? thread_fd_budget / 2 : 1;
-   vd_info(VD_CAT_MAIN, "thread workers: all contexts together may hold %" PRIu64 " fds "
-           "(RLIMIT_NOFILE %" PRIu64 " less %" PRIu64 " kept back), one context at most %"
-           PRIu64, thread_fd_budget, lim, lim - thread_fd_budget,
+   vd_info(VD_CAT_MAIN,
+           "thread workers: all contexts together may hold %" PRIu64 " fds "
+           "(RLIMIT_NOFILE %" PRIu64 " less %" PRIu64 " kept back), one context at most %" PRIu64,
+           thread_fd_budget, lim, lim - thread_fd_budget,
            thread_fd_share < vd_limit_max(opts, VD_LIMIT_FDS) ? thread_fd_share
-                                                         : vd_limit_max(opts, VD_LIMIT_FDS));
+                                                              : vd_limit_max(opts, VD_LIMIT_FDS));
 }
 
 void vd_limits_apply_process_worker(const struct vd_options *opts)
@@ -182,10 +185,12 @@ void vd_limits_apply_process_worker(const struct vd_options *opts)
    rl.rlim_cur = lim;
    rl.rlim_max = lim;
    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-      vd_warn(VD_CAT_MAIN, "worker: cannot set RLIMIT_NOFILE to %" PRIu64 ": the worker "
-              "keeps the server's fd limit", (uint64_t)lim);
+      vd_warn(VD_CAT_MAIN,
+              "worker: cannot set RLIMIT_NOFILE to %" PRIu64 ": the worker "
+              "keeps the server's fd limit",
+              (uint64_t)lim);
    else
-      vd_dbg(VD_CAT_MAIN, "worker: RLIMIT_NOFILE set to %" PRIu64 " (--max-fds %" PRIu64
-             " + %u for the driver)", (uint64_t)lim, vd_limit_max(opts, VD_LIMIT_FDS),
-             VD_FD_RESERVE);
+      vd_dbg(VD_CAT_MAIN,
+             "worker: RLIMIT_NOFILE set to %" PRIu64 " (--max-fds %" PRIu64 " + %u for the driver)",
+             (uint64_t)lim, vd_limit_max(opts, VD_LIMIT_FDS), VD_FD_RESERVE);
 }

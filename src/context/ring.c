@@ -42,15 +42,15 @@ struct vd_ring {
 
    pthread_t thread;
    bool started;
-   atomic_bool stop;   /* set under ctx->ring_mutex */
-   uint64_t sleep_gen; /* times it went to sleep, under ctx->ring_mutex */
-   bool notified;      /* under ctx->ring_mutex */
-   bool sleeping;      /* waiting for a notify, under ctx->ring_mutex */
-   bool waiting_vq;    /* blocked in vkWaitVirtqueueSeqnoMESA, under ctx->ring_mutex */
+   atomic_bool stop;       /* set under ctx->ring_mutex */
+   uint64_t sleep_gen;     /* times it went to sleep, under ctx->ring_mutex */
+   bool notified;          /* under ctx->ring_mutex */
+   bool sleeping;          /* waiting for a notify, under ctx->ring_mutex */
+   bool waiting_vq;        /* blocked in vkWaitVirtqueueSeqnoMESA, under ctx->ring_mutex */
    uint64_t vq_wait_seqno; /* the seqno it waits for there, under ctx->ring_mutex */
-   uint64_t vq_seqno;  /* last vkSubmitVirtqueueSeqnoMESA value, under ctx->ring_mutex */
+   uint64_t vq_seqno;      /* last vkSubmitVirtqueueSeqnoMESA value, under ctx->ring_mutex */
    _Atomic uint32_t progress_waiters;
-   uint8_t *cmds;      /* commands copied out of the ring */
+   uint8_t *cmds; /* commands copied out of the ring */
    uint32_t batch_start;
    struct vd_dispatch disp;
    struct vd_ring *next;
@@ -157,8 +157,10 @@ static void *ring_thread(void *arg)
       const int own = getpriority(PRIO_PROCESS, 0);
       int prio = ring->priority;
       if (!errno && prio < own) {
-         vd_info(VD_CAT_RING, "ring %" PRIx64 ": priority %d asked for, clamped to venusd's "
-                 "own %d", ring->id, prio, own);
+         vd_info(VD_CAT_RING,
+                 "ring %" PRIx64 ": priority %d asked for, clamped to venusd's "
+                 "own %d",
+                 ring->id, prio, own);
          prio = own;
       }
       if (prio > 19)
@@ -264,9 +266,10 @@ static bool validate_layout(struct vd_dispatch *d, const VkRingCreateInfoMESA *i
    };
    for (unsigned i = 0; i < 5; i++) {
       if (r[i].off % 4 || r[i].off > info->size || r[i].size > info->size - r[i].off) {
-         vd_dispatch_fatal(d, "ring %s region [%" PRIu64 ", +%" PRIu64 ") is misaligned or "
-                           "outside the %zu-byte ring area", r[i].name, r[i].off, r[i].size,
-                           info->size);
+         vd_dispatch_fatal(d,
+                           "ring %s region [%" PRIu64 ", +%" PRIu64 ") is misaligned or "
+                           "outside the %zu-byte ring area",
+                           r[i].name, r[i].off, r[i].size, info->size);
          return false;
       }
       for (unsigned j = 0; j < i; j++) {
@@ -341,9 +344,10 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
          if (ring->monitor_period_us < VD_MIN_MONITOR_PERIOD_US) {
             /* Spec deviation for guests only: Mesa asks for seconds; a period of a few
              * microseconds would keep the monitor thread busy. */
-            vd_info(VD_CAT_RING, "context %u: ring %" PRIx64 ": monitor period %u us raised "
-                    "to the minimum %u us", ctx->params.id, ring_id, ring->monitor_period_us,
-                    VD_MIN_MONITOR_PERIOD_US);
+            vd_info(VD_CAT_RING,
+                    "context %u: ring %" PRIx64 ": monitor period %u us raised "
+                    "to the minimum %u us",
+                    ctx->params.id, ring_id, ring->monitor_period_us, VD_MIN_MONITOR_PERIOD_US);
             ring->monitor_period_us = VD_MIN_MONITOR_PERIOD_US;
          }
       } else if (s->sType == VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA) {
@@ -359,16 +363,18 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
    uint32_t count = 0;
    for (const struct vd_ring *r = ctx->rings; r; r = r->next)
       count++;
-   const uint32_t max_rings = ctx->params.opts->max_rings ? ctx->params.opts->max_rings
-                                                          : VD_MAX_RINGS_DEFAULT;
+   const uint32_t max_rings =
+      ctx->params.opts->max_rings ? ctx->params.opts->max_rings : VD_MAX_RINGS_DEFAULT;
    if (count >= max_rings) {
       pthread_mutex_unlock(&ctx->ring_mutex);
       vd_dispatch_fini(&ring->disp);
       free(cmds);
       free(ring);
       vd_resource_unref(res);
-      vd_dispatch_fatal(d, "the context already has %u rings, the most "
-                        "allowed (--max-rings %u)", count, max_rings);
+      vd_dispatch_fatal(d,
+                        "the context already has %u rings, the most "
+                        "allowed (--max-rings %u)",
+                        count, max_rings);
       return false;
    }
    if (find_ring_locked(ctx, ring_id)) {
@@ -389,9 +395,11 @@ bool vd_ring_create(struct vd_dispatch *d, uint64_t ring_id, const void *create_
       free(cmds);
       free(ring);
       vd_resource_unref(res);
-      vd_dispatch_fatal(d, "ring %" PRIx64 " not created: the context runs %" PRIu64
-                        " threads, the most allowed (--max-threads %" PRIu64 ")", ring_id,
-                        vd_limit_used(ctx, VD_LIMIT_THREADS), vd_limit_max(ctx->params.opts, VD_LIMIT_THREADS));
+      vd_dispatch_fatal(d,
+                        "ring %" PRIx64 " not created: the context runs %" PRIu64
+                        " threads, the most allowed (--max-threads %" PRIu64 ")",
+                        ring_id, vd_limit_used(ctx, VD_LIMIT_THREADS),
+                        vd_limit_max(ctx->params.opts, VD_LIMIT_THREADS));
       return false;
    }
    ring->next = ctx->rings;
@@ -574,8 +582,8 @@ bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno)
       /* A ring that waits for a virtqueue seqno already submitted is only not awake yet
        * (vkSubmitVirtqueueSeqnoMESA earlier on this virtqueue woke it): not a deadlock.
        * Mesa 26's threads hit that window often. */
-      const bool vq_blocked = ring->waiting_vq &&
-                              !seqno_ge((uint32_t)ring->vq_seqno, (uint32_t)ring->vq_wait_seqno);
+      const bool vq_blocked =
+         ring->waiting_vq && !seqno_ge((uint32_t)ring->vq_seqno, (uint32_t)ring->vq_wait_seqno);
       if ((ring->sleeping && ring->sleep_gen != gen && !seqno_ge(tail, (uint32_t)seqno)) ||
           vq_blocked) {
          /* The ring has consumed everything the guest wrote (or waits on the virtqueue
@@ -583,8 +591,10 @@ bool vd_ring_wait_seqno(struct vd_dispatch *d, uint64_t ring_id, uint64_t seqno)
           * be reached. */
          pthread_mutex_unlock(&ctx->ring_mutex);
          atomic_fetch_sub(&ring->progress_waiters, 1);
-         vd_dispatch_fatal(d, "waiting for ring %" PRIx64 " seqno %" PRIu64 " that it cannot "
-                           "reach (tail %u)", ring_id, seqno, tail);
+         vd_dispatch_fatal(d,
+                           "waiting for ring %" PRIx64 " seqno %" PRIu64 " that it cannot "
+                           "reach (tail %u)",
+                           ring_id, seqno, tail);
          return false;
       }
       struct timespec ts;
@@ -601,10 +611,11 @@ bool vd_ring_write_extra(struct vd_dispatch *d, uint64_t ring_id, uint64_t offse
    struct vd_context *ctx = d->ctx;
    pthread_mutex_lock(&ctx->ring_mutex);
    struct vd_ring *ring = find_ring_locked(ctx, ring_id);
-   bool ok = ring && offset % 4 == 0 && offset <= ring->extra_size &&
-             ring->extra_size - offset >= 4;
+   bool ok =
+      ring && offset % 4 == 0 && offset <= ring->extra_size && ring->extra_size - offset >= 4;
    if (ok)
-      atomic_store_explicit((_Atomic uint32_t *)(ring->extra + offset), value, memory_order_release);
+      atomic_store_explicit((_Atomic uint32_t *)(ring->extra + offset), value,
+                            memory_order_release);
    pthread_mutex_unlock(&ctx->ring_mutex);
    if (!ok)
       vd_dispatch_fatal(d, "vkWriteRingExtraMESA: bad ring %" PRIx64 " or offset %" PRIu64, ring_id,

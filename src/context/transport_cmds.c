@@ -85,8 +85,8 @@ VD_HANDLER(vkExecuteCommandStreamsMESA)
       }
       /* The guest may rewrite the stream memory only after we are done with it (it waits
        * for the ring head), so decoding it in place is safe. */
-      bool ok = vd_dispatch_run(disp, res->ptr + a->pStreams[i].offset, a->pStreams[i].size,
-                                NULL, NULL);
+      bool ok =
+         vd_dispatch_run(disp, res->ptr + a->pStreams[i].offset, a->pStreams[i].size, NULL, NULL);
       vd_resource_unref(res);
       if (!ok)
          break;

@@ -68,7 +68,10 @@ struct sc_entry {
    const char *name;
 };
 
-#define SC(n) { __NR_##n, #n }
+#define SC(n)      \
+   {               \
+      __NR_##n, #n \
+   }
 
 /* What a sandboxed worker may call: venusd's own loops (sockets it already has, eventfds,
  * memfds, futexes, threads) and what lavapipe, LLVM's JIT, Mesa's disk-cache thread and
@@ -78,29 +81,91 @@ struct sc_entry {
  * naming it.  Calls that only some architectures have are under #ifdef. */
 static const struct sc_entry allowed[] = {
    /* memory: mappings, the JIT's executable pages, venusd's memfd blobs */
-   SC(brk), SC(mmap), SC(munmap), SC(mremap), SC(mprotect), SC(madvise), SC(mincore),
-   SC(membarrier), SC(memfd_create), SC(ftruncate), SC(fallocate),
+   SC(brk),
+   SC(mmap),
+   SC(munmap),
+   SC(mremap),
+   SC(mprotect),
+   SC(madvise),
+   SC(mincore),
+   SC(membarrier),
+   SC(memfd_create),
+   SC(ftruncate),
+   SC(fallocate),
    /* file descriptors venusd and the driver already hold or open read-mostly */
-   SC(read), SC(write), SC(readv), SC(writev), SC(pread64), SC(pwrite64), SC(lseek),
-   SC(close), SC(openat), SC(fstat), SC(newfstatat), SC(statx), SC(fstatfs), SC(statfs),
-   SC(fcntl), SC(dup), SC(dup3), SC(getdents64), SC(readlinkat), SC(faccessat),
-   SC(faccessat2), SC(flock), SC(fsync), SC(fdatasync), SC(getcwd), SC(umask),
-   SC(eventfd2), SC(pipe2), SC(ioctl),
+   SC(read),
+   SC(write),
+   SC(readv),
+   SC(writev),
+   SC(pread64),
+   SC(pwrite64),
+   SC(lseek),
+   SC(close),
+   SC(openat),
+   SC(fstat),
+   SC(newfstatat),
+   SC(statx),
+   SC(fstatfs),
+   SC(statfs),
+   SC(fcntl),
+   SC(dup),
+   SC(dup3),
+   SC(getdents64),
+   SC(readlinkat),
+   SC(faccessat),
+   SC(faccessat2),
+   SC(flock),
+   SC(fsync),
+   SC(fdatasync),
+   SC(getcwd),
+   SC(umask),
+   SC(eventfd2),
+   SC(pipe2),
+   SC(ioctl),
 #ifdef __NR_open
-   SC(open), SC(stat), SC(lstat), SC(access), SC(readlink), SC(dup2), SC(pipe),
+   SC(open),
+   SC(stat),
+   SC(lstat),
+   SC(access),
+   SC(readlink),
+   SC(dup2),
+   SC(pipe),
    SC(eventfd),
 #endif
    /* the client socket and SCM_RIGHTS */
-   SC(sendmsg), SC(recvmsg), SC(sendto), SC(recvfrom), SC(shutdown), SC(getsockopt),
-   SC(getsockname), SC(ppoll), SC(pselect6), SC(epoll_pwait),
+   SC(sendmsg),
+   SC(recvmsg),
+   SC(sendto),
+   SC(recvfrom),
+   SC(shutdown),
+   SC(getsockopt),
+   SC(getsockname),
+   SC(ppoll),
+   SC(pselect6),
+   SC(epoll_pwait),
 #ifdef __NR_poll
-   SC(poll), SC(select), SC(epoll_wait),
+   SC(poll),
+   SC(select),
+   SC(epoll_wait),
 #endif
    /* threads and synchronization (clone: see build_filter) */
-   SC(futex), SC(set_robust_list), SC(get_robust_list), SC(rseq), SC(set_tid_address),
-   SC(sched_yield), SC(sched_getaffinity), SC(sched_setaffinity), SC(sched_getparam),
-   SC(sched_getscheduler), SC(sched_setscheduler), SC(sched_get_priority_max),
-   SC(sched_get_priority_min), SC(getpriority), SC(setpriority), SC(prctl), SC(exit),
+   SC(futex),
+   SC(set_robust_list),
+   SC(get_robust_list),
+   SC(rseq),
+   SC(set_tid_address),
+   SC(sched_yield),
+   SC(sched_getaffinity),
+   SC(sched_setaffinity),
+   SC(sched_getparam),
+   SC(sched_getscheduler),
+   SC(sched_setscheduler),
+   SC(sched_get_priority_max),
+   SC(sched_get_priority_min),
+   SC(getpriority),
+   SC(setpriority),
+   SC(prctl),
+   SC(exit),
    SC(exit_group),
 #ifdef __NR_arch_prctl
    SC(arch_prctl),
@@ -109,13 +174,35 @@ static const struct sc_entry allowed[] = {
    SC(futex_waitv),
 #endif
    /* signals: glibc's, the SIGSYS handler's raise(), venusd's own SIGKILL to nobody else */
-   SC(rt_sigaction), SC(rt_sigprocmask), SC(rt_sigreturn), SC(rt_sigtimedwait),
-   SC(sigaltstack), SC(tgkill), SC(restart_syscall),
+   SC(rt_sigaction),
+   SC(rt_sigprocmask),
+   SC(rt_sigreturn),
+   SC(rt_sigtimedwait),
+   SC(sigaltstack),
+   SC(tgkill),
+   SC(restart_syscall),
    /* time and identity */
-   SC(clock_gettime), SC(clock_getres), SC(clock_nanosleep), SC(nanosleep),
-   SC(gettimeofday), SC(getpid), SC(gettid), SC(getppid), SC(getuid), SC(geteuid),
-   SC(getgid), SC(getegid), SC(getresuid), SC(getresgid), SC(uname), SC(sysinfo),
-   SC(getrlimit), SC(prlimit64), SC(getrusage), SC(times), SC(getrandom),
+   SC(clock_gettime),
+   SC(clock_getres),
+   SC(clock_nanosleep),
+   SC(nanosleep),
+   SC(gettimeofday),
+   SC(getpid),
+   SC(gettid),
+   SC(getppid),
+   SC(getuid),
+   SC(geteuid),
+   SC(getgid),
+   SC(getegid),
+   SC(getresuid),
+   SC(getresgid),
+   SC(uname),
+   SC(sysinfo),
+   SC(getrlimit),
+   SC(prlimit64),
+   SC(getrusage),
+   SC(times),
+   SC(getrandom),
 };
 
 /* Sanitizer builds only: ASan's report symbolizer runs llvm-symbolizer (fork + execve +
@@ -125,34 +212,116 @@ static const struct sc_entry allowed[] = {
  * builds never allow these. */
 #ifdef VD_SANITIZER_BUILD
 static const struct sc_entry extra_sanitizer[] = {
-   SC(ptrace), SC(wait4), SC(waitid), SC(execve), SC(kill), SC(setsid), SC(setpgid),
+   SC(ptrace), SC(wait4), SC(waitid),   SC(execve), SC(kill), SC(setsid), SC(setpgid),
 #ifdef __NR_fork
-   SC(fork), SC(vfork), SC(getdents),
+   SC(fork),   SC(vfork), SC(getdents),
 #endif
 };
 #endif
 
 /* Calls that are never allowed, listed only so that the parent's log can name them. */
 static const struct sc_entry named_only[] = {
-   SC(socket), SC(socketpair), SC(connect), SC(bind), SC(listen), SC(accept4), SC(execve),
-   SC(execveat), SC(ptrace), SC(process_vm_readv), SC(process_vm_writev), SC(mount),
-   SC(umount2), SC(pivot_root), SC(chroot), SC(unshare), SC(setns), SC(clone3), SC(bpf),
-   SC(perf_event_open), SC(init_module), SC(finit_module), SC(delete_module), SC(kexec_load),
-   SC(reboot), SC(swapon), SC(swapoff), SC(keyctl), SC(add_key), SC(request_key),
-   SC(userfaultfd), SC(io_uring_setup), SC(io_uring_enter), SC(io_uring_register),
-   SC(kill), SC(tkill), SC(wait4), SC(waitid), SC(setuid), SC(setgid), SC(setresuid),
-   SC(setresgid), SC(capset), SC(chdir), SC(fchdir), SC(mkdirat), SC(unlinkat), SC(renameat),
-   SC(linkat), SC(symlinkat), SC(fchmod), SC(fchmodat), SC(fchown), SC(fchownat),
-   SC(truncate), SC(mknodat), SC(setsid), SC(setpgid), SC(personality), SC(seccomp),
-   SC(pidfd_open), SC(pidfd_getfd), SC(pidfd_send_signal),
-   SC(open_by_handle_at), SC(name_to_handle_at), SC(fanotify_init), SC(inotify_init1),
-   SC(timerfd_create), SC(signalfd4), SC(accept), SC(epoll_create1), SC(mlock), SC(mlockall),
-   SC(mbind), SC(migrate_pages), SC(move_pages), SC(syslog), SC(acct), SC(quotactl),
-   SC(settimeofday), SC(clock_settime), SC(adjtimex), SC(sethostname), SC(setdomainname),
-   SC(vhangup), SC(clone),
+   SC(socket),
+   SC(socketpair),
+   SC(connect),
+   SC(bind),
+   SC(listen),
+   SC(accept4),
+   SC(execve),
+   SC(execveat),
+   SC(ptrace),
+   SC(process_vm_readv),
+   SC(process_vm_writev),
+   SC(mount),
+   SC(umount2),
+   SC(pivot_root),
+   SC(chroot),
+   SC(unshare),
+   SC(setns),
+   SC(clone3),
+   SC(bpf),
+   SC(perf_event_open),
+   SC(init_module),
+   SC(finit_module),
+   SC(delete_module),
+   SC(kexec_load),
+   SC(reboot),
+   SC(swapon),
+   SC(swapoff),
+   SC(keyctl),
+   SC(add_key),
+   SC(request_key),
+   SC(userfaultfd),
+   SC(io_uring_setup),
+   SC(io_uring_enter),
+   SC(io_uring_register),
+   SC(kill),
+   SC(tkill),
+   SC(wait4),
+   SC(waitid),
+   SC(setuid),
+   SC(setgid),
+   SC(setresuid),
+   SC(setresgid),
+   SC(capset),
+   SC(chdir),
+   SC(fchdir),
+   SC(mkdirat),
+   SC(unlinkat),
+   SC(renameat),
+   SC(linkat),
+   SC(symlinkat),
+   SC(fchmod),
+   SC(fchmodat),
+   SC(fchown),
+   SC(fchownat),
+   SC(truncate),
+   SC(mknodat),
+   SC(setsid),
+   SC(setpgid),
+   SC(personality),
+   SC(seccomp),
+   SC(pidfd_open),
+   SC(pidfd_getfd),
+   SC(pidfd_send_signal),
+   SC(open_by_handle_at),
+   SC(name_to_handle_at),
+   SC(fanotify_init),
+   SC(inotify_init1),
+   SC(timerfd_create),
+   SC(signalfd4),
+   SC(accept),
+   SC(epoll_create1),
+   SC(mlock),
+   SC(mlockall),
+   SC(mbind),
+   SC(migrate_pages),
+   SC(move_pages),
+   SC(syslog),
+   SC(acct),
+   SC(quotactl),
+   SC(settimeofday),
+   SC(clock_settime),
+   SC(adjtimex),
+   SC(sethostname),
+   SC(setdomainname),
+   SC(vhangup),
+   SC(clone),
 #ifdef __NR_fork
-   SC(fork), SC(vfork), SC(unlink), SC(rename), SC(mkdir), SC(rmdir), SC(creat), SC(link),
-   SC(symlink), SC(chmod), SC(chown), SC(iopl), SC(ioperm), SC(getdents),
+   SC(fork),
+   SC(vfork),
+   SC(unlink),
+   SC(rename),
+   SC(mkdir),
+   SC(rmdir),
+   SC(creat),
+   SC(link),
+   SC(symlink),
+   SC(chmod),
+   SC(chown),
+   SC(iopl),
+   SC(ioperm),
+   SC(getdents),
 #endif
 };
 
@@ -184,7 +353,8 @@ struct vd_sandbox_report *vd_sandbox_report_create(bool enabled)
    void *p = mmap(NULL, sizeof(struct vd_sandbox_report), PROT_READ | PROT_WRITE,
                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
    if (p == MAP_FAILED) {
-      vd_warn(VD_CAT_MAIN, "sandbox: cannot map the page a worker reports a forbidden "
+      vd_warn(VD_CAT_MAIN,
+              "sandbox: cannot map the page a worker reports a forbidden "
               "system call in (%s): such a call will be logged without its name",
               strerror(errno));
       return NULL;
@@ -273,9 +443,9 @@ static void emit_allow_list(struct prog *p, const struct sc_entry *list, size_t 
    }
 }
 
-#define NAMESPACE_FLAGS                                                                      \
-   (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |            \
-    CLONE_NEWPID | CLONE_NEWNET)
+#define NAMESPACE_FLAGS                                                                          \
+   (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
+    CLONE_NEWNET)
 
 /* Returns false if the program does not fit. */
 static bool build_filter(struct prog *p)
@@ -319,9 +489,10 @@ bool vd_sandbox_enter(char *err, size_t err_size)
 {
    static struct prog prog;
    if (!build_filter(&prog)) {
-      snprintf(err, err_size, "the seccomp filter has %u instructions, more than venusd's "
-               "limit of %zu (a venusd bug: raise it in sandbox/seccomp.c)", prog.len,
-               sizeof(prog.insns) / sizeof(prog.insns[0]));
+      snprintf(err, err_size,
+               "the seccomp filter has %u instructions, more than venusd's "
+               "limit of %zu (a venusd bug: raise it in sandbox/seccomp.c)",
+               prog.len, sizeof(prog.insns) / sizeof(prog.insns[0]));
       return false;
    }
    struct sigaction sa = { .sa_sigaction = sigsys_handler,
@@ -337,14 +508,17 @@ bool vd_sandbox_enter(char *err, size_t err_size)
    }
    const struct sock_fprog fprog = { .len = (unsigned short)prog.len, .filter = prog.insns };
    /* TSYNC: the context's ring threads and the driver's threads exist already. */
-   const long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-                            &fprog);
+   const long ret =
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
    if (ret != 0) {
       if (ret > 0)
-         snprintf(err, err_size, "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) could not apply "
-                  "the filter to thread %ld", ret);
+         snprintf(err, err_size,
+                  "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) could not apply "
+                  "the filter to thread %ld",
+                  ret);
       else
-         snprintf(err, err_size, "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed: %s (a "
+         snprintf(err, err_size,
+                  "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed: %s (a "
                   "kernel without CONFIG_SECCOMP_FILTER, or a container that forbids it)",
                   strerror(errno));
       return false;
@@ -372,16 +546,22 @@ void vd_sandbox_arm(struct vd_sandbox_report *report, uint32_t ctx_id, bool enab
    worker_report = report;
    worker_armed = true;
 #ifdef VD_SANITIZER_BUILD
-   vd_info(VD_CAT_MAIN, "context %u: sandbox on: system calls limited once the first "
+   vd_info(VD_CAT_MAIN,
+           "context %u: sandbox on: system calls limited once the first "
            "VkDevice exists (sanitizer build: fork, execve, wait4 and ptrace allowed for the "
-           "sanitizer's reports)", ctx_id);
+           "sanitizer's reports)",
+           ctx_id);
 #else
-   vd_info(VD_CAT_MAIN, "context %u: sandbox on: system calls limited once the first "
-           "VkDevice exists", ctx_id);
+   vd_info(VD_CAT_MAIN,
+           "context %u: sandbox on: system calls limited once the first "
+           "VkDevice exists",
+           ctx_id);
 #endif
 #else
-   vd_warn(VD_CAT_MAIN, "context %u: not sandboxed: venusd has no seccomp filter for this "
-           "architecture", ctx_id);
+   vd_warn(VD_CAT_MAIN,
+           "context %u: not sandboxed: venusd has no seccomp filter for this "
+           "architecture",
+           ctx_id);
 #endif
 }
 
@@ -394,8 +574,7 @@ static void test_forbidden_syscall(uint32_t ctx_id, const char *ctx_name)
    const char *want = getenv("VENUSD_TEST_FORBIDDEN_SYSCALL");
    if (!want || !*want || (strcmp(want, "*") && (!ctx_name || strcmp(want, ctx_name))))
       return;
-   vd_info(VD_CAT_MAIN, "context %u: VENUSD_TEST_FORBIDDEN_SYSCALL: calling chroot()",
-           ctx_id);
+   vd_info(VD_CAT_MAIN, "context %u: VENUSD_TEST_FORBIDDEN_SYSCALL: calling chroot()", ctx_id);
    /* A path that does not exist: harmless where the sandbox is off. */
    syscall(SYS_chroot, "/nonexistent/venusd-sandbox-test");
 }
@@ -406,9 +585,11 @@ bool vd_sandbox_device_created(uint32_t ctx_id, const char *ctx_name)
       return true;
    char err[256];
    if (!vd_sandbox_enter(err, sizeof(err))) {
-      vd_err(VD_CAT_MAIN, "context %u: cannot enter the worker sandbox: %s; failing "
+      vd_err(VD_CAT_MAIN,
+             "context %u: cannot enter the worker sandbox: %s; failing "
              "vkCreateDevice so the worker does not run unconfined.  Run venusd with "
-             "--no-sandbox to serve clients without it", ctx_id, err);
+             "--no-sandbox to serve clients without it",
+             ctx_id, err);
       return false;
    }
    worker_entered = true;

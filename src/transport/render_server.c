@@ -59,12 +59,24 @@ enum rs_context_op {
    RS_CTX_OP_COUNT,
 };
 
-struct rs_client_init { uint32_t op, flags; };
-struct rs_create_context { uint32_t op, ctx_id; char name[32]; };
-struct rs_destroy_context { uint32_t op, ctx_id; };
-struct rs_create_context_reply { bool ok; }; /* + the context socket if ok */
+struct rs_client_init {
+   uint32_t op, flags;
+};
+struct rs_create_context {
+   uint32_t op, ctx_id;
+   char name[32];
+};
+struct rs_destroy_context {
+   uint32_t op, ctx_id;
+};
+struct rs_create_context_reply {
+   bool ok;
+}; /* + the context socket if ok */
 
-struct rs_ctx_init { uint32_t op, flags; size_t shmem_size; }; /* + shmem fd [+ eventfd] */
+struct rs_ctx_init {
+   uint32_t op, flags;
+   size_t shmem_size;
+}; /* + shmem fd [+ eventfd] */
 struct rs_create_resource {
    uint32_t op, res_id;
    uint64_t blob_id, blob_size;
@@ -77,11 +89,22 @@ struct rs_create_resource_reply {
    uint64_t allocation_size;
    uint32_t memory_type_index;
 };
-struct rs_import_resource { uint32_t op, res_id; int32_t fd_type; uint64_t size; }; /* + fd */
-struct rs_destroy_resource { uint32_t op, res_id; };
+struct rs_import_resource {
+   uint32_t op, res_id;
+   int32_t fd_type;
+   uint64_t size;
+}; /* + fd */
+struct rs_destroy_resource {
+   uint32_t op, res_id;
+};
 #define RS_INLINE_CMD 256u
-struct rs_submit_cmd { uint32_t op, size; char cmd[RS_INLINE_CMD]; };
-struct rs_submit_fence { uint32_t op, flags, ring_index, seqno; };
+struct rs_submit_cmd {
+   uint32_t op, size;
+   char cmd[RS_INLINE_CMD];
+};
+struct rs_submit_fence {
+   uint32_t op, flags, ring_index, seqno;
+};
 
 _Static_assert(sizeof(size_t) == 8, "the render-server protocol is defined for LP64 hosts");
 _Static_assert(sizeof(struct rs_create_context) == 40, "layout");
@@ -107,8 +130,10 @@ static const char *client_op_name(uint32_t op)
 
 static const char *context_op_name(uint32_t op)
 {
-   static const char *const names[] = { "NOP", "INIT", "CREATE_RESOURCE", "IMPORT_RESOURCE",
-                                        "DESTROY_RESOURCE", "SUBMIT_CMD", "SUBMIT_FENCE" };
+   static const char *const names[] = {
+      "NOP",        "INIT",        "CREATE_RESOURCE", "IMPORT_RESOURCE", "DESTROY_RESOURCE",
+      "SUBMIT_CMD", "SUBMIT_FENCE"
+   };
    return op < RS_CTX_OP_COUNT ? names[op] : "unknown";
 }
 
@@ -127,8 +152,9 @@ static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fds, int *nfds, co
       struct cmsghdr align;
    } u;
    struct iovec iov = { .iov_base = buf, .iov_len = cap };
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+   };
    *nfds = 0;
    ssize_t n;
    do
@@ -159,8 +185,10 @@ static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fds, int *nfds, co
       return 0;
    }
    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-      vd_err(VD_CAT_TRANSPORT, "%s: request of more than %zu bytes or %d fds: not one of "
-             "the render-server protocol's", who, cap, RS_MAX_FDS);
+      vd_err(VD_CAT_TRANSPORT,
+             "%s: request of more than %zu bytes or %d fds: not one of "
+             "the render-server protocol's",
+             who, cap, RS_MAX_FDS);
       close_fds(fds, *nfds);
       *nfds = 0;
       return -1;
@@ -227,8 +255,7 @@ static void rs_fence_retired(void *cookie, uint32_t ring_idx, uint64_t fence_id)
    }
 }
 
-static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds,
-                         int nfds);
+static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds, int nfds);
 
 /* Takes ownership of fds, whatever it returns. */
 static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds, int nfds)
@@ -263,27 +290,35 @@ static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const 
       return false;
    }
    if (nfds != 1 && nfds != 2) {
-      vd_err(VD_CAT_TRANSPORT, "%s: INIT carries %d fds (needs a shmem fd and an optional "
-             "eventfd)", c->who, nfds);
+      vd_err(VD_CAT_TRANSPORT,
+             "%s: INIT carries %d fds (needs a shmem fd and an optional "
+             "eventfd)",
+             c->who, nfds);
       return false;
    }
    const uint32_t capset = req->flags & RS_CONTEXT_FLAG_CAPSET_ID_MASK;
    if (capset != VD_CAPSET_ID_VENUS) {
-      vd_err(VD_CAT_TRANSPORT, "%s: context for capset %u; venusd serves only Venus "
-             "(capset %u)", c->who, capset, VD_CAPSET_ID_VENUS);
+      vd_err(VD_CAT_TRANSPORT,
+             "%s: context for capset %u; venusd serves only Venus "
+             "(capset %u)",
+             c->who, capset, VD_CAPSET_ID_VENUS);
       return false;
    }
    const size_t count = req->shmem_size / sizeof(atomic_uint);
    if (!count || count > 4096) {
-      vd_err(VD_CAT_TRANSPORT, "%s: INIT with a %zu-byte timeline shmem (needs 4 bytes per "
-             "ring, 1 to 4096 rings)", c->who, req->shmem_size);
+      vd_err(VD_CAT_TRANSPORT,
+             "%s: INIT with a %zu-byte timeline shmem (needs 4 bytes per "
+             "ring, 1 to 4096 rings)",
+             c->who, req->shmem_size);
       return false;
    }
    struct stat st;
    if (fstat(fds[0], &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < req->shmem_size) {
       /* Touching pages past the file's end would raise SIGBUS in this process. */
-      vd_err(VD_CAT_TRANSPORT, "%s: INIT's timeline shmem is not a file of at least the "
-             "%zu bytes announced", c->who, req->shmem_size);
+      vd_err(VD_CAT_TRANSPORT,
+             "%s: INIT's timeline shmem is not a file of at least the "
+             "%zu bytes announced",
+             c->who, req->shmem_size);
       return false;
    }
    void *p = mmap(NULL, req->shmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
@@ -309,9 +344,10 @@ static bool ctx_create_resource(struct rs_ctx *c, const struct rs_create_resourc
                                           req->blob_flags, &blob);
    if (ret) {
       /* The proxy reports the failure to the guest; the context carries on. */
-      vd_warn(VD_CAT_TRANSPORT, "%s: resource %u (blob %" PRIu64 ", %" PRIu64 " bytes, flags "
-              "0x%x) not created: %s", c->who, req->res_id, req->blob_id, req->blob_size,
-              req->blob_flags, strerror(-ret));
+      vd_warn(VD_CAT_TRANSPORT,
+              "%s: resource %u (blob %" PRIu64 ", %" PRIu64 " bytes, flags "
+              "0x%x) not created: %s",
+              c->who, req->res_id, req->blob_id, req->blob_size, req->blob_flags, strerror(-ret));
       return send_msg(c->sock, &reply, sizeof(reply), -1);
    }
    reply.fd_type = blob.fd_type;
@@ -350,9 +386,10 @@ static bool ctx_submit_cmd(struct rs_ctx *c, const struct rs_submit_cmd *req)
       close_fds(fds, nfds);
       if (n != (ssize_t)rest || nfds) {
          if (n >= 0)
-            vd_err(VD_CAT_TRANSPORT, "%s: SUBMIT_CMD of %u bytes: the continuation has %zd "
-                   "bytes and %d fds (needs %zu bytes, no fds)", c->who, req->size, n, nfds,
-                   rest);
+            vd_err(VD_CAT_TRANSPORT,
+                   "%s: SUBMIT_CMD of %u bytes: the continuation has %zd "
+                   "bytes and %d fds (needs %zu bytes, no fds)",
+                   c->who, req->size, n, nfds, rest);
          free(big);
          return false;
       }
@@ -385,7 +422,10 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
       *eof = n == 0;
       return false;
    }
-   static const struct { size_t size; int max_fds; } expect[RS_CTX_OP_COUNT] = {
+   static const struct {
+      size_t size;
+      int max_fds;
+   } expect[RS_CTX_OP_COUNT] = {
       [RS_CTX_NOP] = { 4, 0 },
       [RS_CTX_INIT] = { sizeof(struct rs_ctx_init), 2 },
       [RS_CTX_CREATE_RESOURCE] = { sizeof(struct rs_create_resource), 0 },
@@ -396,9 +436,9 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
    };
    const uint32_t op = n >= 4 ? req.op : RS_CTX_OP_COUNT;
    if (op >= RS_CTX_OP_COUNT || (size_t)n != expect[op].size || nfds > expect[op].max_fds) {
-      vd_err(VD_CAT_TRANSPORT, "%s: malformed request: op %u (%s), %zd bytes, %d fds%s",
-             c->who, n >= 4 ? req.op : 0u, n >= 4 ? context_op_name(req.op) : "short", n,
-             nfds, op < RS_CTX_OP_COUNT ? "" : " (unknown op)");
+      vd_err(VD_CAT_TRANSPORT, "%s: malformed request: op %u (%s), %zd bytes, %d fds%s", c->who,
+             n >= 4 ? req.op : 0u, n >= 4 ? context_op_name(req.op) : "short", n, nfds,
+             op < RS_CTX_OP_COUNT ? "" : " (unknown op)");
       close_fds(fds, nfds);
       return false;
    }
@@ -408,12 +448,9 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
       return false;
    }
    switch (op) {
-   case RS_CTX_NOP:
-      return true;
-   case RS_CTX_INIT:
-      return ctx_init(c, &req.init, fds, nfds);
-   case RS_CTX_CREATE_RESOURCE:
-      return ctx_create_resource(c, &req.create_resource);
+   case RS_CTX_NOP: return true;
+   case RS_CTX_INIT: return ctx_init(c, &req.init, fds, nfds);
+   case RS_CTX_CREATE_RESOURCE: return ctx_create_resource(c, &req.create_resource);
    case RS_CTX_IMPORT_RESOURCE: {
       if (nfds != 1) {
          vd_err(VD_CAT_TRANSPORT, "%s: IMPORT_RESOURCE of resource %u without an fd", c->who,
@@ -425,20 +462,20 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
                                                  req.import_resource.size);
       close(fds[0]);
       if (ret)
-         vd_err(VD_CAT_TRANSPORT, "%s: cannot import resource %u (fd type %d, %" PRIu64
-                " bytes): %s", c->who, req.import_resource.res_id,
-                req.import_resource.fd_type, req.import_resource.size, strerror(-ret));
+         vd_err(VD_CAT_TRANSPORT,
+                "%s: cannot import resource %u (fd type %d, %" PRIu64 " bytes): %s", c->who,
+                req.import_resource.res_id, req.import_resource.fd_type, req.import_resource.size,
+                strerror(-ret));
       return ret == 0;
    }
    case RS_CTX_DESTROY_RESOURCE:
       vd_context_destroy_resource(c->vc, req.destroy_resource.res_id);
       return true;
-   case RS_CTX_SUBMIT_CMD:
-      return ctx_submit_cmd(c, &req.submit_cmd);
+   case RS_CTX_SUBMIT_CMD: return ctx_submit_cmd(c, &req.submit_cmd);
    case RS_CTX_SUBMIT_FENCE:
       if (req.submit_fence.ring_index >= c->timeline_count) {
-         vd_err(VD_CAT_TRANSPORT, "%s: fence on ring %u; the timeline shmem has %u rings",
-                c->who, req.submit_fence.ring_index, c->timeline_count);
+         vd_err(VD_CAT_TRANSPORT, "%s: fence on ring %u; the timeline shmem has %u rings", c->who,
+                req.submit_fence.ring_index, c->timeline_count);
          return false;
       }
       if (!vd_context_submit_fence(c->vc, req.submit_fence.ring_index, req.submit_fence.seqno)) {
@@ -447,8 +484,7 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
          return false;
       }
       return true;
-   default:
-      return false;
+   default: return false;
    }
 }
 
@@ -486,10 +522,10 @@ static void serve_context(const struct vd_render_server_config *cfg, int sock, u
 struct rs_worker {
    const struct vd_render_server_config *cfg;
    uint32_t ctx_id;
-   pid_t pid;           /* process workers */
-   pthread_t thread;    /* thread workers */
-   int sock;            /* thread workers: the worker's socket (shut down to stop it) */
-   atomic_bool done;    /* thread workers: finished */
+   pid_t pid;        /* process workers */
+   pthread_t thread; /* thread workers */
+   int sock;         /* thread workers: the worker's socket (shut down to stop it) */
+   atomic_bool done; /* thread workers: finished */
    char name[33];
    struct vd_sandbox_report *sandbox; /* process workers: names a forbidden call */
    struct rs_worker *next;
@@ -517,19 +553,22 @@ static void report_worker_exit(const struct rs_worker *w, int status)
 {
    char why[128];
    if (vd_sandbox_describe_exit(w->sandbox, status, why, sizeof(why)))
-      vd_warn(VD_CAT_MAIN, "worker process %ld for context %u killed by the sandbox: %s; the "
+      vd_warn(VD_CAT_MAIN,
+              "worker process %ld for context %u killed by the sandbox: %s; the "
               "context is lost, the others go on.  If the host driver needs this call, "
-              "report it; --no-sandbox turns the sandbox off", (long)w->pid, w->ctx_id, why);
+              "report it; --no-sandbox turns the sandbox off",
+              (long)w->pid, w->ctx_id, why);
    else if (vd_sandbox_describe_helper(w->sandbox, status, why, sizeof(why)))
-      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u ended (status 0x%x) after a "
-              "process it started was killed by the sandbox: %s", (long)w->pid, w->ctx_id,
-              (unsigned)status, why);
+      vd_warn(VD_CAT_MAIN,
+              "worker process %ld of context %u ended (status 0x%x) after a "
+              "process it started was killed by the sandbox: %s",
+              (long)w->pid, w->ctx_id, (unsigned)status, why);
    else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
       vd_warn(VD_CAT_MAIN, "worker process %ld of context %u was killed by signal %d (%s)",
               (long)w->pid, w->ctx_id, WTERMSIG(status), strsignal(WTERMSIG(status)));
    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d",
-              (long)w->pid, w->ctx_id, WEXITSTATUS(status));
+      vd_warn(VD_CAT_MAIN, "worker process %ld of context %u exited with status %d", (long)w->pid,
+              w->ctx_id, WEXITSTATUS(status));
 }
 
 static void worker_free(struct rs_worker *w)
@@ -717,30 +756,25 @@ static int client_dispatch(struct rs_server *s)
    if (n < 4 || req.op >= RS_CLIENT_OP_COUNT || (size_t)n != expect[req.op] || nfds) {
       /* The proxy is libvirglrenderer itself, not a guest: a malformed request means a
        * protocol mismatch, and nothing after it can be trusted. */
-      vd_err(VD_CAT_MAIN, "malformed render-server request: op %u (%s), %zd bytes, %d fds; "
+      vd_err(VD_CAT_MAIN,
+             "malformed render-server request: op %u (%s), %zd bytes, %d fds; "
              "is the proxy a virglrenderer with another protocol version?",
              n >= 4 ? req.op : 0u, n >= 4 ? client_op_name(req.op) : "short", n, nfds);
       return -1;
    }
    switch (req.op) {
-   case RS_CLIENT_NOP:
-      return 1;
+   case RS_CLIENT_NOP: return 1;
    case RS_CLIENT_INIT:
       vd_info(VD_CAT_MAIN, "proxy initialised the renderer (flags 0x%x)", req.init.flags);
       return 1;
-   case RS_CLIENT_RESET:
-      destroy_all(s);
-      return 1;
+   case RS_CLIENT_RESET: destroy_all(s); return 1;
    case RS_CLIENT_CREATE_CONTEXT:
       if (create_context(s, &req.create_context))
          return 1;
       vd_err(VD_CAT_MAIN, "cannot answer CREATE_CONTEXT: %s", strerror(errno));
       return -1;
-   case RS_CLIENT_DESTROY_CONTEXT:
-      destroy_context(s, req.destroy_context.ctx_id);
-      return 1;
-   default:
-      return -1;
+   case RS_CLIENT_DESTROY_CONTEXT: destroy_context(s, req.destroy_context.ctx_id); return 1;
+   default: return -1;
    }
 }
 
@@ -750,9 +784,10 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
    int type = 0;
    socklen_t len = sizeof(type);
    if (getsockopt(s.sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
-      vd_err(VD_CAT_MAIN, "fd %d is not a SOCK_SEQPACKET socket (%s); virglrenderer's proxy "
-             "passes one with --socket-fd", s.sock,
-             errno && type == 0 ? strerror(errno) : "wrong type");
+      vd_err(VD_CAT_MAIN,
+             "fd %d is not a SOCK_SEQPACKET socket (%s); virglrenderer's proxy "
+             "passes one with --socket-fd",
+             s.sock, errno && type == 0 ? strerror(errno) : "wrong type");
       return 1;
    }
    sigset_t mask;

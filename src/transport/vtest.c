@@ -469,8 +469,8 @@ static bool reply(struct vt_client *c, uint32_t cmd, const uint32_t *payload, ui
 static bool reply_fd(struct vt_client *c, uint32_t cmd, int fd)
 {
    if (!send_fd(c->fd, fd)) {
-      vt_err("cannot send the fd of the %s reply: %s; dropping the client",
-             cmd_name(cmd), strerror(errno));
+      vt_err("cannot send the fd of the %s reply: %s; dropping the client", cmd_name(cmd),
+             strerror(errno));
       return false;
    }
    return true;
@@ -547,7 +547,8 @@ static bool cmd_context_init(struct vt_client *c, const uint32_t *p)
 {
    if (p[0] != VD_CAPSET_ID_VENUS) {
       vt_err("CONTEXT_INIT: capset %u is not Venus (%u), the only one served; "
-             "dropping the client", p[0], VD_CAPSET_ID_VENUS);
+             "dropping the client",
+             p[0], VD_CAPSET_ID_VENUS);
       return false;
    }
    if (c->ctx) {
@@ -578,7 +579,8 @@ static bool cmd_resource_create_blob(struct vt_client *c, const uint32_t *p)
    const uint64_t blob_id = p[4] | (uint64_t)p[5] << 32;
    if (type != VT_BLOB_TYPE_HOST3D) {
       vt_err("RESOURCE_CREATE_BLOB: blob type %u is not supported (only HOST3D = %u); "
-             "dropping the client", type, VT_BLOB_TYPE_HOST3D);
+             "dropping the client",
+             type, VT_BLOB_TYPE_HOST3D);
       return false;
    }
    if (flags & ~VT_BLOB_FLAGS_KNOWN) {
@@ -595,14 +597,15 @@ static bool cmd_resource_create_blob(struct vt_client *c, const uint32_t *p)
    if (ret < 0 || blob.fd < 0) {
       /* Mesa has no way to handle a failed blob (it aborts when no fd arrives). */
       vt_err("RESOURCE_CREATE_BLOB (blob_id %" PRIu64 ", size %" PRIu64 ", flags 0x%x) "
-             "failed: %s; dropping the client", blob_id, size, flags,
-             ret < 0 ? strerror(-ret) : "no fd");
+             "failed: %s; dropping the client",
+             blob_id, size, flags, ret < 0 ? strerror(-ret) : "no fd");
       if (ret == 0) /* no fd, but the resource exists */
          vd_context_destroy_resource(c->ctx, res_id);
       return false;
    }
-   vd_dbg(VD_CAT_TRANSPORT, "blob res %u: blob_id %" PRIu64 " size %" PRIu64
-          " flags 0x%x fd type %d", res_id, blob_id, size, flags, (int)blob.fd_type);
+   vd_dbg(VD_CAT_TRANSPORT,
+          "blob res %u: blob_id %" PRIu64 " size %" PRIu64 " flags 0x%x fd type %d", res_id,
+          blob_id, size, flags, (int)blob.fd_type);
    const bool ok = reply(c, VCMD_RESOURCE_CREATE_BLOB, &res_id, 1) &&
                    reply_fd(c, VCMD_RESOURCE_CREATE_BLOB, blob.fd);
    close(blob.fd);
@@ -628,8 +631,9 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
    const uint32_t batch_count = p[0];
    if ((uint64_t)1 + (uint64_t)batch_count * VT_SUBMIT_CMD2_BATCH_DWORDS > dwords) {
       vt_err("SUBMIT_CMD2: batch_count %u needs %" PRIu64 " header dwords, the message "
-             "has %u; dropping the client", batch_count,
-             (uint64_t)1 + (uint64_t)batch_count * VT_SUBMIT_CMD2_BATCH_DWORDS, dwords);
+             "has %u; dropping the client",
+             batch_count, (uint64_t)1 + (uint64_t)batch_count * VT_SUBMIT_CMD2_BATCH_DWORDS,
+             dwords);
       return false;
    }
    /* Check every batch before running any. */
@@ -643,18 +647,20 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
       }
       if ((uint64_t)cmd_off + cmd_size > dwords) {
          vt_err("SUBMIT_CMD2: batch %u: command stream at dword %u, %u dwords long, "
-                "ends past the %u-dword message; dropping the client", b, cmd_off,
-                cmd_size, dwords);
+                "ends past the %u-dword message; dropping the client",
+                b, cmd_off, cmd_size, dwords);
          return false;
       }
       if ((uint64_t)sync_off + (uint64_t)sync_count * 3 > dwords) {
          vt_err("SUBMIT_CMD2: batch %u: %u syncs at dword %u end past the %u-dword "
-                "message; dropping the client", b, sync_count, sync_off, dwords);
+                "message; dropping the client",
+                b, sync_count, sync_off, dwords);
          return false;
       }
       if (ring_idx >= VD_MAX_TIMELINES) {
          vt_err("SUBMIT_CMD2: batch %u: ring_idx %u is out of range (< %u); dropping "
-                "the client", b, ring_idx, VD_MAX_TIMELINES);
+                "the client",
+                b, ring_idx, VD_MAX_TIMELINES);
          return false;
       }
       /* Only this thread removes the client's syncs, so they still exist below. */
@@ -691,7 +697,8 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
             if (sync_lookup_locked(c, t[i * 3]) == UINT32_MAX) {
                pthread_mutex_unlock(&c->sync_mutex);
                vt_err("SUBMIT_CMD2: batch %u: sync %u does not exist; dropping the "
-                      "client", b, t[i * 3]);
+                      "client",
+                      b, t[i * 3]);
                return false;
             }
          }
@@ -714,8 +721,7 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
       if (c->fence_count >= VT_MAX_FENCES) {
          pthread_mutex_unlock(&c->sync_mutex);
          free(f);
-         vt_err("SUBMIT_CMD2: more than %u fences pending; dropping the client",
-                VT_MAX_FENCES);
+         vt_err("SUBMIT_CMD2: more than %u fences pending; dropping the client", VT_MAX_FENCES);
          return false;
       }
       for (uint32_t i = 0; i < sync_count; i++) {
@@ -725,8 +731,8 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
                sync_unref_locked(c, f->e[j].slot);
             pthread_mutex_unlock(&c->sync_mutex);
             free(f);
-            vt_err("SUBMIT_CMD2: batch %u: sync %u does not exist; dropping the client",
-                   b, t[i * 3]);
+            vt_err("SUBMIT_CMD2: batch %u: sync %u does not exist; dropping the client", b,
+                   t[i * 3]);
             return false;
          }
          c->syncs[slot].refs++;
@@ -746,7 +752,8 @@ static bool cmd_submit_cmd2(struct vt_client *c, const uint32_t *p, uint32_t dwo
       if (!vd_context_submit_fence(c->ctx, ring_idx, fence_id)) {
          fence_cancel(c, fence_id);
          vt_err("SUBMIT_CMD2: batch %u: cannot queue a fence on timeline %u; dropping "
-                "the client", b, ring_idx);
+                "the client",
+                b, ring_idx);
          return false;
       }
    }
@@ -849,8 +856,7 @@ static bool cmd_sync_write(struct vt_client *c, const uint32_t *p)
 static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dwords)
 {
    if (dwords < 2 || (dwords - 2) % 3) {
-      vt_err("SYNC_WAIT: length %u is not 2 + 3 x sync count; dropping the client",
-             dwords);
+      vt_err("SYNC_WAIT: length %u is not 2 + 3 x sync count; dropping the client", dwords);
       return false;
    }
    const uint32_t flags = p[0], timeout_ms = p[1], count = (dwords - 2) / 3;
@@ -865,12 +871,11 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    }
    w->any = flags & VT_SYNC_WAIT_FLAG_ANY;
    w->count = count;
-   w->deadline_ns = timeout_ms == UINT32_MAX ? UINT64_MAX
-                                             : vd_now_ns() + (uint64_t)timeout_ms * 1000000u;
+   w->deadline_ns =
+      timeout_ms == UINT32_MAX ? UINT64_MAX : vd_now_ns() + (uint64_t)timeout_ms * 1000000u;
    const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
    if (efd < 0) {
-      vt_err("SYNC_WAIT: cannot create an eventfd: %s; dropping the client",
-             strerror(errno));
+      vt_err("SYNC_WAIT: cannot create an eventfd: %s; dropping the client", strerror(errno));
       free(w);
       return false;
    }
@@ -896,7 +901,8 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    const bool ready = wait_update_locked(c, w);
    bool keep = !ready && timeout_ms != 0;
    /* At the limit, expired waits go first (and are not counted against this one). */
-   if (keep && c->ctx && vd_limit_used(c->ctx, VD_LIMIT_WAITS) >= vd_limit_max(c->cfg->opts, VD_LIMIT_WAITS))
+   if (keep && c->ctx &&
+       vd_limit_used(c->ctx, VD_LIMIT_WAITS) >= vd_limit_max(c->cfg->opts, VD_LIMIT_WAITS))
       check_waits_locked(c);
    if (keep && !wait_charge(c, w)) {
       w->fd = efd;
@@ -924,8 +930,7 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
          }
          free(w);
          close(efd);
-         vt_err("SYNC_WAIT: cannot duplicate the eventfd: %s; dropping the client",
-                strerror(err));
+         vt_err("SYNC_WAIT: cannot duplicate the eventfd: %s; dropping the client", strerror(err));
          return false;
       }
       w->next = c->waits;
@@ -958,19 +963,20 @@ static bool check_header(struct vt_client *c, uint32_t len, uint32_t cmd, size_t
    }
    const struct vt_cmd_info *info = &vt_cmds[cmd];
    if (!c->have_renderer && cmd != VCMD_CREATE_RENDERER) {
-      vt_err("first message is %s (id %u), not CREATE_RENDERER; dropping the client",
-             info->name, cmd);
+      vt_err("first message is %s (id %u), not CREATE_RENDERER; dropping the client", info->name,
+             cmd);
       return false;
    }
    if (info->gl_only) {
       vt_err("%s (id %u) is a virgl (OpenGL) command; venusd serves Venus only; "
-             "dropping the client", info->name, cmd);
+             "dropping the client",
+             info->name, cmd);
       return false;
    }
    *bytes = cmd == VCMD_CREATE_RENDERER ? (size_t)len : (size_t)len * 4;
    if (cmd == VCMD_CREATE_RENDERER && len > VT_MAX_NAME_BYTES) {
-      vt_err("CREATE_RENDERER: name length %u bytes exceeds %u; dropping the client",
-             len, VT_MAX_NAME_BYTES);
+      vt_err("CREATE_RENDERER: name length %u bytes exceeds %u; dropping the client", len,
+             VT_MAX_NAME_BYTES);
       return false;
    }
    if (*bytes > VT_MAX_MESSAGE_BYTES) {
@@ -997,39 +1003,25 @@ static bool check_header(struct vt_client *c, uint32_t len, uint32_t cmd, size_t
 static bool dispatch(struct vt_client *c, uint32_t cmd, const uint32_t *p, uint32_t len)
 {
    switch (cmd) {
-   case VCMD_CREATE_RENDERER:
-      return cmd_create_renderer(c, p, len);
-   case VCMD_PING_PROTOCOL_VERSION:
-      return reply(c, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
+   case VCMD_CREATE_RENDERER: return cmd_create_renderer(c, p, len);
+   case VCMD_PING_PROTOCOL_VERSION: return reply(c, VCMD_PING_PROTOCOL_VERSION, NULL, 0);
    case VCMD_RESOURCE_BUSY_WAIT: {
       /* Venus resources have no GPU-side busy state; Mesa only uses this in the probe. */
       const uint32_t busy = 0;
       return reply(c, VCMD_RESOURCE_BUSY_WAIT, &busy, 1);
    }
-   case VCMD_PROTOCOL_VERSION:
-      return cmd_protocol_version(c, p);
-   case VCMD_GET_PARAM:
-      return cmd_get_param(c, p);
-   case VCMD_GET_CAPSET:
-      return cmd_get_capset(c, p);
-   case VCMD_CONTEXT_INIT:
-      return cmd_context_init(c, p);
-   case VCMD_RESOURCE_CREATE_BLOB:
-      return cmd_resource_create_blob(c, p);
-   case VCMD_RESOURCE_UNREF:
-      return cmd_resource_unref(c, p);
-   case VCMD_SUBMIT_CMD2:
-      return cmd_submit_cmd2(c, p, len);
-   case VCMD_SYNC_CREATE:
-      return cmd_sync_create(c, p);
-   case VCMD_SYNC_UNREF:
-      return cmd_sync_unref(c, p);
-   case VCMD_SYNC_READ:
-      return cmd_sync_read(c, p);
-   case VCMD_SYNC_WRITE:
-      return cmd_sync_write(c, p);
-   case VCMD_SYNC_WAIT:
-      return cmd_sync_wait(c, p, len);
+   case VCMD_PROTOCOL_VERSION: return cmd_protocol_version(c, p);
+   case VCMD_GET_PARAM: return cmd_get_param(c, p);
+   case VCMD_GET_CAPSET: return cmd_get_capset(c, p);
+   case VCMD_CONTEXT_INIT: return cmd_context_init(c, p);
+   case VCMD_RESOURCE_CREATE_BLOB: return cmd_resource_create_blob(c, p);
+   case VCMD_RESOURCE_UNREF: return cmd_resource_unref(c, p);
+   case VCMD_SUBMIT_CMD2: return cmd_submit_cmd2(c, p, len);
+   case VCMD_SYNC_CREATE: return cmd_sync_create(c, p);
+   case VCMD_SYNC_UNREF: return cmd_sync_unref(c, p);
+   case VCMD_SYNC_READ: return cmd_sync_read(c, p);
+   case VCMD_SYNC_WRITE: return cmd_sync_write(c, p);
+   case VCMD_SYNC_WAIT: return cmd_sync_wait(c, p, len);
    default:
       vt_err("%s (id %u) is not served; dropping the client", cmd_name(cmd), cmd);
       return false;
@@ -1052,8 +1044,7 @@ static void client_loop(struct vt_client *c)
          else if (errno == ECONNRESET)
             vd_warn(VD_CAT_TRANSPORT, "client %u reset the connection", c->id);
          else
-            vt_err("cannot read from the client: %s; dropping the client",
-                   strerror(errno));
+            vt_err("cannot read from the client: %s; dropping the client", strerror(errno));
          return;
       }
       const uint32_t len = hdr[0], cmd = hdr[1];
@@ -1065,8 +1056,8 @@ static void client_loop(struct vt_client *c)
          c->buf_cap = 0;
          c->buf = malloc(bytes);
          if (!c->buf) {
-            vt_err("%s: out of memory for a %zu-byte message; dropping the client",
-                   cmd_name(cmd), bytes);
+            vt_err("%s: out of memory for a %zu-byte message; dropping the client", cmd_name(cmd),
+                   bytes);
             return;
          }
          c->buf_cap = bytes;
@@ -1076,10 +1067,11 @@ static void client_loop(struct vt_client *c)
          if (r <= 0) {
             if (r == 0 || errno == EPIPE)
                vt_err("%s: connection closed after the header; %zu payload bytes "
-                      "missing; dropping the client", cmd_name(cmd), bytes);
+                      "missing; dropping the client",
+                      cmd_name(cmd), bytes);
             else
-               vt_err("%s: cannot read the payload: %s; dropping the client",
-                      cmd_name(cmd), strerror(errno));
+               vt_err("%s: cannot read the payload: %s; dropping the client", cmd_name(cmd),
+                      strerror(errno));
             return;
          }
       }
@@ -1282,23 +1274,25 @@ static bool reap_children(struct vt_server *s)
       if (!id)
          vd_dbg(VD_CAT_MAIN, "reaped process %ld left behind by a worker", (long)pid);
       else if (vd_sandbox_describe_exit(sandbox, status, why, sizeof(why)))
-         vd_warn(VD_CAT_MAIN, "worker process %ld for client %u killed by the sandbox: %s; "
+         vd_warn(VD_CAT_MAIN,
+                 "worker process %ld for client %u killed by the sandbox: %s; "
                  "the client's context is lost, other clients go on.  If the host driver "
                  "needs this call, report it; --no-sandbox turns the sandbox off",
                  (long)pid, id, why);
       else if (vd_sandbox_describe_helper(sandbox, status, why, sizeof(why)))
-         vd_warn(VD_CAT_MAIN, "worker process %ld of client %u ended (status 0x%x) after a "
-                 "process it started was killed by the sandbox: %s", (long)pid, id,
-                 (unsigned)status, why);
+         vd_warn(VD_CAT_MAIN,
+                 "worker process %ld of client %u ended (status 0x%x) after a "
+                 "process it started was killed by the sandbox: %s",
+                 (long)pid, id, (unsigned)status, why);
       else if (WIFSIGNALED(status) && !s->stopping)
          vd_warn(VD_CAT_MAIN, "worker process %ld of client %u was killed by signal %d (%s)",
                  (long)pid, id, WTERMSIG(status), strsignal(WTERMSIG(status)));
       else if (WIFSIGNALED(status))
-         vd_dbg(VD_CAT_MAIN, "worker process %ld of client %u stopped by signal %d",
-                (long)pid, id, WTERMSIG(status));
+         vd_dbg(VD_CAT_MAIN, "worker process %ld of client %u stopped by signal %d", (long)pid, id,
+                WTERMSIG(status));
       else
-         vd_dbg(VD_CAT_MAIN, "worker process %ld of client %u exited with status %d",
-                (long)pid, id, WEXITSTATUS(status));
+         vd_dbg(VD_CAT_MAIN, "worker process %ld of client %u exited with status %d", (long)pid, id,
+                WEXITSTATUS(status));
       vd_sandbox_report_destroy(sandbox);
    }
 }
@@ -1316,13 +1310,14 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       s->children = n;
       s->child_cap = cap;
    }
-   struct vd_sandbox_report *sandbox = vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
+   struct vd_sandbox_report *sandbox =
+      vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
    fflush(NULL);
    const pid_t parent = getpid();
    const pid_t pid = fork();
    if (pid < 0) {
-      vd_err(VD_CAT_MAIN, "client %u: cannot fork a worker process: %s; closing the connection",
-             id, strerror(errno));
+      vd_err(VD_CAT_MAIN, "client %u: cannot fork a worker process: %s; closing the connection", id,
+             strerror(errno));
       vd_sandbox_report_destroy(sandbox);
       close(fd);
       return;
@@ -1473,8 +1468,8 @@ static pid_t socket_listener(const char *path)
    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
       struct ucred cred;
       socklen_t len = sizeof(cred);
-      pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid
-                                                                                      : -1;
+      pid =
+         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid : -1;
    } else if (errno != ECONNREFUSED && errno != ENOENT) {
       pid = -1; /* e.g. EAGAIN: a listener whose backlog is full is still a listener */
    }
@@ -1517,11 +1512,15 @@ static int open_listen_socket(struct vt_server *s, const char *path)
             fclose(f);
          }
          if (holder > 0)
-            vd_err(VD_CAT_MAIN, "'%s' is in use: process %ld (%s) is listening on it; stop it "
-                   "or give this server another --socket", path, (long)holder, comm);
+            vd_err(VD_CAT_MAIN,
+                   "'%s' is in use: process %ld (%s) is listening on it; stop it "
+                   "or give this server another --socket",
+                   path, (long)holder, comm);
          else
-            vd_err(VD_CAT_MAIN, "'%s' is in use: a live server is listening on it; stop it or "
-                   "give this server another --socket", path);
+            vd_err(VD_CAT_MAIN,
+                   "'%s' is in use: a live server is listening on it; stop it or "
+                   "give this server another --socket",
+                   path);
          close(fd);
          return -1;
       }
@@ -1567,8 +1566,10 @@ static long env_number(const char *name, bool *error)
    errno = 0;
    const long n = strtol(v, &end, 10);
    if (errno || end == v || *end || n <= 0) {
-      vd_err(VD_CAT_MAIN, "socket activation: %s='%s' is not a positive number; start venusd "
-             "from a .socket unit (or unset %s)", name, v, name);
+      vd_err(VD_CAT_MAIN,
+             "socket activation: %s='%s' is not a positive number; start venusd "
+             "from a .socket unit (or unset %s)",
+             name, v, name);
       *error = true;
       return 0;
    }
@@ -1589,24 +1590,28 @@ bool vd_vtest_socket_activation(bool *error)
       return false;
    if (pid == 0) {
       vd_info(VD_CAT_MAIN, "socket activation: LISTEN_FDS is set without LISTEN_PID; "
-              "ignoring it");
+                           "ignoring it");
       return false;
    }
    if (pid != (long)getpid()) {
       /* Meant for another process (e.g. a wrapper that exec'd us without updating it). */
-      vd_info(VD_CAT_MAIN, "socket activation: LISTEN_PID=%ld is not this process (%ld); "
-              "ignoring LISTEN_FDS", pid, (long)getpid());
+      vd_info(VD_CAT_MAIN,
+              "socket activation: LISTEN_PID=%ld is not this process (%ld); "
+              "ignoring LISTEN_FDS",
+              pid, (long)getpid());
       return false;
    }
    if (fds < 1) {
       vd_err(VD_CAT_MAIN, "socket activation: LISTEN_PID is set but LISTEN_FDS is not; "
-             "the service manager passed no socket");
+                          "the service manager passed no socket");
       *error = true;
       return false;
    }
    if (fds > 1)
-      vd_warn(VD_CAT_MAIN, "socket activation: LISTEN_FDS=%ld, serving only the first socket "
-              "(fd %d); give the .socket unit one ListenStream=", fds, VD_LISTEN_FDS_START);
+      vd_warn(VD_CAT_MAIN,
+              "socket activation: LISTEN_FDS=%ld, serving only the first socket "
+              "(fd %d); give the .socket unit one ListenStream=",
+              fds, VD_LISTEN_FDS_START);
    return true;
 }
 
@@ -1623,33 +1628,39 @@ static int adopt_listen_socket(struct vt_server *s)
    len = sizeof(int);
    ok = ok && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
    if (!ok) {
-      vd_err(VD_CAT_MAIN, "socket activation: fd %d is not a socket (%s); the service manager "
-             "must pass the vtest socket as the first fd", fd, strerror(errno));
+      vd_err(VD_CAT_MAIN,
+             "socket activation: fd %d is not a socket (%s); the service manager "
+             "must pass the vtest socket as the first fd",
+             fd, strerror(errno));
       return -1;
    }
    if (domain != AF_UNIX || type != SOCK_STREAM || !listening) {
-      vd_err(VD_CAT_MAIN, "socket activation: fd %d is not a listening unix stream socket "
+      vd_err(VD_CAT_MAIN,
+             "socket activation: fd %d is not a listening unix stream socket "
              "(domain %d, want %d; type %d, want %d; listening %d): use ListenStream=/PATH "
-             "and Accept=no in the .socket unit", fd, domain, AF_UNIX, type, SOCK_STREAM,
-             listening);
+             "and Accept=no in the .socket unit",
+             fd, domain, AF_UNIX, type, SOCK_STREAM, listening);
       return -1;
    }
    const int fl = fcntl(fd, F_GETFL);
-   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-       fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-      vd_err(VD_CAT_MAIN, "socket activation: cannot set fd %d non-blocking and close-on-exec: "
-             "%s", fd, strerror(errno));
+   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+      vd_err(VD_CAT_MAIN,
+             "socket activation: cannot set fd %d non-blocking and close-on-exec: "
+             "%s",
+             fd, strerror(errno));
       return -1;
    }
    struct sockaddr_un addr = { 0 };
    socklen_t alen = sizeof(addr);
    if (getsockname(fd, (struct sockaddr *)&addr, &alen) == 0 &&
        alen > offsetof(struct sockaddr_un, sun_path) && addr.sun_path[0])
-      snprintf(s->sock_name, sizeof(s->sock_name), "%s (socket activation, fd %d)",
-               addr.sun_path, fd);
+      snprintf(s->sock_name, sizeof(s->sock_name), "%s (socket activation, fd %d)", addr.sun_path,
+               fd);
    else
-      snprintf(s->sock_name, sizeof(s->sock_name), "an unnamed socket (socket activation, "
-               "fd %d)", fd);
+      snprintf(s->sock_name, sizeof(s->sock_name),
+               "an unnamed socket (socket activation, "
+               "fd %d)",
+               fd);
    return fd;
 }
 

@@ -52,7 +52,8 @@ static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
    struct vd_arena_block *h = a->head;
    const size_t rounded = (size + VD_ARENA_ALIGN - 1) & ~(size_t)(VD_ARENA_ALIGN - 1);
    if (__builtin_expect(h && size - 1 < 64 && h->cap - h->pos >= rounded &&
-                           (!a->max_bytes || a->used + size <= a->max_bytes), 1)) {
+                           (!a->max_bytes || a->used + size <= a->max_bytes),
+                        1)) {
       unsigned char *p = h->data + h->pos;
       h->pos += rounded;
       a->used += size;

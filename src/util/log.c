@@ -23,15 +23,15 @@ const char *const vd_log_cat_names[VD_CAT_COUNT] = {
 #define VD_LOG_DEFAULT_LEVEL VD_LOG_INFO
 
 int vd_log_levels[VD_CAT_COUNT] = {
-   [VD_CAT_MAIN] = VD_LOG_DEFAULT_LEVEL,   [VD_CAT_TRANSPORT] = VD_LOG_DEFAULT_LEVEL,
+   [VD_CAT_MAIN] = VD_LOG_DEFAULT_LEVEL,    [VD_CAT_TRANSPORT] = VD_LOG_DEFAULT_LEVEL,
    [VD_CAT_CONTEXT] = VD_LOG_DEFAULT_LEVEL, [VD_CAT_RING] = VD_LOG_DEFAULT_LEVEL,
    [VD_CAT_DECODE] = VD_LOG_DEFAULT_LEVEL,  [VD_CAT_VK] = VD_LOG_DEFAULT_LEVEL,
    [VD_CAT_MEMORY] = VD_LOG_DEFAULT_LEVEL,
 };
 
 /* Names accepted in specs (lower case) and printed in lines (upper case). */
-static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
-static const char *const level_tags[] = {"ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
+static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
+static const char *const level_tags[] = { "ERROR", "WARN", "INFO", "DEBUG", "TRACE" };
 #define LEVEL_COUNT ((int)(sizeof(level_names) / sizeof(level_names[0])))
 
 #define PREFIX_MAX 128

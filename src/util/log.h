@@ -45,10 +45,10 @@ static inline bool vd_log_enabled(enum vd_log_level lvl, enum vd_log_cat cat)
 void vd_log_write(enum vd_log_level lvl, enum vd_log_cat cat, const char *fmt, ...)
    __attribute__((format(printf, 3, 4)));
 
-#define vd_log(lvl, cat, ...)                                                        \
-   do {                                                                              \
-      if (vd_log_enabled((lvl), (cat)))                                              \
-         vd_log_write((lvl), (cat), __VA_ARGS__);                                    \
+#define vd_log(lvl, cat, ...)                     \
+   do {                                           \
+      if (vd_log_enabled((lvl), (cat)))           \
+         vd_log_write((lvl), (cat), __VA_ARGS__); \
    } while (0)
 
 #define vd_err(cat, ...) vd_log(VD_LOG_ERROR, cat, __VA_ARGS__)

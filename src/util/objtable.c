@@ -142,7 +142,7 @@ bool vd_objtable_insert(struct vd_objtable *t, struct vd_object *obj)
    /* Keep count + 1 <= capacity / 2. */
    if ((size_t)t->count + 1 > (t->mask + 1) / 2 && !grow(t))
       goto out;
-   struct slot entry = {.id = obj->id, .seq = t->next_seq++, .obj = obj};
+   struct slot entry = { .id = obj->id, .seq = t->next_seq++, .obj = obj };
    place(t->slots, t->mask, &entry);
    t->count++;
    ok = true;
@@ -189,7 +189,6 @@ const _Atomic uint64_t *vd_objtable_removals_counter(struct vd_objtable *t)
 {
    return &t->removals;
 }
-
 
 uint32_t vd_objtable_count(struct vd_objtable *t)
 {

@@ -30,10 +30,10 @@ struct vd_holds {
 
 struct vd_object {
    uint64_t id;
-   uint32_t type;             /* VkObjectType */
-   uint64_t handle;           /* host handle (dispatchable handles cast to uint64) */
-   struct vd_object *parent;  /* the instance / physical device / device it belongs to */
-   void *data;                /* family-specific record (struct vd_device *, ...) */
+   uint32_t type;                /* VkObjectType */
+   uint64_t handle;              /* host handle (dispatchable handles cast to uint64) */
+   struct vd_object *parent;     /* the instance / physical device / device it belongs to */
+   void *data;                   /* family-specific record (struct vd_device *, ...) */
    vd_object_destroy_fn destroy; /* may be NULL */
    atomic_int refs;
    /* The VkDevice record (for a physical device: the VkInstance record) the object belongs

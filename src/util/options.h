@@ -44,18 +44,18 @@ struct vd_options {
    uint32_t max_rings;              /* --max-rings N: rings (each a thread) per context;
                                        0 = VD_MAX_RINGS_DEFAULT */
    /* Per-context limits (context/limits.h); 0 = the default below. */
-   uint64_t max_objects;            /* --max-objects N: records in the object table */
-   uint64_t max_memory;             /* --max-memory N: VkDeviceMemory bytes; 0 = the
+   uint64_t max_objects;    /* --max-objects N: records in the object table */
+   uint64_t max_memory;     /* --max-memory N: VkDeviceMemory bytes; 0 = the
                                        total of the device's heaps */
-   uint64_t max_blobs;              /* --max-blobs N: resources (blobs and imports) */
-   uint64_t max_blob_bytes;         /* --max-blob-bytes N: shared-memory blob bytes */
-   uint64_t max_fds;                /* --max-fds N: fds held for the context */
-   uint64_t max_waits;              /* --max-waits N: pending host fences + sync waits */
-   uint64_t max_threads;            /* --max-threads N: rings, ring monitor, queue threads */
-   const char *log_spec;            /* --log SPEC, or NULL (VENUSD_LOG / default) */
-   bool no_sandbox;                 /* --no-sandbox: process workers run without the
+   uint64_t max_blobs;      /* --max-blobs N: resources (blobs and imports) */
+   uint64_t max_blob_bytes; /* --max-blob-bytes N: shared-memory blob bytes */
+   uint64_t max_fds;        /* --max-fds N: fds held for the context */
+   uint64_t max_waits;      /* --max-waits N: pending host fences + sync waits */
+   uint64_t max_threads;    /* --max-threads N: rings, ring monitor, queue threads */
+   const char *log_spec;    /* --log SPEC, or NULL (VENUSD_LOG / default) */
+   bool no_sandbox;         /* --no-sandbox: process workers run without the
                                        seccomp filter (sandbox/sandbox.h) */
-   bool vmm_blobs;                  /* render-server: blobs go to a VMM, which checks that
+   bool vmm_blobs;          /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
                                        size and may share blobs beyond the context (guest
                                        dma-bufs), so their backings are never recycled */
@@ -70,10 +70,10 @@ struct vd_options {
 
 /* Every setting's default (a context created without options, e.g. in unit tests, gets
  * these). */
-#define VD_OPTIONS_DEFAULT                                                                  \
-   {                                                                                        \
-      .memory_mode = VD_MEMORY_AUTO, .spin_us = VD_SPIN_US_DEFAULT,                         \
-      .ring_spin_us = VD_RING_SPIN_US_DEFAULT, .max_rings = VD_MAX_RINGS_DEFAULT,           \
+#define VD_OPTIONS_DEFAULT                                                        \
+   {                                                                              \
+      .memory_mode = VD_MEMORY_AUTO, .spin_us = VD_SPIN_US_DEFAULT,               \
+      .ring_spin_us = VD_RING_SPIN_US_DEFAULT, .max_rings = VD_MAX_RINGS_DEFAULT, \
    }
 
 /* Per-context limit defaults, chosen so that no real guest reaches them (a guest that does
@@ -100,6 +100,5 @@ struct vd_options {
 #define VD_MAX_FDS_DEFAULT 16384
 #define VD_MAX_WAITS_DEFAULT 16384
 #define VD_MAX_THREADS_DEFAULT 512
-
 
 #endif

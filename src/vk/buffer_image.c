@@ -61,7 +61,6 @@ VD_HANDLER(vkCreateBuffer)
    }
 }
 
-
 static bool image_can_be_host_memory(struct vd_device *dev, const VkImageCreateInfo *info)
 {
    VkPhysicalDeviceExternalImageFormatInfo ext = {
@@ -77,11 +76,15 @@ static bool image_can_be_host_memory(struct vd_device *dev, const VkImageCreateI
       .usage = info->usage,
       .flags = info->flags,
    };
-   VkExternalImageFormatProperties ep = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES };
-   VkImageFormatProperties2 props = { .sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &ep };
-   if (dev->vk->GetPhysicalDeviceImageFormatProperties2(dev->pdev->handle, &fi, &props) != VK_SUCCESS)
+   VkExternalImageFormatProperties ep = { .sType =
+                                             VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES };
+   VkImageFormatProperties2 props = { .sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+                                      .pNext = &ep };
+   if (dev->vk->GetPhysicalDeviceImageFormatProperties2(dev->pdev->handle, &fi, &props) !=
+       VK_SUCCESS)
       return false;
-   return ep.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
+   return ep.externalMemoryProperties.externalMemoryFeatures &
+          VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
 }
 
 VD_HANDLER(vkCreateImage)
@@ -149,20 +152,16 @@ static bool write_has_payload(const VkWriteDescriptorSet *w)
    case VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER:
    case VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE:
    case VK_DESCRIPTOR_TYPE_STORAGE_IMAGE:
-   case VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT:
-      return w->pImageInfo != NULL;
+   case VK_DESCRIPTOR_TYPE_INPUT_ATTACHMENT: return w->pImageInfo != NULL;
    case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER:
    case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER:
    case VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC:
-   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC:
-      return w->pBufferInfo != NULL;
+   case VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC: return w->pBufferInfo != NULL;
    case VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER:
-   case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER:
-      return w->pTexelBufferView != NULL;
+   case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER: return w->pTexelBufferView != NULL;
    case VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK:
       return vd_chain_find(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK);
-   default:
-      return false;
+   default: return false;
    }
 }
 
@@ -187,15 +186,9 @@ static void query_values(struct vd_query_pool *p, const VkQueryPoolCreateInfo *i
    p->values = 1;
    p->wide = false;
    switch (info->queryType) {
-   case VK_QUERY_TYPE_PIPELINE_STATISTICS:
-      p->values = popcount32(info->pipelineStatistics);
-      break;
-   case VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT:
-      p->values = 2;
-      break;
-   case VK_QUERY_TYPE_RESULT_STATUS_ONLY_KHR:
-      p->values = 0;
-      break;
+   case VK_QUERY_TYPE_PIPELINE_STATISTICS: p->values = popcount32(info->pipelineStatistics); break;
+   case VK_QUERY_TYPE_TRANSFORM_FEEDBACK_STREAM_EXT: p->values = 2; break;
+   case VK_QUERY_TYPE_RESULT_STATUS_ONLY_KHR: p->values = 0; break;
    case VK_QUERY_TYPE_PERFORMANCE_QUERY_KHR:
       for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
          if (s->sType == VK_STRUCTURE_TYPE_QUERY_POOL_PERFORMANCE_CREATE_INFO_KHR)
@@ -205,11 +198,10 @@ static void query_values(struct vd_query_pool *p, const VkQueryPoolCreateInfo *i
    case VK_QUERY_TYPE_VIDEO_ENCODE_FEEDBACK_KHR:
       for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
          if (s->sType == VK_STRUCTURE_TYPE_QUERY_POOL_VIDEO_ENCODE_FEEDBACK_CREATE_INFO_KHR)
-            p->values = popcount32(((const VkQueryPoolVideoEncodeFeedbackCreateInfoKHR *)s)
-                                      ->encodeFeedbackFlags);
+            p->values = popcount32(
+               ((const VkQueryPoolVideoEncodeFeedbackCreateInfoKHR *)s)->encodeFeedbackFlags);
       break;
-   default:
-      break;
+   default: break;
    }
 }
 
@@ -245,8 +237,8 @@ VD_HANDLER(vkCreateQueryPool)
 
 const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPool pool)
 {
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_QUERY_POOL,
-                                                  (uint64_t)(uintptr_t)pool);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_QUERY_POOL, (uint64_t)(uintptr_t)pool);
    if (!o) {
       vd_dispatch_fatal(disp, "queryPool: not found among the command's objects");
       return NULL;
@@ -254,8 +246,8 @@ const struct vd_query_pool *vd_query_pool_of(struct vd_dispatch *disp, VkQueryPo
    return o->data;
 }
 
-bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
-                       uint32_t first, uint32_t count)
+bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool, uint32_t first,
+                       uint32_t count)
 {
    if (first > pool->count || count > pool->count - first) {
       vd_dispatch_fatal(disp, "firstQuery %u + queryCount %u exceed the %u-query pool", first,
@@ -270,8 +262,9 @@ uint64_t vd_query_results_span(const struct vd_query_pool *pool, uint32_t count,
 {
    if (!count)
       return 0;
-   const uint64_t values = (uint64_t)pool->values +
-      ((flags & (VK_QUERY_RESULT_WITH_AVAILABILITY_BIT | VK_QUERY_RESULT_WITH_STATUS_BIT_KHR)) != 0);
+   const uint64_t values =
+      (uint64_t)pool->values + ((flags & (VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
+                                          VK_QUERY_RESULT_WITH_STATUS_BIT_KHR)) != 0);
    const uint64_t one = values * (pool->wide || (flags & VK_QUERY_RESULT_64_BIT) ? 8 : 4);
    uint64_t span;
    if (__builtin_mul_overflow((uint64_t)(count - 1), stride, &span) ||
@@ -284,8 +277,7 @@ VD_HANDLER(vkResetQueryPool)
 {
    const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
    if (p && vd_query_range_ok(disp, p, a->firstQuery, a->queryCount))
-      vd_object_vk(a->obj)->ResetQueryPool(a->device, a->queryPool, a->firstQuery,
-                                           a->queryCount);
+      vd_object_vk(a->obj)->ResetQueryPool(a->device, a->queryPool, a->firstQuery, a->queryCount);
 }
 
 /* -- descriptor set layouts ------------------------------------------------------------- */
@@ -318,17 +310,27 @@ static void set_layout_destroy(struct vd_object *obj)
 static uint64_t max_set_descriptors(const struct vd_device *dev)
 {
    const struct vd_physical_device *pd = dev->pdev;
-   VkPhysicalDeviceVulkan12Properties p12 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES };
-   VkPhysicalDeviceMaintenance3Properties m3 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES };
-   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3 };
-   if (pd->props.apiVersion >= VK_API_VERSION_1_2 && pd->instance->api_version >= VK_API_VERSION_1_2)
+   VkPhysicalDeviceVulkan12Properties p12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES
+   };
+   VkPhysicalDeviceMaintenance3Properties m3 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES
+   };
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &m3 };
+   if (pd->props.apiVersion >= VK_API_VERSION_1_2 &&
+       pd->instance->api_version >= VK_API_VERSION_1_2)
       m3.pNext = &p12;
    pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
    const VkPhysicalDeviceLimits *l = &props.properties.limits;
    const uint32_t limits[] = {
-      m3.maxPerSetDescriptors, l->maxDescriptorSetSamplers, l->maxDescriptorSetUniformBuffers,
-      l->maxDescriptorSetStorageBuffers, l->maxDescriptorSetSampledImages,
-      l->maxDescriptorSetStorageImages, l->maxDescriptorSetInputAttachments,
+      m3.maxPerSetDescriptors,
+      l->maxDescriptorSetSamplers,
+      l->maxDescriptorSetUniformBuffers,
+      l->maxDescriptorSetStorageBuffers,
+      l->maxDescriptorSetSampledImages,
+      l->maxDescriptorSetStorageImages,
+      l->maxDescriptorSetInputAttachments,
       p12.maxDescriptorSetUpdateAfterBindSamplers,
       p12.maxDescriptorSetUpdateAfterBindUniformBuffers,
       p12.maxDescriptorSetUpdateAfterBindStorageBuffers,
@@ -363,7 +365,8 @@ VD_HANDLER(vkCreateDescriptorSetLayout)
       const VkDescriptorSetLayoutBinding *b = &info.pBindings[i];
       total += b->descriptorCount;
       if (b->descriptorCount > max || total > 8 * max) {
-         vd_dispatch_fatal(disp, "pCreateInfo->pBindings[%u].descriptorCount %u: more than the "
+         vd_dispatch_fatal(disp,
+                           "pCreateInfo->pBindings[%u].descriptorCount %u: more than the "
                            "%" PRIu64 " descriptors a binding may hold (%" PRIu64 " in a layout)",
                            i, b->descriptorCount, max, 8 * max);
          return;
@@ -415,8 +418,8 @@ VD_HANDLER(vkCreateDescriptorSetLayout)
 
 struct vd_set_layout *vd_set_layout_of(struct vd_dispatch *disp, VkDescriptorSetLayout layout)
 {
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT,
-                                                  (uint64_t)(uintptr_t)layout);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET_LAYOUT, (uint64_t)(uintptr_t)layout);
    return o ? ((const struct set_layout_record *)o->data)->layout : NULL;
 }
 
@@ -466,9 +469,10 @@ static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char 
       for (uint32_t j = i + 1; j < l->binding_count && l->bindings[j].type == t; j++)
          avail += binding_count(set, j);
    if ((uint64_t)elem + count > avail) {
-      vd_dispatch_fatal(disp, "%s: %sArrayElement %u + descriptorCount %u exceed the %" PRIu64
-                        " descriptors from %sBinding %u on", what, side, elem, count, avail, side,
-                        binding);
+      vd_dispatch_fatal(disp,
+                        "%s: %sArrayElement %u + descriptorCount %u exceed the %" PRIu64
+                        " descriptors from %sBinding %u on",
+                        what, side, elem, count, avail, side, binding);
       return false;
    }
    return true;
@@ -480,7 +484,8 @@ static const struct vd_object *set_object(struct vd_dispatch *disp, VkDescriptor
 }
 
 /* An inline uniform block write carries exactly descriptorCount bytes. */
-static bool inline_data_ok(struct vd_dispatch *disp, const char *what, const VkWriteDescriptorSet *w)
+static bool inline_data_ok(struct vd_dispatch *disp, const char *what,
+                           const VkWriteDescriptorSet *w)
 {
    if (w->descriptorType != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
       return true;
@@ -490,8 +495,10 @@ static bool inline_data_ok(struct vd_dispatch *disp, const char *what, const VkW
       const VkWriteDescriptorSetInlineUniformBlock *b = (const void *)s;
       if (b->dataSize == w->descriptorCount && (b->pData || !b->dataSize))
          return true;
-      vd_dispatch_fatal(disp, "%s: VkWriteDescriptorSetInlineUniformBlock.dataSize %u is not "
-                        "descriptorCount %u", what, b->dataSize, w->descriptorCount);
+      vd_dispatch_fatal(disp,
+                        "%s: VkWriteDescriptorSetInlineUniformBlock.dataSize %u is not "
+                        "descriptorCount %u",
+                        what, b->dataSize, w->descriptorCount);
       return false;
    }
    return true; /* write_has_payload found none */
@@ -505,8 +512,7 @@ static bool inline_data_ok(struct vd_dispatch *disp, const char *what, const VkW
 static void hold_descriptors(struct vd_dispatch *disp,
                              const struct vn_args_vkUpdateDescriptorSets *a)
 {
-   struct vd_object **deps = vd_arena_alloc_array(&disp->arena, sizeof(*deps),
-                                                  disp->looked_count);
+   struct vd_object **deps = vd_arena_alloc_array(&disp->arena, sizeof(*deps), disp->looked_count);
    uint32_t n = 0;
    bool ok = deps != NULL;
    for (uint32_t i = 0; ok && i < disp->looked_count; i++)
@@ -541,8 +547,10 @@ VD_HANDLER(vkUpdateDescriptorSets)
    for (uint32_t i = 0; i < a->descriptorWriteCount; i++) {
       const VkWriteDescriptorSet *w = &a->pDescriptorWrites[i];
       if (!w->dstSet || !write_has_payload(w)) {
-         vd_dispatch_fatal(disp, "pDescriptorWrites[%u]: no dstSet, or no data for descriptor "
-                           "type %d", i, w->descriptorType);
+         vd_dispatch_fatal(disp,
+                           "pDescriptorWrites[%u]: no dstSet, or no data for descriptor "
+                           "type %d",
+                           i, w->descriptorType);
          return;
       }
       snprintf(what, sizeof(what), "pDescriptorWrites[%u]", i);

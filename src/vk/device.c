@@ -118,7 +118,8 @@ VD_HANDLER(vkCreateDevice)
    for (uint32_t i = 0; i < info.queueCreateInfoCount; i++) {
       const VkDeviceQueueCreateInfo *q = &info.pQueueCreateInfos[i];
       if (q->queueFamilyIndex >= pd->queue_family_count || !q->queueCount ||
-          q->queueCount > pd->queue_families[q->queueFamilyIndex].queueCount || !q->pQueuePriorities) {
+          q->queueCount > pd->queue_families[q->queueFamilyIndex].queueCount ||
+          !q->pQueuePriorities) {
          vd_warn(VD_CAT_VK, "context %u: vkCreateDevice: queue family %u x%u is not valid on %s",
                  disp->ctx->params.id, q->queueFamilyIndex, q->queueCount, pd->props.deviceName);
          a->ret = VK_ERROR_INITIALIZATION_FAILED;
@@ -178,8 +179,8 @@ VD_HANDLER(vkCreateDevice)
    const struct vd_vk_dispatch *ivk = vd_object_vk(a->obj);
    a->ret = ivk->CreateDevice(a->physicalDevice, &info, NULL, &dev->handle);
    if (a->ret != VK_SUCCESS) {
-      vd_warn(VD_CAT_VK, "context %u: host vkCreateDevice failed: VkResult %d", disp->ctx->params.id,
-              a->ret);
+      vd_warn(VD_CAT_VK, "context %u: host vkCreateDevice failed: VkResult %d",
+              disp->ctx->params.id, a->ret);
       free(dev);
       return;
    }
@@ -190,8 +191,8 @@ VD_HANDLER(vkCreateDevice)
    dev->pdev = pd;
    /* The emulations that act without the guest naming their extension: handle-type
     * translation for dma-bufs and SYNC_FD (Mesa's Venus driver uses both internally). */
-   dev->emulated = emulated | (pd->emulated & (VD_EMU_DMA_BUF | VD_EMU_SYNC_FD_SEMAPHORE |
-                                               VD_EMU_SYNC_FD_FENCE));
+   dev->emulated = emulated | (pd->emulated &
+                               (VD_EMU_DMA_BUF | VD_EMU_SYNC_FD_SEMAPHORE | VD_EMU_SYNC_FD_FENCE));
    if (emulated)
       vd_emulation_log_once(disp->ctx, pd, emulated);
    /* A process worker enters its sandbox once its first device exists: by then the
@@ -262,7 +263,8 @@ void vd_device_quiesce(struct vd_context *ctx, struct vd_object *dev_obj)
       if (target == value)
          continue;
       const VkSemaphoreSignalInfo si = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
-                                         .semaphore = scan.timelines[i], .value = target };
+                                         .semaphore = scan.timelines[i],
+                                         .value = target };
       vk->SignalSemaphore(dev->handle, &si);
    }
    for (uint32_t i = 0; i < scan.event_count; i++)
@@ -367,7 +369,7 @@ VD_HANDLER(vkGetDeviceQueue2)
    dev->vk->GetDeviceQueue2(a->device, &info, &handle);
    if (!handle) {
       vd_dispatch_fatal(disp, "host vkGetDeviceQueue2 returned no queue (was it created with "
-                        "these flags?)");
+                              "these flags?)");
       return;
    }
    struct vd_context *ctx = disp->ctx;

@@ -57,9 +57,10 @@ VD_HANDLER(vkAllocateMemory)
    const VkMemoryType *type = &pd->memory_props.memoryTypes[info.memoryTypeIndex];
    if (type->heapIndex < pd->memory_props.memoryHeapCount &&
        info.allocationSize > pd->memory_props.memoryHeaps[type->heapIndex].size) {
-      vd_warn(VD_CAT_MEMORY, "context %u: vkAllocateMemory of %" PRIu64 " bytes exceeds heap %u "
-              "(%" PRIu64 " bytes): VK_ERROR_OUT_OF_DEVICE_MEMORY", disp->ctx->params.id,
-              info.allocationSize, type->heapIndex,
+      vd_warn(VD_CAT_MEMORY,
+              "context %u: vkAllocateMemory of %" PRIu64 " bytes exceeds heap %u "
+              "(%" PRIu64 " bytes): VK_ERROR_OUT_OF_DEVICE_MEMORY",
+              disp->ctx->params.id, info.allocationSize, type->heapIndex,
               pd->memory_props.memoryHeaps[type->heapIndex].size);
       a->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
       return;
@@ -112,8 +113,10 @@ VD_HANDLER(vkAllocateMemory)
    if (res)
       vd_resource_unref(res);
    if (a->ret != VK_SUCCESS) {
-      vd_warn(VD_CAT_MEMORY, "context %u: vkAllocateMemory of %" PRIu64 " bytes, type %u failed: "
-              "VkResult %d", disp->ctx->params.id, info.allocationSize, info.memoryTypeIndex, a->ret);
+      vd_warn(VD_CAT_MEMORY,
+              "context %u: vkAllocateMemory of %" PRIu64 " bytes, type %u failed: "
+              "VkResult %d",
+              disp->ctx->params.id, info.allocationSize, info.memoryTypeIndex, a->ret);
       vd_limit_release(disp->ctx, VD_LIMIT_MEMORY, info.allocationSize);
       free(mem);
       return;
@@ -144,8 +147,8 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
 {
    struct vd_object *obj = vd_objtable_get(ctx->objects, blob_id);
    if (!obj || obj->type != VK_OBJECT_TYPE_DEVICE_MEMORY) {
-      vd_warn(VD_CAT_MEMORY, "context %u: blob for unknown VkDeviceMemory %" PRIu64,
-              ctx->params.id, blob_id);
+      vd_warn(VD_CAT_MEMORY, "context %u: blob for unknown VkDeviceMemory %" PRIu64, ctx->params.id,
+              blob_id);
       if (obj)
          vd_object_unref(obj);
       return -EINVAL;
@@ -153,8 +156,10 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
    struct vd_memory *mem = obj->data;
    int ret = -ENOTSUP;
    if (!mem->backend)
-      vd_warn(VD_CAT_MEMORY, "context %u: VkDeviceMemory %" PRIu64 ": no memory backend can share "
-              "it (see the backend choice logged at start-up)", ctx->params.id, blob_id);
+      vd_warn(VD_CAT_MEMORY,
+              "context %u: VkDeviceMemory %" PRIu64 ": no memory backend can share "
+              "it (see the backend choice logged at start-up)",
+              ctx->params.id, blob_id);
    else if (size > ((mem->size + 4095) & ~(uint64_t)4095))
       /* virtio-gpu blobs are whole pages: a guest kernel asks for the allocation rounded
        * up to its page size (the backend checks the rest against its backing). */
@@ -165,15 +170,18 @@ int vd_device_memory_export_blob(struct vd_context *ctx, uint64_t blob_id, uint6
       /* An opaque fd is only good for importing into another Vulkan device: neither a vtest
        * client nor a VMM can mmap it, so a mappable blob of one would fail later, far from
        * the cause. */
-      vd_err(VD_CAT_MEMORY, "context %u: VkDeviceMemory %" PRIu64 " is exported as an opaque "
+      vd_err(VD_CAT_MEMORY,
+             "context %u: VkDeviceMemory %" PRIu64 " is exported as an opaque "
              "fd, which cannot be mapped; run venusd with --memory host-pointer (or auto)",
              ctx->params.id, blob_id);
       close(out->fd);
       ret = -EINVAL;
    }
    if (ret)
-      vd_warn(VD_CAT_MEMORY, "context %u: blob of %" PRIu64 " bytes (flags 0x%x) for VkDeviceMemory "
-              "%" PRIu64 " failed: %d", ctx->params.id, size, flags, blob_id, ret);
+      vd_warn(VD_CAT_MEMORY,
+              "context %u: blob of %" PRIu64 " bytes (flags 0x%x) for VkDeviceMemory "
+              "%" PRIu64 " failed: %d",
+              ctx->params.id, size, flags, blob_id, ret);
    else
       mem->exported = true;
    vd_object_unref(obj);
@@ -193,7 +201,8 @@ VD_HANDLER(vkGetMemoryResourcePropertiesMESA)
    /* Shared memory can back any host-visible type the host-pointer import accepts. */
    uint32_t bits = 0;
    for (uint32_t i = 0; i < dev->pdev->memory_props.memoryTypeCount; i++)
-      if (dev->pdev->memory_props.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+      if (dev->pdev->memory_props.memoryTypes[i].propertyFlags &
+          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
          bits |= 1u << i;
    a->pMemoryResourceProperties->memoryTypeBits = dev->pdev->memory ? bits : 0;
    for (VkBaseOutStructure *s = a->pMemoryResourceProperties->pNext; s; s = s->pNext)
@@ -219,8 +228,8 @@ static bool bind_fits(struct vd_dispatch *disp, const char *what, uint32_t index
       snprintf(where, sizeof(where), "%s[%u]", what, index);
    else
       snprintf(where, sizeof(where), "%s", what);
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY,
-                                                  (uint64_t)(uintptr_t)memory);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory);
    if (!o) {
       vd_dispatch_fatal(disp, "%s: memory not found among the command's objects", where);
       return false;
@@ -265,8 +274,9 @@ static void hold_memory(struct vd_dispatch *disp, uint32_t type, uint64_t handle
                         VkDeviceMemory memory)
 {
    struct vd_object *res = vd_dispatch_looked(disp, type, handle);
-   struct vd_object *mem = memory ? vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY,
-                                                       (uint64_t)(uintptr_t)memory) : NULL;
+   struct vd_object *mem =
+      memory ? vd_dispatch_looked(disp, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)(uintptr_t)memory)
+             : NULL;
    if (res && mem && !vd_object_hold(res, mem))
       vd_dispatch_fatal(disp, "out of memory holding the memory of object %" PRIu64, res->id);
 }
@@ -328,23 +338,25 @@ bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,
       const VkBindSparseInfo *b = &infos[i];
       if (dev->pdev->sparse_hidden &&
           (b->bufferBindCount || b->imageOpaqueBindCount || b->imageBindCount)) {
-         vd_dispatch_fatal(disp, "pBindInfo[%u]: sparse binding is not offered on this "
+         vd_dispatch_fatal(disp,
+                           "pBindInfo[%u]: sparse binding is not offered on this "
                            "device (%s cannot bind host-pointer memory sparsely; see "
-                           "vkGetPhysicalDeviceFeatures)", i, dev->pdev->props.deviceName);
+                           "vkGetPhysicalDeviceFeatures)",
+                           i, dev->pdev->props.deviceName);
          return false;
       }
       for (uint32_t j = 0; j < b->bufferBindCount; j++)
          for (uint32_t k = 0; k < b->pBufferBinds[j].bindCount; k++) {
             const VkSparseMemoryBind *m = &b->pBufferBinds[j].pBinds[k];
-            if (m->memory && !bind_fits(disp, "pBufferBinds: pBinds", k, m->memory,
-                                        m->memoryOffset, m->size))
+            if (m->memory &&
+                !bind_fits(disp, "pBufferBinds: pBinds", k, m->memory, m->memoryOffset, m->size))
                return false;
          }
       for (uint32_t j = 0; j < b->imageOpaqueBindCount; j++)
          for (uint32_t k = 0; k < b->pImageOpaqueBinds[j].bindCount; k++) {
             const VkSparseMemoryBind *m = &b->pImageOpaqueBinds[j].pBinds[k];
-            if (m->memory && !bind_fits(disp, "pImageOpaqueBinds: pBinds", k,
-                                        m->memory, m->memoryOffset, m->size))
+            if (m->memory && !bind_fits(disp, "pImageOpaqueBinds: pBinds", k, m->memory,
+                                        m->memoryOffset, m->size))
                return false;
          }
       /* Image binds are measured in texels; the driver sizes them, so only the offset is
@@ -352,8 +364,8 @@ bool vd_sparse_binds_fit(struct vd_dispatch *disp, const struct vd_device *dev,
       for (uint32_t j = 0; j < b->imageBindCount; j++)
          for (uint32_t k = 0; k < b->pImageBinds[j].bindCount; k++) {
             const VkSparseImageMemoryBind *m = &b->pImageBinds[j].pBinds[k];
-            if (m->memory && !bind_fits(disp, "pImageBinds: pBinds", k, m->memory,
-                                        m->memoryOffset, 0))
+            if (m->memory &&
+                !bind_fits(disp, "pImageBinds: pBinds", k, m->memory, m->memoryOffset, 0))
                return false;
          }
    }

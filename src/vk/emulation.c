@@ -77,7 +77,8 @@ static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
       .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
    };
-   VkExternalSemaphoreProperties props = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
+   VkExternalSemaphoreProperties props = { .sType =
+                                              VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
    vk->GetPhysicalDeviceExternalSemaphoreProperties(pd->handle, &info, &props);
    vd_dbg(VD_CAT_VK, "%s: host SYNC_FD semaphore features 0x%x", pd->props.deviceName,
           props.externalSemaphoreFeatures);
@@ -88,10 +89,10 @@ static bool host_sync_fd(const struct vd_physical_device *pd, bool fence)
 
 void vd_emulation_choose(struct vd_physical_device *pd)
 {
-   pd->has_sync_fd_semaphore = vd_host_has_extension(pd, "VK_KHR_external_semaphore_fd") &&
-                               host_sync_fd(pd, false);
-   pd->has_sync_fd_fence = vd_host_has_extension(pd, "VK_KHR_external_fence_fd") &&
-                           host_sync_fd(pd, true);
+   pd->has_sync_fd_semaphore =
+      vd_host_has_extension(pd, "VK_KHR_external_semaphore_fd") && host_sync_fd(pd, false);
+   pd->has_sync_fd_fence =
+      vd_host_has_extension(pd, "VK_KHR_external_fence_fd") && host_sync_fd(pd, true);
    pd->has_drm_format_modifier = vd_host_has_extension(pd, "VK_EXT_image_drm_format_modifier");
    pd->has_queue_family_foreign = vd_host_has_extension(pd, "VK_EXT_queue_family_foreign");
 

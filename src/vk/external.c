@@ -22,7 +22,7 @@
 #include "util/log.h"
 #include "vk/vk_common.h"
 
-#define GUEST_MEMORY_HANDLE_TYPES                                                              \
+#define GUEST_MEMORY_HANDLE_TYPES \
    (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT | VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT)
 
 /* -- records ------------------------------------------------------------------------- */
@@ -128,7 +128,8 @@ VD_HANDLER(vkGetPhysicalDeviceExternalSemaphoreProperties)
    if ((pd->emulated & VD_EMU_SYNC_FD_SEMAPHORE) &&
        info.handleType == VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT) {
       /* SYNC_FD is a binary-semaphore payload (the spec allows no timeline one). */
-      const VkExternalSemaphoreHandleTypeFlags t = binary ? VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT : 0;
+      const VkExternalSemaphoreHandleTypeFlags t =
+         binary ? VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT : 0;
       out->exportFromImportedHandleTypes = t;
       out->compatibleHandleTypes = t;
       out->externalSemaphoreFeatures = binary ? VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
@@ -147,8 +148,8 @@ VD_HANDLER(vkGetPhysicalDeviceExternalFenceProperties)
        a->pExternalFenceInfo->handleType == VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT) {
       out->exportFromImportedHandleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT;
       out->compatibleHandleTypes = VK_EXTERNAL_FENCE_HANDLE_TYPE_SYNC_FD_BIT;
-      out->externalFenceFeatures = VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT |
-                                   VK_EXTERNAL_FENCE_FEATURE_IMPORTABLE_BIT;
+      out->externalFenceFeatures =
+         VK_EXTERNAL_FENCE_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_FENCE_FEATURE_IMPORTABLE_BIT;
       return;
    }
    pd->vk->GetPhysicalDeviceExternalFenceProperties(a->physicalDevice, a->pExternalFenceInfo, out);
@@ -167,13 +168,14 @@ static VkExternalMemoryHandleTypeFlagBits backend_handle_type(const struct vd_ph
 }
 
 /* Host answer for the backend's handle type -> the answer for the guest's type. */
-static void guest_memory_properties(VkExternalMemoryProperties *p, VkExternalMemoryHandleTypeFlagBits guest)
+static void guest_memory_properties(VkExternalMemoryProperties *p,
+                                    VkExternalMemoryHandleTypeFlagBits guest)
 {
    const bool ok = p->externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT;
-   p->externalMemoryFeatures = ok ? (p->externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) |
-                                       VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT |
-                                       VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT
-                                  : 0;
+   p->externalMemoryFeatures =
+      ok ? (p->externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) |
+              VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT | VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT
+         : 0;
    p->exportFromImportedHandleTypes = ok ? GUEST_MEMORY_HANDLE_TYPES : 0;
    p->compatibleHandleTypes = ok ? GUEST_MEMORY_HANDLE_TYPES : 0;
    (void)guest;
@@ -201,8 +203,9 @@ VD_HANDLER(vkGetPhysicalDeviceExternalBufferProperties)
 VkExternalMemoryHandleTypeFlagBits vd_external_fix_image_query(const struct vd_physical_device *pd,
                                                                const void *pnext)
 {
-   VkPhysicalDeviceExternalImageFormatInfo *ext = (VkPhysicalDeviceExternalImageFormatInfo *)
-      vd_chain_find(pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
+   VkPhysicalDeviceExternalImageFormatInfo *ext =
+      (VkPhysicalDeviceExternalImageFormatInfo *)vd_chain_find(
+         pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO);
    if (!ext || !(pd->emulated & VD_EMU_DMA_BUF) || !(ext->handleType & GUEST_MEMORY_HANDLE_TYPES))
       return 0;
    const VkExternalMemoryHandleTypeFlagBits guest = ext->handleType;
@@ -212,8 +215,8 @@ VkExternalMemoryHandleTypeFlagBits vd_external_fix_image_query(const struct vd_p
 
 void vd_external_fix_image_result(void *pnext, VkExternalMemoryHandleTypeFlagBits guest)
 {
-   VkExternalImageFormatProperties *p = (VkExternalImageFormatProperties *)
-      vd_chain_find(pnext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
+   VkExternalImageFormatProperties *p = (VkExternalImageFormatProperties *)vd_chain_find(
+      pnext, VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES);
    if (p && guest)
       guest_memory_properties(&p->externalMemoryProperties, guest);
 }
@@ -239,11 +242,10 @@ void vd_external_fix_memory_create_chain(struct vd_dispatch *disp, struct vd_dev
    /* An empty handle-type list says nothing: drop it so the host sees a plain resource. */
    const VkBaseInStructure **p = (const VkBaseInStructure **)pnext;
    while (*p) {
-      const bool empty =
-         ((*p)->sType == VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO &&
-          !((const VkExternalMemoryBufferCreateInfo *)*p)->handleTypes) ||
-         ((*p)->sType == VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO &&
-          !((const VkExternalMemoryImageCreateInfo *)*p)->handleTypes);
+      const bool empty = ((*p)->sType == VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO &&
+                          !((const VkExternalMemoryBufferCreateInfo *)*p)->handleTypes) ||
+                         ((*p)->sType == VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO &&
+                          !((const VkExternalMemoryImageCreateInfo *)*p)->handleTypes);
       if (empty)
          *p = (*p)->pNext;
       else
@@ -257,15 +259,18 @@ void vd_external_fix_memory_create_chain(struct vd_dispatch *disp, struct vd_dev
  * fatal. */
 static struct vd_sync *binary_semaphore(struct vd_dispatch *disp, VkSemaphore sem, const char *what)
 {
-   struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)sem);
+   struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_SEMAPHORE, (uint64_t)(uintptr_t)sem);
    if (!o) {
       vd_dispatch_fatal(disp, "%s: no semaphore", what);
       return NULL;
    }
    struct vd_sync *s = o->data;
    if (s->type != VK_SEMAPHORE_TYPE_BINARY) {
-      vd_dispatch_fatal(disp, "%s: semaphore %" PRIu64 " is a timeline semaphore; SYNC_FD "
-                        "payloads are binary only", what, o->id);
+      vd_dispatch_fatal(disp,
+                        "%s: semaphore %" PRIu64 " is a timeline semaphore; SYNC_FD "
+                        "payloads are binary only",
+                        what, o->id);
       return NULL;
    }
    return s;
@@ -312,7 +317,8 @@ VD_HANDLER(vkImportSemaphoreResourceMESA)
 {
    struct vd_device *dev = a->obj->data;
    const VkImportSemaphoreResourceInfoMESA *info = a->pImportSemaphoreResourceInfo;
-   struct vd_sync *s = binary_semaphore(disp, info->semaphore, "pImportSemaphoreResourceInfo->semaphore");
+   struct vd_sync *s =
+      binary_semaphore(disp, info->semaphore, "pImportSemaphoreResourceInfo->semaphore");
    if (!s)
       return;
    if (info->resourceId) {
@@ -321,10 +327,12 @@ VD_HANDLER(vkImportSemaphoreResourceMESA)
       struct vd_resource *res = vd_context_get_resource(disp->ctx, info->resourceId);
       if (res)
          vd_resource_unref(res);
-      vd_dispatch_fatal(disp, "pImportSemaphoreResourceInfo->resourceId %u: %s; only 0 (a "
+      vd_dispatch_fatal(disp,
+                        "pImportSemaphoreResourceInfo->resourceId %u: %s; only 0 (a "
                         "signalled sync file) can be imported into a semaphore",
                         info->resourceId,
-                        res ? "a memory resource, not a sync file" : "no such resource in this context");
+                        res ? "a memory resource, not a sync file"
+                            : "no such resource in this context");
       return;
    }
    VkResult r;
@@ -455,11 +463,10 @@ VD_HANDLER(vkCmdPipelineBarrier)
    if (emulates_foreign(a->obj))
       fix_barriers(a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
                    a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
-   vd_object_vk(a->obj)->CmdPipelineBarrier(a->commandBuffer, a->srcStageMask, a->dstStageMask,
-                                            a->dependencyFlags, a->memoryBarrierCount,
-                                            a->pMemoryBarriers, a->bufferMemoryBarrierCount,
-                                            a->pBufferMemoryBarriers, a->imageMemoryBarrierCount,
-                                            a->pImageMemoryBarriers);
+   vd_object_vk(a->obj)->CmdPipelineBarrier(
+      a->commandBuffer, a->srcStageMask, a->dstStageMask, a->dependencyFlags, a->memoryBarrierCount,
+      a->pMemoryBarriers, a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
+      a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
 }
 
 VD_HANDLER(vkCmdWaitEvents)
@@ -467,11 +474,10 @@ VD_HANDLER(vkCmdWaitEvents)
    if (emulates_foreign(a->obj))
       fix_barriers(a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
                    a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
-   vd_object_vk(a->obj)->CmdWaitEvents(a->commandBuffer, a->eventCount, a->pEvents,
-                                       a->srcStageMask, a->dstStageMask, a->memoryBarrierCount,
-                                       a->pMemoryBarriers, a->bufferMemoryBarrierCount,
-                                       a->pBufferMemoryBarriers, a->imageMemoryBarrierCount,
-                                       a->pImageMemoryBarriers);
+   vd_object_vk(a->obj)->CmdWaitEvents(a->commandBuffer, a->eventCount, a->pEvents, a->srcStageMask,
+                                       a->dstStageMask, a->memoryBarrierCount, a->pMemoryBarriers,
+                                       a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
+                                       a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
 }
 
 VD_HANDLER(vkCmdPipelineBarrier2)

@@ -103,8 +103,11 @@ VD_HANDLER(vkCreateInstance)
    if (a->ret != VK_SUCCESS) {
       vd_err(VD_CAT_VK, "context %u: host vkCreateInstance failed: VkResult %d%s",
              disp->ctx->params.id, a->ret,
-             a->ret == VK_ERROR_INCOMPATIBLE_DRIVER ? " (no usable Vulkan driver found)" :
-             a->ret == VK_ERROR_LAYER_NOT_PRESENT ? " (--validate needs the Khronos validation layer: apt-get install vulkan-validationlayers)" : "");
+             a->ret == VK_ERROR_INCOMPATIBLE_DRIVER ? " (no usable Vulkan driver found)"
+             : a->ret == VK_ERROR_LAYER_NOT_PRESENT
+                ? " (--validate needs the Khronos validation layer: apt-get install "
+                  "vulkan-validationlayers)"
+                : "");
       if (a->ret == VK_ERROR_INCOMPATIBLE_DRIVER || a->ret == VK_ERROR_INITIALIZATION_FAILED)
          vd_loader_log_icds();
       free(inst);

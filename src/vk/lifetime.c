@@ -77,12 +77,13 @@ bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, co
       }
       const struct timespec nap = { 0, 100000 };
       nanosleep(&nap, NULL);
-      const bool give_up = disp->ring ? vd_ring_stopping(disp->ring)
-                                      : vd_now_ns() - start > WAIT_VIRTQUEUE_NS;
+      const bool give_up =
+         disp->ring ? vd_ring_stopping(disp->ring) : vd_now_ns() - start > WAIT_VIRTQUEUE_NS;
       if (give_up && atomic_load(&obj->pending)) {
-         vd_dispatch_fatal(disp, "%s: %s %" PRIu64 " is still used by a submission the host "
-                           "has not finished; wait for its fence first", what,
-                           vn_object_type_name(obj->type), obj->id);
+         vd_dispatch_fatal(disp,
+                           "%s: %s %" PRIu64 " is still used by a submission the host "
+                           "has not finished; wait for its fence first",
+                           what, vn_object_type_name(obj->type), obj->id);
          return false;
       }
    }
@@ -133,13 +134,14 @@ static void collect_recorded(struct collect *c, struct vd_object *cb, const char
    for (uint32_t i = 0; i < n; i++) {
       struct vd_object *o = h[i].obj;
       if (!c->failed && h[i].gen != atomic_load(&o->gen)) {
-         vd_dispatch_fatal(c->disp, "%s: VkCommandBuffer %" PRIu64 " recorded %s %" PRIu64
+         vd_dispatch_fatal(c->disp,
+                           "%s: VkCommandBuffer %" PRIu64 " recorded %s %" PRIu64
                            ", which was freed or reset after that; record it again",
                            field, cb->id, vn_object_type_name(o->type), o->id);
          c->failed = true;
       }
-      const bool nested = o->type == VK_OBJECT_TYPE_COMMAND_BUFFER ||
-                          o->type == VK_OBJECT_TYPE_DESCRIPTOR_SET;
+      const bool nested =
+         o->type == VK_OBJECT_TYPE_COMMAND_BUFFER || o->type == VK_OBJECT_TYPE_DESCRIPTOR_SET;
       if (c->failed || !nested) {
          vd_object_unref(o);
          continue;
@@ -152,8 +154,7 @@ static void collect_recorded(struct collect *c, struct vd_object *cb, const char
    }
 }
 
-bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs,
-                              uint32_t *count)
+bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs, uint32_t *count)
 {
    struct collect c = { .disp = disp };
    for (uint32_t i = 0; i < disp->looked_count && !c.failed; i++) {

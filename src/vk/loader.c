@@ -15,7 +15,8 @@ static PFN_vkGetInstanceProcAddr loader_gipa;
 
 static void loader_init(void)
 {
-   const char *names[] = { "libvulkan.so.1", "libvulkan.so", "libvulkan.1.dylib", "libMoltenVK.dylib" };
+   const char *names[] = { "libvulkan.so.1", "libvulkan.so", "libvulkan.1.dylib",
+                           "libMoltenVK.dylib" };
    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
       void *lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
       if (!lib)
@@ -26,8 +27,10 @@ static void loader_init(void)
          return;
       }
    }
-   vd_err(VD_CAT_VK, "cannot load the Vulkan loader (libvulkan.so.1): %s. Install the loader "
-          "(Debian: apt-get install libvulkan1) and a driver (mesa-vulkan-drivers).", dlerror());
+   vd_err(VD_CAT_VK,
+          "cannot load the Vulkan loader (libvulkan.so.1): %s. Install the loader "
+          "(Debian: apt-get install libvulkan1) and a driver (mesa-vulkan-drivers).",
+          dlerror());
 }
 
 PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void)
@@ -60,5 +63,5 @@ void vd_loader_log_icds(void)
    list_dir("/etc/vulkan/icd.d");
    list_dir("/usr/local/share/vulkan/icd.d");
    vd_err(VD_CAT_VK, "  (venusd needs a host Vulkan driver, e.g. lavapipe: "
-          "VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json)");
+                     "VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json)");
 }

@@ -40,14 +40,14 @@ struct vd_memory {
    struct vd_device *dev;
    const struct vd_memory_backend *backend;
    VkDeviceMemory handle;
-   uint64_t size;          /* guest-declared allocationSize */
+   uint64_t size; /* guest-declared allocationSize */
    uint32_t type_index;
    VkMemoryPropertyFlags flags;
-   int fd;                 /* shared-memory backing (host-pointer) or -1 */
-   void *ptr;              /* its mapping */
-   uint64_t backing_size;  /* size of fd/ptr, >= size, a multiple of the alignment */
-   bool imported;          /* fd came from the guest (never recycled) */
-   bool resized;           /* the file was cut to a blob's size (never recycled) */
+   int fd;                /* shared-memory backing (host-pointer) or -1 */
+   void *ptr;             /* its mapping */
+   uint64_t backing_size; /* size of fd/ptr, >= size, a multiple of the alignment */
+   bool imported;         /* fd came from the guest (never recycled) */
+   bool resized;          /* the file was cut to a blob's size (never recycled) */
    bool exported;
    struct vd_context *ctx; /* charged size bytes of VD_LIMIT_MEMORY (vk/memory.c) */
    bool fd_charged;        /* fd was charged to VD_LIMIT_FDS */

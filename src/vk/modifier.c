@@ -55,7 +55,8 @@ static bool multi_planar(VkFormat f)
            f <= VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_444_UNORM_3PACK16) ||
           (f >= VK_FORMAT_G12X4_B12X4_R12X4_3PLANE_420_UNORM_3PACK16 &&
            f <= VK_FORMAT_G12X4_B12X4_R12X4_3PLANE_444_UNORM_3PACK16) ||
-          (f >= VK_FORMAT_G16_B16_R16_3PLANE_420_UNORM && f <= VK_FORMAT_G16_B16_R16_3PLANE_444_UNORM) ||
+          (f >= VK_FORMAT_G16_B16_R16_3PLANE_420_UNORM &&
+           f <= VK_FORMAT_G16_B16_R16_3PLANE_444_UNORM) ||
           (f >= VK_FORMAT_G8_B8R8_2PLANE_444_UNORM && f <= VK_FORMAT_G16_B16R16_2PLANE_444_UNORM);
 }
 
@@ -74,7 +75,8 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
    }
    struct saved_chain saved;
    if (!chain_save(&saved, props->pNext)) {
-      vd_dispatch_fatal(disp, "pFormatProperties: pNext chain longer than %d structs", SAVED_CHAIN_MAX);
+      vd_dispatch_fatal(disp, "pFormatProperties: pNext chain longer than %d structs",
+                        SAVED_CHAIN_MAX);
       return;
    }
    const void **head = (const void **)&props->pNext;
@@ -93,7 +95,8 @@ VD_HANDLER(vkGetPhysicalDeviceFormatProperties2)
    const VkFormatFeatureFlags linear =
       props->formatProperties.linearTilingFeatures & ~VK_FORMAT_FEATURE_DISJOINT_BIT;
    const VkFormatFeatureFlags2 linear2 =
-      (p3 ? p3->linearTilingFeatures : (VkFormatFeatureFlags2)props->formatProperties.linearTilingFeatures) &
+      (p3 ? p3->linearTilingFeatures
+          : (VkFormatFeatureFlags2)props->formatProperties.linearTilingFeatures) &
       ~VK_FORMAT_FEATURE_2_DISJOINT_BIT;
    const uint32_t offered = (linear && !multi_planar(a->format)) ? 1 : 0;
    if (list1) {
@@ -126,14 +129,16 @@ VD_HANDLER(vkGetPhysicalDeviceImageFormatProperties2)
    const struct vd_physical_device *pd = a->obj->data;
    /* The decoder's copy of the guest's structs: ours to change. */
    VkPhysicalDeviceImageFormatInfo2 *info = (VkPhysicalDeviceImageFormatInfo2 *)a->pImageFormatInfo;
-   const VkExternalMemoryHandleTypeFlagBits guest_type = vd_external_fix_image_query(pd, info->pNext);
+   const VkExternalMemoryHandleTypeFlagBits guest_type =
+      vd_external_fix_image_query(pd, info->pNext);
    if (emulates(pd)) {
-      const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *m = vd_chain_unlink(
-         (const void **)&info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT);
+      const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *m =
+         vd_chain_unlink((const void **)&info->pNext,
+                         VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT);
       if (info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT) {
          if (!m) {
             vd_dispatch_fatal(disp, "pImageFormatInfo: DRM_FORMAT_MODIFIER tiling without "
-                              "VkPhysicalDeviceImageDrmFormatModifierInfoEXT");
+                                    "VkPhysicalDeviceImageDrmFormatModifierInfoEXT");
             return;
          }
          /* Asking about a modifier that was not offered is fine: the answer is no. */
@@ -151,32 +156,36 @@ VD_HANDLER(vkGetPhysicalDeviceImageFormatProperties2)
 }
 
 bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *dev,
-                                  VkImageCreateInfo *info, const VkSubresourceLayout **explicit_layout)
+                                  VkImageCreateInfo *info,
+                                  const VkSubresourceLayout **explicit_layout)
 {
    *explicit_layout = NULL;
    if (!emulates(dev->pdev))
       return true;
-   const VkImageDrmFormatModifierListCreateInfoEXT *list =
-      vd_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT);
-   const VkImageDrmFormatModifierExplicitCreateInfoEXT *expl =
-      vd_chain_unlink(&info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT);
+   const VkImageDrmFormatModifierListCreateInfoEXT *list = vd_chain_unlink(
+      &info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT);
+   const VkImageDrmFormatModifierExplicitCreateInfoEXT *expl = vd_chain_unlink(
+      &info->pNext, VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT);
    if (info->tiling != VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT)
       return true; /* the structs are ignored without that tiling */
    if (!(dev->emulated & VD_EMU_MODIFIERS)) {
       vd_dispatch_fatal(disp, "pCreateInfo: DRM_FORMAT_MODIFIER tiling, but the device was "
-                        "created without VK_EXT_image_drm_format_modifier");
+                              "created without VK_EXT_image_drm_format_modifier");
       return false;
    }
    if (!list == !expl) {
-      vd_dispatch_fatal(disp, "pCreateInfo: DRM_FORMAT_MODIFIER tiling needs exactly one of "
+      vd_dispatch_fatal(disp,
+                        "pCreateInfo: DRM_FORMAT_MODIFIER tiling needs exactly one of "
                         "VkImageDrmFormatModifierListCreateInfoEXT and "
                         "VkImageDrmFormatModifierExplicitCreateInfoEXT (has %s)",
                         list ? "both" : "neither");
       return false;
    }
    if (multi_planar(info->format)) {
-      vd_dispatch_fatal(disp, "pCreateInfo.format %d: no DRM format modifier was offered for "
-                        "this multi-planar format", info->format);
+      vd_dispatch_fatal(disp,
+                        "pCreateInfo.format %d: no DRM format modifier was offered for "
+                        "this multi-planar format",
+                        info->format);
       return false;
    }
    if (list) {
@@ -184,29 +193,34 @@ bool vd_modifier_fix_image_create(struct vd_dispatch *disp, struct vd_device *de
       for (uint32_t i = 0; list->pDrmFormatModifiers && i < list->drmFormatModifierCount; i++)
          linear |= list->pDrmFormatModifiers[i] == MOD_LINEAR;
       if (!linear) {
-         vd_dispatch_fatal(disp, "VkImageDrmFormatModifierListCreateInfoEXT: none of its %u "
+         vd_dispatch_fatal(disp,
+                           "VkImageDrmFormatModifierListCreateInfoEXT: none of its %u "
                            "modifiers was offered (only DRM_FORMAT_MOD_LINEAR is)",
                            list->drmFormatModifierCount);
          return false;
       }
    } else {
       if (expl->drmFormatModifier != MOD_LINEAR) {
-         vd_dispatch_fatal(disp, "VkImageDrmFormatModifierExplicitCreateInfoEXT.drmFormatModifier "
+         vd_dispatch_fatal(disp,
+                           "VkImageDrmFormatModifierExplicitCreateInfoEXT.drmFormatModifier "
                            "0x%" PRIx64 " was never offered (only DRM_FORMAT_MOD_LINEAR is)",
                            expl->drmFormatModifier);
          return false;
       }
       if (expl->drmFormatModifierPlaneCount != 1 || !expl->pPlaneLayouts) {
-         vd_dispatch_fatal(disp, "VkImageDrmFormatModifierExplicitCreateInfoEXT."
+         vd_dispatch_fatal(disp,
+                           "VkImageDrmFormatModifierExplicitCreateInfoEXT."
                            "drmFormatModifierPlaneCount is %u; DRM_FORMAT_MOD_LINEAR has 1 plane",
                            expl->drmFormatModifierPlaneCount);
          return false;
       }
       const VkSubresourceLayout *l = &expl->pPlaneLayouts[0];
       if (l->offset > UINT64_MAX - l->size || (l->size && l->rowPitch > l->size)) {
-         vd_dispatch_fatal(disp, "VkImageDrmFormatModifierExplicitCreateInfoEXT.pPlaneLayouts[0]: "
+         vd_dispatch_fatal(disp,
+                           "VkImageDrmFormatModifierExplicitCreateInfoEXT.pPlaneLayouts[0]: "
                            "offset %" PRIu64 ", size %" PRIu64 ", rowPitch %" PRIu64
-                           " do not describe a plane", l->offset, l->size, l->rowPitch);
+                           " do not describe a plane",
+                           l->offset, l->size, l->rowPitch);
          return false;
       }
       *explicit_layout = l;
@@ -226,17 +240,20 @@ VkResult vd_modifier_check_layout(struct vd_dispatch *disp, struct vd_device *de
    if (want->offset == have.offset && want->rowPitch == have.rowPitch &&
        (!want->size || want->size >= have.size))
       return VK_SUCCESS;
-   vd_warn(VD_CAT_VK, "context %u: %s: explicit plane layout (offset %" PRIu64 ", rowPitch %" PRIu64
-           ", size %" PRIu64 ") is not the host's linear layout (offset %" PRIu64 ", rowPitch %" PRIu64
-           ", size %" PRIu64 "): VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT",
-           disp->ctx->params.id, disp->name, want->offset, want->rowPitch, want->size,
-           have.offset, have.rowPitch, have.size);
+   vd_warn(VD_CAT_VK,
+           "context %u: %s: explicit plane layout (offset %" PRIu64 ", rowPitch %" PRIu64
+           ", size %" PRIu64 ") is not the host's linear layout (offset %" PRIu64
+           ", rowPitch %" PRIu64 ", size %" PRIu64
+           "): VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT",
+           disp->ctx->params.id, disp->name, want->offset, want->rowPitch, want->size, have.offset,
+           have.rowPitch, have.size);
    return VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT;
 }
 
 static const struct vd_image *image_record(struct vd_dispatch *disp, VkImage img)
 {
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)img);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)img);
    return o ? o->data : NULL;
 }
 
@@ -269,13 +286,17 @@ static bool fix_aspect(struct vd_dispatch *disp, VkImage image, VkImageAspectFla
    if (!img || !img->linear_modifier) {
       if (img && img->dev->pdev->has_drm_format_modifier && !emulates(img->dev->pdev))
          return true; /* the host's own modifier image */
-      vd_dispatch_fatal(disp, "pSubresource->aspectMask 0x%x: a memory plane of an image "
-                        "without DRM_FORMAT_MODIFIER tiling", *aspect);
+      vd_dispatch_fatal(disp,
+                        "pSubresource->aspectMask 0x%x: a memory plane of an image "
+                        "without DRM_FORMAT_MODIFIER tiling",
+                        *aspect);
       return false;
    }
    if (*aspect != VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT) {
-      vd_dispatch_fatal(disp, "pSubresource->aspectMask 0x%x: DRM_FORMAT_MOD_LINEAR has only "
-                        "memory plane 0", *aspect);
+      vd_dispatch_fatal(disp,
+                        "pSubresource->aspectMask 0x%x: DRM_FORMAT_MOD_LINEAR has only "
+                        "memory plane 0",
+                        *aspect);
       return false;
    }
    *aspect = VK_IMAGE_ASPECT_COLOR_BIT;
@@ -284,7 +305,8 @@ static bool fix_aspect(struct vd_dispatch *disp, VkImage image, VkImageAspectFla
 
 /* mipLevel and arrayLayer lie inside the image (the driver indexes its levels and layers
  * with them). */
-static bool subresource_in_image(struct vd_dispatch *disp, VkImage image, const VkImageSubresource *s)
+static bool subresource_in_image(struct vd_dispatch *disp, VkImage image,
+                                 const VkImageSubresource *s)
 {
    const struct vd_image *img = image_record(disp, image);
    if (!img) {
@@ -292,9 +314,10 @@ static bool subresource_in_image(struct vd_dispatch *disp, VkImage image, const 
       return false;
    }
    if (s->mipLevel >= img->mip_levels || s->arrayLayer >= img->array_layers) {
-      vd_dispatch_fatal(disp, "pSubresource: mipLevel %u, arrayLayer %u are not in the image's "
-                        "%u mip levels and %u array layers", s->mipLevel, s->arrayLayer,
-                        img->mip_levels, img->array_layers);
+      vd_dispatch_fatal(disp,
+                        "pSubresource: mipLevel %u, arrayLayer %u are not in the image's "
+                        "%u mip levels and %u array layers",
+                        s->mipLevel, s->arrayLayer, img->mip_levels, img->array_layers);
       return false;
    }
    return true;

@@ -42,7 +42,8 @@ static void probe_host_features(struct vd_physical_device *pd)
       driver.pNext = id.pNext;
       id.pNext = &driver;
    }
-   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &id };
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &id };
    pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
    pd->driver_id = driver.driverID;
    memcpy(pd->device_uuid, id.deviceUUID, 16);
@@ -68,7 +69,8 @@ static void probe_host_features(struct vd_physical_device *pd)
    pd->has_timeline_semaphore = timeline.timelineSemaphore;
    pd->has_robust_buffer_access = feats.features.robustBufferAccess;
    pd->has_robust_image_access = image_robust.robustImageAccess;
-   uint64_t align = host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;
+   uint64_t align =
+      host.minImportedHostPointerAlignment ? host.minImportedHostPointerAlignment : 4096;
    if (pd->instance->opts->host_pointer_alignment > align)
       align = pd->instance->opts->host_pointer_alignment;
    pd->host_pointer_alignment = align;
@@ -114,8 +116,8 @@ static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
       pd->instance = inst;
       inst->table.GetPhysicalDeviceProperties(pd->handle, &pd->props);
       inst->table.GetPhysicalDeviceQueueFamilyProperties(pd->handle, &pd->queue_family_count, NULL);
-      pd->queue_families = calloc(pd->queue_family_count ? pd->queue_family_count : 1,
-                                  sizeof(*pd->queue_families));
+      pd->queue_families =
+         calloc(pd->queue_family_count ? pd->queue_family_count : 1, sizeof(*pd->queue_families));
       if (pd->queue_families)
          inst->table.GetPhysicalDeviceQueueFamilyProperties(pd->handle, &pd->queue_family_count,
                                                             pd->queue_families);
@@ -124,9 +126,12 @@ static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
       pd->sparse_hidden = sparse_unusable(pd);
       vd_emulation_choose(pd);
       vd_emulation_build_extensions(pd);
-      vd_info(VD_CAT_VK, "context %u: physical device %u: %s (API %u.%u.%u, %u extensions "
-              "exposed, emulation mask 0x%x)", disp->ctx->params.id, i, pd->props.deviceName,
-              VK_API_VERSION_MAJOR(pd->props.apiVersion), VK_API_VERSION_MINOR(pd->props.apiVersion),
+      vd_info(VD_CAT_VK,
+              "context %u: physical device %u: %s (API %u.%u.%u, %u extensions "
+              "exposed, emulation mask 0x%x)",
+              disp->ctx->params.id, i, pd->props.deviceName,
+              VK_API_VERSION_MAJOR(pd->props.apiVersion),
+              VK_API_VERSION_MINOR(pd->props.apiVersion),
               VK_API_VERSION_PATCH(pd->props.apiVersion), pd->ext_count, pd->emulated);
    }
    if (!count)
@@ -148,9 +153,11 @@ static bool bind_pdev(struct vd_dispatch *disp, struct vd_object *inst_obj,
                       struct vd_physical_device *pd, uint64_t id)
 {
    if (pd->id)
-      return pd->id == id ||
-             (vd_dispatch_fatal(disp, "physical device re-enumerated with id %" PRIu64
-                                " instead of %" PRIu64, id, pd->id), false);
+      return pd->id == id || (vd_dispatch_fatal(disp,
+                                                "physical device re-enumerated with id %" PRIu64
+                                                " instead of %" PRIu64,
+                                                id, pd->id),
+                              false);
    if (!vd_object_add(disp, id, VK_OBJECT_TYPE_PHYSICAL_DEVICE, (uint64_t)(uintptr_t)pd->handle,
                       inst_obj, pd, pdev_destroy))
       return false;
@@ -173,8 +180,8 @@ VD_HANDLER(vkEnumeratePhysicalDevices)
       pthread_mutex_unlock(&inst->mutex);
       return;
    }
-   uint32_t n = *a->pPhysicalDeviceCount < inst->pdev_count ? *a->pPhysicalDeviceCount
-                                                           : inst->pdev_count;
+   uint32_t n =
+      *a->pPhysicalDeviceCount < inst->pdev_count ? *a->pPhysicalDeviceCount : inst->pdev_count;
    for (uint32_t i = 0; i < n; i++) {
       if (!bind_pdev(disp, a->obj, &inst->pdevs[i], (uint64_t)(uintptr_t)a->pPhysicalDevices[i]))
          break;
@@ -222,8 +229,10 @@ VD_HANDLER(vkEnumeratePhysicalDeviceGroups)
                pd = &inst->pdevs[j];
          const uint64_t guest_id = (uint64_t)(uintptr_t)out->physicalDevices[i];
          if (!pd || (!pd->id && (!guest_id || !bind_pdev(disp, a->obj, pd, guest_id)))) {
-            vd_warn(VD_CAT_VK, "context %u: vkEnumeratePhysicalDeviceGroups before "
-                    "vkEnumeratePhysicalDevices bound the devices", disp->ctx->params.id);
+            vd_warn(VD_CAT_VK,
+                    "context %u: vkEnumeratePhysicalDeviceGroups before "
+                    "vkEnumeratePhysicalDevices bound the devices",
+                    disp->ctx->params.id);
             a->ret = VK_ERROR_INITIALIZATION_FAILED;
             break;
          }

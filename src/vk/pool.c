@@ -60,8 +60,8 @@ static void remove_children(struct vd_dispatch *disp, struct vd_object *pool)
 
 /* The host is about to free or reset the children of a pool: each waits until no
  * submission uses it, then whatever recorded it can no longer be submitted. */
-static bool children_wait_unused(struct vd_dispatch *disp, struct vd_object **children,
-                                 uint32_t n, const char *what)
+static bool children_wait_unused(struct vd_dispatch *disp, struct vd_object **children, uint32_t n,
+                                 const char *what)
 {
    for (uint32_t i = 0; i < n; i++)
       if (!vd_lifetime_wait_unused(disp, children[i], what))
@@ -107,8 +107,8 @@ VD_HANDLER(vkDestroyCommandPool)
 VD_HANDLER(vkAllocateCommandBuffers)
 {
    const VkCommandBufferAllocateInfo *info = a->pAllocateInfo;
-   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL,
-                                        (uint64_t)(uintptr_t)info->commandPool);
+   struct vd_object *pool =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)info->commandPool);
    const uint32_t n = info->commandBufferCount;
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n);
    if (!pool || !ids) {
@@ -126,18 +126,17 @@ VD_HANDLER(vkAllocateCommandBuffers)
          continue;
       /* Command buffers are dispatchable: the host loader's dispatch pointer lives in them,
        * and their record shares the device's table. */
-      if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb,
-                         pool, a->obj->data, NULL))
+      if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb, pool,
+                         a->obj->data, NULL))
          vk->FreeCommandBuffers(a->device, info->commandPool, 1, &cb);
    }
 }
 
 /* The looked-up objects of `type` (the command's own list), each waited for. */
-static struct vd_object **looked_of_type(struct vd_dispatch *disp, uint32_t type,
-                                         uint32_t *count, const char *what)
+static struct vd_object **looked_of_type(struct vd_dispatch *disp, uint32_t type, uint32_t *count,
+                                         const char *what)
 {
-   struct vd_object **objs = vd_arena_alloc_array(&disp->arena, sizeof(*objs),
-                                                  disp->looked_count);
+   struct vd_object **objs = vd_arena_alloc_array(&disp->arena, sizeof(*objs), disp->looked_count);
    *count = 0;
    if (!objs) {
       vd_dispatch_fatal(disp, "out of memory");
@@ -154,8 +153,8 @@ static struct vd_object **looked_of_type(struct vd_dispatch *disp, uint32_t type
 VD_HANDLER(vkFreeCommandBuffers)
 {
    uint32_t n;
-   struct vd_object **cbs = looked_of_type(disp, VK_OBJECT_TYPE_COMMAND_BUFFER, &n,
-                                           "pCommandBuffers");
+   struct vd_object **cbs =
+      looked_of_type(disp, VK_OBJECT_TYPE_COMMAND_BUFFER, &n, "pCommandBuffers");
    if (!cbs)
       return;
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
@@ -167,8 +166,8 @@ VD_HANDLER(vkFreeCommandBuffers)
 
 VD_HANDLER(vkResetCommandPool)
 {
-   struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL,
-                                               (uint64_t)(uintptr_t)a->commandPool);
+   struct vd_object *pool =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)a->commandPool);
    uint32_t n = 0;
    struct vd_object **children = pool ? children_of(disp, pool, &n) : NULL;
    if (children_wait_unused(disp, children, n, "commandPool")) {
@@ -225,8 +224,7 @@ VD_HANDLER(vkResetDescriptorPool)
    uint32_t n = 0;
    struct vd_object **children = pool ? children_of(disp, pool, &n) : NULL;
    if (children_wait_unused(disp, children, n, "descriptorPool")) {
-      a->ret = vd_object_vk(a->obj)->ResetDescriptorPool(a->device, a->descriptorPool,
-                                                         a->flags);
+      a->ret = vd_object_vk(a->obj)->ResetDescriptorPool(a->device, a->descriptorPool, a->flags);
       children_invalidate(children, n);
       for (uint32_t i = 0; i < n; i++)
          vd_object_remove(disp, children[i]->id);
@@ -250,7 +248,7 @@ VD_HANDLER(vkAllocateDescriptorSets)
 {
    const VkDescriptorSetAllocateInfo *info = a->pAllocateInfo;
    struct vd_object *pool = vd_dispatch_looked(disp, VK_OBJECT_TYPE_DESCRIPTOR_POOL,
-                                        (uint64_t)(uintptr_t)info->descriptorPool);
+                                               (uint64_t)(uintptr_t)info->descriptorPool);
    const uint32_t n = info->descriptorSetCount;
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n);
    if (!pool || !ids) {
@@ -297,8 +295,8 @@ VD_HANDLER(vkAllocateDescriptorSets)
 VD_HANDLER(vkFreeDescriptorSets)
 {
    uint32_t n;
-   struct vd_object **sets = looked_of_type(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET, &n,
-                                            "pDescriptorSets");
+   struct vd_object **sets =
+      looked_of_type(disp, VK_OBJECT_TYPE_DESCRIPTOR_SET, &n, "pDescriptorSets");
    if (!sets)
       return;
    a->ret = vd_object_vk(a->obj)->FreeDescriptorSets(a->device, a->descriptorPool,

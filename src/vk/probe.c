@@ -44,8 +44,10 @@ static int probe_here(void)
    if (r >= 0 && n)
       r = enumerate(inst, &n, devs);
    if (r < 0 || !count) {
-      vd_err(VD_CAT_VK, "no usable Vulkan driver: the loader's drivers report no physical "
-             "device (vkEnumeratePhysicalDevices: VkResult %d, %u devices)", r, count);
+      vd_err(VD_CAT_VK,
+             "no usable Vulkan driver: the loader's drivers report no physical "
+             "device (vkEnumeratePhysicalDevices: VkResult %d, %u devices)",
+             r, count);
       vd_loader_log_icds();
       destroy(inst, NULL);
       return 1;
@@ -77,7 +79,9 @@ bool vd_vulkan_probe(void)
    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
       return true;
    if (WIFSIGNALED(status))
-      vd_err(VD_CAT_VK, "the Vulkan driver check crashed (signal %d) while loading the host "
-             "driver", WTERMSIG(status));
+      vd_err(VD_CAT_VK,
+             "the Vulkan driver check crashed (signal %d) while loading the host "
+             "driver",
+             WTERMSIG(status));
    return false;
 }

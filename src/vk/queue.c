@@ -42,7 +42,8 @@ static void *queue_thread(void *arg)
       pthread_mutex_unlock(&queue->mutex);
       VkResult r = vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
       if (r != VK_SUCCESS)
-         vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx, r);
+         vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx,
+                 r);
       vk->DestroyFence(dev, f->fence, NULL);
       if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);

@@ -149,8 +149,9 @@ VD_HANDLER(vkGetQueryPoolResults)
       return;
    const uint64_t span = vd_query_results_span(p, a->queryCount, a->stride, a->flags);
    if (span > a->dataSize || (a->queryCount && !a->pData)) {
-      vd_dispatch_fatal(disp, "dataSize %zu: %u results %" PRIu64 " bytes apart need %" PRIu64
-                        " bytes", a->dataSize, a->queryCount, (uint64_t)a->stride, span);
+      vd_dispatch_fatal(disp,
+                        "dataSize %zu: %u results %" PRIu64 " bytes apart need %" PRIu64 " bytes",
+                        a->dataSize, a->queryCount, (uint64_t)a->stride, span);
       return;
    }
    a->ret = vd_object_vk(a->obj)->GetQueryPoolResults(a->device, a->queryPool, a->firstQuery,

@@ -16,9 +16,9 @@ bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offs
                    VkDeviceSize size, VkDeviceSize limit, const char *container)
 {
    if (offset > limit || (size != VK_WHOLE_SIZE && size > limit - offset)) {
-      vd_dispatch_fatal(disp, "%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %"
-                        PRIu64 "-byte %s", what, (uint64_t)size, (uint64_t)offset,
-                        (uint64_t)limit, container);
+      vd_dispatch_fatal(
+         disp, "%s: %" PRIu64 " bytes at offset %" PRIu64 " do not fit the %" PRIu64 "-byte %s",
+         what, (uint64_t)size, (uint64_t)offset, (uint64_t)limit, container);
       return false;
    }
    return true;
@@ -28,8 +28,8 @@ bool vd_range_fits(struct vd_dispatch *disp, const char *what, VkDeviceSize offs
 static bool range_ok(struct vd_dispatch *disp, const char *what, VkBuffer buffer,
                      VkDeviceSize offset, VkDeviceSize size)
 {
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER,
-                                                  (uint64_t)(uintptr_t)buffer);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
    if (!o) {
       vd_dispatch_fatal(disp, "%s: buffer not found among the command's objects", what);
       return false;
@@ -70,8 +70,8 @@ VD_HANDLER(vkCmdCopyBuffer)
           !range_ok(disp, "dstBuffer", a->dstBuffer, r->dstOffset, r->size))
          return;
    }
-   vd_object_vk(a->obj)->CmdCopyBuffer(a->commandBuffer, a->srcBuffer, a->dstBuffer,
-                                       a->regionCount, a->pRegions);
+   vd_object_vk(a->obj)->CmdCopyBuffer(a->commandBuffer, a->srcBuffer, a->dstBuffer, a->regionCount,
+                                       a->pRegions);
 }
 
 VD_HANDLER(vkCmdCopyBuffer2)
@@ -178,18 +178,16 @@ VD_HANDLER(vkCmdSetScissorWithCount)
 {
    if (within_limit(disp, "first scissor", 0, "scissorCount", a->scissorCount,
                     limits_of(a->obj)->maxViewports, "maxViewports"))
-      vd_object_vk(a->obj)->CmdSetScissorWithCount(a->commandBuffer, a->scissorCount,
-                                                   a->pScissors);
+      vd_object_vk(a->obj)->CmdSetScissorWithCount(a->commandBuffer, a->scissorCount, a->pScissors);
 }
 
 VD_HANDLER(vkCmdBindDescriptorSets)
 {
    if (within_limit(disp, "firstSet", a->firstSet, "descriptorSetCount", a->descriptorSetCount,
                     limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
-      vd_object_vk(a->obj)->CmdBindDescriptorSets(a->commandBuffer, a->pipelineBindPoint,
-                                                  a->layout, a->firstSet,
-                                                  a->descriptorSetCount, a->pDescriptorSets,
-                                                  a->dynamicOffsetCount, a->pDynamicOffsets);
+      vd_object_vk(a->obj)->CmdBindDescriptorSets(
+         a->commandBuffer, a->pipelineBindPoint, a->layout, a->firstSet, a->descriptorSetCount,
+         a->pDescriptorSets, a->dynamicOffsetCount, a->pDynamicOffsets);
 }
 
 /* The recording hot path (bench/ cmds_100k): one comparison. */
@@ -197,8 +195,8 @@ VD_HANDLER(vkCmdPushConstants)
 {
    if (within_limit(disp, "offset", a->offset, "size", a->size,
                     limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
-      vd_object_vk(a->obj)->CmdPushConstants(a->commandBuffer, a->layout, a->stageFlags,
-                                             a->offset, a->size, a->pValues);
+      vd_object_vk(a->obj)->CmdPushConstants(a->commandBuffer, a->layout, a->stageFlags, a->offset,
+                                             a->size, a->pValues);
 }
 
 /* -- vertex, index, transform feedback and condition buffers ------------------------------ */
@@ -216,8 +214,8 @@ static bool binding_ok(struct vd_dispatch *disp, const char *array, uint32_t i, 
       snprintf(what, sizeof(what), "%s", array);
    else
       snprintf(what, sizeof(what), "%s[%u]", array, i);
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER,
-                                                  (uint64_t)(uintptr_t)buffer);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
    if (!o) {
       vd_dispatch_fatal(disp, "%s: buffer not found among the command's objects", what);
       return false;
@@ -239,8 +237,8 @@ VD_HANDLER(vkCmdBindVertexBuffers)
    for (uint32_t i = 0; i < a->bindingCount; i++)
       if (!binding_ok(disp, "pBuffers", i, a->pBuffers[i], a->pOffsets[i], 0))
          return;
-   vd_object_vk(a->obj)->CmdBindVertexBuffers(a->commandBuffer, a->firstBinding,
-                                              a->bindingCount, a->pBuffers, a->pOffsets);
+   vd_object_vk(a->obj)->CmdBindVertexBuffers(a->commandBuffer, a->firstBinding, a->bindingCount,
+                                              a->pBuffers, a->pOffsets);
 }
 
 VD_HANDLER(vkCmdBindVertexBuffers2)
@@ -252,9 +250,8 @@ VD_HANDLER(vkCmdBindVertexBuffers2)
       if (!binding_ok(disp, "pBuffers", i, a->pBuffers ? a->pBuffers[i] : VK_NULL_HANDLE,
                       a->pOffsets[i], a->pSizes ? a->pSizes[i] : 0))
          return;
-   vd_object_vk(a->obj)->CmdBindVertexBuffers2(a->commandBuffer, a->firstBinding,
-                                               a->bindingCount, a->pBuffers, a->pOffsets,
-                                               a->pSizes, a->pStrides);
+   vd_object_vk(a->obj)->CmdBindVertexBuffers2(a->commandBuffer, a->firstBinding, a->bindingCount,
+                                               a->pBuffers, a->pOffsets, a->pSizes, a->pStrides);
 }
 
 VD_HANDLER(vkCmdBindIndexBuffer)
@@ -267,8 +264,8 @@ VD_HANDLER(vkCmdBindIndexBuffer)
 VD_HANDLER(vkCmdBindIndexBuffer2KHR)
 {
    if (binding_ok(disp, "buffer", UINT32_MAX, a->buffer, a->offset, a->size))
-      vd_object_vk(a->obj)->CmdBindIndexBuffer2KHR(a->commandBuffer, a->buffer, a->offset,
-                                                   a->size, a->indexType);
+      vd_object_vk(a->obj)->CmdBindIndexBuffer2KHR(a->commandBuffer, a->buffer, a->offset, a->size,
+                                                   a->indexType);
 }
 
 VD_HANDLER(vkCmdBindTransformFeedbackBuffersEXT)
@@ -277,9 +274,8 @@ VD_HANDLER(vkCmdBindTransformFeedbackBuffersEXT)
       if (!binding_ok(disp, "pBuffers", i, a->pBuffers[i], a->pOffsets[i],
                       a->pSizes ? a->pSizes[i] : 0))
          return;
-   vd_object_vk(a->obj)->CmdBindTransformFeedbackBuffersEXT(a->commandBuffer, a->firstBinding,
-                                                            a->bindingCount, a->pBuffers,
-                                                            a->pOffsets, a->pSizes);
+   vd_object_vk(a->obj)->CmdBindTransformFeedbackBuffersEXT(
+      a->commandBuffer, a->firstBinding, a->bindingCount, a->pBuffers, a->pOffsets, a->pSizes);
 }
 
 /* Counter buffers hold one 32-bit value at their offset (a null one: no counter). */
@@ -299,8 +295,7 @@ VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
 {
    if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
       vd_object_vk(a->obj)->CmdBeginTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
-                                                         a->counterBufferCount,
-                                                         a->pCounterBuffers,
+                                                         a->counterBufferCount, a->pCounterBuffers,
                                                          a->pCounterBufferOffsets);
 }
 
@@ -308,18 +303,16 @@ VD_HANDLER(vkCmdEndTransformFeedbackEXT)
 {
    if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
       vd_object_vk(a->obj)->CmdEndTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
-                                                       a->counterBufferCount,
-                                                       a->pCounterBuffers,
+                                                       a->counterBufferCount, a->pCounterBuffers,
                                                        a->pCounterBufferOffsets);
 }
 
 VD_HANDLER(vkCmdDrawIndirectByteCountEXT)
 {
    if (range_ok(disp, "counterBuffer", a->counterBuffer, a->counterBufferOffset, 4))
-      vd_object_vk(a->obj)->CmdDrawIndirectByteCountEXT(a->commandBuffer, a->instanceCount,
-                                                        a->firstInstance, a->counterBuffer,
-                                                        a->counterBufferOffset,
-                                                        a->counterOffset, a->vertexStride);
+      vd_object_vk(a->obj)->CmdDrawIndirectByteCountEXT(
+         a->commandBuffer, a->instanceCount, a->firstInstance, a->counterBuffer,
+         a->counterBufferOffset, a->counterOffset, a->vertexStride);
 }
 
 /* The condition is a 32-bit value at the offset. */
@@ -334,8 +327,8 @@ VD_HANDLER(vkCmdBeginConditionalRenderingEXT)
 
 static const struct vd_image *image_of(struct vd_dispatch *disp, const char *what, VkImage image)
 {
-   const struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE,
-                                                  (uint64_t)(uintptr_t)image);
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
    if (!o) {
       vd_dispatch_fatal(disp, "%s: image not found among the command's objects", what);
       return NULL;
@@ -391,9 +384,10 @@ static bool subresource_ok(struct vd_dispatch *disp, const char *what, const str
       layers = s->baseArrayLayer < img->array_layers ? img->array_layers - s->baseArrayLayer : 0;
    if (s->baseArrayLayer >= img->array_layers ||
        (uint64_t)s->baseArrayLayer + layers > img->array_layers) {
-      vd_dispatch_fatal(disp, "%s: baseArrayLayer %u + layerCount %u exceed the image's %u "
-                        "array layers", what, s->baseArrayLayer, s->layerCount,
-                        img->array_layers);
+      vd_dispatch_fatal(disp,
+                        "%s: baseArrayLayer %u + layerCount %u exceed the image's %u "
+                        "array layers",
+                        what, s->baseArrayLayer, s->layerCount, img->array_layers);
       return false;
    }
    out->img = img;
@@ -406,8 +400,10 @@ static bool subresource_ok(struct vd_dispatch *disp, const char *what, const str
    const int plane = aspect_plane(s->aspectMask);
    if (plane >= 0) {
       if (!out->fmt || plane >= out->fmt->plane_count) {
-         vd_dispatch_fatal(disp, "%s: aspectMask 0x%x names plane %d of format %d, which has "
-                           "%u planes", what, s->aspectMask, plane, img->format,
+         vd_dispatch_fatal(disp,
+                           "%s: aspectMask 0x%x names plane %d of format %d, which has "
+                           "%u planes",
+                           what, s->aspectMask, plane, img->format,
                            out->fmt ? out->fmt->plane_count : 0);
          return false;
       }
@@ -434,9 +430,11 @@ static bool region_ok(struct vd_dispatch *disp, const char *what, const struct s
    const uint64_t ext[3] = { e.width, e.height, z_depth };
    for (int i = 0; i < 3; i++) {
       if (off[i] < 0 || (uint64_t)off[i] + ext[i] > s->dim[i]) {
-         vd_dispatch_fatal(disp, "%s: offset (%d, %d, %d) + extent (%u, %u, %u) leave the "
-                           "%ux%ux%u subresource", what, o.x, o.y, o.z, e.width, e.height,
-                           z_depth, s->dim[0], s->dim[1], s->dim[2]);
+         vd_dispatch_fatal(disp,
+                           "%s: offset (%d, %d, %d) + extent (%u, %u, %u) leave the "
+                           "%ux%ux%u subresource",
+                           what, o.x, o.y, o.z, e.width, e.height, z_depth, s->dim[0], s->dim[1],
+                           s->dim[2]);
          return false;
       }
    }
@@ -450,8 +448,8 @@ static bool corner_ok(struct vd_dispatch *disp, const char *what, const struct s
    const int64_t off[3] = { o.x, o.y, o.z };
    for (int i = 0; i < 3; i++) {
       if (off[i] < 0 || (uint64_t)off[i] > s->dim[i]) {
-         vd_dispatch_fatal(disp, "%s: (%d, %d, %d) is outside the %ux%ux%u subresource", what,
-                           o.x, o.y, o.z, s->dim[0], s->dim[1], s->dim[2]);
+         vd_dispatch_fatal(disp, "%s: (%d, %d, %d) is outside the %ux%ux%u subresource", what, o.x,
+                           o.y, o.z, s->dim[0], s->dim[1], s->dim[2]);
          return false;
       }
    }
@@ -471,14 +469,10 @@ static uint32_t aspect_block_bytes(const struct subres *s, VkImageAspectFlags as
    if (f->plane_count)
       return 0;
    switch (aspect) {
-   case VK_IMAGE_ASPECT_COLOR_BIT:
-      return f->depth_bytes || f->stencil_bytes ? 0 : f->block_size;
-   case VK_IMAGE_ASPECT_DEPTH_BIT:
-      return f->depth_bytes;
-   case VK_IMAGE_ASPECT_STENCIL_BIT:
-      return f->stencil_bytes;
-   default:
-      return 0;
+   case VK_IMAGE_ASPECT_COLOR_BIT: return f->depth_bytes || f->stencil_bytes ? 0 : f->block_size;
+   case VK_IMAGE_ASPECT_DEPTH_BIT: return f->depth_bytes;
+   case VK_IMAGE_ASPECT_STENCIL_BIT: return f->stencil_bytes;
+   default: return 0;
    }
 }
 
@@ -521,14 +515,16 @@ static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const c
       return false;
    const uint32_t bytes = s.fmt ? aspect_block_bytes(&s, r->sub.aspectMask) : 0;
    if (!bytes) {
-      vd_dispatch_fatal(disp, "pRegions[%u].imageSubresource: aspectMask 0x%x is not one "
-                        "aspect of format %d", i, r->sub.aspectMask, img->format);
+      vd_dispatch_fatal(disp,
+                        "pRegions[%u].imageSubresource: aspectMask 0x%x is not one "
+                        "aspect of format %d",
+                        i, r->sub.aspectMask, img->format);
       return false;
    }
    const VkExtent3D e = r->image_extent;
    const uint64_t w = div_up(e.width, s.block[0]), h = div_up(e.height, s.block[1]);
-   const uint64_t slices = (uint64_t)div_up(e.depth, s.block[2]) *
-                           (img->type == VK_IMAGE_TYPE_3D ? 1 : s.layers);
+   const uint64_t slices =
+      (uint64_t)div_up(e.depth, s.block[2]) * (img->type == VK_IMAGE_TYPE_3D ? 1 : s.layers);
    const uint64_t row = div_up(r->row_length ? r->row_length : e.width, s.block[0]);
    const uint64_t rows = div_up(r->image_height ? r->image_height : e.height, s.block[1]);
    uint64_t size = 0;
@@ -542,21 +538,23 @@ static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const c
 
 static void region_from_v1(struct buffer_image_region *out, const VkBufferImageCopy *r)
 {
-   *out = (struct buffer_image_region){ r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
-                                        r->imageSubresource, r->imageOffset, r->imageExtent };
+   *out =
+      (struct buffer_image_region){ r->bufferOffset,     r->bufferRowLength, r->bufferImageHeight,
+                                    r->imageSubresource, r->imageOffset,     r->imageExtent };
 }
 
 static void region_from_v2(struct buffer_image_region *out, const VkBufferImageCopy2 *r)
 {
-   *out = (struct buffer_image_region){ r->bufferOffset, r->bufferRowLength, r->bufferImageHeight,
-                                        r->imageSubresource, r->imageOffset, r->imageExtent };
+   *out =
+      (struct buffer_image_region){ r->bufferOffset,     r->bufferRowLength, r->bufferImageHeight,
+                                    r->imageSubresource, r->imageOffset,     r->imageExtent };
 }
 
 /* Every region of a buffer<->image copy (v1 regions, or v2's when `v2`) lies inside the
  * image named `image_field` and the buffer named `buffer_field`. */
-static bool buffer_image_regions_ok(struct vd_dispatch *disp, const char *image_field, VkImage image,
-                                    const char *buffer_field, VkBuffer buffer, uint32_t count,
-                                    const void *regions, bool v2)
+static bool buffer_image_regions_ok(struct vd_dispatch *disp, const char *image_field,
+                                    VkImage image, const char *buffer_field, VkBuffer buffer,
+                                    uint32_t count, const void *regions, bool v2)
 {
    const struct vd_image *img = image_of(disp, image_field, image);
    if (!img)
@@ -627,9 +625,10 @@ static bool image_pair_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_
    const bool s3 = src->type == VK_IMAGE_TYPE_3D, d3 = dst->type == VK_IMAGE_TYPE_3D;
    if (s3 != d3 ? e.depth != (s3 ? d.layers : s.layers)
                 : (!s3 && (s.layers != d.layers || e.depth != 1))) {
-      vd_dispatch_fatal(disp, "pRegions[%u]: extent.depth %u, srcSubresource.layerCount %u and "
-                        "dstSubresource.layerCount %u do not describe the same layers", i,
-                        e.depth, ss->layerCount, ds->layerCount);
+      vd_dispatch_fatal(disp,
+                        "pRegions[%u]: extent.depth %u, srcSubresource.layerCount %u and "
+                        "dstSubresource.layerCount %u do not describe the same layers",
+                        i, e.depth, ss->layerCount, ds->layerCount);
       return false;
    }
    VkExtent3D de = e;
@@ -655,12 +654,12 @@ static bool copies_ok(struct vd_dispatch *disp, VkImage src_image, VkImage dst_i
       bool ok;
       if (v2) {
          const VkImageCopy2 *c = r;
-         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst,
-                            &c->dstSubresource, c->dstOffset, c->extent);
+         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst, &c->dstSubresource,
+                            c->dstOffset, c->extent);
       } else {
          const VkImageCopy *c = r;
-         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst,
-                            &c->dstSubresource, c->dstOffset, c->extent);
+         ok = image_pair_ok(disp, i, src, &c->srcSubresource, c->srcOffset, dst, &c->dstSubresource,
+                            c->dstOffset, c->extent);
       }
       if (!ok)
          return false;
@@ -670,8 +669,8 @@ static bool copies_ok(struct vd_dispatch *disp, VkImage src_image, VkImage dst_i
 
 VD_HANDLER(vkCmdCopyImage)
 {
-   if (copies_ok(disp, a->srcImage, a->dstImage, a->regionCount, a->pRegions,
-                 sizeof(*a->pRegions), false))
+   if (copies_ok(disp, a->srcImage, a->dstImage, a->regionCount, a->pRegions, sizeof(*a->pRegions),
+                 false))
       vd_object_vk(a->obj)->CmdCopyImage(a->commandBuffer, a->srcImage, a->srcImageLayout,
                                          a->dstImage, a->dstImageLayout, a->regionCount,
                                          a->pRegions);
@@ -680,8 +679,8 @@ VD_HANDLER(vkCmdCopyImage)
 VD_HANDLER(vkCmdCopyImage2)
 {
    const VkCopyImageInfo2 *c = a->pCopyImageInfo;
-   if (copies_ok(disp, c->srcImage, c->dstImage, c->regionCount, c->pRegions,
-                 sizeof(*c->pRegions), true))
+   if (copies_ok(disp, c->srcImage, c->dstImage, c->regionCount, c->pRegions, sizeof(*c->pRegions),
+                 true))
       vd_object_vk(a->obj)->CmdCopyImage2(a->commandBuffer, c);
 }
 
@@ -694,12 +693,10 @@ static bool resolves_ok(struct vd_dispatch *disp, VkImage src_image, VkImage dst
    if (!dst)
       return false;
    for (uint32_t i = 0; i < count; i++) {
-      const bool ok = v1 ? image_pair_ok(disp, i, src, &v1[i].srcSubresource, v1[i].srcOffset,
-                                         dst, &v1[i].dstSubresource, v1[i].dstOffset,
-                                         v1[i].extent)
-                         : image_pair_ok(disp, i, src, &v2[i].srcSubresource, v2[i].srcOffset,
-                                         dst, &v2[i].dstSubresource, v2[i].dstOffset,
-                                         v2[i].extent);
+      const bool ok = v1 ? image_pair_ok(disp, i, src, &v1[i].srcSubresource, v1[i].srcOffset, dst,
+                                         &v1[i].dstSubresource, v1[i].dstOffset, v1[i].extent)
+                         : image_pair_ok(disp, i, src, &v2[i].srcSubresource, v2[i].srcOffset, dst,
+                                         &v2[i].dstSubresource, v2[i].dstOffset, v2[i].extent);
       if (!ok)
          return false;
    }
@@ -737,9 +734,10 @@ static bool blit_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image 
    if (!subresource_ok(disp, what, dst, ds, &d))
       return false;
    if (s.layers != d.layers) {
-      vd_dispatch_fatal(disp, "pRegions[%u]: srcSubresource.layerCount %u and "
-                        "dstSubresource.layerCount %u differ", i, ss->layerCount,
-                        ds->layerCount);
+      vd_dispatch_fatal(disp,
+                        "pRegions[%u]: srcSubresource.layerCount %u and "
+                        "dstSubresource.layerCount %u differ",
+                        i, ss->layerCount, ds->layerCount);
       return false;
    }
    for (int k = 0; k < 2; k++) {
@@ -765,9 +763,8 @@ VD_HANDLER(vkCmdBlitImage)
                    r->dstOffsets))
          return;
    }
-   vd_object_vk(a->obj)->CmdBlitImage(a->commandBuffer, a->srcImage, a->srcImageLayout,
-                                      a->dstImage, a->dstImageLayout, a->regionCount,
-                                      a->pRegions, a->filter);
+   vd_object_vk(a->obj)->CmdBlitImage(a->commandBuffer, a->srcImage, a->srcImageLayout, a->dstImage,
+                                      a->dstImageLayout, a->regionCount, a->pRegions, a->filter);
 }
 
 VD_HANDLER(vkCmdBlitImage2)
@@ -810,8 +807,7 @@ VD_HANDLER(vkCmdWriteTimestamp)
 VD_HANDLER(vkCmdWriteTimestamp2)
 {
    if (query_ok(disp, a->queryPool, a->query))
-      vd_object_vk(a->obj)->CmdWriteTimestamp2(a->commandBuffer, a->stage, a->queryPool,
-                                               a->query);
+      vd_object_vk(a->obj)->CmdWriteTimestamp2(a->commandBuffer, a->stage, a->queryPool, a->query);
 }
 
 VD_HANDLER(vkCmdBeginQuery)

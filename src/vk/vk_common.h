@@ -35,22 +35,22 @@ struct vd_physical_device {
    VkQueueFamilyProperties *queue_families;
    VkPhysicalDeviceMemoryProperties memory_props;
    uint8_t device_uuid[16], driver_uuid[16];
-   bool has_external_memory_host;  /* host extensions venusd itself may use */
+   bool has_external_memory_host; /* host extensions venusd itself may use */
    bool has_external_memory_fd;
    bool has_dma_buf;
-   bool has_robust_buffer_access;  /* features venusd turns on in every device */
+   bool has_robust_buffer_access; /* features venusd turns on in every device */
    bool has_robust_image_access;
-   bool has_timeline_semaphore;    /* core 1.2 feature, turned on as well (device.c) */
+   bool has_timeline_semaphore; /* core 1.2 feature, turned on as well (device.c) */
    bool has_image_robustness_ext;
-   bool has_sync_fd_semaphore;     /* host imports and exports SYNC_FD binary semaphores */
-   bool has_sync_fd_fence;         /* host exports SYNC_FD fences */
-   bool has_drm_format_modifier;   /* host VK_EXT_image_drm_format_modifier */
-   bool has_queue_family_foreign;  /* host VK_EXT_queue_family_foreign */
-   unsigned emulated;              /* enum vd_emulation_bits */
-   uint64_t host_pointer_alignment; /* max(driver minimum, --host-pointer-alignment) */
+   bool has_sync_fd_semaphore;             /* host imports and exports SYNC_FD binary semaphores */
+   bool has_sync_fd_fence;                 /* host exports SYNC_FD fences */
+   bool has_drm_format_modifier;           /* host VK_EXT_image_drm_format_modifier */
+   bool has_queue_family_foreign;          /* host VK_EXT_queue_family_foreign */
+   unsigned emulated;                      /* enum vd_emulation_bits */
+   uint64_t host_pointer_alignment;        /* max(driver minimum, --host-pointer-alignment) */
    const struct vd_memory_backend *memory; /* NULL: host-visible memory cannot be shared */
-   VkDriverId driver_id;            /* 0 where the host is below Vulkan 1.2 */
-   bool sparse_hidden;              /* sparse binding hidden from the guest and refused:
+   VkDriverId driver_id;                   /* 0 where the host is below Vulkan 1.2 */
+   bool sparse_hidden;                     /* sparse binding hidden from the guest and refused:
                                        see physical_device.c */
 };
 
@@ -144,7 +144,8 @@ static inline void *vd_chain_find(const void *pnext, VkStructureType stype)
 /* Unlinks the first struct of `stype` from the chain at *pnext and returns it (or NULL). */
 static inline void *vd_chain_unlink(const void **pnext, VkStructureType stype)
 {
-   for (const VkBaseInStructure **p = (const VkBaseInStructure **)pnext; *p; p = (const VkBaseInStructure **)&(*p)->pNext) {
+   for (const VkBaseInStructure **p = (const VkBaseInStructure **)pnext; *p;
+        p = (const VkBaseInStructure **)&(*p)->pNext) {
       if ((*p)->sType == stype) {
          const VkBaseInStructure *s = *p;
          *p = s->pNext;
@@ -180,8 +181,7 @@ void vd_queue_reap(struct vd_queue *queue, bool wait);
  * recorded was freed or reset since), else the context goes fatal (false).  Collects into
  * *objs (malloc'ed) a reference on every object the command named and on every descriptor
  * set and secondary command buffer those command buffers recorded, each counted pending. */
-bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs,
-                              uint32_t *count);
+bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs, uint32_t *count);
 /* After it, with queue->mutex held: the references stay until the host has finished
  * everything submitted so far (or go now if the submission failed). */
 void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
@@ -227,8 +227,8 @@ struct vd_query_pool {
 
 /* buffer_image.c: queries [first, first + count) lie inside the pool, else the context goes
  * fatal with "firstQuery F + queryCount C exceed the N-query pool" (false). */
-bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool,
-                       uint32_t first, uint32_t count);
+bool vd_query_range_ok(struct vd_dispatch *disp, const struct vd_query_pool *pool, uint32_t first,
+                       uint32_t count);
 /* The bytes that `count` results `stride` apart take with `flags`: the last result takes
  * only its own values (and availability/status value). */
 uint64_t vd_query_results_span(const struct vd_query_pool *pool, uint32_t count,

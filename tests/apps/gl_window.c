@@ -37,7 +37,8 @@ static struct rgb bg_colour(unsigned i)
 
 static struct rgb rect_colour(unsigned i, unsigned k)
 {
-   return (struct rgb){ (uint8_t)(k * 90 + i * 11 + 5), (uint8_t)((i + 2) * 33 + k * 70), (uint8_t)(180 + k * 30 - i) };
+   return (struct rgb){ (uint8_t)(k * 90 + i * 11 + 5), (uint8_t)((i + 2) * 33 + k * 70),
+                        (uint8_t)(180 + k * 30 - i) };
 }
 
 /* Rectangle k of frame i in X11 coordinates (x, y of the top-left corner, w, h), all in
@@ -126,8 +127,21 @@ int main(int argc, char **argv)
       printf("FAIL cannot open X display '%s'\n", XDisplayName(NULL));
       return 1;
    }
-   int attrs[] = { GLX_DRAWABLE_TYPE, GLX_WINDOW_BIT, GLX_RENDER_TYPE, GLX_RGBA_BIT, GLX_DOUBLEBUFFER, True,
-                   GLX_RED_SIZE, 8, GLX_GREEN_SIZE, 8, GLX_BLUE_SIZE, 8, GLX_X_RENDERABLE, True, None };
+   int attrs[] = { GLX_DRAWABLE_TYPE,
+                   GLX_WINDOW_BIT,
+                   GLX_RENDER_TYPE,
+                   GLX_RGBA_BIT,
+                   GLX_DOUBLEBUFFER,
+                   True,
+                   GLX_RED_SIZE,
+                   8,
+                   GLX_GREEN_SIZE,
+                   8,
+                   GLX_BLUE_SIZE,
+                   8,
+                   GLX_X_RENDERABLE,
+                   True,
+                   None };
    int n = 0;
    GLXFBConfig *cfgs = glXChooseFBConfig(x.dpy, DefaultScreen(x.dpy), attrs, &n);
    if (!cfgs || n < 1) {
@@ -173,8 +187,8 @@ int main(int argc, char **argv)
       for (int p = 0; p < NPROBES; p++) {
          const uint8_t *q = px + ((size_t)(H - 1 - xy[p][1]) * W + xy[p][0]) * 4;
          if (q[0] != want[p].r || q[1] != want[p].g || q[2] != want[p].b) {
-            printf("FAIL frame %u pixel %u,%u is %02x%02x%02x, expected %02x%02x%02x\n", i, xy[p][0], xy[p][1], q[0],
-                   q[1], q[2], want[p].r, want[p].g, want[p].b);
+            printf("FAIL frame %u pixel %u,%u is %02x%02x%02x, expected %02x%02x%02x\n", i,
+                   xy[p][0], xy[p][1], q[0], q[1], q[2], want[p].r, want[p].g, want[p].b);
             return 1;
          }
       }

@@ -35,27 +35,28 @@ static GLuint shader(GLenum type, const char *src)
    return s;
 }
 
-static const char *vs_src =
-   "#version 300 es\n"
-   "layout(location = 0) in vec3 pos;\n"
-   "layout(location = 1) in vec4 col;\n"
-   "out vec4 v_col;\n"
-   "void main() { v_col = col; gl_Position = vec4(pos, 1.0); }\n";
-static const char *fs_src =
-   "#version 300 es\n"
-   "precision mediump float;\n"
-   "in vec4 v_col;\n"
-   "out vec4 o;\n"
-   "void main() { o = v_col; }\n";
+static const char *vs_src = "#version 300 es\n"
+                            "layout(location = 0) in vec3 pos;\n"
+                            "layout(location = 1) in vec4 col;\n"
+                            "out vec4 v_col;\n"
+                            "void main() { v_col = col; gl_Position = vec4(pos, 1.0); }\n";
+static const char *fs_src = "#version 300 es\n"
+                            "precision mediump float;\n"
+                            "in vec4 v_col;\n"
+                            "out vec4 o;\n"
+                            "void main() { o = v_col; }\n";
 
 /* x, y, z, r, g, b, a: a far opaque red quad over the left half, a near half-transparent
  * green triangle, and a far blue quad over the right third that the triangle occludes. */
 static const float verts[] = {
-   -1.0f, -1.0f, 0.5f, 1, 0, 0, 1,  0.0f, -1.0f, 0.5f, 1, 0, 0, 1,  -1.0f, 1.0f, 0.5f, 1, 0, 0, 1,
-   0.0f, -1.0f, 0.5f, 1, 0, 0, 1,   0.0f, 1.0f, 0.5f, 1, 0, 0, 1,   -1.0f, 1.0f, 0.5f, 1, 0, 0, 1,
-   -0.5f, -0.5f, -0.5f, 0, 1, 0, 0.5f, 0.9f, -0.5f, -0.5f, 0, 1, 0, 0.5f, 0.2f, 0.9f, -0.5f, 0, 1, 0, 0.5f,
-   0.34f, -1.0f, 0.9f, 0, 0, 1, 1,  1.0f, -1.0f, 0.9f, 0, 0, 1, 1,  0.34f, 1.0f, 0.9f, 0, 0, 1, 1,
-   1.0f, -1.0f, 0.9f, 0, 0, 1, 1,   1.0f, 1.0f, 0.9f, 0, 0, 1, 1,   0.34f, 1.0f, 0.9f, 0, 0, 1, 1,
+   -1.0f, -1.0f, 0.5f,  1, 0, 0, 1,    0.0f,  -1.0f, 0.5f,  1, 0, 0, 1,
+   -1.0f, 1.0f,  0.5f,  1, 0, 0, 1,    0.0f,  -1.0f, 0.5f,  1, 0, 0, 1,
+   0.0f,  1.0f,  0.5f,  1, 0, 0, 1,    -1.0f, 1.0f,  0.5f,  1, 0, 0, 1,
+   -0.5f, -0.5f, -0.5f, 0, 1, 0, 0.5f, 0.9f,  -0.5f, -0.5f, 0, 1, 0, 0.5f,
+   0.2f,  0.9f,  -0.5f, 0, 1, 0, 0.5f, 0.34f, -1.0f, 0.9f,  0, 0, 1, 1,
+   1.0f,  -1.0f, 0.9f,  0, 0, 1, 1,    0.34f, 1.0f,  0.9f,  0, 0, 1, 1,
+   1.0f,  -1.0f, 0.9f,  0, 0, 1, 1,    1.0f,  1.0f,  0.9f,  0, 0, 1, 1,
+   0.34f, 1.0f,  0.9f,  0, 0, 1, 1,
 };
 
 int main(void)
@@ -68,7 +69,8 @@ int main(void)
    EGLint major, minor;
    if (dpy == EGL_NO_DISPLAY || !eglInitialize(dpy, &major, &minor))
       return fail("eglInitialize (surfaceless)");
-   static const EGLint cfg_attr[] = { EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_SURFACE_TYPE, 0, EGL_NONE };
+   static const EGLint cfg_attr[] = { EGL_RENDERABLE_TYPE, EGL_OPENGL_ES3_BIT, EGL_SURFACE_TYPE, 0,
+                                      EGL_NONE };
    EGLConfig cfg;
    EGLint n = 0;
    if (!eglChooseConfig(dpy, cfg_attr, &cfg, 1, &n) || n < 1)
@@ -139,7 +141,11 @@ int main(void)
    printf("checksum %08x\n", h);
 
    /* Pixels whose values are certain (bottom-left origin). */
-   struct { int x, y; uint8_t rgba[4]; const char *what; } want[] = {
+   struct {
+      int x, y;
+      uint8_t rgba[4];
+      const char *what;
+   } want[] = {
       { 2, 60, { 255, 0, 0, 255 }, "red quad" },
       { 94, 2, { 0, 0, 255, 255 }, "blue quad" },
       { 55, 63, { 64, 64, 64, 255 }, "clear color" },

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <vulkan/vulkan.h>
 
-#define CK(x)                                                                              \
-   do {                                                                                    \
-      VkResult r_ = (x);                                                                   \
-      if (r_ != VK_SUCCESS) {                                                              \
-         printf("FAIL %s = %d\n", #x, r_);                                                 \
-         exit(1);                                                                          \
-      }                                                                                    \
+#define CK(x)                              \
+   do {                                    \
+      VkResult r_ = (x);                   \
+      if (r_ != VK_SUCCESS) {              \
+         printf("FAIL %s = %d\n", #x, r_); \
+         exit(1);                          \
+      }                                    \
    } while (0)
 
 struct smoke {
@@ -36,9 +36,12 @@ static inline void smoke_init(struct smoke *s)
       exit(1);
    }
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .timelineSemaphore = VK_TRUE };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
+   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                            .timelineSemaphore = VK_TRUE };
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12,
+                              .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
    CK(vkCreateDevice(s->pd, &dci, NULL, &s->dev));
    vkGetDeviceQueue(s->dev, 0, 0, &s->q);
    vkGetPhysicalDeviceMemoryProperties(s->pd, &s->mp);
@@ -51,7 +54,8 @@ static inline void smoke_fini(struct smoke *s)
 }
 
 /* The first memory type allowed by `bits` that has all of `flags`. */
-static inline uint32_t smoke_memory_type(const struct smoke *s, uint32_t bits, VkMemoryPropertyFlags flags)
+static inline uint32_t smoke_memory_type(const struct smoke *s, uint32_t bits,
+                                         VkMemoryPropertyFlags flags)
 {
    for (uint32_t i = 0; i < s->mp.memoryTypeCount; i++)
       if ((bits & (1u << i)) && (s->mp.memoryTypes[i].propertyFlags & flags) == flags)
@@ -61,8 +65,8 @@ static inline uint32_t smoke_memory_type(const struct smoke *s, uint32_t bits, V
 }
 
 /* A buffer of `size` bytes bound to new host-visible, coherent memory. */
-static inline VkBuffer smoke_host_buffer(struct smoke *s, VkDeviceSize size, VkBufferUsageFlags usage,
-                                         VkDeviceMemory *mem)
+static inline VkBuffer smoke_host_buffer(struct smoke *s, VkDeviceSize size,
+                                         VkBufferUsageFlags usage, VkDeviceMemory *mem)
 {
    VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = usage };
    VkBuffer buf;
@@ -70,8 +74,10 @@ static inline VkBuffer smoke_host_buffer(struct smoke *s, VkDeviceSize size, VkB
    VkMemoryRequirements mr;
    vkGetBufferMemoryRequirements(s->dev, buf, &mr);
    VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                                .memoryTypeIndex = smoke_memory_type(s, mr.memoryTypeBits,
-                                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+                                .memoryTypeIndex =
+                                   smoke_memory_type(s, mr.memoryTypeBits,
+                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
    CK(vkAllocateMemory(s->dev, &mai, NULL, mem));
    CK(vkBindBufferMemory(s->dev, buf, *mem, 0));
    return buf;
@@ -83,8 +89,10 @@ static inline VkCommandBuffer smoke_command_buffer(struct smoke *s, VkCommandPoo
 {
    VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .flags = flags };
    CK(vkCreateCommandPool(s->dev, &pci, NULL, pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = *pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1 };
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = *pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = 1 };
    VkCommandBuffer cb;
    CK(vkAllocateCommandBuffers(s->dev, &cai, &cb));
    return cb;

@@ -34,17 +34,24 @@ int main(int argc, char **argv)
       VkDeviceMemory mem;
       buf = smoke_host_buffer(&s, 4096, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &mem);
       VkCommandPool pool;
-      CK(vkCreateCommandPool(s.dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO }, NULL, &pool));
+      CK(vkCreateCommandPool(
+         s.dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO }, NULL,
+         &pool));
       VkCommandBuffer cb;
-      CK(vkAllocateCommandBuffers(s.dev, &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                                                          .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                                                          .commandBufferCount = 1 }, &cb));
-      CK(vkBeginCommandBuffer(cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+      CK(vkAllocateCommandBuffers(s.dev,
+                                  &(VkCommandBufferAllocateInfo){
+                                     VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = 1 },
+                                  &cb));
+      CK(vkBeginCommandBuffer(
+         cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
       printf("filling out of bounds\n");
       fflush(stdout);
       vkCmdFillBuffer(cb, buf, 0, 1u << 20, 0xdeadbeef);
       vkEndCommandBuffer(cb);
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                          .pCommandBuffers = &cb };
       vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE);
       vkDeviceWaitIdle(s.dev);
       printf("OK the device survived an out-of-bounds fill\n");
@@ -83,8 +90,8 @@ int main(int argc, char **argv)
       printf("FAIL a heap of 1 PiB or more\n");
       return 1;
    }
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                .allocationSize = want, .memoryTypeIndex = type };
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = want,
+                                .memoryTypeIndex = type };
    VkDeviceMemory huge = VK_NULL_HANDLE;
    VkResult r = vkAllocateMemory(s.dev, &mai, NULL, &huge);
    if (r == VK_SUCCESS && !expect_oom) {
@@ -112,12 +119,14 @@ int main(int argc, char **argv)
    CK(vkBeginCommandBuffer(cb, &bi));
    vkCmdFillBuffer(cb, buf, 0, size, 0x600dcafe);
    CK(vkEndCommandBuffer(cb));
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
    CK(vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE));
    CK(vkQueueWaitIdle(s.q));
    for (VkDeviceSize i = 0; i < size / 4; i++) {
       if (p[i] != 0x600dcafe) {
-         printf("FAIL after the failed allocation, word %llu = 0x%x\n", (unsigned long long)i, p[i]);
+         printf("FAIL after the failed allocation, word %llu = 0x%x\n", (unsigned long long)i,
+                p[i]);
          return 1;
       }
    }

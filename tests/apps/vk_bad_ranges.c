@@ -25,10 +25,15 @@ static VkCommandBuffer cb;
 static VkImage make_image(VkFormat format, uint32_t mips, uint32_t layers, VkImageTiling tiling,
                           VkImageUsageFlags usage)
 {
-   VkImageCreateInfo ci = { VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO, .imageType = VK_IMAGE_TYPE_2D,
-                            .format = format, .extent = { W, H, 1 }, .mipLevels = mips,
-                            .arrayLayers = layers, .samples = VK_SAMPLE_COUNT_1_BIT,
-                            .tiling = tiling, .usage = usage };
+   VkImageCreateInfo ci = { VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                            .imageType = VK_IMAGE_TYPE_2D,
+                            .format = format,
+                            .extent = { W, H, 1 },
+                            .mipLevels = mips,
+                            .arrayLayers = layers,
+                            .samples = VK_SAMPLE_COUNT_1_BIT,
+                            .tiling = tiling,
+                            .usage = usage };
    VkImage img;
    CK(vkCreateImage(s.dev, &ci, NULL, &img));
    VkMemoryRequirements mr;
@@ -50,35 +55,41 @@ static VkImage color_image(uint32_t mips, uint32_t layers)
 /* All of the image in GENERAL layout. */
 static void to_general(VkImage img, VkImageAspectFlags aspect)
 {
-   VkImageMemoryBarrier b = { VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT,
-                              .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED, .newLayout = VK_IMAGE_LAYOUT_GENERAL,
-                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .image = img,
-                              .subresourceRange = { aspect, 0, VK_REMAINING_MIP_LEVELS, 0,
-                                                    VK_REMAINING_ARRAY_LAYERS } };
-   vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
-                        0, NULL, 0, NULL, 1, &b);
+   VkImageMemoryBarrier b = {
+      VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+      .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT,
+      .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+      .newLayout = VK_IMAGE_LAYOUT_GENERAL,
+      .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+      .image = img,
+      .subresourceRange = { aspect, 0, VK_REMAINING_MIP_LEVELS, 0, VK_REMAINING_ARRAY_LAYERS }
+   };
+   vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
+                        NULL, 0, NULL, 1, &b);
 }
 
 static void barrier(void)
 {
    VkMemoryBarrier mb = { VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                          .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT };
+                          .dstAccessMask =
+                             VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT };
    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
                         &mb, 0, NULL, 0, NULL);
 }
 
 static void begin(void)
 {
-   CK(vkBeginCommandBuffer(cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+   CK(vkBeginCommandBuffer(
+      cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
 }
 
 static void submit(void)
 {
    CK(vkEndCommandBuffer(cb));
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
    CK(vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE));
    CK(vkQueueWaitIdle(s.q));
 }
@@ -126,8 +137,10 @@ static void write_buffers(VkDescriptorSet set, uint32_t binding, uint32_t elem, 
    VkDescriptorBufferInfo info[8];
    for (uint32_t i = 0; i < count && i < 8; i++)
       info[i] = (VkDescriptorBufferInfo){ buf, 0, VK_WHOLE_SIZE };
-   VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set,
-                              .dstBinding = binding, .dstArrayElement = elem,
+   VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                              .dstSet = set,
+                              .dstBinding = binding,
+                              .dstArrayElement = elem,
                               .descriptorCount = count,
                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                               .pBufferInfo = info };
@@ -138,9 +151,11 @@ static int good(void)
 {
    VkDeviceMemory mem;
    const VkDeviceSize size = W * H * 4;
-   VkBuffer buf = smoke_host_buffer(&s, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem);
+   VkBuffer buf =
+      smoke_host_buffer(&s, size,
+                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                           VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                        &mem);
    uint8_t *p;
    CK(vkMapMemory(s.dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p));
    for (VkDeviceSize i = 0; i < size; i++)
@@ -159,7 +174,8 @@ static int good(void)
    VkBufferImageCopy r = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 1 },
                            .imageExtent = { W, H, 1 } };
    vkCmdCopyBufferToImage(cb, buf, a, VK_IMAGE_LAYOUT_GENERAL, 1, &r);
-   r = (VkBufferImageCopy){ .bufferOffset = size - ((31 * 64) + 32) * 4, .bufferRowLength = 64,
+   r = (VkBufferImageCopy){ .bufferOffset = size - ((31 * 64) + 32) * 4,
+                            .bufferRowLength = 64,
                             .bufferImageHeight = 64,
                             .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 1, 0, 1 },
                             .imageExtent = { 32, 32, 1 } };
@@ -173,12 +189,14 @@ static int good(void)
                       .srcOffsets = { { W, H, 0 }, { 0, 0, 1 } },
                       .dstSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 1, 1, 1 },
                       .dstOffsets = { { 0, 0, 0 }, { W / 2, H / 2, 1 } } };
-   vkCmdBlitImage(cb, a, VK_IMAGE_LAYOUT_GENERAL, b, VK_IMAGE_LAYOUT_GENERAL, 1, &bl, VK_FILTER_NEAREST);
+   vkCmdBlitImage(cb, a, VK_IMAGE_LAYOUT_GENERAL, b, VK_IMAGE_LAYOUT_GENERAL, 1, &bl,
+                  VK_FILTER_NEAREST);
    barrier();
    /* The last texel of layer 1 of b to the last 4 bytes of the buffer. */
    VkBufferImageCopy last = { .bufferOffset = size - 4,
                               .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 1 },
-                              .imageOffset = { W - 1, H - 1, 0 }, .imageExtent = { 1, 1, 1 } };
+                              .imageOffset = { W - 1, H - 1, 0 },
+                              .imageExtent = { 1, 1, 1 } };
    vkCmdCopyImageToBuffer(cb, b, VK_IMAGE_LAYOUT_GENERAL, buf, 1, &last);
    /* Depth aspect: 4 bytes a texel, the whole buffer. */
    VkBufferImageCopy d = { .imageSubresource = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 0, 1 },
@@ -196,12 +214,12 @@ static int good(void)
       vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, i);
    vkCmdCopyQueryPoolResults(cb, qp, 0, 8, buf, size - 8 * 16, 16,
                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
-                             VK_QUERY_RESULT_WAIT_BIT);
+                                VK_QUERY_RESULT_WAIT_BIT);
    submit();
    uint64_t results[16];
    CK(vkGetQueryPoolResults(s.dev, qp, 0, 8, sizeof(results), results, 16,
                             VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WITH_AVAILABILITY_BIT |
-                            VK_QUERY_RESULT_WAIT_BIT));
+                               VK_QUERY_RESULT_WAIT_BIT));
    const uint64_t *copied = (const uint64_t *)(p + size - 8 * 16);
    for (uint32_t i = 0; i < 8; i++) {
       if (!results[2 * i + 1] || !copied[2 * i + 1]) {
@@ -215,7 +233,8 @@ static int good(void)
    VkImage lin = make_image(VK_FORMAT_R8G8B8A8_UNORM, 1, 1, VK_IMAGE_TILING_LINEAR,
                             VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
    VkSubresourceLayout sl;
-   vkGetImageSubresourceLayout(s.dev, lin, &(VkImageSubresource){ VK_IMAGE_ASPECT_COLOR_BIT, 0, 0 }, &sl);
+   vkGetImageSubresourceLayout(s.dev, lin, &(VkImageSubresource){ VK_IMAGE_ASPECT_COLOR_BIT, 0, 0 },
+                               &sl);
    if (sl.rowPitch < W * 4) {
       printf("FAIL rowPitch %llu\n", (unsigned long long)sl.rowPitch);
       return 1;
@@ -229,9 +248,14 @@ static int good(void)
    write_buffers(set, 1, 1, 1, buf);
    write_buffers(set, 0, 1, 3, buf);
    VkDescriptorSet set2 = descriptor_set(2, &l2);
-   VkCopyDescriptorSet copy = { VK_STRUCTURE_TYPE_COPY_DESCRIPTOR_SET, .srcSet = set,
-                                .srcBinding = 0, .srcArrayElement = 0, .dstSet = set2,
-                                .dstBinding = 0, .dstArrayElement = 0, .descriptorCount = 4 };
+   VkCopyDescriptorSet copy = { VK_STRUCTURE_TYPE_COPY_DESCRIPTOR_SET,
+                                .srcSet = set,
+                                .srcBinding = 0,
+                                .srcArrayElement = 0,
+                                .dstSet = set2,
+                                .dstBinding = 0,
+                                .dstArrayElement = 0,
+                                .descriptorCount = 4 };
    vkUpdateDescriptorSets(s.dev, 0, NULL, 1, &copy);
    /* The sets outlive their layouts (they may, if they are not updated again). */
    vkDestroyDescriptorSetLayout(s.dev, l1, NULL);
@@ -251,9 +275,11 @@ int main(int argc, char **argv)
       return good();
 
    VkDeviceMemory mem;
-   VkBuffer buf = smoke_host_buffer(&s, W * H * 4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem);
+   VkBuffer buf =
+      smoke_host_buffer(&s, W * H * 4,
+                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                           VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                        &mem);
    VkBuffer small = smoke_host_buffer(&s, 16, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &mem);
    printf("sending %s\n", mode);
    fflush(stdout);
@@ -261,7 +287,8 @@ int main(int argc, char **argv)
       VkImage lin = make_image(VK_FORMAT_R8G8B8A8_UNORM, 1, 1, VK_IMAGE_TILING_LINEAR,
                                VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
       VkSubresourceLayout sl;
-      vkGetImageSubresourceLayout(s.dev, lin, &(VkImageSubresource){ VK_IMAGE_ASPECT_COLOR_BIT, 0, 1 }, &sl);
+      vkGetImageSubresourceLayout(s.dev, lin,
+                                  &(VkImageSubresource){ VK_IMAGE_ASPECT_COLOR_BIT, 0, 1 }, &sl);
    } else if (!strcmp(mode, "--bad-descriptor-write")) {
       VkDescriptorSetLayout l;
       write_buffers(descriptor_set(2, &l), 1, 1, 2, buf);
@@ -282,16 +309,20 @@ int main(int argc, char **argv)
       VkQueryPool qp = timestamp_pool(8);
       begin();
       if (!strcmp(mode, "--bad-buffer-to-image")) {
-         VkBufferImageCopy r = { .bufferOffset = 4, .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+         VkBufferImageCopy r = { .bufferOffset = 4,
+                                 .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
                                  .imageExtent = { W, H, 1 } };
          vkCmdCopyBufferToImage(cb, buf, a, VK_IMAGE_LAYOUT_GENERAL, 1, &r);
       } else if (!strcmp(mode, "--bad-image-to-buffer-region")) {
          VkBufferImageCopy2 r = { VK_STRUCTURE_TYPE_BUFFER_IMAGE_COPY_2,
                                   .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
                                   .imageOffset = { 1, 0, 0 }, .imageExtent = { W, H / 2, 1 } };
-         VkCopyImageToBufferInfo2 ci = { VK_STRUCTURE_TYPE_COPY_IMAGE_TO_BUFFER_INFO_2, .srcImage = a,
-                                         .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL, .dstBuffer = buf,
-                                         .regionCount = 1, .pRegions = &r };
+         VkCopyImageToBufferInfo2 ci = { VK_STRUCTURE_TYPE_COPY_IMAGE_TO_BUFFER_INFO_2,
+                                         .srcImage = a,
+                                         .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                         .dstBuffer = buf,
+                                         .regionCount = 1,
+                                         .pRegions = &r };
          vkCmdCopyImageToBuffer2(cb, &ci);
       } else if (!strcmp(mode, "--bad-copy-mip")) {
          VkBufferImageCopy r = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 1, 0, 1 },
@@ -302,9 +333,12 @@ int main(int argc, char **argv)
                             .srcSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
                             .dstSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 1 },
                             .extent = { W, H, 1 } };
-         VkCopyImageInfo2 ci = { VK_STRUCTURE_TYPE_COPY_IMAGE_INFO_2, .srcImage = a,
-                                 .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL, .dstImage = b,
-                                 .dstImageLayout = VK_IMAGE_LAYOUT_GENERAL, .regionCount = 1,
+         VkCopyImageInfo2 ci = { VK_STRUCTURE_TYPE_COPY_IMAGE_INFO_2,
+                                 .srcImage = a,
+                                 .srcImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                 .dstImage = b,
+                                 .dstImageLayout = VK_IMAGE_LAYOUT_GENERAL,
+                                 .regionCount = 1,
                                  .pRegions = &r };
          vkCmdCopyImage2(cb, &ci);
       } else if (!strcmp(mode, "--bad-blit")) {
@@ -323,7 +357,8 @@ int main(int argc, char **argv)
          return 2;
       }
       vkEndCommandBuffer(cb);
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                          .pCommandBuffers = &cb };
       vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE);
    }
    vkDeviceWaitIdle(s.dev);

@@ -41,29 +41,41 @@ static void release(struct smoke *s, VkCommandPool pool, struct slot *sl)
 static int busy(struct smoke *s)
 {
    VkCommandPool pool;
-   CK(vkCreateCommandPool(s->dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO }, NULL, &pool));
+   CK(vkCreateCommandPool(s->dev,
+                          &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO },
+                          NULL, &pool));
    struct slot slots[SLOTS];
    memset(slots, 0, sizeof(slots));
    for (unsigned round = 0;; round++) {
       struct slot *sl = &slots[round % SLOTS];
       if (sl->used)
          release(s, pool, sl);
-      sl->buf = smoke_host_buffer(s, SIZE, VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &sl->mem);
-      CK(vkAllocateCommandBuffers(s->dev, &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                                                          .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                                                          .commandBufferCount = 1 }, &sl->cb));
-      CK(vkBeginCommandBuffer(sl->cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+      sl->buf = smoke_host_buffer(
+         s, SIZE, VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &sl->mem);
+      CK(vkAllocateCommandBuffers(s->dev,
+                                  &(VkCommandBufferAllocateInfo){
+                                     VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                     .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                     .commandBufferCount = 1 },
+                                  &sl->cb));
+      CK(vkBeginCommandBuffer(
+         sl->cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
       for (int i = 0; i < 8; i++) {
          vkCmdFillBuffer(sl->cb, sl->buf, 0, SIZE / 2, 0x01010101u * (uint32_t)i);
-         VkMemoryBarrier mb = { VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT };
-         vkCmdPipelineBarrier(sl->cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+         VkMemoryBarrier mb = { VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                                .dstAccessMask =
+                                   VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT };
+         vkCmdPipelineBarrier(sl->cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                              VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
          VkBufferCopy region = { 0, SIZE / 2, SIZE / 2 };
          vkCmdCopyBuffer(sl->cb, sl->buf, sl->buf, 1, &region);
       }
       CK(vkEndCommandBuffer(sl->cb));
-      CK(vkCreateFence(s->dev, &(VkFenceCreateInfo){ VK_STRUCTURE_TYPE_FENCE_CREATE_INFO }, NULL, &sl->fence));
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &sl->cb };
+      CK(vkCreateFence(s->dev, &(VkFenceCreateInfo){ VK_STRUCTURE_TYPE_FENCE_CREATE_INFO }, NULL,
+                       &sl->fence));
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                          .pCommandBuffers = &sl->cb };
       CK(vkQueueSubmit(s->q, 1, &si, sl->fence));
       sl->used = 1;
       if (round == SLOTS) {
@@ -78,31 +90,44 @@ static int pending_wait(struct smoke *s, int exit_at_once)
    VkSemaphoreTypeCreateInfo type = { VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
                                       .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE };
    VkSemaphore sem;
-   CK(vkCreateSemaphore(s->dev, &(VkSemaphoreCreateInfo){ VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type }, NULL, &sem));
+   CK(vkCreateSemaphore(
+      s->dev, &(VkSemaphoreCreateInfo){ VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &type },
+      NULL, &sem));
    VkEvent event;
-   CK(vkCreateEvent(s->dev, &(VkEventCreateInfo){ VK_STRUCTURE_TYPE_EVENT_CREATE_INFO }, NULL, &event));
+   CK(vkCreateEvent(s->dev, &(VkEventCreateInfo){ VK_STRUCTURE_TYPE_EVENT_CREATE_INFO }, NULL,
+                    &event));
    VkDeviceMemory mem;
    VkBuffer buf = smoke_host_buffer(s, 16u << 20, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &mem);
    VkCommandPool pool;
    VkCommandBuffer cb[2];
-   CK(vkCreateCommandPool(s->dev, &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO }, NULL, &pool));
-   CK(vkAllocateCommandBuffers(s->dev, &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                                                       .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                                                       .commandBufferCount = 2 }, cb));
-   CK(vkBeginCommandBuffer(cb[0], &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+   CK(vkCreateCommandPool(s->dev,
+                          &(VkCommandPoolCreateInfo){ VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO },
+                          NULL, &pool));
+   CK(vkAllocateCommandBuffers(
+      s->dev,
+      &(VkCommandBufferAllocateInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = pool, .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = 2 },
+      cb));
+   CK(vkBeginCommandBuffer(
+      cb[0], &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
    vkCmdFillBuffer(cb[0], buf, 0, VK_WHOLE_SIZE, 0x5eadbeefu);
    CK(vkEndCommandBuffer(cb[0]));
-   CK(vkBeginCommandBuffer(cb[1], &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
-   vkCmdWaitEvents(cb[1], 1, &event, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, NULL, 0, NULL, 0, NULL);
+   CK(vkBeginCommandBuffer(
+      cb[1], &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+   vkCmdWaitEvents(cb[1], 1, &event, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                   NULL, 0, NULL, 0, NULL);
    vkCmdFillBuffer(cb[1], buf, 0, 4096, 0x600dcafeu);
    CK(vkEndCommandBuffer(cb[1]));
    const uint64_t one = 1;
    VkTimelineSemaphoreSubmitInfo tl = { VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
-                                        .waitSemaphoreValueCount = 1, .pWaitSemaphoreValues = &one };
+                                        .waitSemaphoreValueCount = 1,
+                                        .pWaitSemaphoreValues = &one };
    const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_TRANSFER_BIT;
    VkSubmitInfo si[2] = {
-      { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &tl, .waitSemaphoreCount = 1, .pWaitSemaphores = &sem,
-        .pWaitDstStageMask = &stage, .commandBufferCount = 1, .pCommandBuffers = &cb[0] },
+      { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &tl, .waitSemaphoreCount = 1,
+        .pWaitSemaphores = &sem, .pWaitDstStageMask = &stage, .commandBufferCount = 1,
+        .pCommandBuffers = &cb[0] },
       { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb[1] },
    };
    CK(vkQueueSubmit(s->q, 2, si, VK_NULL_HANDLE));

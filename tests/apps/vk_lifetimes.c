@@ -101,7 +101,8 @@ static void compute_setup(struct compute *c)
       VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
       .stage = { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                  .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = c->sm, .pName = "main" },
-      .layout = c->pl };
+      .layout = c->pl
+   };
    CK(vkCreateComputePipelines(s.dev, VK_NULL_HANDLE, 1, &cpci, NULL, &c->pipe));
    c->ds = storage_set(s.dev, c->dsl, &c->dp);
    write_buffer(s.dev, c->ds, c->buf);
@@ -275,8 +276,7 @@ static VkDevice second_device(VkQueue *q)
 static VkBuffer buffer_of(VkDevice dev, VkDeviceSize size, VkBufferUsageFlags usage,
                           VkDeviceMemory *mem_out)
 {
-   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size,
-                              .usage = usage };
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size, .usage = usage };
    VkBuffer buf;
    CK(vkCreateBuffer(dev, &bci, NULL, &buf));
    VkMemoryRequirements mr;
@@ -294,10 +294,10 @@ static void cross_device(const char *what)
    VkQueue q2;
    VkDevice dev2 = second_device(&q2);
    VkDeviceMemory mem_a, mem_b;
-   VkBuffer a = buffer_of(s.dev, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                          VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem_a);
-   VkBuffer b = buffer_of(dev2, 4096, VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-                          VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem_b);
+   VkBuffer a = buffer_of(
+      s.dev, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem_a);
+   VkBuffer b = buffer_of(
+      dev2, 4096, VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem_b);
    VkCommandPool pool;
    if (!strcmp(what, "copy")) {
       VkCommandBuffer cb = begin(s.dev, &pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
@@ -328,8 +328,8 @@ static void cross_device(const char *what)
 static void bad_vertex(const char *what)
 {
    VkDeviceMemory mem;
-   VkBuffer buf = smoke_host_buffer(&s, 256, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT |
-                                    VK_BUFFER_USAGE_INDEX_BUFFER_BIT, &mem);
+   VkBuffer buf = smoke_host_buffer(
+      &s, 256, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_INDEX_BUFFER_BIT, &mem);
    VkCommandPool pool;
    VkCommandBuffer cb = begin(s.dev, &pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
    VkDeviceSize off = 256, size = 16;
@@ -353,8 +353,8 @@ static void bad_vertex(const char *what)
       VkPipelineLayout pl;
       CK(vkCreatePipelineLayout(s.dev, &plci, NULL, &pl));
       static uint32_t values[64];
-      vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT,
-                         props.limits.maxPushConstantsSize - 4, 8, values);
+      vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, props.limits.maxPushConstantsSize - 4,
+                         8, values);
    }
    CK(vkEndCommandBuffer(cb));
    submit(s.q, cb, VK_NULL_HANDLE);

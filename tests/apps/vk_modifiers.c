@@ -30,8 +30,10 @@
 #define MOD_LINEAR 0ull
 
 static const char *const exts[] = {
-   "VK_EXT_image_drm_format_modifier", "VK_EXT_queue_family_foreign",
-   "VK_KHR_external_memory_fd", "VK_EXT_external_memory_dma_buf",
+   "VK_EXT_image_drm_format_modifier",
+   "VK_EXT_queue_family_foreign",
+   "VK_KHR_external_memory_fd",
+   "VK_EXT_external_memory_dma_buf",
 };
 
 static bool has_exts(VkPhysicalDevice pd)
@@ -87,7 +89,8 @@ static void barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImage
 
 static int bad_input(struct smoke *s, bool modifier)
 {
-   VkSubresourceLayout layout = { .offset = modifier ? 0 : UINT64_MAX - 16, .size = 4096,
+   VkSubresourceLayout layout = { .offset = modifier ? 0 : UINT64_MAX - 16,
+                                  .size = 4096,
                                   .rowPitch = 256 };
    VkImageDrmFormatModifierExplicitCreateInfoEXT ex = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
@@ -97,7 +100,8 @@ static int bad_input(struct smoke *s, bool modifier)
    };
    VkImageCreateInfo ici = image_info(&ex);
    VkImage img;
-   printf("creating an image with %s\n", modifier ? "a modifier never offered" : "an overflowing plane layout");
+   printf("creating an image with %s\n",
+          modifier ? "a modifier never offered" : "an overflowing plane layout");
    fflush(stdout);
    VkResult r = vkCreateImage(s->dev, &ici, NULL, &img);
    vkDeviceWaitIdle(s->dev);
@@ -109,7 +113,8 @@ int main(int argc, char **argv)
 {
    struct smoke s;
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
-   VkInstanceCreateInfo inst_info = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
+   VkInstanceCreateInfo inst_info = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                                      .pApplicationInfo = &app };
    CK(vkCreateInstance(&inst_info, NULL, &s.inst));
    uint32_t n = 1;
    if (vkEnumeratePhysicalDevices(s.inst, &n, &s.pd) < 0 || !n) {
@@ -117,11 +122,13 @@ int main(int argc, char **argv)
       return 1;
    }
    if (!has_exts(s.pd)) {
-      printf("SKIP the device lacks DRM format modifiers, the foreign queue family or dma-buf memory\n");
+      printf("SKIP the device lacks DRM format modifiers, the foreign queue family or dma-buf "
+             "memory\n");
       return 77;
    }
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci, .enabledExtensionCount = 4,
                               .ppEnabledExtensionNames = exts };
@@ -149,13 +156,15 @@ int main(int argc, char **argv)
       if (mods[i].drmFormatModifier == MOD_LINEAR)
          linear = (int)i;
    const VkFormatFeatureFlags need = VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT |
-                                     VK_FORMAT_FEATURE_TRANSFER_DST_BIT | VK_FORMAT_FEATURE_TRANSFER_SRC_BIT;
+                                     VK_FORMAT_FEATURE_TRANSFER_DST_BIT |
+                                     VK_FORMAT_FEATURE_TRANSFER_SRC_BIT;
    if (linear < 0 || mods[linear].drmFormatModifierPlaneCount != 1 ||
        (mods[linear].drmFormatModifierTilingFeatures & need) != need) {
       /* A driver with modifiers of its own may not offer LINEAR for colour and transfers
        * (venusd's emulation always does: the test of it looks for "OK modifiers"). */
       printf("SKIP B8G8R8A8_UNORM: no single-plane LINEAR modifier with colour and transfer "
-             "features among %u modifiers:", count);
+             "features among %u modifiers:",
+             count);
       for (uint32_t i = 0; i < list.drmFormatModifierCount; i++)
          printf(" 0x%llx/%u planes/features 0x%x", (unsigned long long)mods[i].drmFormatModifier,
                 mods[i].drmFormatModifierPlaneCount, mods[i].drmFormatModifierTilingFeatures);
@@ -173,8 +182,9 @@ int main(int argc, char **argv)
    vkGetPhysicalDeviceFormatProperties2(s.pd, VK_FORMAT_B8G8R8A8_UNORM, &fp);
    bool linear2 = false;
    for (uint32_t i = 0; i < list2.drmFormatModifierCount; i++)
-      linear2 |= mods2[i].drmFormatModifier == MOD_LINEAR &&
-                 (mods2[i].drmFormatModifierTilingFeatures & VK_FORMAT_FEATURE_2_COLOR_ATTACHMENT_BIT);
+      linear2 |=
+         mods2[i].drmFormatModifier == MOD_LINEAR &&
+         (mods2[i].drmFormatModifierTilingFeatures & VK_FORMAT_FEATURE_2_COLOR_ATTACHMENT_BIT);
    if (!linear2) {
       printf("FAIL VkDrmFormatModifierPropertiesList2EXT has no LINEAR colour modifier\n");
       return 1;
@@ -192,8 +202,10 @@ int main(int argc, char **argv)
       .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
    };
    VkPhysicalDeviceImageFormatInfo2 ifi = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2, .pNext = &ei,
-      .format = VK_FORMAT_B8G8R8A8_UNORM, .type = VK_IMAGE_TYPE_2D,
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+      .pNext = &ei,
+      .format = VK_FORMAT_B8G8R8A8_UNORM,
+      .type = VK_IMAGE_TYPE_2D,
       .tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
       .usage = VK_IMAGE_USAGE_TRANSFER_DST_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT,
    };
@@ -201,9 +213,11 @@ int main(int argc, char **argv)
    VkImageFormatProperties2 ifp = { VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2, .pNext = &eprops };
    CK(vkGetPhysicalDeviceImageFormatProperties2(s.pd, &ifi, &ifp));
    if (ifp.imageFormatProperties.maxExtent.width < W ||
-       !(eprops.externalMemoryProperties.externalMemoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)) {
+       !(eprops.externalMemoryProperties.externalMemoryFeatures &
+         VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)) {
       printf("FAIL LINEAR-modifier image: max width %u, dma-buf features 0x%x\n",
-             ifp.imageFormatProperties.maxExtent.width, eprops.externalMemoryProperties.externalMemoryFeatures);
+             ifp.imageFormatProperties.maxExtent.width,
+             eprops.externalMemoryProperties.externalMemoryFeatures);
       return 1;
    }
    printf("OK a LINEAR-modifier image with dma-buf memory can be made and exported\n");
@@ -219,26 +233,33 @@ int main(int argc, char **argv)
    const uint64_t linear_mod = MOD_LINEAR;
    VkImageDrmFormatModifierListCreateInfoEXT mlist = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT,
-      .drmFormatModifierCount = 1, .pDrmFormatModifiers = &linear_mod,
+      .drmFormatModifierCount = 1,
+      .pDrmFormatModifiers = &linear_mod,
    };
    VkExternalMemoryImageCreateInfo emi = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO, .pNext = &mlist,
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+      .pNext = &mlist,
       .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
    };
    VkImageCreateInfo ici = image_info(&emi);
    VkImage img;
    CK(vkCreateImage(s.dev, &ici, NULL, &img));
-   VkImageDrmFormatModifierPropertiesEXT mp = { VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT };
-   PFN_vkGetImageDrmFormatModifierPropertiesEXT get_modifier = (PFN_vkGetImageDrmFormatModifierPropertiesEXT)
-      vkGetDeviceProcAddr(s.dev, "vkGetImageDrmFormatModifierPropertiesEXT");
+   VkImageDrmFormatModifierPropertiesEXT mp = {
+      VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT
+   };
+   PFN_vkGetImageDrmFormatModifierPropertiesEXT get_modifier =
+      (PFN_vkGetImageDrmFormatModifierPropertiesEXT)vkGetDeviceProcAddr(
+         s.dev, "vkGetImageDrmFormatModifierPropertiesEXT");
    CK(get_modifier(s.dev, img, &mp));
    if (mp.drmFormatModifier != MOD_LINEAR) {
-      printf("FAIL the image's modifier is 0x%llx, not LINEAR\n", (unsigned long long)mp.drmFormatModifier);
+      printf("FAIL the image's modifier is 0x%llx, not LINEAR\n",
+             (unsigned long long)mp.drmFormatModifier);
       return 1;
    }
    printf("OK the image reports DRM_FORMAT_MOD_LINEAR\n");
    VkSubresourceLayout layout;
-   vkGetImageSubresourceLayout(s.dev, img, &(VkImageSubresource){ VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT, 0, 0 }, &layout);
+   vkGetImageSubresourceLayout(
+      s.dev, img, &(VkImageSubresource){ VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT, 0, 0 }, &layout);
    if (layout.rowPitch < W * 4 || layout.size < layout.rowPitch * (H - 1) + W * 4) {
       printf("FAIL memory plane 0: rowPitch %llu, size %llu\n", (unsigned long long)layout.rowPitch,
              (unsigned long long)layout.size);
@@ -247,20 +268,25 @@ int main(int argc, char **argv)
    printf("OK memory plane 0 holds %dx%d pixels\n", W, H);
    VkMemoryRequirements mr;
    vkGetImageMemoryRequirements(s.dev, img, &mr);
-   VkMemoryDedicatedAllocateInfo ded = { VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, .image = img };
+   VkMemoryDedicatedAllocateInfo ded = { VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+                                         .image = img };
    VkExportMemoryAllocateInfo exp = { VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO, .pNext = &ded,
-                                      .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT };
-   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &exp, .allocationSize = mr.size,
-                                .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits,
-                                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+                                      .handleTypes =
+                                         VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT };
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &exp,
+                                .allocationSize = mr.size,
+                                .memoryTypeIndex =
+                                   smoke_memory_type(&s, mr.memoryTypeBits,
+                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
    VkDeviceMemory mem;
    CK(vkAllocateMemory(s.dev, &mai, NULL, &mem));
    CK(vkBindImageMemory(s.dev, img, mem, 0));
 
    VkCommandPool pool;
    VkCommandBuffer cb = smoke_command_buffer(&s, 0, &pool);
-   CK(vkBeginCommandBuffer(cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
+   CK(vkBeginCommandBuffer(
+      cb, &(VkCommandBufferBeginInfo){ VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO }));
    barrier(cb, img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
            VK_QUEUE_FAMILY_FOREIGN_EXT, 0);
    const VkClearColorValue blue = { .uint32 = { 0 } };
@@ -279,12 +305,14 @@ int main(int argc, char **argv)
    barrier(cb, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
            VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
    VkBufferImageCopy region = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-                                .imageOffset = { 8, 4, 0 }, .imageExtent = { 16, 8, 1 } };
+                                .imageOffset = { 8, 4, 0 },
+                                .imageExtent = { 16, 8, 1 } };
    vkCmdCopyBufferToImage(cb, src, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
    barrier(cb, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_GENERAL, 0,
            VK_QUEUE_FAMILY_FOREIGN_EXT);
    CK(vkEndCommandBuffer(cb));
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
    CK(vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE));
    CK(vkQueueWaitIdle(s.q));
    uint8_t *base;
@@ -295,7 +323,8 @@ int main(int argc, char **argv)
          const bool red = x >= 8 && x < 24 && y >= 4 && y < 12;
          const uint32_t want = red ? 0xffff0000u : 0xff0000ffu;
          if (row[x] != want) {
-            printf("FAIL pixel (%d, %d) through plane 0's layout is 0x%08x, want 0x%08x\n", x, y, row[x], want);
+            printf("FAIL pixel (%d, %d) through plane 0's layout is 0x%08x, want 0x%08x\n", x, y,
+                   row[x], want);
             return 1;
          }
       }
@@ -308,7 +337,9 @@ int main(int argc, char **argv)
    VkSubresourceLayout plane = { .offset = 0, .size = 0, .rowPitch = layout.rowPitch };
    VkImageDrmFormatModifierExplicitCreateInfoEXT ex = {
       .sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-      .drmFormatModifier = MOD_LINEAR, .drmFormatModifierPlaneCount = 1, .pPlaneLayouts = &plane,
+      .drmFormatModifier = MOD_LINEAR,
+      .drmFormatModifierPlaneCount = 1,
+      .pPlaneLayouts = &plane,
    };
    VkImageCreateInfo eci = image_info(&ex);
    VkImage img2;

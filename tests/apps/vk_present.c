@@ -63,12 +63,14 @@ static struct rgb rect_colour(unsigned i, unsigned k)
 static VkRect2D rect_of(unsigned i, unsigned k)
 {
    unsigned step = W / 16 ? W / 16 : 1;
-   return (VkRect2D){ { (int32_t)(W / 16 + k * W / 4 + (i * 3) % step), (int32_t)(H / 8) }, { W / 6, H / 4 } };
+   return (VkRect2D){ { (int32_t)(W / 16 + k * W / 4 + (i * 3) % step), (int32_t)(H / 8) },
+                      { W / 6, H / 4 } };
 }
 
 static VkViewport tri_viewport(unsigned i)
 {
-   return (VkViewport){ (float)((i % 4) * W / 8), (float)(H / 2), (float)(W / 2), (float)(H / 2), 0, 1 };
+   return (
+      VkViewport){ (float)((i % 4) * W / 8), (float)(H / 2), (float)(W / 2), (float)(H / 2), 0, 1 };
 }
 
 /* The pixels whose colour is certain: the centre of each rectangle, and two background
@@ -103,7 +105,8 @@ static int has_ext(const VkExtensionProperties *e, uint32_t n, const char *name)
 
 static VkShaderModule shader(VkDevice dev, const uint32_t *code, size_t size)
 {
-   VkShaderModuleCreateInfo ci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = size, .pCode = code };
+   VkShaderModuleCreateInfo ci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = size,
+                                   .pCode = code };
    VkShaderModule m;
    CK(vkCreateShaderModule(dev, &ci, NULL, &m));
    return m;
@@ -114,30 +117,48 @@ static VkPipeline make_pipeline(VkDevice dev, VkRenderPass rp, VkPipelineLayout 
    VkShaderModule vs = shader(dev, tri_vert_spv, sizeof(tri_vert_spv));
    VkShaderModule fs = shader(dev, tri_frag_spv, sizeof(tri_frag_spv));
    VkPipelineShaderStageCreateInfo stages[2] = {
-      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_VERTEX_BIT, .module = vs, .pName = "main" },
-      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = fs, .pName = "main" },
+      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_VERTEX_BIT,
+        .module = vs, .pName = "main" },
+      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
+        .module = fs, .pName = "main" },
    };
-   VkPipelineVertexInputStateCreateInfo vi = { VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO };
-   VkPipelineInputAssemblyStateCreateInfo ia = { VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
-                                                 .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST };
+   VkPipelineVertexInputStateCreateInfo vi = {
+      VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO
+   };
+   VkPipelineInputAssemblyStateCreateInfo ia = {
+      VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+      .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST
+   };
    VkPipelineViewportStateCreateInfo vp = { VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
                                             .viewportCount = 1, .scissorCount = 1 };
-   VkPipelineRasterizationStateCreateInfo rs = { VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
-                                                 .polygonMode = VK_POLYGON_MODE_FILL, .cullMode = VK_CULL_MODE_NONE,
-                                                 .lineWidth = 1.0f };
-   VkPipelineMultisampleStateCreateInfo ms = { VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
-                                               .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT };
+   VkPipelineRasterizationStateCreateInfo rs = {
+      VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+      .polygonMode = VK_POLYGON_MODE_FILL, .cullMode = VK_CULL_MODE_NONE, .lineWidth = 1.0f
+   };
+   VkPipelineMultisampleStateCreateInfo ms = {
+      VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+      .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT
+   };
    VkPipelineColorBlendAttachmentState cba = { .colorWriteMask = 0xf };
-   VkPipelineColorBlendStateCreateInfo cb = { VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO,
-                                              .attachmentCount = 1, .pAttachments = &cba };
+   VkPipelineColorBlendStateCreateInfo cb = {
+      VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO, .attachmentCount = 1,
+      .pAttachments = &cba
+   };
    VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
    VkPipelineDynamicStateCreateInfo ds = { VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
                                            .dynamicStateCount = 2, .pDynamicStates = dyn };
-   VkGraphicsPipelineCreateInfo ci = { VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO, .stageCount = 2,
-                                       .pStages = stages, .pVertexInputState = &vi, .pInputAssemblyState = &ia,
-                                       .pViewportState = &vp, .pRasterizationState = &rs,
-                                       .pMultisampleState = &ms, .pColorBlendState = &cb,
-                                       .pDynamicState = &ds, .layout = layout, .renderPass = rp };
+   VkGraphicsPipelineCreateInfo ci = { VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+                                       .stageCount = 2,
+                                       .pStages = stages,
+                                       .pVertexInputState = &vi,
+                                       .pInputAssemblyState = &ia,
+                                       .pViewportState = &vp,
+                                       .pRasterizationState = &rs,
+                                       .pMultisampleState = &ms,
+                                       .pColorBlendState = &cb,
+                                       .pDynamicState = &ds,
+                                       .layout = layout,
+                                       .renderPass = rp };
    VkPipeline p;
    CK(vkCreateGraphicsPipelines(dev, VK_NULL_HANDLE, 1, &ci, NULL, &p));
    vkDestroyShaderModule(dev, vs, NULL);
@@ -156,13 +177,18 @@ static uint32_t memory_type(VkPhysicalDevice pd, uint32_t bits, VkMemoryProperty
    exit(1);
 }
 
-static void barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to, VkAccessFlags src_access,
-                    VkAccessFlags dst_access, VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage)
+static void barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to,
+                    VkAccessFlags src_access, VkAccessFlags dst_access,
+                    VkPipelineStageFlags src_stage, VkPipelineStageFlags dst_stage)
 {
-   VkImageMemoryBarrier b = { VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER, .srcAccessMask = src_access,
-                              .dstAccessMask = dst_access, .oldLayout = from, .newLayout = to,
+   VkImageMemoryBarrier b = { VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                              .srcAccessMask = src_access,
+                              .dstAccessMask = dst_access,
+                              .oldLayout = from,
+                              .newLayout = to,
                               .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .image = img,
+                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                              .image = img,
                               .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
    vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 0, NULL, 0, NULL, 1, &b);
 }
@@ -246,7 +272,8 @@ int main(int argc, char **argv)
    if (xwin_open(&x, "vk_present", W, H, NULL, 0))
       return 1;
 
-   VkXlibSurfaceCreateInfoKHR sci = { VK_STRUCTURE_TYPE_XLIB_SURFACE_CREATE_INFO_KHR, .dpy = x.dpy, .window = x.win };
+   VkXlibSurfaceCreateInfoKHR sci = { VK_STRUCTURE_TYPE_XLIB_SURFACE_CREATE_INFO_KHR, .dpy = x.dpy,
+                                      .window = x.win };
    VkSurfaceKHR surf;
    CK(vkCreateXlibSurfaceKHR(inst, &sci, NULL, &surf));
 
@@ -268,8 +295,9 @@ int main(int argc, char **argv)
       return 1;
    }
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = family,
-                                   .queueCount = 1, .pQueuePriorities = &prio };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                   .queueFamilyIndex = family, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
    const char *dev_exts[] = { VK_KHR_SWAPCHAIN_EXTENSION_NAME };
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci, .enabledExtensionCount = 1,
@@ -291,12 +319,14 @@ int main(int argc, char **argv)
    }
    VkSurfaceFormatKHR fmt = { VK_FORMAT_UNDEFINED, 0 };
    for (uint32_t i = 0; i < n; i++)
-      if (fmts[i].format == VK_FORMAT_B8G8R8A8_UNORM || fmts[i].format == VK_FORMAT_R8G8B8A8_UNORM) {
+      if (fmts[i].format == VK_FORMAT_B8G8R8A8_UNORM ||
+          fmts[i].format == VK_FORMAT_R8G8B8A8_UNORM) {
          fmt = fmts[i];
          break;
       }
    if (fmt.format == VK_FORMAT_UNDEFINED) {
-      printf("FAIL the surface offers no B8G8R8A8_UNORM or R8G8B8A8_UNORM format (first: %d)\n", fmts[0].format);
+      printf("FAIL the surface offers no B8G8R8A8_UNORM or R8G8B8A8_UNORM format (first: %d)\n",
+             fmts[0].format);
       return 1;
    }
    int bgra = fmt.format == VK_FORMAT_B8G8R8A8_UNORM;
@@ -307,7 +337,8 @@ int main(int argc, char **argv)
       printf("FAIL vkGetPhysicalDeviceSurfacePresentModesKHR = %d\n", r);
       return 1;
    }
-   VkPresentModeKHR want[3] = { VK_PRESENT_MODE_FIFO_KHR, VK_PRESENT_MODE_FIFO_KHR, VK_PRESENT_MODE_FIFO_KHR };
+   VkPresentModeKHR want[3] = { VK_PRESENT_MODE_FIFO_KHR, VK_PRESENT_MODE_FIFO_KHR,
+                                VK_PRESENT_MODE_FIFO_KHR };
    if (mode_name && !strcmp(mode_name, "immediate"))
       want[0] = VK_PRESENT_MODE_IMMEDIATE_KHR;
    else if (mode_name && !strcmp(mode_name, "mailbox"))
@@ -343,14 +374,21 @@ int main(int argc, char **argv)
       count = caps.maxImageCount;
    VkCompositeAlphaFlagBitsKHR alpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR;
    if (!(caps.supportedCompositeAlpha & alpha))
-      alpha = (VkCompositeAlphaFlagBitsKHR)(caps.supportedCompositeAlpha & -caps.supportedCompositeAlpha);
-   VkSwapchainCreateInfoKHR swci = { VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR, .surface = surf,
-                                     .minImageCount = count, .imageFormat = fmt.format,
-                                     .imageColorSpace = fmt.colorSpace, .imageExtent = extent,
-                                     .imageArrayLayers = 1, .imageUsage = usage,
+      alpha = (VkCompositeAlphaFlagBitsKHR)(caps.supportedCompositeAlpha &
+                                            -caps.supportedCompositeAlpha);
+   VkSwapchainCreateInfoKHR swci = { VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR,
+                                     .surface = surf,
+                                     .minImageCount = count,
+                                     .imageFormat = fmt.format,
+                                     .imageColorSpace = fmt.colorSpace,
+                                     .imageExtent = extent,
+                                     .imageArrayLayers = 1,
+                                     .imageUsage = usage,
                                      .imageSharingMode = VK_SHARING_MODE_EXCLUSIVE,
                                      .preTransform = VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR,
-                                     .compositeAlpha = alpha, .presentMode = mode, .clipped = VK_TRUE };
+                                     .compositeAlpha = alpha,
+                                     .presentMode = mode,
+                                     .clipped = VK_TRUE };
    if (!(caps.supportedTransforms & VK_SURFACE_TRANSFORM_IDENTITY_BIT_KHR))
       swci.preTransform = caps.currentTransform;
    VkSwapchainKHR sc;
@@ -359,27 +397,39 @@ int main(int argc, char **argv)
    VkImage images[MAX_IMAGES];
    r = vkGetSwapchainImagesKHR(dev, sc, &nimg, images);
    if (r != VK_SUCCESS) {
-      printf("FAIL vkGetSwapchainImagesKHR = %d (%u images, at most %d handled)\n", r, nimg, MAX_IMAGES);
+      printf("FAIL vkGetSwapchainImagesKHR = %d (%u images, at most %d handled)\n", r, nimg,
+             MAX_IMAGES);
       return 1;
    }
 
    /* Render pass: clear, draw, clear rectangles; left for a copy, then presented. */
-   VkAttachmentDescription att = { .format = fmt.format, .samples = VK_SAMPLE_COUNT_1_BIT,
-                                   .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR, .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+   VkAttachmentDescription att = { .format = fmt.format,
+                                   .samples = VK_SAMPLE_COUNT_1_BIT,
+                                   .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+                                   .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
                                    .stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE,
                                    .stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
                                    .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
                                    .finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL };
    VkAttachmentReference ref = { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
-   VkSubpassDescription sub = { .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS, .colorAttachmentCount = 1,
+   VkSubpassDescription sub = { .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+                                .colorAttachmentCount = 1,
                                 .pColorAttachments = &ref };
    /* The image comes from the acquire semaphore, waited at colour output. */
-   VkSubpassDependency dep = { VK_SUBPASS_EXTERNAL, 0, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
-                               VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, 0,
-                               VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, 0 };
-   VkRenderPassCreateInfo rpci = { VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO, .attachmentCount = 1,
-                                   .pAttachments = &att, .subpassCount = 1, .pSubpasses = &sub,
-                                   .dependencyCount = 1, .pDependencies = &dep };
+   VkSubpassDependency dep = { VK_SUBPASS_EXTERNAL,
+                               0,
+                               VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                               VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                               0,
+                               VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+                               0 };
+   VkRenderPassCreateInfo rpci = { VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+                                   .attachmentCount = 1,
+                                   .pAttachments = &att,
+                                   .subpassCount = 1,
+                                   .pSubpasses = &sub,
+                                   .dependencyCount = 1,
+                                   .pDependencies = &dep };
    VkRenderPass rp;
    CK(vkCreateRenderPass(dev, &rpci, NULL, &rp));
    VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO };
@@ -395,9 +445,13 @@ int main(int argc, char **argv)
                                     .viewType = VK_IMAGE_VIEW_TYPE_2D, .format = fmt.format,
                                     .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
       CK(vkCreateImageView(dev, &vci, NULL, &views[i]));
-      VkFramebufferCreateInfo fci = { VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO, .renderPass = rp,
-                                      .attachmentCount = 1, .pAttachments = &views[i], .width = W,
-                                      .height = H, .layers = 1 };
+      VkFramebufferCreateInfo fci = { VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+                                      .renderPass = rp,
+                                      .attachmentCount = 1,
+                                      .pAttachments = &views[i],
+                                      .width = W,
+                                      .height = H,
+                                      .layers = 1 };
       CK(vkCreateFramebuffer(dev, &fci, NULL, &fbs[i]));
       VkSemaphoreCreateInfo sci2 = { VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO };
       CK(vkCreateSemaphore(dev, &sci2, NULL, &rendered[i]));
@@ -410,8 +464,10 @@ int main(int argc, char **argv)
    VkCommandPool pool;
    CK(vkCreateCommandPool(dev, &cpci, NULL, &pool));
    VkCommandBuffer cbs[IN_FLIGHT];
-   VkCommandBufferAllocateInfo cbai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = IN_FLIGHT };
+   VkCommandBufferAllocateInfo cbai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                        .commandPool = pool,
+                                        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                        .commandBufferCount = IN_FLIGHT };
    CK(vkAllocateCommandBuffers(dev, &cbai, cbs));
    VkFence fences[IN_FLIGHT];
    VkSemaphore acquired[IN_FLIGHT];
@@ -420,7 +476,8 @@ int main(int argc, char **argv)
    uint8_t *maps[IN_FLIGHT];
    VkDeviceSize size = (VkDeviceSize)W * H * 4;
    for (int s = 0; s < IN_FLIGHT; s++) {
-      VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO, .flags = VK_FENCE_CREATE_SIGNALED_BIT };
+      VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+                                .flags = VK_FENCE_CREATE_SIGNALED_BIT };
       CK(vkCreateFence(dev, &fci, NULL, &fences[s]));
       VkSemaphoreCreateInfo sci2 = { VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO };
       CK(vkCreateSemaphore(dev, &sci2, NULL, &acquired[s]));
@@ -429,10 +486,12 @@ int main(int argc, char **argv)
       CK(vkCreateBuffer(dev, &bci, NULL, &bufs[s]));
       VkMemoryRequirements mr;
       vkGetBufferMemoryRequirements(dev, bufs[s], &mr);
-      VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                                   .memoryTypeIndex = memory_type(pd, mr.memoryTypeBits,
-                                                                  VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                                     VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+      VkMemoryAllocateInfo mai = {
+         VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
+         .memoryTypeIndex =
+            memory_type(pd, mr.memoryTypeBits,
+                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
+      };
       CK(vkAllocateMemory(dev, &mai, NULL, &mems[s]));
       CK(vkBindBufferMemory(dev, bufs[s], mems[s], 0));
       void *p;
@@ -459,9 +518,10 @@ int main(int argc, char **argv)
                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
       CK(vkBeginCommandBuffer(cb, &bi));
       VkClearValue clear = { .color = clear_value(bg_colour(i)) };
-      VkRenderPassBeginInfo rbi = { VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp,
-                                    .framebuffer = fbs[idx], .renderArea = { { 0, 0 }, { W, H } },
-                                    .clearValueCount = 1, .pClearValues = &clear };
+      VkRenderPassBeginInfo rbi = {
+         VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp,     .framebuffer = fbs[idx],
+         .renderArea = { { 0, 0 }, { W, H } },     .clearValueCount = 1, .pClearValues = &clear
+      };
       vkCmdBeginRenderPass(cb, &rbi, VK_SUBPASS_CONTENTS_INLINE);
       vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, pipe);
       VkViewport vp = tri_viewport(i);
@@ -470,7 +530,9 @@ int main(int argc, char **argv)
       vkCmdSetScissor(cb, 0, 1, &scissor);
       vkCmdDraw(cb, 3, 1, 0, 0);
       for (unsigned k = 0; k < 3; k++) {
-         VkClearAttachment ca = { VK_IMAGE_ASPECT_COLOR_BIT, 0, { .color = clear_value(rect_colour(i, k)) } };
+         VkClearAttachment ca = { VK_IMAGE_ASPECT_COLOR_BIT,
+                                  0,
+                                  { .color = clear_value(rect_colour(i, k)) } };
          VkClearRect cr = { rect_of(i, k), 0, 1 };
          vkCmdClearAttachments(cb, 1, &ca, 1, &cr);
       }
@@ -480,26 +542,29 @@ int main(int argc, char **argv)
       if (check) {
          VkBufferImageCopy copy = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
                                     .imageExtent = { W, H, 1 } };
-         vkCmdCopyImageToBuffer(cb, images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, bufs[s], 1, &copy);
+         vkCmdCopyImageToBuffer(cb, images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, bufs[s], 1,
+                                &copy);
          VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
                                       .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                                       .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
                                       .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .buffer = bufs[s],
+                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                      .buffer = bufs[s],
                                       .size = VK_WHOLE_SIZE };
-         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &bb,
-                              0, NULL);
+         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0,
+                              NULL, 1, &bb, 0, NULL);
          after_copy = VK_ACCESS_TRANSFER_READ_BIT;
       }
-      barrier(cb, images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-              VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | after_copy, 0,
+      barrier(cb, images[idx], VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+              VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | after_copy, 0,
               VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
               VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
       CK(vkEndCommandBuffer(cb));
       VkPipelineStageFlags wait_stage = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT;
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .waitSemaphoreCount = 1, .pWaitSemaphores = &acquired[s],
-                          .pWaitDstStageMask = &wait_stage, .commandBufferCount = 1, .pCommandBuffers = &cb,
-                          .signalSemaphoreCount = 1, .pSignalSemaphores = &rendered[idx] };
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO,   .waitSemaphoreCount = 1,
+                          .pWaitSemaphores = &acquired[s], .pWaitDstStageMask = &wait_stage,
+                          .commandBufferCount = 1,         .pCommandBuffers = &cb,
+                          .signalSemaphoreCount = 1,       .pSignalSemaphores = &rendered[idx] };
       CK(vkQueueSubmit(q, 1, &si, fences[s]));
 
       if (check) {
@@ -512,8 +577,8 @@ int main(int argc, char **argv)
             const uint8_t *px = maps[s] + ((size_t)xy[p][1] * W + xy[p][0]) * 4;
             struct rgb got = { bgra ? px[2] : px[0], px[1], bgra ? px[0] : px[2] };
             if (got.r != want[p].r || got.g != want[p].g || got.b != want[p].b) {
-               printf("FAIL frame %u pixel %u,%u is %02x%02x%02x, expected %02x%02x%02x\n", i, xy[p][0], xy[p][1],
-                      got.r, got.g, got.b, want[p].r, want[p].g, want[p].b);
+               printf("FAIL frame %u pixel %u,%u is %02x%02x%02x, expected %02x%02x%02x\n", i,
+                      xy[p][0], xy[p][1], got.r, got.g, got.b, want[p].r, want[p].g, want[p].b);
                return 1;
             }
          }
@@ -527,8 +592,11 @@ int main(int argc, char **argv)
          printf("frame %u fnv=%016llx ok\n", i, (unsigned long long)fnv1a(maps[s], (size_t)size));
       }
 
-      VkPresentInfoKHR pi = { VK_STRUCTURE_TYPE_PRESENT_INFO_KHR, .waitSemaphoreCount = 1,
-                              .pWaitSemaphores = &rendered[idx], .swapchainCount = 1, .pSwapchains = &sc,
+      VkPresentInfoKHR pi = { VK_STRUCTURE_TYPE_PRESENT_INFO_KHR,
+                              .waitSemaphoreCount = 1,
+                              .pWaitSemaphores = &rendered[idx],
+                              .swapchainCount = 1,
+                              .pSwapchains = &sc,
                               .pImageIndices = &idx };
       r = vkQueuePresentKHR(q, &pi);
       if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR) {

@@ -21,7 +21,9 @@
 #define VARCOUNT 8 /* variable count allocated */
 #define NDISP 3
 
-struct pc { uint32_t base, count, mul, out_off; };
+struct pc {
+   uint32_t base, count, mul, out_off;
+};
 /* Dispatch 1 pushes both pieces, dispatch 2 only the second (base and count stay), 3 both. */
 static const struct pc disp[NDISP] = { { 0, 6, 3, 0 }, { 0, 6, 5, N }, { 2, 4, 7, 2 * N } };
 
@@ -46,18 +48,24 @@ static void init_device(void)
    for (uint32_t i = 0; i < n; i++)
       has_push |= !strcmp(ext[i].extensionName, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
    free(ext);
-   printf("OK VK_KHR_push_descriptor %s\n", has_push ? "available: push descriptors tested" : "missing: skipped");
+   printf("OK VK_KHR_push_descriptor %s\n",
+          has_push ? "available: push descriptors tested" : "missing: skipped");
    const char *names[] = { VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME };
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
    VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                             .shaderStorageBufferArrayNonUniformIndexing = VK_TRUE,
-                                            .descriptorBindingStorageBufferUpdateAfterBind = VK_TRUE,
+                                            .descriptorBindingStorageBufferUpdateAfterBind =
+                                               VK_TRUE,
                                             .descriptorBindingPartiallyBound = VK_TRUE,
                                             .descriptorBindingVariableDescriptorCount = VK_TRUE,
                                             .runtimeDescriptorArray = VK_TRUE };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12, .queueCreateInfoCount = 1,
-                              .pQueueCreateInfos = &qci, .enabledExtensionCount = has_push ? 1 : 0,
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                              .pNext = &f12,
+                              .queueCreateInfoCount = 1,
+                              .pQueueCreateInfos = &qci,
+                              .enabledExtensionCount = has_push ? 1 : 0,
                               .ppEnabledExtensionNames = names };
    CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
    vkGetDeviceQueue(s.dev, 0, 0, &s.q);
@@ -65,7 +73,10 @@ static void init_device(void)
 }
 
 /* data[b][i]: distinct in every buffer and word. */
-static uint32_t data_word(int b, uint32_t i) { return (uint32_t)b * 0x10000u + i * 3u; }
+static uint32_t data_word(int b, uint32_t i)
+{
+   return (uint32_t)b * 0x10000u + i * 3u;
+}
 
 /* Checks out[p.out_off + i] for one dispatch given which buffer each array slot holds. */
 static void check(const char *what, const uint32_t *out, const struct pc *p, const int *slot_buf)
@@ -90,16 +101,23 @@ static void push(VkCommandBuffer cb, VkPipelineLayout pl, const struct pc *p, in
    vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 8, 8, &p->mul);
 }
 
-static void write_slot(VkDescriptorSet set, uint32_t first, uint32_t count, const VkDescriptorBufferInfo *bi)
+static void write_slot(VkDescriptorSet set, uint32_t first, uint32_t count,
+                       const VkDescriptorBufferInfo *bi)
 {
-   VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set, .dstBinding = 0, .dstArrayElement = first,
-                              .descriptorCount = count, .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .pBufferInfo = bi };
+   VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                              .dstSet = set,
+                              .dstBinding = 0,
+                              .dstArrayElement = first,
+                              .descriptorCount = count,
+                              .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                              .pBufferInfo = bi };
    vkUpdateDescriptorSets(s.dev, 1, &w, 0, NULL);
 }
 
 static void submit(VkCommandBuffer cb)
 {
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
    CK(vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE));
    CK(vkQueueWaitIdle(s.q));
 }
@@ -113,8 +131,10 @@ int main(void)
     * path, and NBUF data buffers. */
    VkDeviceMemory sel_mem, out_mem, outp_mem, data_mem[NBUF];
    VkBuffer sel_buf = smoke_host_buffer(&s, N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &sel_mem);
-   VkBuffer out_buf = smoke_host_buffer(&s, NDISP * N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &out_mem);
-   VkBuffer outp_buf = smoke_host_buffer(&s, 2 * N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &outp_mem);
+   VkBuffer out_buf =
+      smoke_host_buffer(&s, NDISP * N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &out_mem);
+   VkBuffer outp_buf =
+      smoke_host_buffer(&s, 2 * N * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &outp_mem);
    VkBuffer data_buf[NBUF];
    uint32_t *out, *outp;
    CK(vkMapMemory(dev, sel_mem, 0, VK_WHOLE_SIZE, 0, (void **)&sel));
@@ -132,28 +152,41 @@ int main(void)
    }
 
    /* Set 0: selector and results.  Set 1: the bindless array. */
-   VkDescriptorSetLayoutBinding b0[2] = { { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT },
-                                          { 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT } };
-   VkDescriptorSetLayoutCreateInfo dslci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .bindingCount = 2, .pBindings = b0 };
+   VkDescriptorSetLayoutBinding b0[2] = {
+      { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT },
+      { 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT }
+   };
+   VkDescriptorSetLayoutCreateInfo dslci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                             .bindingCount = 2, .pBindings = b0 };
    VkDescriptorSetLayout dsl0, dsl_push = VK_NULL_HANDLE, dsl1;
    CK(vkCreateDescriptorSetLayout(dev, &dslci, NULL, &dsl0));
    if (has_push) {
       dslci.flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR;
       CK(vkCreateDescriptorSetLayout(dev, &dslci, NULL, &dsl_push));
    }
-   VkDescriptorBindingFlags bf = VK_DESCRIPTOR_BINDING_PARTIALLY_BOUND_BIT | VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT |
+   VkDescriptorBindingFlags bf = VK_DESCRIPTOR_BINDING_PARTIALLY_BOUND_BIT |
+                                 VK_DESCRIPTOR_BINDING_VARIABLE_DESCRIPTOR_COUNT_BIT |
                                  VK_DESCRIPTOR_BINDING_UPDATE_AFTER_BIND_BIT;
-   VkDescriptorSetLayoutBindingFlagsCreateInfo bfci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO,
-                                                        .bindingCount = 1, .pBindingFlags = &bf };
-   VkDescriptorSetLayoutBinding b1 = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MAXDESC, VK_SHADER_STAGE_COMPUTE_BIT };
-   VkDescriptorSetLayoutCreateInfo dslci1 = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .pNext = &bfci,
-                                              .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_UPDATE_AFTER_BIND_POOL_BIT,
-                                              .bindingCount = 1, .pBindings = &b1 };
-   VkDescriptorSetVariableDescriptorCountLayoutSupport vsup = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_LAYOUT_SUPPORT };
-   VkDescriptorSetLayoutSupport sup = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_SUPPORT, .pNext = &vsup };
+   VkDescriptorSetLayoutBindingFlagsCreateInfo bfci = {
+      VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_BINDING_FLAGS_CREATE_INFO, .bindingCount = 1,
+      .pBindingFlags = &bf
+   };
+   VkDescriptorSetLayoutBinding b1 = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MAXDESC,
+                                       VK_SHADER_STAGE_COMPUTE_BIT };
+   VkDescriptorSetLayoutCreateInfo dslci1 = {
+      VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO, .pNext = &bfci,
+      .flags = VK_DESCRIPTOR_SET_LAYOUT_CREATE_UPDATE_AFTER_BIND_POOL_BIT, .bindingCount = 1,
+      .pBindings = &b1
+   };
+   VkDescriptorSetVariableDescriptorCountLayoutSupport vsup = {
+      VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_LAYOUT_SUPPORT
+   };
+   VkDescriptorSetLayoutSupport sup = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_SUPPORT,
+                                        .pNext = &vsup };
    vkGetDescriptorSetLayoutSupport(dev, &dslci1, &sup);
    if (!sup.supported || vsup.maxVariableDescriptorCount < MAXDESC) {
-      printf("FAIL layout support: supported %u, maxVariableDescriptorCount %u\n", sup.supported, vsup.maxVariableDescriptorCount);
+      printf("FAIL layout support: supported %u, maxVariableDescriptorCount %u\n", sup.supported,
+             vsup.maxVariableDescriptorCount);
       return 1;
    }
    printf("OK layout support: variable count up to at least %u\n", MAXDESC);
@@ -161,16 +194,22 @@ int main(void)
 
    VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(struct pc) };
    VkDescriptorSetLayout layouts[2] = { dsl0, dsl1 };
-   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO, .setLayoutCount = 2, .pSetLayouts = layouts,
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 2, .pSetLayouts = layouts,
                                        .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
    VkPipelineLayout pl, pl_push = VK_NULL_HANDLE;
    CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
-   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sizeof(pc_index_comp_spv), .pCode = pc_index_comp_spv };
+   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                     .codeSize = sizeof(pc_index_comp_spv),
+                                     .pCode = pc_index_comp_spv };
    VkShaderModule sm;
    CK(vkCreateShaderModule(dev, &smci, NULL, &sm));
-   VkComputePipelineCreateInfo cpci = { VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-                                        .stage = { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                                                   .module = sm, .pName = "main" }, .layout = pl };
+   VkComputePipelineCreateInfo cpci = {
+      VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main" },
+      .layout = pl
+   };
    VkPipeline pipe, pipe_push = VK_NULL_HANDLE;
    CK(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, NULL, &pipe));
    if (has_push) {
@@ -181,14 +220,18 @@ int main(void)
    }
 
    VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 + MAXDESC };
-   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .flags = VK_DESCRIPTOR_POOL_CREATE_UPDATE_AFTER_BIND_BIT,
+   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                       .flags = VK_DESCRIPTOR_POOL_CREATE_UPDATE_AFTER_BIND_BIT,
                                        .maxSets = 2, .poolSizeCount = 1, .pPoolSizes = &ps };
    VkDescriptorPool dp;
    CK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
    const uint32_t zero = 0, varcount = VARCOUNT;
-   VkDescriptorSetVariableDescriptorCountAllocateInfo vai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO,
-                                                              .descriptorSetCount = 1, .pDescriptorCounts = &zero };
-   VkDescriptorSetAllocateInfo dsai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO, .pNext = &vai, .descriptorPool = dp,
+   VkDescriptorSetVariableDescriptorCountAllocateInfo vai = {
+      VK_STRUCTURE_TYPE_DESCRIPTOR_SET_VARIABLE_DESCRIPTOR_COUNT_ALLOCATE_INFO,
+      .descriptorSetCount = 1, .pDescriptorCounts = &zero
+   };
+   VkDescriptorSetAllocateInfo dsai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                        .pNext = &vai, .descriptorPool = dp,
                                         .descriptorSetCount = 1, .pSetLayouts = &dsl0 };
    VkDescriptorSet set0, set1;
    CK(vkAllocateDescriptorSets(dev, &dsai, &set0));
@@ -199,14 +242,18 @@ int main(void)
    /* Set 0 through a descriptor update template. */
    VkDescriptorUpdateTemplateEntry te[2] = {
       { 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 0, sizeof(VkDescriptorBufferInfo) },
-      { 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sizeof(VkDescriptorBufferInfo), sizeof(VkDescriptorBufferInfo) },
+      { 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, sizeof(VkDescriptorBufferInfo),
+        sizeof(VkDescriptorBufferInfo) },
    };
-   VkDescriptorUpdateTemplateCreateInfo tci = { VK_STRUCTURE_TYPE_DESCRIPTOR_UPDATE_TEMPLATE_CREATE_INFO, .descriptorUpdateEntryCount = 2,
-                                                .pDescriptorUpdateEntries = te, .templateType = VK_DESCRIPTOR_UPDATE_TEMPLATE_TYPE_DESCRIPTOR_SET,
-                                                .descriptorSetLayout = dsl0 };
+   VkDescriptorUpdateTemplateCreateInfo tci = {
+      VK_STRUCTURE_TYPE_DESCRIPTOR_UPDATE_TEMPLATE_CREATE_INFO, .descriptorUpdateEntryCount = 2,
+      .pDescriptorUpdateEntries = te,
+      .templateType = VK_DESCRIPTOR_UPDATE_TEMPLATE_TYPE_DESCRIPTOR_SET, .descriptorSetLayout = dsl0
+   };
    VkDescriptorUpdateTemplate tmpl, tmpl_push = VK_NULL_HANDLE;
    CK(vkCreateDescriptorUpdateTemplate(dev, &tci, NULL, &tmpl));
-   const VkDescriptorBufferInfo set0_info[2] = { { sel_buf, 0, VK_WHOLE_SIZE }, { out_buf, 0, VK_WHOLE_SIZE } };
+   const VkDescriptorBufferInfo set0_info[2] = { { sel_buf, 0, VK_WHOLE_SIZE },
+                                                 { out_buf, 0, VK_WHOLE_SIZE } };
    vkUpdateDescriptorSetWithTemplate(dev, set0, tmpl, set0_info);
 
    /* Record first, bind set 1 while it is still empty. */
@@ -253,9 +300,11 @@ int main(void)
    }
 
    if (has_push) {
-      PFN_vkCmdPushDescriptorSetKHR push_set = (PFN_vkCmdPushDescriptorSetKHR)vkGetDeviceProcAddr(dev, "vkCmdPushDescriptorSetKHR");
+      PFN_vkCmdPushDescriptorSetKHR push_set =
+         (PFN_vkCmdPushDescriptorSetKHR)vkGetDeviceProcAddr(dev, "vkCmdPushDescriptorSetKHR");
       PFN_vkCmdPushDescriptorSetWithTemplateKHR push_tmpl =
-         (PFN_vkCmdPushDescriptorSetWithTemplateKHR)vkGetDeviceProcAddr(dev, "vkCmdPushDescriptorSetWithTemplateKHR");
+         (PFN_vkCmdPushDescriptorSetWithTemplateKHR)vkGetDeviceProcAddr(
+            dev, "vkCmdPushDescriptorSetWithTemplateKHR");
       if (!push_set || !push_tmpl) {
          printf("FAIL VK_KHR_push_descriptor commands missing\n");
          return 1;

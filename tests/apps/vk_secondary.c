@@ -42,57 +42,91 @@ static void fail_if(int bad, const char *what, const char *fmt, unsigned a, unsi
 
 static VkImage make_image(struct smoke *s, VkDeviceMemory *mem, VkImageView *view)
 {
-   VkImageCreateInfo ci = { VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO, .imageType = VK_IMAGE_TYPE_2D, .format = FMT,
-                            .extent = { W, H, 1 }, .mipLevels = 1, .arrayLayers = 1, .samples = VK_SAMPLE_COUNT_1_BIT,
+   VkImageCreateInfo ci = { VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+                            .imageType = VK_IMAGE_TYPE_2D,
+                            .format = FMT,
+                            .extent = { W, H, 1 },
+                            .mipLevels = 1,
+                            .arrayLayers = 1,
+                            .samples = VK_SAMPLE_COUNT_1_BIT,
                             .tiling = VK_IMAGE_TILING_OPTIMAL,
-                            .usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT };
+                            .usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT |
+                                     VK_IMAGE_USAGE_TRANSFER_SRC_BIT };
    VkImage img;
    CK(vkCreateImage(s->dev, &ci, NULL, &img));
    VkMemoryRequirements mr;
    vkGetImageMemoryRequirements(s->dev, img, &mr);
    VkMemoryAllocateInfo ai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                               .memoryTypeIndex = smoke_memory_type(s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) };
+                               .memoryTypeIndex = smoke_memory_type(
+                                  s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) };
    CK(vkAllocateMemory(s->dev, &ai, NULL, mem));
    CK(vkBindImageMemory(s->dev, img, *mem, 0));
-   VkImageViewCreateInfo vci = { VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO, .image = img, .viewType = VK_IMAGE_VIEW_TYPE_2D,
-                                 .format = FMT, .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
+   VkImageViewCreateInfo vci = { VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO, .image = img,
+                                 .viewType = VK_IMAGE_VIEW_TYPE_2D, .format = FMT,
+                                 .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
    CK(vkCreateImageView(s->dev, &vci, NULL, view));
    return img;
 }
 
 /* The tri.vert/tri.frag pipeline with dynamic viewport and scissor, for a render pass or,
  * with `rendering` chained, for dynamic rendering. */
-static VkPipeline make_pipeline(struct smoke *s, VkPipelineLayout pl, VkRenderPass rp, const void *rendering,
-                                VkShaderModule vs, VkShaderModule fs)
+static VkPipeline make_pipeline(struct smoke *s, VkPipelineLayout pl, VkRenderPass rp,
+                                const void *rendering, VkShaderModule vs, VkShaderModule fs)
 {
    VkPipelineShaderStageCreateInfo stages[2] = {
-      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_VERTEX_BIT, .module = vs, .pName = "main" },
-      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_FRAGMENT_BIT, .module = fs, .pName = "main" },
+      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_VERTEX_BIT,
+        .module = vs, .pName = "main" },
+      { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, .stage = VK_SHADER_STAGE_FRAGMENT_BIT,
+        .module = fs, .pName = "main" },
    };
-   VkPipelineVertexInputStateCreateInfo vi = { VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO };
-   VkPipelineInputAssemblyStateCreateInfo ia = { VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
-                                                 .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST };
-   VkPipelineViewportStateCreateInfo vps = { VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO, .viewportCount = 1, .scissorCount = 1 };
-   VkPipelineRasterizationStateCreateInfo rs = { VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
-                                                 .polygonMode = VK_POLYGON_MODE_FILL, .cullMode = VK_CULL_MODE_NONE, .lineWidth = 1.0f };
-   VkPipelineMultisampleStateCreateInfo ms = { VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
-                                               .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT };
+   VkPipelineVertexInputStateCreateInfo vi = {
+      VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO
+   };
+   VkPipelineInputAssemblyStateCreateInfo ia = {
+      VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO,
+      .topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST
+   };
+   VkPipelineViewportStateCreateInfo vps = { VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO,
+                                             .viewportCount = 1, .scissorCount = 1 };
+   VkPipelineRasterizationStateCreateInfo rs = {
+      VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO,
+      .polygonMode = VK_POLYGON_MODE_FILL, .cullMode = VK_CULL_MODE_NONE, .lineWidth = 1.0f
+   };
+   VkPipelineMultisampleStateCreateInfo ms = {
+      VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
+      .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT
+   };
    VkPipelineColorBlendAttachmentState cba = { .colorWriteMask = 0xf };
-   VkPipelineColorBlendStateCreateInfo cb = { VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO, .attachmentCount = 1, .pAttachments = &cba };
+   VkPipelineColorBlendStateCreateInfo cb = {
+      VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO, .attachmentCount = 1,
+      .pAttachments = &cba
+   };
    VkDynamicState dyn[2] = { VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR };
-   VkPipelineDynamicStateCreateInfo dsi = { VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO, .dynamicStateCount = 2, .pDynamicStates = dyn };
-   VkGraphicsPipelineCreateInfo gpci = { VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO, .pNext = rendering, .stageCount = 2,
-                                         .pStages = stages, .pVertexInputState = &vi, .pInputAssemblyState = &ia,
-                                         .pViewportState = &vps, .pRasterizationState = &rs, .pMultisampleState = &ms,
-                                         .pColorBlendState = &cb, .pDynamicState = &dsi, .layout = pl, .renderPass = rp };
+   VkPipelineDynamicStateCreateInfo dsi = { VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO,
+                                            .dynamicStateCount = 2, .pDynamicStates = dyn };
+   VkGraphicsPipelineCreateInfo gpci = { VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO,
+                                         .pNext = rendering,
+                                         .stageCount = 2,
+                                         .pStages = stages,
+                                         .pVertexInputState = &vi,
+                                         .pInputAssemblyState = &ia,
+                                         .pViewportState = &vps,
+                                         .pRasterizationState = &rs,
+                                         .pMultisampleState = &ms,
+                                         .pColorBlendState = &cb,
+                                         .pDynamicState = &dsi,
+                                         .layout = pl,
+                                         .renderPass = rp };
    VkPipeline pipe;
    CK(vkCreateGraphicsPipelines(s->dev, VK_NULL_HANDLE, 1, &gpci, NULL, &pipe));
    return pipe;
 }
 
-static void begin_secondary(VkCommandBuffer cb, VkCommandBufferUsageFlags flags, const VkCommandBufferInheritanceInfo *inh)
+static void begin_secondary(VkCommandBuffer cb, VkCommandBufferUsageFlags flags,
+                            const VkCommandBufferInheritanceInfo *inh)
 {
-   VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = flags, .pInheritanceInfo = inh };
+   VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = flags,
+                                   .pInheritanceInfo = inh };
    CK(vkBeginCommandBuffer(cb, &bi));
 }
 
@@ -107,31 +141,42 @@ static void draw_triangle(VkCommandBuffer cb, VkPipeline pipe, int32_t x, uint32
    vkCmdDraw(cb, 3, 1, 0, 0);
 }
 
-static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to, VkAccessFlags sa,
-                          VkAccessFlags da, VkPipelineStageFlags ss, VkPipelineStageFlags ds)
+static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to,
+                          VkAccessFlags sa, VkAccessFlags da, VkPipelineStageFlags ss,
+                          VkPipelineStageFlags ds)
 {
-   VkImageMemoryBarrier b = { VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER, .srcAccessMask = sa, .dstAccessMask = da, .oldLayout = from,
-                              .newLayout = to, .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED, .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                              .image = img, .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
+   VkImageMemoryBarrier b = { VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                              .srcAccessMask = sa,
+                              .dstAccessMask = da,
+                              .oldLayout = from,
+                              .newLayout = to,
+                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                              .image = img,
+                              .subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 } };
    vkCmdPipelineBarrier(cb, ss, ds, 0, 0, NULL, 0, NULL, 1, &b);
 }
 
-static void memory_barrier(VkCommandBuffer cb, VkAccessFlags sa, VkAccessFlags da, VkPipelineStageFlags ds)
+static void memory_barrier(VkCommandBuffer cb, VkAccessFlags sa, VkAccessFlags da,
+                           VkPipelineStageFlags ds)
 {
-   VkMemoryBarrier b = { VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = sa, .dstAccessMask = da };
+   VkMemoryBarrier b = { VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = sa,
+                         .dstAccessMask = da };
    vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, ds, 0, 1, &b, 0, NULL, 0, NULL);
 }
 
 static void submit(struct smoke *s, VkFence fence, uint32_t n, const VkCommandBuffer *cbs)
 {
-   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = n, .pCommandBuffers = cbs };
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = n,
+                       .pCommandBuffers = cbs };
    CK(vkQueueSubmit(s->q, 1, &si, fence));
    CK(vkWaitForFences(s->dev, 1, &fence, VK_TRUE, UINT64_MAX));
    CK(vkResetFences(s->dev, 1, &fence));
 }
 
 /* Pixel checks: clear color, inside the triangle (r+g+b of its interpolated colors is 255), exact. */
-static void check_px(const char *what, const uint8_t *img, int x, int y, int inside, const uint8_t want[4])
+static void check_px(const char *what, const uint8_t *img, int x, int y, int inside,
+                     const uint8_t want[4])
 {
    const uint8_t *p = img + (y * W + x) * 4;
    int sum = p[0] + p[1] + p[2];
@@ -163,10 +208,13 @@ int main(void)
       printf("FAIL dynamicRendering is not supported\n");
       return 1;
    }
-   f13 = (VkPhysicalDeviceVulkan13Features){ VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES, .dynamicRendering = VK_TRUE };
+   f13 = (VkPhysicalDeviceVulkan13Features){ VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                             .dynamicRendering = VK_TRUE };
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f13, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f13,
+                              .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
    CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
    vkGetDeviceQueue(s.dev, 0, 0, &s.q);
    vkGetPhysicalDeviceMemoryProperties(s.pd, &s.mp);
@@ -176,25 +224,50 @@ int main(void)
    VkImageView view_a, view_b;
    VkImage img_a = make_image(&s, &mem_a, &view_a), img_b = make_image(&s, &mem_b, &view_b);
    VkBuffer rb = smoke_host_buffer(&s, 2 * W * H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &rb_mem);
-   VkBuffer tb = smoke_host_buffer(&s, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, &tb_mem);
+   VkBuffer tb = smoke_host_buffer(
+      &s, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, &tb_mem);
 
-   VkAttachmentDescription att = { 0, FMT, VK_SAMPLE_COUNT_1_BIT, VK_ATTACHMENT_LOAD_OP_CLEAR, VK_ATTACHMENT_STORE_OP_STORE,
-                                   VK_ATTACHMENT_LOAD_OP_DONT_CARE, VK_ATTACHMENT_STORE_OP_DONT_CARE, VK_IMAGE_LAYOUT_UNDEFINED,
+   VkAttachmentDescription att = { 0,
+                                   FMT,
+                                   VK_SAMPLE_COUNT_1_BIT,
+                                   VK_ATTACHMENT_LOAD_OP_CLEAR,
+                                   VK_ATTACHMENT_STORE_OP_STORE,
+                                   VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+                                   VK_ATTACHMENT_STORE_OP_DONT_CARE,
+                                   VK_IMAGE_LAYOUT_UNDEFINED,
                                    VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL };
    VkAttachmentReference ref = { 0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL };
-   VkSubpassDescription sub = { .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS, .colorAttachmentCount = 1, .pColorAttachments = &ref };
-   VkSubpassDependency dep = { 0, VK_SUBPASS_EXTERNAL, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                               VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, 0 };
-   VkRenderPassCreateInfo rpci = { VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO, .attachmentCount = 1, .pAttachments = &att,
-                                   .subpassCount = 1, .pSubpasses = &sub, .dependencyCount = 1, .pDependencies = &dep };
+   VkSubpassDescription sub = { .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+                                .colorAttachmentCount = 1,
+                                .pColorAttachments = &ref };
+   VkSubpassDependency dep = { 0,
+                               VK_SUBPASS_EXTERNAL,
+                               VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                               VK_PIPELINE_STAGE_TRANSFER_BIT,
+                               VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+                               VK_ACCESS_TRANSFER_READ_BIT,
+                               0 };
+   VkRenderPassCreateInfo rpci = { VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+                                   .attachmentCount = 1,
+                                   .pAttachments = &att,
+                                   .subpassCount = 1,
+                                   .pSubpasses = &sub,
+                                   .dependencyCount = 1,
+                                   .pDependencies = &dep };
    VkRenderPass rp;
    CK(vkCreateRenderPass(dev, &rpci, NULL, &rp));
-   VkFramebufferCreateInfo fbci = { VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO, .renderPass = rp, .attachmentCount = 1,
-                                    .pAttachments = &view_a, .width = W, .height = H, .layers = 1 };
+   VkFramebufferCreateInfo fbci = { VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+                                    .renderPass = rp,
+                                    .attachmentCount = 1,
+                                    .pAttachments = &view_a,
+                                    .width = W,
+                                    .height = H,
+                                    .layers = 1 };
    VkFramebuffer fb;
    CK(vkCreateFramebuffer(dev, &fbci, NULL, &fb));
 
-   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO, .codeSize = sizeof(tri_vert_spv), .pCode = tri_vert_spv };
+   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                     .codeSize = sizeof(tri_vert_spv), .pCode = tri_vert_spv };
    VkShaderModule vs, fs;
    CK(vkCreateShaderModule(dev, &smci, NULL, &vs));
    smci.codeSize = sizeof(tri_frag_spv), smci.pCode = tri_frag_spv;
@@ -203,68 +276,92 @@ int main(void)
    VkPipelineLayout pl;
    CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
    const VkFormat fmt = FMT;
-   VkPipelineRenderingCreateInfo prci = { VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO, .colorAttachmentCount = 1,
+   VkPipelineRenderingCreateInfo prci = { VK_STRUCTURE_TYPE_PIPELINE_RENDERING_CREATE_INFO,
+                                          .colorAttachmentCount = 1,
                                           .pColorAttachmentFormats = &fmt };
    VkPipeline pipe_a = make_pipeline(&s, pl, rp, NULL, vs, fs);
    VkPipeline pipe_b = make_pipeline(&s, pl, VK_NULL_HANDLE, &prci, vs, fs);
 
    VkCommandPool pool;
    VkCommandBuffer cmd = smoke_command_buffer(&s, 0, &pool), prim[2], sec[4];
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 2 };
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = 2 };
    CK(vkAllocateCommandBuffers(dev, &cai, prim));
    cai.level = VK_COMMAND_BUFFER_LEVEL_SECONDARY, cai.commandBufferCount = 4;
    CK(vkAllocateCommandBuffers(dev, &cai, sec));
 
    /* (a) secondaries 0 and 1 continue the render pass: left and right triangles, then a
     * rectangle cleared over the right one. */
-   VkCommandBufferInheritanceInfo inh_a = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO, .renderPass = rp, .subpass = 0, .framebuffer = fb };
+   VkCommandBufferInheritanceInfo inh_a = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+                                            .renderPass = rp, .subpass = 0, .framebuffer = fb };
    for (int i = 0; i < 2; i++) {
       begin_secondary(sec[i], VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT, &inh_a);
       draw_triangle(sec[i], pipe_a, i * W / 2, W / 2);
       if (i == 1) {
-         VkClearAttachment ca = { VK_IMAGE_ASPECT_COLOR_BIT, 0, { .color = { .float32 = { 1, 1, 0, 1 } } } };
+         VkClearAttachment ca = { VK_IMAGE_ASPECT_COLOR_BIT,
+                                  0,
+                                  { .color = { .float32 = { 1, 1, 0, 1 } } } };
          VkClearRect cr = { { { 88, 70 }, { 16, 20 } }, 0, 1 };
          vkCmdClearAttachments(sec[i], 1, &ca, 1, &cr);
       }
       CK(vkEndCommandBuffer(sec[i]));
    }
    /* (b) secondary 2 inherits dynamic rendering state and draws the full-size triangle. */
-   VkCommandBufferInheritanceRenderingInfo irin = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO,
-                                                    .colorAttachmentCount = 1, .pColorAttachmentFormats = &fmt,
-                                                    .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT };
-   VkCommandBufferInheritanceInfo inh_b = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO, .pNext = &irin };
+   VkCommandBufferInheritanceRenderingInfo irin = {
+      VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_RENDERING_INFO, .colorAttachmentCount = 1,
+      .pColorAttachmentFormats = &fmt, .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT
+   };
+   VkCommandBufferInheritanceInfo inh_b = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+                                            .pNext = &irin };
    begin_secondary(sec[2], VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT, &inh_b);
    draw_triangle(sec[2], pipe_b, 0, W);
    CK(vkEndCommandBuffer(sec[2]));
 
    VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
    CK(vkBeginCommandBuffer(cmd, &bi));
-   VkClearValue clear_a = { .color = { .float32 = { 26 / 255.0f, 51 / 255.0f, 76 / 255.0f, 1.0f } /* exact in UNORM8: no rounding ties */ } };
-   VkRenderPassBeginInfo rbi = { VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp, .framebuffer = fb,
-                                 .renderArea = { { 0, 0 }, { W, H } }, .clearValueCount = 1, .pClearValues = &clear_a };
+   VkClearValue clear_a = { .color = {
+                               .float32 = { 26 / 255.0f, 51 / 255.0f, 76 / 255.0f,
+                                            1.0f } /* exact in UNORM8: no rounding ties */ } };
+   VkRenderPassBeginInfo rbi = {
+      VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO, .renderPass = rp,     .framebuffer = fb,
+      .renderArea = { { 0, 0 }, { W, H } },     .clearValueCount = 1, .pClearValues = &clear_a
+   };
    vkCmdBeginRenderPass(cmd, &rbi, VK_SUBPASS_CONTENTS_SECONDARY_COMMAND_BUFFERS);
    vkCmdExecuteCommands(cmd, 2, sec);
    vkCmdEndRenderPass(cmd);
-   image_barrier(cmd, img_b, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, 0, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
-                 VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT);
-   VkRenderingAttachmentInfo rai = { VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO, .imageView = view_b,
-                                     .imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
-                                     .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
-                                     .clearValue = { .color = { .float32 = { 64 / 255.0f, 32 / 255.0f, 16 / 255.0f, 1.0f } } } };
-   VkRenderingInfo ri = { VK_STRUCTURE_TYPE_RENDERING_INFO, .flags = VK_RENDERING_CONTENTS_SECONDARY_COMMAND_BUFFERS_BIT,
-                          .renderArea = { { 0, 0 }, { W, H } }, .layerCount = 1, .colorAttachmentCount = 1, .pColorAttachments = &rai };
+   image_barrier(cmd, img_b, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, 0,
+                 VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                 VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT);
+   VkRenderingAttachmentInfo rai = {
+      VK_STRUCTURE_TYPE_RENDERING_ATTACHMENT_INFO,
+      .imageView = view_b,
+      .imageLayout = VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+      .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+      .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+      .clearValue = { .color = { .float32 = { 64 / 255.0f, 32 / 255.0f, 16 / 255.0f, 1.0f } } }
+   };
+   VkRenderingInfo ri = { VK_STRUCTURE_TYPE_RENDERING_INFO,
+                          .flags = VK_RENDERING_CONTENTS_SECONDARY_COMMAND_BUFFERS_BIT,
+                          .renderArea = { { 0, 0 }, { W, H } },
+                          .layerCount = 1,
+                          .colorAttachmentCount = 1,
+                          .pColorAttachments = &rai };
    vkCmdBeginRendering(cmd, &ri);
    vkCmdExecuteCommands(cmd, 1, &sec[2]);
    vkCmdEndRendering(cmd);
-   image_barrier(cmd, img_b, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                 VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT,
-                 VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
-   VkBufferImageCopy reg = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 }, .imageExtent = { W, H, 1 } };
+   image_barrier(cmd, img_b, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
+                 VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+                 VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+                 VK_PIPELINE_STAGE_TRANSFER_BIT);
+   VkBufferImageCopy reg = { .imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+                             .imageExtent = { W, H, 1 } };
    vkCmdCopyImageToBuffer(cmd, img_a, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rb, 1, &reg);
    reg.bufferOffset = W * H * 4;
    vkCmdCopyImageToBuffer(cmd, img_b, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, rb, 1, &reg);
-   memory_barrier(cmd, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT, VK_PIPELINE_STAGE_HOST_BIT);
+   memory_barrier(cmd, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT,
+                  VK_PIPELINE_STAGE_HOST_BIT);
    CK(vkEndCommandBuffer(cmd));
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
@@ -274,7 +371,8 @@ int main(void)
    const uint8_t *px;
    CK(vkMapMemory(dev, rb_mem, 0, VK_WHOLE_SIZE, 0, (void **)&px));
    printf("render pass secondaries checksum=0x%08x\n", fnv(px, W * H * 4));
-   const uint8_t clear_a8[4] = { 26, 51, 76, 255 }, clear_b8[4] = { 64, 32, 16, 255 }, yellow[4] = { 255, 255, 0, 255 };
+   const uint8_t clear_a8[4] = { 26, 51, 76, 255 }, clear_b8[4] = { 64, 32, 16, 255 },
+                 yellow[4] = { 255, 255, 0, 255 };
    check_px("render pass: corner is the clear color", px, 0, 0, 0, clear_a8);
    check_px("render pass: above the triangles is the clear color", px, 64, 5, 0, clear_a8);
    check_px("render pass: secondary 0 drew the left triangle", px, 32, 81, 1, NULL);
@@ -292,10 +390,13 @@ int main(void)
    /* (c) secondary 3: words 256..511 = old words 0..255, words 0..255 = FILL, words 512..515 = 1..4. */
    VkCommandBufferInheritanceInfo inh_c = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO };
    begin_secondary(sec[3], VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT, &inh_c);
-   memory_barrier(sec[3], VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+   memory_barrier(sec[3], VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_TRANSFER_BIT);
    VkBufferCopy bc = { 0, 1024, 1024 };
    vkCmdCopyBuffer(sec[3], tb, tb, 1, &bc);
-   memory_barrier(sec[3], VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT);
+   memory_barrier(sec[3], VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                  VK_PIPELINE_STAGE_TRANSFER_BIT);
    vkCmdFillBuffer(sec[3], tb, 0, 1024, FILL);
    vkCmdUpdateBuffer(sec[3], tb, 2048, 16, (const uint32_t[]){ 1, 2, 3, 4 });
    CK(vkEndCommandBuffer(sec[3]));
@@ -303,14 +404,19 @@ int main(void)
    for (int i = 0; i < 2; i++) {
       CK(vkBeginCommandBuffer(prim[i], &bi));
       vkCmdExecuteCommands(prim[i], i + 1, (VkCommandBuffer[]){ sec[3], sec[3] });
-      memory_barrier(prim[i], VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT, VK_PIPELINE_STAGE_HOST_BIT);
+      memory_barrier(prim[i], VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT,
+                     VK_PIPELINE_STAGE_HOST_BIT);
       CK(vkEndCommandBuffer(prim[i]));
    }
    uint32_t *w;
    CK(vkMapMemory(dev, tb_mem, 0, VK_WHOLE_SIZE, 0, (void **)&w));
    /* Submissions of prim[first..first+count): the host reseeds words 0..255 and zeroes 256..1023
     * first, so words 256..511 show whether a second execution copied the first one's FILL. */
-   static const struct { uint32_t seed, first, count; int copied_fill; const char *what; } rounds[] = {
+   static const struct {
+      uint32_t seed, first, count;
+      int copied_fill;
+      const char *what;
+   } rounds[] = {
       { 3, 0, 1, 0, "transfer secondary, 1st submission" },
       { 7, 0, 1, 0, "transfer secondary, same primary re-submitted" },
       { 11, 1, 1, 1, "transfer secondary executed twice in one primary" },
@@ -321,7 +427,9 @@ int main(void)
          w[i] = i < 256 ? i * rounds[k].seed + 1 : 0;
       submit(&s, fence, rounds[k].count, &prim[rounds[k].first]);
       for (uint32_t i = 0; i < 516; i++) {
-         uint32_t want = i < 256 ? FILL : i < 512 ? (rounds[k].copied_fill ? FILL : (i - 256) * rounds[k].seed + 1) : i - 511;
+         uint32_t want = i < 256   ? FILL
+                         : i < 512 ? (rounds[k].copied_fill ? FILL : (i - 256) * rounds[k].seed + 1)
+                                   : i - 511;
          fail_if(w[i] != want, rounds[k].what, "word %u is 0x%x", i, w[i]);
       }
       fail_if(w[516] != 0, rounds[k].what, "word %u is 0x%x", 516, w[516]);

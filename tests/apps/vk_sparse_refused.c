@@ -30,8 +30,8 @@ int main(int argc, char **argv)
    VkMemoryRequirements mr;
    vkGetBufferMemoryRequirements(s.dev, buf, &mr);
    VkMemoryAllocateInfo ai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = mr.size,
-                               .memoryTypeIndex = smoke_memory_type(&s, mr.memoryTypeBits,
-                                                                    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) };
+                               .memoryTypeIndex = smoke_memory_type(
+                                  &s, mr.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) };
    VkDeviceMemory mem;
    CK(vkAllocateMemory(s.dev, &ai, NULL, &mem));
    VkSparseMemoryBind bind = { 0, mr.size, mem, 0, 0 };

@@ -25,22 +25,26 @@ static void *worker(void *arg)
    uint32_t *p;
    CK(vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p));
    VkCommandPool pool;
-   VkCommandBuffer cb = smoke_command_buffer(&s, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
+   VkCommandBuffer cb =
+      smoke_command_buffer(&s, VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
    CK(vkCreateFence(dev, &fci, NULL, &fence));
    for (uint32_t it = 0; it < ITERS; it++) {
       const uint32_t value = id << 16 | it;
-      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
       CK(vkBeginCommandBuffer(cb, &bi));
       vkCmdFillBuffer(cb, buf, 0, SIZE, value);
       CK(vkEndCommandBuffer(cb));
       pthread_mutex_lock(&queue_mutex);
       const uint64_t signal = ++timeline_value;
-      VkTimelineSemaphoreSubmitInfo ts = { VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO, .signalSemaphoreValueCount = 1,
+      VkTimelineSemaphoreSubmitInfo ts = { VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                           .signalSemaphoreValueCount = 1,
                                            .pSignalSemaphoreValues = &signal };
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ts, .commandBufferCount = 1, .pCommandBuffers = &cb,
-                          .signalSemaphoreCount = 1, .pSignalSemaphores = &timeline };
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ts,
+                          .commandBufferCount = 1,       .pCommandBuffers = &cb,
+                          .signalSemaphoreCount = 1,     .pSignalSemaphores = &timeline };
       VkResult r = vkQueueSubmit(s.q, 1, &si, fence);
       pthread_mutex_unlock(&queue_mutex);
       CK(r);
@@ -64,7 +68,8 @@ static void *worker(void *arg)
 int main(void)
 {
    smoke_init(&s);
-   VkSemaphoreTypeCreateInfo tci = { VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO, .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE };
+   VkSemaphoreTypeCreateInfo tci = { VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                                     .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE };
    VkSemaphoreCreateInfo sci = { VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &tci };
    CK(vkCreateSemaphore(s.dev, &sci, NULL, &timeline));
    pthread_t t[THREADS];
@@ -73,12 +78,14 @@ int main(void)
    for (int i = 0; i < THREADS; i++)
       pthread_join(t[i], NULL);
    const uint64_t want = THREADS * ITERS;
-   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1, .pSemaphores = &timeline, .pValues = &want };
+   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1,
+                              .pSemaphores = &timeline, .pValues = &want };
    CK(vkWaitSemaphores(s.dev, &wi, UINT64_MAX));
    uint64_t value = 0;
    CK(vkGetSemaphoreCounterValue(s.dev, timeline, &value));
    if (value != want) {
-      printf("FAIL threads: timeline at %llu, want %llu\n", (unsigned long long)value, (unsigned long long)want);
+      printf("FAIL threads: timeline at %llu, want %llu\n", (unsigned long long)value,
+             (unsigned long long)want);
       return 1;
    }
    printf("result: threads timeline=%llu\n", (unsigned long long)value);

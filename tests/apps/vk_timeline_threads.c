@@ -51,21 +51,28 @@ static void init_device(void)
       exit(1);
    }
    float prio = 1;
-   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1, .pQueuePriorities = &prio };
-   VkPhysicalDeviceVulkan13Features f13 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES, .synchronization2 = VK_TRUE };
-   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .pNext = &f13,
-                                            .timelineSemaphore = VK_TRUE };
-   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12, .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
+   VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
+                                   .pQueuePriorities = &prio };
+   VkPhysicalDeviceVulkan13Features f13 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                            .synchronization2 = VK_TRUE };
+   VkPhysicalDeviceVulkan12Features f12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                            .pNext = &f13, .timelineSemaphore = VK_TRUE };
+   VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12,
+                              .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
    CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
    vkGetDeviceQueue(s.dev, 0, 0, &s.q);
    vkGetPhysicalDeviceMemoryProperties(s.pd, &s.mp);
 }
 
-static uint32_t pattern(uint32_t i) { return 0x5a000000u | i * 0x10101u; }
+static uint32_t pattern(uint32_t i)
+{
+   return 0x5a000000u | i * 0x10101u;
+}
 
 static VkSemaphore timeline(uint64_t initial)
 {
-   VkSemaphoreTypeCreateInfo tci = { VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO, .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+   VkSemaphoreTypeCreateInfo tci = { VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                                     .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
                                      .initialValue = initial };
    VkSemaphoreCreateInfo sci = { VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, .pNext = &tci };
    VkSemaphore sem;
@@ -75,17 +82,21 @@ static VkSemaphore timeline(uint64_t initial)
 
 static void wait_value(VkSemaphore sem, uint64_t value)
 {
-   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1, .pSemaphores = &sem, .pValues = &value };
+   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1,
+                              .pSemaphores = &sem, .pValues = &value };
    CK(vkWaitSemaphores(s.dev, &wi, UINT64_MAX));
 }
 
 /* Transfer writes made visible to the host (a semaphore wait alone does not do that). */
 static void host_barrier(VkCommandBuffer cb)
 {
-   VkMemoryBarrier2 mb = { VK_STRUCTURE_TYPE_MEMORY_BARRIER_2, .srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
-                           .srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT, .dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT,
+   VkMemoryBarrier2 mb = { VK_STRUCTURE_TYPE_MEMORY_BARRIER_2,
+                           .srcStageMask = VK_PIPELINE_STAGE_2_ALL_TRANSFER_BIT,
+                           .srcAccessMask = VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                           .dstStageMask = VK_PIPELINE_STAGE_2_HOST_BIT,
                            .dstAccessMask = VK_ACCESS_2_HOST_READ_BIT };
-   VkDependencyInfo di = { VK_STRUCTURE_TYPE_DEPENDENCY_INFO, .memoryBarrierCount = 1, .pMemoryBarriers = &mb };
+   VkDependencyInfo di = { VK_STRUCTURE_TYPE_DEPENDENCY_INFO, .memoryBarrierCount = 1,
+                           .pMemoryBarriers = &mb };
    vkCmdPipelineBarrier2(cb, &di);
 }
 
@@ -93,8 +104,10 @@ static void allocate(VkCommandPool *pool, VkCommandBuffer *cbs, uint32_t count)
 {
    VkCommandPoolCreateInfo pci = { VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO };
    CK(vkCreateCommandPool(s.dev, &pci, NULL, pool));
-   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, .commandPool = *pool,
-                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = count };
+   VkCommandBufferAllocateInfo cai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                       .commandPool = *pool,
+                                       .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                       .commandBufferCount = count };
    CK(vkAllocateCommandBuffers(s.dev, &cai, cbs));
 }
 
@@ -109,7 +122,8 @@ static void cache_check(int id)
    uint32_t *data = calloc(1, size + 4);
    if (size >= 16 + VK_UUID_SIZE) {
       CK(vkGetPipelineCacheData(s.dev, cache, &size, data));
-      cache_ok[id] = data[0] >= 16 + VK_UUID_SIZE && data[1] == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
+      cache_ok[id] = data[0] >= 16 + VK_UUID_SIZE &&
+                     data[1] == VK_PIPELINE_CACHE_HEADER_VERSION_ONE &&
                      !memcmp(&data[4], cache_uuid, VK_UUID_SIZE);
    }
    free(data);
@@ -123,7 +137,8 @@ static void *producer(void *arg)
    VkCommandBuffer cb[N];
    allocate(&pool, cb, N);
    for (uint32_t i = 1; i <= N; i++) {
-      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
       CK(vkBeginCommandBuffer(cb[i - 1], &bi));
       vkCmdFillBuffer(cb[i - 1], src, (i - 1) * SLOT * 4, SLOT * 4, pattern(i));
       host_barrier(cb[i - 1]);
@@ -132,17 +147,22 @@ static void *producer(void *arg)
       VkResult r;
       pthread_mutex_lock(&queue_mutex);
       if (i & 1) {
-         VkTimelineSemaphoreSubmitInfo ts = { VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO, .signalSemaphoreValueCount = 1,
+         VkTimelineSemaphoreSubmitInfo ts = { VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                                              .signalSemaphoreValueCount = 1,
                                               .pSignalSemaphoreValues = &value };
-         VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ts, .commandBufferCount = 1, .pCommandBuffers = &cb[i - 1],
-                             .signalSemaphoreCount = 1, .pSignalSemaphores = &P };
+         VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &ts,
+                             .commandBufferCount = 1,       .pCommandBuffers = &cb[i - 1],
+                             .signalSemaphoreCount = 1,     .pSignalSemaphores = &P };
          r = vkQueueSubmit(s.q, 1, &si, VK_NULL_HANDLE);
       } else {
-         VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, .commandBuffer = cb[i - 1] };
-         VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = P, .value = value,
+         VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+                                           .commandBuffer = cb[i - 1] };
+         VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = P,
+                                       .value = value,
                                        .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
-         VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .commandBufferInfoCount = 1, .pCommandBufferInfos = &cbi,
-                              .signalSemaphoreInfoCount = 1, .pSignalSemaphoreInfos = &sig };
+         VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .commandBufferInfoCount = 1,
+                              .pCommandBufferInfos = &cbi, .signalSemaphoreInfoCount = 1,
+                              .pSignalSemaphoreInfos = &sig };
          r = vkQueueSubmit2(s.q, 1, &si, VK_NULL_HANDLE);
       }
       submitted = i;
@@ -162,19 +182,22 @@ static void *consumer(void *arg)
    VkCommandBuffer cb[N];
    allocate(&pool, cb, N);
    for (uint32_t i = 1; i <= N; i++) {
-      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO, .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
       CK(vkBeginCommandBuffer(cb[i - 1], &bi));
       VkBufferCopy region = { (i - 1) * SLOT * 4, (i - 1) * SLOT * 4, SLOT * 4 };
       vkCmdCopyBuffer(cb[i - 1], src, dst, 1, &region);
       host_barrier(cb[i - 1]);
       CK(vkEndCommandBuffer(cb[i - 1]));
-      VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, .commandBuffer = cb[i - 1] };
-      VkSemaphoreSubmitInfo wait = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = P, .value = i,
-                                     .stageMask = VK_PIPELINE_STAGE_2_COPY_BIT };
-      VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = C, .value = i,
-                                    .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
-      VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .waitSemaphoreInfoCount = 1, .pWaitSemaphoreInfos = &wait,
-                           .commandBufferInfoCount = 1, .pCommandBufferInfos = &cbi, .signalSemaphoreInfoCount = 1,
+      VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+                                        .commandBuffer = cb[i - 1] };
+      VkSemaphoreSubmitInfo wait = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = P,
+                                     .value = i, .stageMask = VK_PIPELINE_STAGE_2_COPY_BIT };
+      VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = C,
+                                    .value = i, .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
+      VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .waitSemaphoreInfoCount = 1,
+                           .pWaitSemaphoreInfos = &wait,    .commandBufferInfoCount = 1,
+                           .pCommandBufferInfos = &cbi,     .signalSemaphoreInfoCount = 1,
                            .pSignalSemaphoreInfos = &sig };
       pthread_mutex_lock(&queue_mutex);
       while (submitted < i)
@@ -197,7 +220,8 @@ static void *waiter(void *arg)
    for (int tries = 0; tries < 60000; tries++) {
       CK(vkGetSemaphoreCounterValue(s.dev, P, &v));
       if (v < last) {
-         printf("FAIL waiter: P went back from %llu to %llu\n", (unsigned long long)last, (unsigned long long)v);
+         printf("FAIL waiter: P went back from %llu to %llu\n", (unsigned long long)last,
+                (unsigned long long)v);
          exit(1);
       }
       last = v;
@@ -212,7 +236,8 @@ static void *waiter(void *arg)
    wait_value(C, N);
    VkSemaphore both[2] = { P, C };
    const uint64_t values[2] = { N, N };
-   VkSemaphoreWaitInfo any = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .flags = VK_SEMAPHORE_WAIT_ANY_BIT, .semaphoreCount = 2,
+   VkSemaphoreWaitInfo any = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                               .flags = VK_SEMAPHORE_WAIT_ANY_BIT, .semaphoreCount = 2,
                                .pSemaphores = both, .pValues = values };
    CK(vkWaitSemaphores(s.dev, &any, UINT64_MAX));
    CK(vkGetSemaphoreCounterValue(s.dev, C, &v));
@@ -239,7 +264,9 @@ int main(void)
    H = timeline(3);
    D = timeline(0);
    VkDeviceMemory src_mem, dst_mem, marker_mem;
-   src = smoke_host_buffer(&s, N * SLOT * 4, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, &src_mem);
+   src = smoke_host_buffer(&s, N * SLOT * 4,
+                           VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                           &src_mem);
    dst = smoke_host_buffer(&s, N * SLOT * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &dst_mem);
    marker = smoke_host_buffer(&s, 256, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &marker_mem);
    uint32_t *srcp, *dstp, *markp;
@@ -261,32 +288,38 @@ int main(void)
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
    VkFence fence;
    CK(vkCreateFence(dev, &fci, NULL, &fence));
-   VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO, .commandBuffer = cb };
-   VkSemaphoreSubmitInfo wait = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = H, .value = 7,
-                                  .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
-   VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = D, .value = 1,
-                                 .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
-   VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .waitSemaphoreInfoCount = 1, .pWaitSemaphoreInfos = &wait,
-                        .commandBufferInfoCount = 1, .pCommandBufferInfos = &cbi, .signalSemaphoreInfoCount = 1,
+   VkCommandBufferSubmitInfo cbi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO,
+                                     .commandBuffer = cb };
+   VkSemaphoreSubmitInfo wait = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = H,
+                                  .value = 7, .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
+   VkSemaphoreSubmitInfo sig = { VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO, .semaphore = D,
+                                 .value = 1, .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT };
+   VkSubmitInfo2 si = { VK_STRUCTURE_TYPE_SUBMIT_INFO_2, .waitSemaphoreInfoCount = 1,
+                        .pWaitSemaphoreInfos = &wait,    .commandBufferInfoCount = 1,
+                        .pCommandBufferInfos = &cbi,     .signalSemaphoreInfoCount = 1,
                         .pSignalSemaphoreInfos = &sig };
    CK(vkQueueSubmit2(s.q, 1, &si, fence));
    const uint64_t one = 1;
-   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1, .pSemaphores = &D, .pValues = &one };
+   VkSemaphoreWaitInfo wi = { VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO, .semaphoreCount = 1,
+                              .pSemaphores = &D, .pValues = &one };
    VkResult r = vkWaitSemaphores(dev, &wi, 0);
    VkResult fs = vkGetFenceStatus(dev, fence);
-   if (counter(H) != 3 || counter(D) != 0 || r != VK_TIMEOUT || fs != VK_NOT_READY || markp[0] != 0) {
-      printf("FAIL wait-before-signal ran early: H %llu, D %llu, wait %d, fence %d, marker 0x%x\n", (unsigned long long)counter(H),
-             (unsigned long long)counter(D), r, fs, markp[0]);
+   if (counter(H) != 3 || counter(D) != 0 || r != VK_TIMEOUT || fs != VK_NOT_READY ||
+       markp[0] != 0) {
+      printf("FAIL wait-before-signal ran early: H %llu, D %llu, wait %d, fence %d, marker 0x%x\n",
+             (unsigned long long)counter(H), (unsigned long long)counter(D), r, fs, markp[0]);
       return 1;
    }
-   printf("OK wait-before-signal: pending at H = 3 (zero-timeout wait VK_TIMEOUT, fence not ready)\n");
+   printf(
+      "OK wait-before-signal: pending at H = 3 (zero-timeout wait VK_TIMEOUT, fence not ready)\n");
 
    /* The threads' submissions queue up behind the waiting batch until the host signals. */
    pthread_t t[3];
    pthread_create(&t[0], NULL, producer, NULL);
    pthread_create(&t[1], NULL, consumer, NULL);
    pthread_create(&t[2], NULL, waiter, NULL);
-   VkSemaphoreSignalInfo ssi = { VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO, .semaphore = H, .value = 7 };
+   VkSemaphoreSignalInfo ssi = { VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO, .semaphore = H,
+                                 .value = 7 };
    CK(vkSignalSemaphore(dev, &ssi));
    for (int i = 0; i < 3; i++)
       pthread_join(t[i], NULL);
@@ -294,7 +327,8 @@ int main(void)
    CK(vkWaitForFences(dev, 1, &fence, VK_TRUE, UINT64_MAX));
    wait_value(D, 1);
    if (counter(H) != 7 || counter(D) != 1 || markp[0] != 0xfeedf00du || markp[63] != 0xfeedf00du) {
-      printf("FAIL wait-before-signal: H %llu, D %llu, marker 0x%x\n", (unsigned long long)counter(H), (unsigned long long)counter(D), markp[0]);
+      printf("FAIL wait-before-signal: H %llu, D %llu, marker 0x%x\n",
+             (unsigned long long)counter(H), (unsigned long long)counter(D), markp[0]);
       return 1;
    }
    printf("OK wait-before-signal: ran after vkSignalSemaphore(7), H = 7, D = 1\n");
@@ -310,7 +344,8 @@ int main(void)
    printf("OK pipeline cache data header in each thread\n");
    printf("OK waiter thread: polled P to %u, waited for C = %u (all) and P or C (any)\n", N, N);
    if (counter(P) != N || counter(C) != N) {
-      printf("FAIL final values P %llu C %llu\n", (unsigned long long)counter(P), (unsigned long long)counter(C));
+      printf("FAIL final values P %llu C %llu\n", (unsigned long long)counter(P),
+             (unsigned long long)counter(C));
       return 1;
    }
    printf("OK final counter values: P = %u, C = %u\n", N, N);
@@ -319,7 +354,8 @@ int main(void)
       for (uint32_t w = 0; w < SLOT; w++) {
          const uint32_t off = (i - 1) * SLOT + w;
          if (srcp[off] != pattern(i) || dstp[off] != pattern(i)) {
-            printf("FAIL slot %u word %u: src 0x%x dst 0x%x want 0x%x\n", i, w, srcp[off], dstp[off], pattern(i));
+            printf("FAIL slot %u word %u: src 0x%x dst 0x%x want 0x%x\n", i, w, srcp[off],
+                   dstp[off], pattern(i));
             return 1;
          }
          h = (h ^ dstp[off]) * 16777619u;

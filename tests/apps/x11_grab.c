@@ -19,7 +19,8 @@
 
 static xcb_atom_t intern(xcb_connection_t *c, const char *name)
 {
-   xcb_intern_atom_reply_t *r = xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, (uint16_t)strlen(name), name), NULL);
+   xcb_intern_atom_reply_t *r =
+      xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, (uint16_t)strlen(name), name), NULL);
    xcb_atom_t a = r ? r->atom : XCB_ATOM_NONE;
    free(r);
    return a;

@@ -21,9 +21,12 @@ struct grab {
 /* The visual of `win`, looked up in the screens of `c`'s setup. */
 static inline const xcb_visualtype_t *grab_find_visual(xcb_connection_t *c, xcb_visualid_t id)
 {
-   for (xcb_screen_iterator_t s = xcb_setup_roots_iterator(xcb_get_setup(c)); s.rem; xcb_screen_next(&s))
-      for (xcb_depth_iterator_t d = xcb_screen_allowed_depths_iterator(s.data); d.rem; xcb_depth_next(&d))
-         for (xcb_visualtype_iterator_t v = xcb_depth_visuals_iterator(d.data); v.rem; xcb_visualtype_next(&v))
+   for (xcb_screen_iterator_t s = xcb_setup_roots_iterator(xcb_get_setup(c)); s.rem;
+        xcb_screen_next(&s))
+      for (xcb_depth_iterator_t d = xcb_screen_allowed_depths_iterator(s.data); d.rem;
+           xcb_depth_next(&d))
+         for (xcb_visualtype_iterator_t v = xcb_depth_visuals_iterator(d.data); v.rem;
+              xcb_visualtype_next(&v))
             if (v.data->visual_id == id)
                return v.data;
    return NULL;
@@ -47,7 +50,8 @@ static inline int grab_window(xcb_connection_t *c, xcb_window_t win, struct grab
    xcb_get_window_attributes_reply_t *attr =
       xcb_get_window_attributes_reply(c, xcb_get_window_attributes(c, win), NULL);
    if (!geo || !attr) {
-      fprintf(stderr, "grab: window 0x%x: no such window (X error %d)\n", win, err ? err->error_code : 0);
+      fprintf(stderr, "grab: window 0x%x: no such window (X error %d)\n", win,
+              err ? err->error_code : 0);
       free(err);
       free(geo);
       free(attr);
@@ -60,11 +64,14 @@ static inline int grab_window(xcb_connection_t *c, xcb_window_t win, struct grab
    free(geo);
    free(attr);
    if (!vis || vis->_class != XCB_VISUAL_CLASS_TRUE_COLOR || (depth != 24 && depth != 32)) {
-      fprintf(stderr, "grab: window 0x%x: depth %u, not a 24/32-bit TrueColor window\n", win, depth);
+      fprintf(stderr, "grab: window 0x%x: depth %u, not a 24/32-bit TrueColor window\n", win,
+              depth);
       return -1;
    }
    xcb_get_image_reply_t *img = xcb_get_image_reply(
-      c, xcb_get_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, 0, 0, (uint16_t)g->w, (uint16_t)g->h, ~0u), &err);
+      c,
+      xcb_get_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, 0, 0, (uint16_t)g->w, (uint16_t)g->h, ~0u),
+      &err);
    if (!img) {
       fprintf(stderr, "grab: GetImage of window 0x%x failed (X error %d; is it mapped?)\n", win,
               err ? err->error_code : 0);
@@ -74,13 +81,14 @@ static inline int grab_window(xcb_connection_t *c, xcb_window_t win, struct grab
    const uint8_t *src = xcb_get_image_data(img);
    size_t len = (size_t)xcb_get_image_data_length(img);
    if (len < (size_t)g->w * g->h * 4) {
-      fprintf(stderr, "grab: GetImage returned %zu bytes for %ux%u (expected 32 bits a pixel)\n", len, g->w,
-              g->h);
+      fprintf(stderr, "grab: GetImage returned %zu bytes for %ux%u (expected 32 bits a pixel)\n",
+              len, g->w, g->h);
       free(img);
       return -1;
    }
    int big = xcb_get_setup(c)->image_byte_order == XCB_IMAGE_ORDER_MSB_FIRST;
-   int rs = grab_shift(vis->red_mask), gs = grab_shift(vis->green_mask), bs = grab_shift(vis->blue_mask);
+   int rs = grab_shift(vis->red_mask), gs = grab_shift(vis->green_mask),
+       bs = grab_shift(vis->blue_mask);
    g->rgb = malloc((size_t)g->w * g->h * 3);
    if (!g->rgb) {
       free(img);
@@ -111,12 +119,16 @@ static inline uint64_t grab_fnv1a(const uint8_t *p, size_t n)
 /* Distinct colours, counted up to 4096 (an open-addressing set of 8192 slots). */
 static inline unsigned grab_colours(const struct grab *g)
 {
-   enum { CAP = 4096, SLOTS = 8192 };
+   enum {
+      CAP = 4096,
+      SLOTS = 8192
+   };
    static uint32_t set[SLOTS];
    memset(set, 0xff, sizeof(set)); /* 0xffffffff: empty (colours have 24 bits) */
    unsigned n = 0;
    for (size_t i = 0; i < (size_t)g->w * g->h && n < CAP; i++) {
-      uint32_t c = (uint32_t)g->rgb[i * 3] << 16 | (uint32_t)g->rgb[i * 3 + 1] << 8 | g->rgb[i * 3 + 2];
+      uint32_t c =
+         (uint32_t)g->rgb[i * 3] << 16 | (uint32_t)g->rgb[i * 3 + 1] << 8 | g->rgb[i * 3 + 2];
       uint32_t s = (c * 2654435761u) >> 19;
       while (set[s] != UINT32_MAX && set[s] != c)
          s = (s + 1) & (SLOTS - 1);

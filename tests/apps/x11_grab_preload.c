@@ -35,6 +35,7 @@ xcb_void_cookie_t xcb_destroy_window(xcb_connection_t *c, xcb_window_t window)
          fclose(f);
    }
    xcb_void_cookie_t (*real)(xcb_connection_t *, xcb_window_t) =
-      (xcb_void_cookie_t (*)(xcb_connection_t *, xcb_window_t))dlsym(RTLD_NEXT, "xcb_destroy_window");
+      (xcb_void_cookie_t(*)(xcb_connection_t *, xcb_window_t))dlsym(RTLD_NEXT,
+                                                                    "xcb_destroy_window");
    return real(c, window);
 }

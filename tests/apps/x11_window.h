@@ -38,8 +38,8 @@ static inline double xwin_now(void)
 
 /* Opens the display (unless x->dpy is already open) and maps a w x h window with
  * `visual`/`depth` (NULL/0: the default).  Returns 0, or -1 with a FAIL line printed. */
-static inline int xwin_open(struct xwin *x, const char *name, unsigned w, unsigned h, Visual *visual,
-                            int depth)
+static inline int xwin_open(struct xwin *x, const char *name, unsigned w, unsigned h,
+                            Visual *visual, int depth)
 {
    if (!x->dpy)
       x->dpy = XOpenDisplay(NULL);

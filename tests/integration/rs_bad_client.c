@@ -32,12 +32,27 @@
 #include <unistd.h>
 
 /* The request layouts of docs/protocol.md §6.3/§6.4 (LP64). */
-struct client_init { uint32_t op, flags; };
-struct create_context { uint32_t op, ctx_id; char name[32]; };
-struct destroy_context { uint32_t op, ctx_id; };
-struct ctx_init { uint32_t op, flags; uint64_t shmem_size; };
-struct submit_cmd { uint32_t op, size; char cmd[256]; };
-struct submit_fence { uint32_t op, flags, ring_index, seqno; };
+struct client_init {
+   uint32_t op, flags;
+};
+struct create_context {
+   uint32_t op, ctx_id;
+   char name[32];
+};
+struct destroy_context {
+   uint32_t op, ctx_id;
+};
+struct ctx_init {
+   uint32_t op, flags;
+   uint64_t shmem_size;
+};
+struct submit_cmd {
+   uint32_t op, size;
+   char cmd[256];
+};
+struct submit_fence {
+   uint32_t op, flags, ring_index, seqno;
+};
 
 static const char *prefix = "";
 static int failures;
@@ -118,8 +133,9 @@ static int create_context(int srv, uint32_t id, const char *name)
       struct cmsghdr align;
    } u;
    struct iovec iov = { .iov_base = &ok, .iov_len = 1 };
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+   };
    struct pollfd p = { .fd = srv, .events = POLLIN };
    if (poll(&p, 1, 5000) != 1 || recvmsg(srv, &msg, MSG_CMSG_CLOEXEC) != 1 || !ok)
       return -1;
@@ -306,8 +322,7 @@ int main(int argc, char **argv)
    int srv;
    pid_t pid = spawn_server(argv + 1, &srv);
    const struct client_init init = { .op = 1, .flags = (1u << 6) | (1u << 7) };
-   report(pid > 0 && send_msg(srv, &init, sizeof(init)), "client_init", "cannot start %s",
-          argv[1]);
+   report(pid > 0 && send_msg(srv, &init, sizeof(init)), "client_init", "cannot start %s", argv[1]);
 
    uint32_t id = 1;
    int ctx = create_context(srv, id, "rs-good");
@@ -319,8 +334,8 @@ int main(int argc, char **argv)
       report(fence_signals(ctx, &t, 0, 1) && send_msg(ctx, &empty, sizeof(empty)) &&
                 fence_signals(ctx, &t, 0, 2) && fence_signals(ctx, &t, 5, 1),
              "fences_update_timeline_shmem",
-             "ring 0 seqno %u, ring 5 seqno %u (expected 2 and 1, with eventfd writes)",
-             t.seqno[0], t.seqno[5]);
+             "ring 0 seqno %u, ring 5 seqno %u (expected 2 and 1, with eventfd writes)", t.seqno[0],
+             t.seqno[5]);
    }
 
    static const struct {
@@ -350,8 +365,9 @@ int main(int argc, char **argv)
          slowest_ms = now_ms() - start;
       snprintf(name, sizeof(name), "%s_ends_its_context", bad[i].name);
       report(closed, name,
-             c < 0 ? "CREATE_CONTEXT failed" : sent ? "the context socket stayed open"
-                                                   : "could not send");
+             c < 0  ? "CREATE_CONTEXT failed"
+             : sent ? "the context socket stayed open"
+                    : "could not send");
       if (c >= 0)
          close(c);
       fini_timelines(&bt);
@@ -405,8 +421,8 @@ int main(int argc, char **argv)
    int status = -1;
    for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++)
       usleep(10000);
-   report(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exits_0_when_proxy_closes",
-          "status 0x%x", status);
+   report(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exits_0_when_proxy_closes", "status 0x%x",
+          status);
    if (!WIFEXITED(status) && !WIFSIGNALED(status)) {
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);

@@ -204,8 +204,9 @@ static int recv_fd(int fd, const char *what)
       char buf[CMSG_SPACE(sizeof(int))];
       struct cmsghdr align;
    } u;
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                         .msg_controllen = sizeof(u.buf) };
+   struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
+   };
    ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
    if (n != 1)
       die("recvmsg (%s): %s", what, n < 0 ? strerror(errno) : "no data byte");
@@ -234,8 +235,12 @@ static bool server_closed(int fd)
 static int blob_flood(int fd, int count, uint64_t size, bool *closed)
 {
    for (int i = 0; i < count; i++) {
-      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
-                           (uint32_t)(size >> 32), 0, 0 };
+      uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D,
+                           VCMD_BLOB_FLAG_MAPPABLE,
+                           (uint32_t)size,
+                           (uint32_t)(size >> 32),
+                           0,
+                           0 };
       if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6) || server_closed(fd)) {
          *closed = true;
          return i;
@@ -302,8 +307,8 @@ static void handshake(int fd, const char *name)
       die("server closed the connection at GET_PARAM");
    recv_reply(fd, VCMD_GET_PARAM, pr, 2, "GET_PARAM(MAX_TIMELINE_COUNT)");
    if (!pr[0] || !pr[1])
-      die("GET_PARAM(MAX_TIMELINE_COUNT) answered valid=%u value=%u; Mesa needs a value",
-          pr[0], pr[1]);
+      die("GET_PARAM(MAX_TIMELINE_COUNT) answered valid=%u value=%u; Mesa needs a value", pr[0],
+          pr[1]);
 
    uint32_t capreq[2] = { VIRGL_RENDERER_CAPSET_VENUS, 0 };
    if (!send_cmd(fd, VCMD_GET_CAPSET, capreq, 2))
@@ -372,33 +377,33 @@ static void encode_create_ring_ex(struct cs *cs, uint64_t ring_id, uint32_t res_
 {
    const uint64_t buf_size = 128 * 1024, buf_off = 192;
    cs_u32(cs, VK_COMMAND_TYPE_vkCreateRingMESA);
-   cs_u32(cs, 0);                 /* command flags: no reply */
-   cs_u64(cs, ring_id);           /* uint64_t ring */
-   cs_u64(cs, 1);                 /* pCreateInfo: one struct follows */
+   cs_u32(cs, 0);       /* command flags: no reply */
+   cs_u64(cs, ring_id); /* uint64_t ring */
+   cs_u64(cs, 1);       /* pCreateInfo: one struct follows */
    cs_u32(cs, VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA);
-   cs_u64(cs, 1);                 /* pNext: VkRingMonitorInfoMESA follows */
+   cs_u64(cs, 1); /* pNext: VkRingMonitorInfoMESA follows */
    cs_u32(cs, VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA);
    if (with_priority) {
-      cs_u64(cs, 1);              /* pNext: VkRingPriorityInfoMESA follows */
+      cs_u64(cs, 1); /* pNext: VkRingPriorityInfoMESA follows */
       cs_u32(cs, VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA);
-      cs_u64(cs, 0);              /* end of chain */
+      cs_u64(cs, 0); /* end of chain */
       cs_u32(cs, (uint32_t)priority);
    } else {
-      cs_u64(cs, 0);              /* end of chain */
+      cs_u64(cs, 0); /* end of chain */
    }
-   cs_u32(cs, period_us);         /* maxReportingPeriodMicroseconds */
-   cs_u32(cs, 0);                 /* flags */
-   cs_u32(cs, res_id);            /* resourceId */
-   cs_u64(cs, 0);                 /* offset */
+   cs_u32(cs, period_us);              /* maxReportingPeriodMicroseconds */
+   cs_u32(cs, 0);                      /* flags */
+   cs_u32(cs, res_id);                 /* resourceId */
+   cs_u64(cs, 0);                      /* offset */
    cs_u64(cs, buf_off + buf_size + 4); /* size */
-   cs_u64(cs, 1000000);           /* idleTimeout (ns) */
-   cs_u64(cs, 0);                 /* headOffset */
-   cs_u64(cs, 64);                /* tailOffset */
-   cs_u64(cs, 128);               /* statusOffset */
-   cs_u64(cs, buf_off);           /* bufferOffset */
-   cs_u64(cs, buf_size);          /* bufferSize */
-   cs_u64(cs, buf_off + buf_size); /* extraOffset */
-   cs_u64(cs, 4);                 /* extraSize */
+   cs_u64(cs, 1000000);                /* idleTimeout (ns) */
+   cs_u64(cs, 0);                      /* headOffset */
+   cs_u64(cs, 64);                     /* tailOffset */
+   cs_u64(cs, 128);                    /* statusOffset */
+   cs_u64(cs, buf_off);                /* bufferOffset */
+   cs_u64(cs, buf_size);               /* bufferSize */
+   cs_u64(cs, buf_off + buf_size);     /* extraOffset */
+   cs_u64(cs, 4);                      /* extraSize */
 }
 
 static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
@@ -412,8 +417,9 @@ static void encode_create_ring(struct cs *cs, uint64_t ring_id, uint32_t res_id)
 static uint32_t create_ring_blob(int fd, int *mfd)
 {
    const uint64_t size = RING_BLOB_SIZE;
-   uint32_t blob[6] = { VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size,
-                        (uint32_t)(size >> 32), 0, 0 };
+   uint32_t blob[6] = {
+      VCMD_BLOB_TYPE_HOST3D, VCMD_BLOB_FLAG_MAPPABLE, (uint32_t)size, (uint32_t)(size >> 32), 0, 0
+   };
    if (!send_cmd(fd, VCMD_RESOURCE_CREATE_BLOB, blob, 6))
       die("server closed the connection at RESOURCE_CREATE_BLOB");
    uint32_t res_id;
@@ -433,91 +439,91 @@ static void encode_sync_setup(struct cs *cs, bool timeline)
 {
    cs_u32(cs, VK_COMMAND_TYPE_vkCreateInstance);
    cs_u32(cs, 0);
-   cs_u64(cs, 1);                  /* pCreateInfo */
-   cs_u32(cs, 1);                  /* VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO */
-   cs_u64(cs, 0);                  /* pNext */
-   cs_u32(cs, 0);                  /* flags */
-   cs_u64(cs, 1);                  /* pApplicationInfo */
-   cs_u32(cs, 0);                  /* VK_STRUCTURE_TYPE_APPLICATION_INFO */
-   cs_u64(cs, 0);                  /* pNext */
-   cs_u64(cs, 0);                  /* pApplicationName */
-   cs_u32(cs, 0);                  /* applicationVersion */
-   cs_u64(cs, 0);                  /* pEngineName */
-   cs_u32(cs, 0);                  /* engineVersion */
+   cs_u64(cs, 1);                       /* pCreateInfo */
+   cs_u32(cs, 1);                       /* VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO */
+   cs_u64(cs, 0);                       /* pNext */
+   cs_u32(cs, 0);                       /* flags */
+   cs_u64(cs, 1);                       /* pApplicationInfo */
+   cs_u32(cs, 0);                       /* VK_STRUCTURE_TYPE_APPLICATION_INFO */
+   cs_u64(cs, 0);                       /* pNext */
+   cs_u64(cs, 0);                       /* pApplicationName */
+   cs_u32(cs, 0);                       /* applicationVersion */
+   cs_u64(cs, 0);                       /* pEngineName */
+   cs_u32(cs, 0);                       /* engineVersion */
    cs_u32(cs, (1u << 22) | (3u << 12)); /* apiVersion 1.3 */
-   cs_u32(cs, 0);                  /* enabledLayerCount */
-   cs_u64(cs, 0);                  /* ppEnabledLayerNames */
-   cs_u32(cs, 0);                  /* enabledExtensionCount */
-   cs_u64(cs, 0);                  /* ppEnabledExtensionNames */
-   cs_u64(cs, 0);                  /* pAllocator */
-   cs_u64(cs, 1);                  /* pInstance */
+   cs_u32(cs, 0);                       /* enabledLayerCount */
+   cs_u64(cs, 0);                       /* ppEnabledLayerNames */
+   cs_u32(cs, 0);                       /* enabledExtensionCount */
+   cs_u64(cs, 0);                       /* ppEnabledExtensionNames */
+   cs_u64(cs, 0);                       /* pAllocator */
+   cs_u64(cs, 1);                       /* pInstance */
    cs_u64(cs, ID_INSTANCE);
 
    cs_u32(cs, VK_COMMAND_TYPE_vkEnumeratePhysicalDevices);
    cs_u32(cs, 0);
    cs_u64(cs, ID_INSTANCE);
-   cs_u64(cs, 1);                  /* pPhysicalDeviceCount */
+   cs_u64(cs, 1); /* pPhysicalDeviceCount */
    cs_u32(cs, 1);
-   cs_u64(cs, 1);                  /* pPhysicalDevices: 1 id */
+   cs_u64(cs, 1); /* pPhysicalDevices: 1 id */
    cs_u64(cs, ID_PDEV);
 
    cs_u32(cs, VK_COMMAND_TYPE_vkCreateDevice);
    cs_u32(cs, 0);
    cs_u64(cs, ID_PDEV);
-   cs_u64(cs, 1);                  /* pCreateInfo */
-   cs_u32(cs, 3);                  /* VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO */
-   cs_u64(cs, 0);                  /* pNext */
-   cs_u32(cs, 0);                  /* flags */
-   cs_u32(cs, 1);                  /* queueCreateInfoCount */
-   cs_u64(cs, 1);                  /* pQueueCreateInfos: 1 */
-   cs_u32(cs, 2);                  /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO */
-   cs_u64(cs, 0);                  /* pNext */
-   cs_u32(cs, 0);                  /* flags */
-   cs_u32(cs, 0);                  /* queueFamilyIndex */
-   cs_u32(cs, 1);                  /* queueCount */
-   cs_u64(cs, 1);                  /* pQueuePriorities: 1 */
-   cs_u32(cs, 0x3f800000u);        /* 1.0f */
-   cs_u32(cs, 0);                  /* enabledLayerCount */
+   cs_u64(cs, 1);           /* pCreateInfo */
+   cs_u32(cs, 3);           /* VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO */
+   cs_u64(cs, 0);           /* pNext */
+   cs_u32(cs, 0);           /* flags */
+   cs_u32(cs, 1);           /* queueCreateInfoCount */
+   cs_u64(cs, 1);           /* pQueueCreateInfos: 1 */
+   cs_u32(cs, 2);           /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO */
+   cs_u64(cs, 0);           /* pNext */
+   cs_u32(cs, 0);           /* flags */
+   cs_u32(cs, 0);           /* queueFamilyIndex */
+   cs_u32(cs, 1);           /* queueCount */
+   cs_u64(cs, 1);           /* pQueuePriorities: 1 */
+   cs_u32(cs, 0x3f800000u); /* 1.0f */
+   cs_u32(cs, 0);           /* enabledLayerCount */
    cs_u64(cs, 0);
-   cs_u32(cs, 0);                  /* enabledExtensionCount */
+   cs_u32(cs, 0); /* enabledExtensionCount */
    cs_u64(cs, 0);
-   cs_u64(cs, 0);                  /* pEnabledFeatures */
-   cs_u64(cs, 0);                  /* pAllocator */
-   cs_u64(cs, 1);                  /* pDevice */
+   cs_u64(cs, 0); /* pEnabledFeatures */
+   cs_u64(cs, 0); /* pAllocator */
+   cs_u64(cs, 1); /* pDevice */
    cs_u64(cs, ID_DEVICE);
 
    cs_u32(cs, VK_COMMAND_TYPE_vkGetDeviceQueue2);
    cs_u32(cs, 0);
    cs_u64(cs, ID_DEVICE);
-   cs_u64(cs, 1);                  /* pQueueInfo */
-   cs_u32(cs, 1000145003);         /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2 */
-   cs_u64(cs, 1);                  /* pNext: VkDeviceQueueTimelineInfoMESA */
+   cs_u64(cs, 1);          /* pQueueInfo */
+   cs_u32(cs, 1000145003); /* VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2 */
+   cs_u64(cs, 1);          /* pNext: VkDeviceQueueTimelineInfoMESA */
    cs_u32(cs, 1000384005);
    cs_u64(cs, 0);
-   cs_u32(cs, 1);                  /* ringIdx */
-   cs_u32(cs, 0);                  /* flags */
-   cs_u32(cs, 0);                  /* queueFamilyIndex */
-   cs_u32(cs, 0);                  /* queueIndex */
-   cs_u64(cs, 1);                  /* pQueue */
+   cs_u32(cs, 1); /* ringIdx */
+   cs_u32(cs, 0); /* flags */
+   cs_u32(cs, 0); /* queueFamilyIndex */
+   cs_u32(cs, 0); /* queueIndex */
+   cs_u64(cs, 1); /* pQueue */
    cs_u64(cs, ID_QUEUE);
 
    cs_u32(cs, VK_COMMAND_TYPE_vkCreateSemaphore);
    cs_u32(cs, 0);
    cs_u64(cs, ID_DEVICE);
-   cs_u64(cs, 1);                  /* pCreateInfo */
-   cs_u32(cs, 9);                  /* VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO */
+   cs_u64(cs, 1); /* pCreateInfo */
+   cs_u32(cs, 9); /* VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO */
    if (timeline) {
-      cs_u64(cs, 1);               /* pNext: VkSemaphoreTypeCreateInfo */
+      cs_u64(cs, 1); /* pNext: VkSemaphoreTypeCreateInfo */
       cs_u32(cs, 1000207002);
       cs_u64(cs, 0);
-      cs_u32(cs, 1);               /* VK_SEMAPHORE_TYPE_TIMELINE */
-      cs_u64(cs, 0);               /* initialValue */
+      cs_u32(cs, 1); /* VK_SEMAPHORE_TYPE_TIMELINE */
+      cs_u64(cs, 0); /* initialValue */
    } else {
       cs_u64(cs, 0);
    }
-   cs_u32(cs, 0);                  /* flags */
-   cs_u64(cs, 0);                  /* pAllocator */
-   cs_u64(cs, 1);                  /* pSemaphore */
+   cs_u32(cs, 0); /* flags */
+   cs_u64(cs, 0); /* pAllocator */
+   cs_u64(cs, 1); /* pSemaphore */
    cs_u64(cs, ID_SEMAPHORE);
 }
 
@@ -526,8 +532,8 @@ static void encode_import_semaphore(struct cs *cs, uint32_t res_id)
    cs_u32(cs, VK_COMMAND_TYPE_vkImportSemaphoreResourceMESA);
    cs_u32(cs, 0);
    cs_u64(cs, ID_DEVICE);
-   cs_u64(cs, 1);                  /* pImportSemaphoreResourceInfo */
-   cs_u32(cs, 1000384004);         /* VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA */
+   cs_u64(cs, 1);          /* pImportSemaphoreResourceInfo */
+   cs_u32(cs, 1000384004); /* VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA */
    cs_u64(cs, 0);
    cs_u64(cs, ID_SEMAPHORE);
    cs_u32(cs, res_id);
@@ -548,13 +554,13 @@ static bool send_submit_cmd2(int fd, const struct cs *cs, uint32_t claimed_dword
 {
    uint32_t msg[7 + 1024];
    uint32_t n = 0;
-   msg[n++] = 1;                       /* batch_count */
-   msg[n++] = 0;                       /* flags */
-   msg[n++] = 7;                       /* cmd_offset (dwords from payload start) */
-   msg[n++] = claimed_dwords;          /* cmd_size */
-   msg[n++] = 7 + claimed_dwords;      /* sync_offset */
-   msg[n++] = 0;                       /* sync_count */
-   msg[n++] = 0;                       /* ring_idx */
+   msg[n++] = 1;                  /* batch_count */
+   msg[n++] = 0;                  /* flags */
+   msg[n++] = 7;                  /* cmd_offset (dwords from payload start) */
+   msg[n++] = claimed_dwords;     /* cmd_size */
+   msg[n++] = 7 + claimed_dwords; /* sync_offset */
+   msg[n++] = 0;                  /* sync_count */
+   msg[n++] = 0;                  /* ring_idx */
    memcpy(msg + n, cs->d, (size_t)cs->n * 4);
    n += cs->n;
    return send_cmd(fd, VCMD_SUBMIT_CMD2, msg, n);
@@ -634,13 +640,21 @@ int main(int argc, char **argv)
       usage(stderr);
       return 2;
    }
-   static const char *const modes[] = { "many-rings", "fast-monitor", "high-priority",
-                                        "sync-binary", "sync-import-timeline",
-                                        "sync-wait-timeline", "sync-import-resource",
-                                        "handshake-only",  "garbage-header",
-                                        "truncated-submit", "unknown-command",
-                                        "bad-ring",        "good-ring",
-                                        "no-create-renderer", "blob-flood",
+   static const char *const modes[] = { "many-rings",
+                                        "fast-monitor",
+                                        "high-priority",
+                                        "sync-binary",
+                                        "sync-import-timeline",
+                                        "sync-wait-timeline",
+                                        "sync-import-resource",
+                                        "handshake-only",
+                                        "garbage-header",
+                                        "truncated-submit",
+                                        "unknown-command",
+                                        "bad-ring",
+                                        "good-ring",
+                                        "no-create-renderer",
+                                        "blob-flood",
                                         "wait-flood" };
    bool known = false;
    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -686,8 +700,8 @@ int main(int argc, char **argv)
       for (int i = 2; i < 16; i++)
          junk[i] = rng_next();
       sent = send_all(fd, junk, sizeof(junk));
-      printf("sent a header {len 0x%08x, cmd 0x%08x} and %d random dwords (seed %llu)\n",
-             junk[0], junk[1], 14, seed);
+      printf("sent a header {len 0x%08x, cmd 0x%08x} and %d random dwords (seed %llu)\n", junk[0],
+             junk[1], 14, seed);
    } else if (!strcmp(mode, "truncated-submit")) {
       /* a valid vkCreateRingMESA prefix, but the batch claims 1000 dwords */
       encode_create_ring(&cs, 0x1000, 1);
@@ -714,14 +728,14 @@ int main(int argc, char **argv)
       }
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("sent instance, device, %s semaphore and %s\n", timeline ? "timeline" : "binary",
-             !strcmp(mode, "sync-binary") ? "a SYNC_FD import (signal) and wait"
-             : !strcmp(mode, "sync-wait-timeline") ? "a SYNC_FD wait on it"
+             !strcmp(mode, "sync-binary")            ? "a SYNC_FD import (signal) and wait"
+             : !strcmp(mode, "sync-wait-timeline")   ? "a SYNC_FD wait on it"
              : !strcmp(mode, "sync-import-resource") ? "an import naming resource 0x7777"
-                                                      : "a SYNC_FD import into it");
+                                                     : "a SYNC_FD import into it");
    } else if (!strcmp(mode, "blob-flood")) {
       const int made = blob_flood(fd, count, size, &closed);
-      printf("created %d of %d blobs of %llu bytes%s\n", made, count,
-             (unsigned long long)size, closed ? "; the server closed the connection" : "");
+      printf("created %d of %d blobs of %llu bytes%s\n", made, count, (unsigned long long)size,
+             closed ? "; the server closed the connection" : "");
    } else if (!strcmp(mode, "wait-flood")) {
       const int made = wait_flood(fd, count, &closed);
       printf("%d of %d SYNC_WAITs pending%s\n", made, count,
@@ -748,8 +762,7 @@ int main(int argc, char **argv)
       const uint32_t res_id = create_ring_blob(fd, &mfd);
       void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
       if (map == MAP_FAILED)
-         die("mmap of the shmem blob (%llu bytes): %s", (unsigned long long)size,
-             strerror(errno));
+         die("mmap of the shmem blob (%llu bytes): %s", (unsigned long long)size, strerror(errno));
       memset(map, 0, size);
       close(mfd);
       encode_create_ring(&cs, 0x1000, res_id);
@@ -767,7 +780,8 @@ int main(int argc, char **argv)
       memcpy(&status, (const uint8_t *)map + 128, 4);
       munmap(map, size);
       printf("created a ring on shmem resource %u, destroyed it, unref'd the resource "
-             "(ring status 0x%x)\n", res_id, status);
+             "(ring status 0x%x)\n",
+             res_id, status);
       if (sent) {
          fflush(stdout);
          close(fd);

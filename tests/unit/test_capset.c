@@ -18,8 +18,8 @@ UNIT_TEST(capset_fixed_fields)
    memset(caps, 0xab, sizeof(caps));
    vd_venus_capset_fill(caps);
    UNIT_CHECK_EQ(sizeof(caps), (size_t)160);
-   UNIT_CHECK_EQ(caps[0], 1u);                                      /* wire_format_version */
-   UNIT_CHECK_EQ(caps[1], (1u << 22) | (3u << 12) | 269u);          /* vk_xml_version 1.3.269 */
+   UNIT_CHECK_EQ(caps[0], 1u);                             /* wire_format_version */
+   UNIT_CHECK_EQ(caps[1], (1u << 22) | (3u << 12) | 269u); /* vk_xml_version 1.3.269 */
    UNIT_CHECK_EQ(caps[2], 1u);  /* vk_ext_command_serialization_spec_version */
    UNIT_CHECK_EQ(caps[3], 2u);  /* vk_mesa_venus_protocol_spec_version */
    UNIT_CHECK_EQ(caps[4], 1u);  /* supports_blob_id_0 */

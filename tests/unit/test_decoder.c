@@ -62,7 +62,8 @@ static void add_shmem(struct vd_context *ctx)
       close(blob.fd);
 }
 
-static void put_ring_create_info(struct stream *s, uint32_t res, bool with_pnext, int32_t pnext_stype)
+static void put_ring_create_info(struct stream *s, uint32_t res, bool with_pnext,
+                                 int32_t pnext_stype)
 {
    put32(s, VN_CMD_vkCreateRingMESA);
    put32(s, 0);
@@ -77,18 +78,18 @@ static void put_ring_create_info(struct stream *s, uint32_t res, bool with_pnext
    } else {
       put64(s, 0);
    }
-   put32(s, 0);   /* flags */
-   put32(s, res); /* resourceId */
-   put64(s, 0);   /* offset */
-   put64(s, 4096); /* size */
+   put32(s, 0);       /* flags */
+   put32(s, res);     /* resourceId */
+   put64(s, 0);       /* offset */
+   put64(s, 4096);    /* size */
    put64(s, 1000000); /* idleTimeout */
-   put64(s, 0);    /* head */
-   put64(s, 64);   /* tail */
-   put64(s, 128);  /* status */
-   put64(s, 1024); /* buffer */
-   put64(s, 1024); /* bufferSize */
-   put64(s, 2048); /* extra */
-   put64(s, 4);    /* extraSize */
+   put64(s, 0);       /* head */
+   put64(s, 64);      /* tail */
+   put64(s, 128);     /* status */
+   put64(s, 1024);    /* buffer */
+   put64(s, 1024);    /* bufferSize */
+   put64(s, 2048);    /* extra */
+   put64(s, 4);       /* extraSize */
 }
 
 UNIT_TEST(valid_ring_create_and_destroy_keeps_context_alive)
@@ -124,9 +125,9 @@ UNIT_TEST(count_that_does_not_fit_remaining_bytes_is_fatal)
    struct stream s = { .len = 0 };
    put32(&s, VN_CMD_vkExecuteCommandStreamsMESA);
    put32(&s, 0);
-   put32(&s, 1000000);  /* streamCount */
-   put64(&s, 1000000);  /* pStreams array size */
-   put32(&s, 7);        /* one element only */
+   put32(&s, 1000000); /* streamCount */
+   put64(&s, 1000000); /* pStreams array size */
+   put32(&s, 7);       /* one element only */
    struct vd_context *ctx = run(&s);
    UNIT_CHECK(vd_context_is_fatal(ctx));
    UNIT_CHECK(reason_has(ctx, "vkExecuteCommandStreamsMESA", "does not fit"));
@@ -267,8 +268,8 @@ UNIT_TEST(handle_of_wrong_type_names_both_types)
    put64(&s, 0);
    vd_context_submit_cmd(ctx, s.buf, s.len);
    UNIT_CHECK(reason_has(ctx, "is a VkSampler (type 21)", "not a VkInstance (type 1)"));
-   UNIT_CHECK(strcmp(vn_object_type_name(VK_OBJECT_TYPE_PRIVATE_DATA_SLOT),
-                     "VkPrivateDataSlot") == 0);
+   UNIT_CHECK(strcmp(vn_object_type_name(VK_OBJECT_TYPE_PRIVATE_DATA_SLOT), "VkPrivateDataSlot") ==
+              0);
    UNIT_CHECK(strcmp(vn_object_type_name(0x7fff0001u), "object") == 0);
    vd_context_destroy(ctx);
 }

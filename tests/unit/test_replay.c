@@ -40,9 +40,12 @@ static void check_stream(const char *name, const char *const *expected, unsigned
 UNIT_TEST(mesa_vulkaninfo_streams_decode)
 {
    static const char *const ring[] = {
-      "vkCreateInstance [reply]", "vkEnumeratePhysicalDevices [reply]",
-      "vkGetPhysicalDeviceProperties2 [reply]", "vkGetPhysicalDeviceFeatures2 [reply]",
-      "vkEnumerateDeviceExtensionProperties [reply]", "vkSetReplyCommandStreamMESA",
+      "vkCreateInstance [reply]",
+      "vkEnumeratePhysicalDevices [reply]",
+      "vkGetPhysicalDeviceProperties2 [reply]",
+      "vkGetPhysicalDeviceFeatures2 [reply]",
+      "vkEnumerateDeviceExtensionProperties [reply]",
+      "vkSetReplyCommandStreamMESA",
    };
    static const char *const vq[] = { "vkCreateRingMESA", "vkDestroyRingMESA" };
    check_stream("mesa-vulkaninfo-ring.vnr", ring, 6);
@@ -52,8 +55,8 @@ UNIT_TEST(mesa_vulkaninfo_streams_decode)
 UNIT_TEST(mesa_fill_buffer_streams_decode)
 {
    static const char *const ring[] = {
-      "vkCreateDevice", "vkGetDeviceQueue2", "vkAllocateMemory", "vkCreateCommandPool",
-      "vkAllocateCommandBuffers", "vkCmdFillBuffer", "vkQueueSubmit", "vkDestroyDevice",
+      "vkCreateDevice",           "vkGetDeviceQueue2", "vkAllocateMemory", "vkCreateCommandPool",
+      "vkAllocateCommandBuffers", "vkCmdFillBuffer",   "vkQueueSubmit",    "vkDestroyDevice",
    };
    static const char *const vq[] = { "vkCreateRingMESA", "vkWaitRingSeqnoMESA" };
    check_stream("mesa-fill-ring.vnr", ring, 8);

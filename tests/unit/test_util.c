@@ -58,9 +58,21 @@ UNIT_TEST(log_spec_valid)
 UNIT_TEST(log_spec_malformed_rejected_unchanged)
 {
    static const char *const bad[] = {
-      "",          ",",          "info,",        ",info",     "info,,debug", "verbose",
-      "ring=",     "=debug",     "ring=loud",    "gpu=debug", "ring=debug=x", "info ring",
-      "ring==debug", "  ",       "info,ring=debug,nope",
+      "",
+      ",",
+      "info,",
+      ",info",
+      "info,,debug",
+      "verbose",
+      "ring=",
+      "=debug",
+      "ring=loud",
+      "gpu=debug",
+      "ring=debug=x",
+      "info ring",
+      "ring==debug",
+      "  ",
+      "info,ring=debug,nope",
    };
    UNIT_CHECK(vd_log_configure("warn,context=trace"));
    int before[VD_CAT_COUNT];
@@ -114,8 +126,7 @@ UNIT_TEST(log_line_format)
    /* A trailing newline in the message does not make an empty line. */
    vd_log_set_thread_prefix("ctx 3 vulkaninfo");
    capture_log(buf, sizeof(buf), VD_LOG_ERROR, VD_CAT_VK, "oops\n");
-   snprintf(want, sizeof(want), "venusd[%ld] ERROR vk: [ctx 3 vulkaninfo] oops\n",
-            (long)getpid());
+   snprintf(want, sizeof(want), "venusd[%ld] ERROR vk: [ctx 3 vulkaninfo] oops\n", (long)getpid());
    UNIT_CHECK_STREQ(buf, want);
    vd_log_set_thread_prefix(NULL);
 
@@ -141,7 +152,7 @@ UNIT_TEST(arena_alignment_and_zeroing)
 {
    struct vd_arena a;
    vd_arena_init(&a, SIZE_MAX);
-   static const size_t sizes[] = {1, 3, 16, 17, 31, 100, 4096, 20000, 70000};
+   static const size_t sizes[] = { 1, 3, 16, 17, 31, 100, 4096, 20000, 70000 };
 
    for (int round = 0; round < 3; round++) {
       for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -372,7 +383,7 @@ UNIT_TEST(objtable_remove_defers_destroy_to_last_unref)
 
 UNIT_TEST(objtable_destroy_reverse_insertion_order)
 {
-   static const uint64_t ids[] = {5, 3, 900, 1, 77, 2, 1u << 20, 64, 128};
+   static const uint64_t ids[] = { 5, 3, 900, 1, 77, 2, 1u << 20, 64, 128 };
    const int n = (int)(sizeof(ids) / sizeof(ids[0]));
    struct vd_objtable *t = vd_objtable_create();
    destroy_count = 0;
@@ -404,7 +415,9 @@ static void count_fn(struct vd_object *obj, void *data)
 UNIT_TEST(objtable_many_records)
 {
    /* Enough to grow the table several times and exercise deletion in long probe runs. */
-   enum { N = 20000 };
+   enum {
+      N = 20000
+   };
    struct vd_objtable *t = vd_objtable_create();
    for (uint64_t id = 1; id <= N; id++)
       UNIT_CHECK(vd_objtable_insert(t, new_obj(id * 3, NULL)));
@@ -431,7 +444,10 @@ UNIT_TEST(objtable_many_records)
 
 /* Stress: readers look up and release random ids while a writer removes and re-inserts.
  * Use-after-free would show under ASan, races under TSan. */
-enum { STRESS_IDS = 256, STRESS_READERS = 4 };
+enum {
+   STRESS_IDS = 256,
+   STRESS_READERS = 4
+};
 
 struct stress_obj {
    struct vd_object base;
@@ -497,7 +513,7 @@ static void *stress_reader(void *arg)
 static void *stress_writer(void *arg)
 {
    struct stress_ctx *c = arg;
-   bool present[STRESS_IDS * 2 + 1] = {0};
+   bool present[STRESS_IDS * 2 + 1] = { 0 };
    uint32_t count = 0;
    uint64_t s = 88172645463325252ull;
    for (uint64_t id = 1; id <= STRESS_IDS * 2; id += 2) {
@@ -528,7 +544,7 @@ static void *stress_writer(void *arg)
 
 UNIT_TEST(objtable_concurrent_stress)
 {
-   struct stress_ctx c = {.t = vd_objtable_create(), .seed = 12345};
+   struct stress_ctx c = { .t = vd_objtable_create(), .seed = 12345 };
    atomic_init(&c.bad, 0);
    atomic_store(&stress_created, 0);
    atomic_store(&stress_destroyed, 0);
@@ -542,7 +558,7 @@ UNIT_TEST(objtable_concurrent_stress)
    for (int i = 0; i < STRESS_READERS; i++)
       UNIT_CHECK(pthread_create(&readers[i], NULL, stress_reader, &c) == 0);
    /* Fewer writer iterations: writes take the exclusive lock. */
-   struct stress_ctx wc = {.t = c.t, .iters = 20000};
+   struct stress_ctx wc = { .t = c.t, .iters = 20000 };
    atomic_init(&wc.bad, 0);
    UNIT_CHECK(pthread_create(&writer, NULL, stress_writer, &wc) == 0);
    for (int i = 0; i < STRESS_READERS; i++)

@@ -31,8 +31,8 @@ struct unit_test {
  * include this header and link together). */
 struct unit_state {
    struct unit_test *tests;
-   bool failed;            /* current test has failed */
-   char failure[512];      /* its first failure, "file:line: expression" */
+   bool failed;       /* current test has failed */
+   char failure[512]; /* its first failure, "file:line: expression" */
 };
 __attribute__((weak)) struct unit_state unit_state;
 
@@ -50,41 +50,40 @@ static inline void unit_fail(const char *file, int line, const char *expr)
    unit_state.failed = true;
 }
 
-#define UNIT_TEST(name)                                                                   \
-   static void unit_fn_##name(void);                                                     \
-   static struct unit_test unit_rec_##name = {#name, __FILE__, __LINE__, unit_fn_##name, \
-                                              NULL};                                     \
-   __attribute__((constructor)) static void unit_reg_##name(void)                        \
-   {                                                                                     \
-      unit_register(&unit_rec_##name);                                                   \
-   }                                                                                     \
+#define UNIT_TEST(name)                                                                           \
+   static void unit_fn_##name(void);                                                              \
+   static struct unit_test unit_rec_##name = { #name, __FILE__, __LINE__, unit_fn_##name, NULL }; \
+   __attribute__((constructor)) static void unit_reg_##name(void)                                 \
+   {                                                                                              \
+      unit_register(&unit_rec_##name);                                                            \
+   }                                                                                              \
    static void unit_fn_##name(void)
 
-#define UNIT_CHECK(cond)                                                                  \
-   do {                                                                                  \
-      if (!(cond)) {                                                                     \
-         unit_fail(__FILE__, __LINE__, #cond);                                           \
-         return;                                                                         \
-      }                                                                                  \
+#define UNIT_CHECK(cond)                       \
+   do {                                        \
+      if (!(cond)) {                           \
+         unit_fail(__FILE__, __LINE__, #cond); \
+         return;                               \
+      }                                        \
    } while (0)
 
 /* Both operands are evaluated once; they must be comparable with == without sign-compare
  * warnings (cast as needed). */
-#define UNIT_CHECK_EQ(a, b)                                                               \
-   do {                                                                                  \
-      if (!((a) == (b))) {                                                               \
-         unit_fail(__FILE__, __LINE__, #a " == " #b);                                    \
-         return;                                                                         \
-      }                                                                                  \
+#define UNIT_CHECK_EQ(a, b)                           \
+   do {                                               \
+      if (!((a) == (b))) {                            \
+         unit_fail(__FILE__, __LINE__, #a " == " #b); \
+         return;                                      \
+      }                                               \
    } while (0)
 
-#define UNIT_CHECK_STREQ(a, b)                                                            \
-   do {                                                                                  \
-      const char *unit_a_ = (a), *unit_b_ = (b);                                         \
-      if (!unit_a_ || !unit_b_ || strcmp(unit_a_, unit_b_) != 0) {                       \
-         unit_fail(__FILE__, __LINE__, "strcmp(" #a ", " #b ") == 0");                   \
-         return;                                                                         \
-      }                                                                                  \
+#define UNIT_CHECK_STREQ(a, b)                                         \
+   do {                                                                \
+      const char *unit_a_ = (a), *unit_b_ = (b);                       \
+      if (!unit_a_ || !unit_b_ || strcmp(unit_a_, unit_b_) != 0) {     \
+         unit_fail(__FILE__, __LINE__, "strcmp(" #a ", " #b ") == 0"); \
+         return;                                                       \
+      }                                                                \
    } while (0)
 
 static inline bool unit_before(const struct unit_test *a, const struct unit_test *b)
@@ -152,10 +151,10 @@ static inline int unit_run(int argc, char **argv)
    return failed ? 1 : 0;
 }
 
-#define UNIT_MAIN()                                                                       \
-   int main(int argc, char **argv)                                                       \
-   {                                                                                     \
-      return unit_run(argc, argv);                                                       \
+#define UNIT_MAIN()                \
+   int main(int argc, char **argv) \
+   {                               \
+      return unit_run(argc, argv); \
    }
 
 #endif
