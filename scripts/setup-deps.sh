@@ -26,7 +26,7 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
   need_update=1
 fi
 pkgs_bpo="mesa-vulkan-drivers libgl1-mesa-dri libegl-mesa0 libgbm1 libglapi-mesa libglx-mesa0 meson"
-pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang procps"
+pkgs="vulkan-tools libvulkan1 ninja-build pkg-config gcc python3 libvulkan-dev glslang-tools vulkan-validationlayers clang clang-format libclang-rt-14-dev procps"
 pkgs_apps="ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-bad libegl-dev libgles-dev"
 pkgs_present="xvfb libx11-dev libxcb1-dev libgl-dev"
 # the VM and render-server tests (tests/vm/vm.sh): debootstrap makes their Debian 13 chroots
@@ -36,7 +36,7 @@ pkgs_pkg="scdoc debhelper dpkg-dev systemd"
 missing=0
 have_mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
 case "$have_mesa" in 25.0.7*) ;; *) missing=1 ;; esac
-for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang procps $pkgs_apps $pkgs_present $pkgs_vm $pkgs_pkg; do
+for p in vulkan-tools libvulkan1 ninja-build pkg-config meson glslang-tools vulkan-validationlayers clang clang-format libclang-rt-14-dev procps $pkgs_apps $pkgs_present $pkgs_vm $pkgs_pkg; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing=1
 done
 if [ "$missing" = 1 ]; then
