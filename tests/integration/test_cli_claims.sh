@@ -42,11 +42,13 @@ rec=$TEST_TMP/rec
 mkdir -p "$rec"
 if [ ! -x "$APP" ]; then
   fail cli_claims/record_replay/session "$APP missing (build tests/apps first)"
-elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" --log info,vk=debug; then
+elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" \
+  --log info,vk=debug; then
   if venus_client "$APP" >"$TEST_TMP/app.out" 2>&1; then
     pass cli_claims/record_replay/session
   else
-    fail cli_claims/record_replay/session "vk_compute_smoke through venusd failed: $(tail -n 1 "$TEST_TMP/app.out")"
+    fail cli_claims/record_replay/session \
+      "vk_compute_smoke through venusd failed: $(tail -n 1 "$TEST_TMP/app.out")"
   fi
   stop_venusd cli_claims/record_replay/clean_exit
   log=$VD_LOGFILE
@@ -54,35 +56,41 @@ elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" --log
   if [ -n "$files" ]; then
     pass cli_claims/record_replay/files
   else
-    fail cli_claims/record_replay/files "no non-empty DIR/ctx<id>-<name>.vnr in $rec: $(ls "$rec" | tr '\n' ' ')"
+    fail cli_claims/record_replay/files \
+      "no non-empty DIR/ctx<id>-<name>.vnr in $rec: $(find "$rec" -type f | tr '\n' ' ')"
   fi
   bad=
   found=0
   for f in $files; do
-    timeout -s KILL 60 "$VENUSD" replay "$f" >"$f.txt" 2>&1 || bad="$bad ${f##*/}: exit $?;"
+    timeout -s KILL 60 "$VENUSD" replay "$f" >"$f.txt" 2>&1 ||
+      bad="$bad ${f##*/}: exit $?;"
     grep -q 'vkCreateDevice' "$f.txt" && found=1
   done
   if [ -n "$files" ] && [ -z "$bad" ] && [ "$found" = 1 ]; then
     pass cli_claims/record_replay/replay
   else
-    fail cli_claims/record_replay/replay "replay failed:${bad:- none}; vkCreateDevice printed: $found"
+    fail cli_claims/record_replay/replay \
+      "replay failed:${bad:- none}; vkCreateDevice printed: $found"
   fi
   # vk_compute_smoke enables no features at all; venusd must turn both on.
   want='vkCreateDevice on .*: robustBufferAccess on, robustImageAccess on'
   if grep -q "DEBUG vk: .*$want" "$log"; then
     pass cli_claims/robustness
   else
-    fail cli_claims/robustness "no '$want' line in $log: $(grep 'vkCreateDevice on' "$log" | head -n 1)"
+    fail cli_claims/robustness \
+      "no '$want' line in $log: $(grep 'vkCreateDevice on' "$log" | head -n 1)"
   fi
 fi
 
 # ---- --spin-us / --ring-spin-us --------------------------------------------------------
 for n in 0 1000000; do
   if start_venusd_or_fail "cli_claims/spin/$n" --spin-us "$n" --ring-spin-us "$n"; then
-    if venus_summary_ok "$TEST_TMP/spin-$n.out" && venus_client "$APP" >"$TEST_TMP/spin-$n.app" 2>&1; then
+    if venus_summary_ok "$TEST_TMP/spin-$n.out" &&
+      venus_client "$APP" >"$TEST_TMP/spin-$n.app" 2>&1; then
       pass "cli_claims/spin/$n"
     else
-      fail "cli_claims/spin/$n" "${VENUS_ERR:-vk_compute_smoke failed: $(tail -n 1 "$TEST_TMP/spin-$n.app")}"
+      fail "cli_claims/spin/$n" \
+        "${VENUS_ERR:-vk_compute_smoke failed: $(tail -n 1 "$TEST_TMP/spin-$n.app")}"
     fi
     VENUS_ERR=
     stop_venusd "cli_claims/spin/$n/clean_exit"
@@ -107,14 +115,17 @@ if log_session cli_claims/log/error_only --log error; then
   if [ "$(lines INFO)" = 0 ]; then
     pass cli_claims/log/error_only
   else
-    fail cli_claims/log/error_only "$(lines INFO) INFO lines with --log error: $(grep -m1 ' INFO ' "$LOG")"
+    fail cli_claims/log/error_only \
+      "$(lines INFO) INFO lines with --log error: $(grep -m1 ' INFO ' "$LOG")"
   fi
 fi
 if log_session cli_claims/log/ring_debug --log ring=debug; then
-  if [ "$(lines 'DEBUG ring:')" -gt 0 ] && [ "$(lines 'DEBUG (main|transport|context|decode|vk|memory):')" = 0 ]; then
+  others='DEBUG (main|transport|context|decode|vk|memory):'
+  if [ "$(lines 'DEBUG ring:')" -gt 0 ] && [ "$(lines "$others")" = 0 ]; then
     pass cli_claims/log/ring_debug
   else
-    fail cli_claims/log/ring_debug "ring DEBUG lines: $(lines 'DEBUG ring:') (want > 0); other DEBUG lines: $(lines 'DEBUG (main|transport|context|decode|vk|memory):') (want 0)"
+    why="ring DEBUG lines: $(lines 'DEBUG ring:') (want > 0)"
+    fail cli_claims/log/ring_debug "$why; other DEBUG lines: $(lines "$others") (want 0)"
   fi
 fi
 if VENUSD_LOG=error log_session cli_claims/log/option_wins --log info; then
@@ -176,7 +187,8 @@ rc=$?
 if [ "$rc" = 1 ] && grep -q 'WARN main: --worker-seccomp-\* options ignored' "$out"; then
   pass cli_claims/render_server/seccomp_warning
 else
-  fail cli_claims/render_server/seccomp_warning "exit $rc (want 1, the probe's), no WARN line: $(head -n 1 "$out")"
+  fail cli_claims/render_server/seccomp_warning \
+    "exit $rc (want 1, the probe's), no WARN line: $(head -n 1 "$out")"
 fi
 if [ "$rc" = 1 ] && grep -q '^venusd render-server: no usable host Vulkan driver' "$out"; then
   pass cli_claims/render_server/no_driver
@@ -195,7 +207,7 @@ exec "$VENUSD" "\$@"
 EOF
 chmod +x "$wrap"
 out=$TEST_TMP/rs.out
-RS_NAME_PREFIX= VK_DRIVER_FILES="$LVP_ICD" VENUSD_LOG=info timeout -s KILL 120 \
+RS_NAME_PREFIX='' VK_DRIVER_FILES="$LVP_ICD" VENUSD_LOG=info timeout -s KILL 120 \
   "$BUILD/tests/integration/rs_bad_client" "$wrap" --worker thread >"$out" 2>"$TEST_TMP/rs.log"
 rc=$?
 args=$(cat "$TEST_TMP/wrap.args" 2>/dev/null)
@@ -203,7 +215,8 @@ if [ "$rc" = 0 ] && [ "${args%% *}" = --socket-fd ] && grep -q '^PASS ' "$out" &
   ! grep -q '^FAIL ' "$out"; then
   pass cli_claims/render_server/socket_fd_first
 else
-  fail cli_claims/render_server/socket_fd_first "rs_bad_client exit $rc, venusd argv '$args': $(grep -m1 '^FAIL' "$out")"
+  fail cli_claims/render_server/socket_fd_first \
+    "rs_bad_client exit $rc, venusd argv '$args': $(grep -m1 '^FAIL' "$out")"
   show_file "$TEST_TMP/rs.log"
 fi
 test_finish
