@@ -10,6 +10,9 @@
 #                       for its vkCreateDevice says both are on
 #   spin/<N>            --spin-us N --ring-spin-us N with N = 0 and 1000000: clients work
 #   log/error_only      --log error: a session logs no INFO line
+#   log/last_wins       --log info --log error: the last occurrence wins, no INFO line
+#   log/context_lines   every line with a context's prefix (ring threads' too) carries the
+#                       client's name, and ring threads have such lines
 #   log/ring_debug      --log ring=debug: ring DEBUG lines, and no DEBUG line of another
 #                       category
 #   log/option_wins     VENUSD_LOG=error with --log info: INFO lines are printed
@@ -72,6 +75,14 @@ elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" \
     fail cli_claims/record_replay/replay \
       "replay failed:${bad:- none}; vkCreateDevice printed: $found"
   fi
+  # Every line with a context's prefix, ring threads' included, names the client.
+  nameless=$(grep '\[ctx ' "$log" | grep -v '\[ctx [0-9]* vk_compute_smoke ')
+  if grep -q '\[ctx [0-9]* vk_compute_smoke .*ring ' "$log" && [ -z "$nameless" ]; then
+    pass cli_claims/log/context_lines
+  else
+    why="a context's line without the client's name (or no ring thread line)"
+    fail cli_claims/log/context_lines "$why: $(printf '%s\n' "$nameless" | head -n 1)"
+  fi
   # vk_compute_smoke enables no features at all; venusd must turn both on.
   want='vkCreateDevice on .*: robustBufferAccess on, robustImageAccess on'
   if grep -q "DEBUG vk: .*$want" "$log"; then
@@ -117,6 +128,13 @@ if log_session cli_claims/log/error_only --log error; then
   else
     fail cli_claims/log/error_only \
       "$(lines INFO) INFO lines with --log error: $(grep -m1 ' INFO ' "$LOG")"
+  fi
+fi
+if log_session cli_claims/log/last_wins --log info --log error; then
+  if [ "$(lines INFO)" = 0 ]; then
+    pass cli_claims/log/last_wins
+  else
+    fail cli_claims/log/last_wins "$(lines INFO) INFO lines with --log info --log error"
   fi
 fi
 if log_session cli_claims/log/ring_debug --log ring=debug; then
