@@ -201,7 +201,8 @@ VD_HANDLER(vkCreateDevice)
    }
    bool rba, ria;
    robustness_enabled(&info, &rba, &ria);
-   vd_dbg(VD_CAT_VK, "context %u: vkCreateDevice on %s: robustBufferAccess %s, "
+   vd_dbg(VD_CAT_VK,
+          "context %u: vkCreateDevice on %s: robustBufferAccess %s, "
           "robustImageAccess %s (venusd enables both when the driver has them)",
           disp->ctx->params.id, pd->props.deviceName, rba ? "on" : "off", ria ? "on" : "off");
    pthread_mutex_init(&dev->backings.mutex, NULL);
