@@ -147,8 +147,10 @@ static void *ring_thread(void *arg)
 {
    struct vd_ring *ring = arg;
    struct vd_context *ctx = ring->ctx;
-   char prefix[64];
-   snprintf(prefix, sizeof(prefix), "ctx %u ring %" PRIx64, ctx->params.id, ring->id);
+   /* README: "Lines about a context carry its id and the client's name". */
+   char prefix[96];
+   snprintf(prefix, sizeof(prefix), "ctx %u %s ring %" PRIx64, ctx->params.id,
+            ctx->params.name ? ctx->params.name : "?", ring->id);
    vd_log_set_thread_prefix(prefix);
    if (ring->has_priority) {
       /* A guest may lower its ring's priority, never raise it above venusd's own: a

@@ -100,6 +100,23 @@ static const char *enable_robustness(struct vd_dispatch *disp, const struct vd_p
    return NULL;
 }
 
+/* Whether the create info venusd passes to the host enables robustBufferAccess and
+ * robustImageAccess (read back from the final chain, for the debug log that
+ * tests/integration/test_cli_claims.sh checks). */
+static void robustness_enabled(const VkDeviceCreateInfo *info, bool *buffer, bool *image)
+{
+   *buffer = info->pEnabledFeatures && info->pEnabledFeatures->robustBufferAccess;
+   *image = false;
+   for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
+         *buffer |= ((const VkPhysicalDeviceFeatures2 *)s)->features.robustBufferAccess;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES)
+         *image |= ((const VkPhysicalDeviceVulkan13Features *)s)->robustImageAccess;
+      else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES)
+         *image |= ((const VkPhysicalDeviceImageRobustnessFeatures *)s)->robustImageAccess;
+   }
+}
+
 VD_HANDLER(vkCreateDevice)
 {
    const uint64_t id = (uint64_t)(uintptr_t)*a->pDevice;
@@ -184,6 +201,12 @@ VD_HANDLER(vkCreateDevice)
       free(dev);
       return;
    }
+   bool rba, ria;
+   robustness_enabled(&info, &rba, &ria);
+   vd_dbg(VD_CAT_VK,
+          "context %u: vkCreateDevice on %s: robustBufferAccess %s, "
+          "robustImageAccess %s (venusd enables both when the driver has them)",
+          disp->ctx->params.id, pd->props.deviceName, rba ? "on" : "off", ria ? "on" : "off");
    pthread_mutex_init(&dev->backings.mutex, NULL);
    dev->table = *ivk; /* instance-level entries, then the device-level ones */
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);

@@ -1,6 +1,7 @@
 /* Queue timelines: a fence on timeline N retires when all work submitted to the VkQueue
  * bound to N before it has completed.  We submit an empty batch with a host VkFence and a
  * per-queue thread waits for it, so neither the virtqueue nor a ring ever blocks on it. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "util/assert_locked.h"
@@ -32,6 +33,10 @@ static void *queue_thread(void *arg)
    struct vd_queue *queue = arg;
    const struct vd_vk_dispatch *vk = queue->vk;
    VkDevice dev = queue->dev->handle;
+   char prefix[96];
+   snprintf(prefix, sizeof(prefix), "ctx %u %s queue fences", queue->ctx->params.id,
+            queue->ctx->params.name ? queue->ctx->params.name : "?");
+   vd_log_set_thread_prefix(prefix);
    pthread_mutex_lock(&queue->mutex);
    for (;;) {
       while (!queue->pending && !queue->stop)
