@@ -20,6 +20,7 @@ export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d
 VIRTIO=$G/lib/virtio_icd.json
 native() { env VK_DRIVER_FILES="$NV" timeout -s KILL 120 "$@"; }
 venus() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
+venus_prev() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd-prev.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
 
 echo "== native smoke"; native "$G/apps/vk_fill"; echo "rc=$?"
 VK_DRIVER_FILES=$NV "$G/venusd" vtest --socket /tmp/vd.sock --log info >"$OUT/venusd.log" 2>&1 &
@@ -62,14 +63,25 @@ grep -E "emulating|fatal" "$OUT/venusd.log" | head -8
 
 echo "== bench"
 : >"$OUT/bench.txt"
+# venusd-prev (gpu-prepare.sh's VENUSD_PREV): an earlier build, measured alternately with
+# this one ("venus-prev" lines) for a before/after figure in one run
+vdp=
+if [ -x "$G/venusd-prev" ]; then
+  VK_DRIVER_FILES=$NV "$G/venusd-prev" vtest --socket /tmp/vd-prev.sock --log warn >"$OUT/venusd-prev.log" 2>&1 &
+  vdp=$!
+  for _ in $(seq 50); do [ -S /tmp/vd-prev.sock ] && break; sleep 0.1; done
+fi
 for r in $(seq ${ROUNDS:-5}); do
   for b in submit_fence submit_cmd_fence sync_call cmds_100k alloc_64k alloc_4m mapped_bw; do
     native "$G/venus_bench" "$b" | sed 's/^/native /' >>"$OUT/bench.txt"
     venus "$G/venus_bench" "$b" | sed 's/^/venus /' >>"$OUT/bench.txt"
+    [ -n "$vdp" ] && venus_prev "$G/venus_bench" "$b" | sed 's/^/venus-prev /' >>"$OUT/bench.txt"
   done
   VN_PERF=no_fence_feedback venus "$G/venus_bench" submit_fence | sed 's/^/venus-nofb /' >>"$OUT/bench.txt"
   "$G/transport_floor" 64 | sed 's/^/floor /' >>"$OUT/bench.txt"
 done
 wc -l "$OUT/bench.txt"
 kill -TERM $vd; wait $vd; echo "venusd exit $?"
+[ -n "$vdp" ] && { kill -TERM $vdp; wait $vdp; echo "venusd-prev exit $?"; }
+grep -E "sandbox" "$OUT/venusd.log" | head -3
 grep -E "ERROR|WARN" "$OUT/venusd.log" | head -5

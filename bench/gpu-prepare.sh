@@ -4,11 +4,17 @@
 # Venus ICD (libvulkan_virtio.so with a manifest beside it) and every library it needs
 # beyond glibc, plus Debian's Vulkan loader.  Then, there:  bash .gpu/gpu-device.sh
 # (OUT=<dir for results>, NV_ICD=<the GPU driver's ICD manifest> if not NVIDIA's usual one).
+# With VENUSD_PREV=<another venusd binary> the device run compares the two builds too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ninja -C build >/dev/null
 rm -rf .gpu && mkdir -p .gpu/lib .gpu/apps
 cp build/venusd build/bench/venus_bench build/bench/transport_floor build/bench/feedback_poll .gpu/
+# VENUSD_PREV=path/to/another/venusd: gpu-device.sh also measures it, alternating with this
+# build in the same run (a before/after figure for a change)
+if [ -n "${VENUSD_PREV:-}" ]; then
+  cp "$VENUSD_PREV" .gpu/venusd-prev
+fi
 for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads \
   vk_sync_objects vk_advanced vk_modifiers; do

@@ -89,6 +89,11 @@ awk '
         printf "  (host decode + driver record + execute); serial bound: guest encode + native total =\n"
         printf "  %.2f ms, i.e. at most %.2fx even with a zero-cost host decoder\n", gr + nr + ns, (nr + ns) / (gr + nr + ns)
       }
+      if (n["venus-prev", k]) {
+        mp = median("venus-prev", k)
+        rp = mn > 0 ? mp / mn : 0
+        printf "  the previous build (gpu-prepare.sh VENUSD_PREV), same run: %.4g = %.2fx native\n", mp, rp
+      }
       if (k == "submit_fence" && n["venus-nofb", "submit_fence"]) {
         printf "  through venusd with VN_PERF=no_fence_feedback: %.4g us\n", median("venus-nofb", "submit_fence")
       }

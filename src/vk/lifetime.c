@@ -166,7 +166,7 @@ bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs
          collect_recorded(&c, o, disp->looked_field[i], 0);
    }
    if (c.failed) {
-      vd_lifetime_submit_end(NULL, c.objs, c.count, false);
+      vd_lifetime_submit_end(NULL, c.objs, c.count, false, 0);
       return false;
    }
    *objs = c.objs;
@@ -175,9 +175,9 @@ bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs
 }
 
 void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
-                            bool submitted)
+                            bool submitted, uint64_t track_value)
 {
-   if (submitted && count && vd_queue_retire_after(queue, objs, count))
+   if (submitted && count && vd_queue_retire_after(queue, objs, count, track_value))
       return;
    if (submitted && count) {
       /* No fence to tell when the host is done: wait for the queue instead. */

@@ -16,6 +16,7 @@ struct vd_queue_fence {
    /* A submission's objects (vd_queue_retire_after): released instead of a fence retire. */
    struct vd_object **objs;
    uint32_t obj_count;
+   uint64_t track_value; /* done when queue->track_sem reaches it (fence is then unused) */
 };
 
 /* The submission is done: its objects are no longer pending, and may go. */
@@ -116,14 +117,46 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    return queue->thread_started;
 }
 
-bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count)
+uint64_t vd_queue_track_value(struct vd_queue *queue)
+{
+   if (!queue->track_sem && !queue->track_failed) {
+      const struct vd_physical_device *pd = queue->dev->pdev;
+      VkSemaphoreTypeCreateInfo type = {
+         .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+         .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE,
+      };
+      const VkSemaphoreCreateInfo sci = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+                                          .pNext = &type };
+      /* device.c enables timelineSemaphore on every device where the host has it */
+      if (!pd->has_timeline_semaphore || pd->instance->api_version < VK_API_VERSION_1_2 ||
+          queue->vk->CreateSemaphore(queue->dev->handle, &sci, NULL, &queue->track_sem) !=
+             VK_SUCCESS) {
+         queue->track_sem = VK_NULL_HANDLE;
+         queue->track_failed = true;
+      }
+   }
+   return queue->track_sem ? queue->track_value + 1 : 0;
+}
+
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
+                           uint64_t track_value)
 {
    const struct vd_vk_dispatch *vk = queue->vk;
+   /* Consumed whatever happens next: a timeline value is never signalled twice. */
+   if (track_value)
+      queue->track_value = track_value;
    struct vd_queue_fence *f = calloc(1, sizeof(*f));
    if (!f)
       return false;
    f->objs = objs;
    f->obj_count = count;
+   if (track_value) {
+      /* The submission itself signals queue->track_sem: no extra host work. */
+      f->track_value = track_value;
+      *queue->retire_tail = f;
+      queue->retire_tail = &f->next;
+      return true;
+   }
    /* Fence signal operations of vkQueueSubmit include every command submitted before them
     * in their first synchronization scope: the fence of an empty batch signals once the
     * guest's submission before it is complete. */
@@ -150,19 +183,43 @@ void vd_queue_reap(struct vd_queue *queue, bool wait)
    const struct vd_vk_dispatch *vk = queue->vk;
    VkDevice dev = queue->dev->handle;
    struct vd_queue_fence *done = NULL, **done_tail = &done;
+   uint64_t reached = 0;
+   bool have_reached = false;
    pthread_mutex_lock(&queue->mutex);
    while (queue->retire) {
       struct vd_queue_fence *f = queue->retire;
-      VkResult r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX)
-                        : vk->GetFenceStatus(dev, f->fence);
+      VkResult r;
+      if (f->track_value) {
+         if (wait) {
+            const VkSemaphoreWaitInfo wi = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                                             .semaphoreCount = 1,
+                                             .pSemaphores = &queue->track_sem,
+                                             .pValues = &f->track_value };
+            r = vk->WaitSemaphores(dev, &wi, UINT64_MAX);
+         } else {
+            /* one counter read per reap: submissions finish in order */
+            r = have_reached ? VK_SUCCESS
+                             : vk->GetSemaphoreCounterValue(dev, queue->track_sem, &reached);
+            have_reached = true;
+            if (r == VK_SUCCESS && reached < f->track_value)
+               r = VK_NOT_READY;
+         }
+      } else {
+         r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX)
+                  : vk->GetFenceStatus(dev, f->fence);
+      }
       if (r == VK_NOT_READY || (r == VK_TIMEOUT && !wait))
          break;
       if (r != VK_SUCCESS)
-         vd_warn(VD_CAT_CONTEXT, "submission tracking: host fence status: VkResult %d", r);
+         vd_warn(VD_CAT_CONTEXT,
+                 "submission tracking: host fence or semaphore status: "
+                 "VkResult %d",
+                 r);
       queue->retire = f->next;
       if (!queue->retire)
          queue->retire_tail = &queue->retire;
-      vk->DestroyFence(dev, f->fence, NULL);
+      if (!f->track_value)
+         vk->DestroyFence(dev, f->fence, NULL);
       f->next = NULL;
       *done_tail = f;
       done_tail = &f->next;
@@ -189,4 +246,7 @@ void vd_queue_finish(struct vd_queue *queue)
    }
    queue->thread_started = false;
    vd_queue_reap(queue, true);
+   if (queue->track_sem)
+      queue->vk->DestroySemaphore(queue->dev->handle, queue->track_sem, NULL);
+   queue->track_sem = VK_NULL_HANDLE;
 }

@@ -5,6 +5,7 @@
  * on ring threads (the capset promises allow_vk_wait_syncs) but never on the virtqueue,
  * which must stay responsive. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "util/log.h"
 #include "util/clock.h"
@@ -19,6 +20,73 @@ static bool not_on_virtqueue(struct vd_dispatch *disp)
    return true;
 }
 
+/* The guest's batches, with the last one also signalling `value` on the queue's tracking
+ * semaphore (vd_queue_track_value): the host then needs no extra submission to tell when
+ * the work, and so the objects it holds, are done.  The copies live in the command's
+ * arena; NULL if it is out of memory. */
+static const VkSubmitInfo *track_submit(struct vd_dispatch *disp, const VkSubmitInfo *subs,
+                                        uint32_t count, VkSemaphore sem, uint64_t value)
+{
+   VkSubmitInfo *copy = vd_arena_alloc_array(&disp->arena, sizeof(*copy), count);
+   if (!copy)
+      return NULL;
+   memcpy(copy, subs, count * sizeof(*copy));
+   VkSubmitInfo *last = &copy[count - 1];
+   const uint32_t ns = last->signalSemaphoreCount;
+   VkSemaphore *sems = vd_arena_alloc_array(&disp->arena, sizeof(*sems), (uint64_t)ns + 1);
+   uint64_t *vals = vd_arena_alloc_array(&disp->arena, sizeof(*vals), (uint64_t)ns + 1);
+   if (!sems || !vals)
+      return NULL;
+   memcpy(sems, last->pSignalSemaphores, ns * sizeof(*sems));
+   sems[ns] = sem;
+   /* The guest's own timeline values, if it gave any (binary semaphores ignore theirs). */
+   VkTimelineSemaphoreSubmitInfo *tl =
+      vd_chain_find(last->pNext, VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO);
+   for (uint32_t i = 0; i < ns; i++)
+      vals[i] = tl && i < tl->signalSemaphoreValueCount ? tl->pSignalSemaphoreValues[i] : 0;
+   vals[ns] = value;
+   if (!tl) {
+      tl = vd_arena_alloc(&disp->arena, sizeof(*tl));
+      if (!tl)
+         return NULL;
+      *tl = (VkTimelineSemaphoreSubmitInfo){
+         .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+         .pNext = last->pNext,
+      };
+      last->pNext = tl;
+   }
+   tl->signalSemaphoreValueCount = ns + 1;
+   tl->pSignalSemaphoreValues = vals;
+   last->signalSemaphoreCount = ns + 1;
+   last->pSignalSemaphores = sems;
+   return copy;
+}
+
+static const VkSubmitInfo2 *track_submit2(struct vd_dispatch *disp, const VkSubmitInfo2 *subs,
+                                          uint32_t count, VkSemaphore sem, uint64_t value)
+{
+   VkSubmitInfo2 *copy = vd_arena_alloc_array(&disp->arena, sizeof(*copy), count);
+   if (!copy)
+      return NULL;
+   memcpy(copy, subs, count * sizeof(*copy));
+   VkSubmitInfo2 *last = &copy[count - 1];
+   const uint32_t ns = last->signalSemaphoreInfoCount;
+   VkSemaphoreSubmitInfo *infos =
+      vd_arena_alloc_array(&disp->arena, sizeof(*infos), (uint64_t)ns + 1);
+   if (!infos)
+      return NULL;
+   memcpy(infos, last->pSignalSemaphoreInfos, ns * sizeof(*infos));
+   infos[ns] = (VkSemaphoreSubmitInfo){
+      .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
+      .semaphore = sem,
+      .value = value,
+      .stageMask = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
+   };
+   last->signalSemaphoreInfoCount = ns + 1;
+   last->pSignalSemaphoreInfos = infos;
+   return copy;
+}
+
 VD_HANDLER(vkQueueSubmit)
 {
    struct vd_queue *q = a->obj->data;
@@ -28,8 +96,14 @@ VD_HANDLER(vkQueueSubmit)
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
-   a->ret = q->vk->QueueSubmit(a->queue, a->submitCount, a->pSubmits, a->fence);
-   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
+   const VkSubmitInfo *subs = a->pSubmits;
+   uint64_t v = n && a->submitCount ? vd_queue_track_value(q) : 0;
+   if (v && !(subs = track_submit(disp, a->pSubmits, a->submitCount, q->track_sem, v))) {
+      subs = a->pSubmits;
+      v = 0;
+   }
+   a->ret = q->vk->QueueSubmit(a->queue, a->submitCount, subs, a->fence);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
 
@@ -42,8 +116,14 @@ VD_HANDLER(vkQueueSubmit2)
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
-   a->ret = q->vk->QueueSubmit2(a->queue, a->submitCount, a->pSubmits, a->fence);
-   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
+   const VkSubmitInfo2 *subs = a->pSubmits;
+   uint64_t v = n && a->submitCount ? vd_queue_track_value(q) : 0;
+   if (v && !(subs = track_submit2(disp, a->pSubmits, a->submitCount, q->track_sem, v))) {
+      subs = a->pSubmits;
+      v = 0;
+   }
+   a->ret = q->vk->QueueSubmit2(a->queue, a->submitCount, subs, a->fence);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
 
@@ -57,7 +137,7 @@ VD_HANDLER(vkQueueBindSparse)
       return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueBindSparse(a->queue, a->bindInfoCount, a->pBindInfo, a->fence);
-   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS);
+   vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, 0);
    pthread_mutex_unlock(&q->mutex);
    if (a->ret != VK_SUCCESS)
       return;

@@ -102,8 +102,14 @@ struct vd_queue {
    bool thread_started, stop;
    pthread_cond_t cond;
    struct vd_queue_fence *pending, **pending_tail;
-   /* submissions whose objects are held until their fence signals (queue.c) */
+   /* submissions whose objects are held until the host has finished them (queue.c) */
    struct vd_queue_fence *retire, **retire_tail;
+   /* A host timeline semaphore that the guest's own submissions signal (queue.c
+    * vd_queue_track_value): VK_NULL_HANDLE until the first tracked submission, and where
+    * the device has no timeline semaphores (then an empty batch with a fence tracks). */
+   VkSemaphore track_sem;
+   uint64_t track_value; /* the last value submitted */
+   bool track_failed;
 };
 
 /* loader.c: the host Vulkan loader, loaded once per process. */
@@ -171,7 +177,13 @@ void vd_queue_finish(struct vd_queue *queue);
  * array the queue takes over, each object's `pending` already counted) are dropped once
  * the host has finished everything submitted so far, seen by vd_queue_reap.  False if that
  * cannot be arranged (the caller still owns objs). */
-bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count);
+bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
+                           uint64_t track_value);
+/* With queue->mutex held, before a submission that holds objects: the value the
+ * submission's last batch should also signal on queue->track_sem (then pass it to
+ * vd_queue_retire_after, and nothing else is submitted to track it), or 0 where the queue
+ * tracks with an empty batch and a fence instead (no timeline semaphores). */
+uint64_t vd_queue_track_value(struct vd_queue *queue);
 /* Drops the objects of the submissions the host has finished (without blocking; `wait`:
  * waiting for all of them, at teardown).  Takes queue->mutex. */
 void vd_queue_reap(struct vd_queue *queue, bool wait);
@@ -185,7 +197,7 @@ bool vd_lifetime_submit_begin(struct vd_dispatch *disp, struct vd_object ***objs
 /* After it, with queue->mutex held: the references stay until the host has finished
  * everything submitted so far (or go now if the submission failed). */
 void vd_lifetime_submit_end(struct vd_queue *queue, struct vd_object **objs, uint32_t count,
-                            bool submitted);
+                            bool submitted, uint64_t track_value);
 /* Waits until no unfinished submission uses obj (a valid guest only ever waits for the
  * moment between its own fence and venusd's); false after making the context fatal. */
 bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what);
