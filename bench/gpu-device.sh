@@ -23,7 +23,9 @@ venus() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd.sock VK_DRIVER_FILES="$VI
 venus_prev() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd-prev.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
 
 echo "== native smoke"; native "$G/apps/vk_fill"; echo "rc=$?"
-VK_DRIVER_FILES=$NV "$G/venusd" vtest --socket /tmp/vd.sock --log info >"$OUT/venusd.log" 2>&1 &
+# VENUSD_ARGS: extra options for this build (e.g. --no-sandbox)
+# shellcheck disable=SC2086
+VK_DRIVER_FILES=$NV "$G/venusd" vtest --socket /tmp/vd.sock --log info ${VENUSD_ARGS:-} >"$OUT/venusd.log" 2>&1 &
 vd=$!
 for _ in $(seq 50); do [ -S /tmp/vd.sock ] && break; sleep 0.1; done
 echo "== venus smoke"; venus "$G/apps/vk_fill"; echo "rc=$?"
@@ -78,6 +80,8 @@ for r in $(seq ${ROUNDS:-5}); do
     [ -n "$vdp" ] && venus_prev "$G/venus_bench" "$b" | sed 's/^/venus-prev /' >>"$OUT/bench.txt"
   done
   VN_PERF=no_fence_feedback venus "$G/venus_bench" submit_fence | sed 's/^/venus-nofb /' >>"$OUT/bench.txt"
+  [ -n "$vdp" ] && VN_PERF=no_fence_feedback venus_prev "$G/venus_bench" submit_fence |
+    sed 's/^/venus-prev-nofb /' >>"$OUT/bench.txt"
   "$G/transport_floor" 64 | sed 's/^/floor /' >>"$OUT/bench.txt"
 done
 wc -l "$OUT/bench.txt"

@@ -96,6 +96,8 @@ awk '
       }
       if (k == "submit_fence" && n["venus-nofb", "submit_fence"]) {
         printf "  through venusd with VN_PERF=no_fence_feedback: %.4g us\n", median("venus-nofb", "submit_fence")
+        if (n["venus-prev-nofb", "submit_fence"])
+          printf "  the previous build with VN_PERF=no_fence_feedback, same run: %.4g us\n", median("venus-prev-nofb", "submit_fence")
       }
       if (k == "alloc_map_free_64k" && n["floor", "transport_floor_64k"]) {
         mf = median("floor", "transport_floor_64k")

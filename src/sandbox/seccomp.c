@@ -115,6 +115,16 @@ static const struct sc_entry allowed[] = {
    SC(faccessat),
    SC(faccessat2),
    SC(flock),
+   /* Mesa's shader disk cache (~/.cache/mesa_shader_cache): lavapipe creates its
+    * directories at the first pipeline, writes entries to temporary files it renames into
+    * place and evicts old ones (found by the VM test, whose render server starts with an
+    * empty cache).  File access is not confined anyway (see the header). */
+   SC(mkdirat),
+   SC(renameat),
+   SC(renameat2),
+   SC(unlinkat),
+   SC(utimensat),
+   SC(fchmod),
    SC(fsync),
    SC(fdatasync),
    SC(getcwd),
@@ -124,6 +134,9 @@ static const struct sc_entry allowed[] = {
    SC(ioctl),
 #ifdef __NR_open
    SC(open),
+   SC(mkdir),
+   SC(rename),
+   SC(unlink),
    SC(stat),
    SC(lstat),
    SC(access),

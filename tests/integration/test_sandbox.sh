@@ -91,6 +91,23 @@ fi
 
 # 2. a forbidden call: only vk_fill's worker makes it.
 export VENUSD_TEST_FORBIDDEN_SYSCALL=vk_fill
+# A worker whose Mesa shader cache does not exist yet (a render server started by a VMM
+# with a fresh HOME, as in test_vm.sh): lavapipe creates the cache's directories and files
+# at the first pipeline, after the filter is in.  The VM test found mkdir missing.
+cache=$TEST_TMP/fresh-cache
+if XDG_CACHE_HOME=$cache start_venusd_or_fail "sandbox/fresh_cache/start" --worker process; then
+  out=$TEST_TMP/fresh-cache-vk_compute_smoke
+  native_client "$BUILD/tests/apps/vk_compute_smoke" >"$out.native" 2>&1
+  if venus_client "$BUILD/tests/apps/vk_compute_smoke" >"$out.venus" 2>&1 &&
+    diff -q "$out.native" "$out.venus" >/dev/null && [ -d "$cache/mesa_shader_cache" ] &&
+    ! grep -q "killed by the sandbox" "$VD_LOGFILE"; then
+    pass "sandbox/fresh_cache/shader_cache_created"
+  else
+    fail "sandbox/fresh_cache/shader_cache_created" "client: $(tail -n 1 "$out.venus"); cache dir: $(ls "$cache" 2>&1 | head -1); venusd: $(grep -m1 'killed by the sandbox' "$VD_LOGFILE")"
+  fi
+  stop_venusd "sandbox/fresh_cache/clean_exit"
+fi
+
 if start_venusd_or_fail "sandbox/forbidden/start" --worker process; then
   start_idle_client 4
   CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/vk_fill" >"$TEST_TMP/forbidden.out" 2>&1
