@@ -178,8 +178,9 @@ bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint
 /* No thread waits for these fences: a wake-up per submission cost more than the check,
  * which runs at the next submission on the queue, whenever a reset or free waits for an
  * object, and at teardown.  Until then finished work only keeps its objects a while. */
-void vd_queue_reap(struct vd_queue *queue, bool wait)
+void vd_queue_reap(struct vd_queue *queue, uint64_t timeout_ns)
 {
+   const bool wait = timeout_ns != 0;
    const struct vd_vk_dispatch *vk = queue->vk;
    VkDevice dev = queue->dev->handle;
    struct vd_queue_fence *done = NULL, **done_tail = &done;
@@ -195,7 +196,7 @@ void vd_queue_reap(struct vd_queue *queue, bool wait)
                                              .semaphoreCount = 1,
                                              .pSemaphores = &queue->track_sem,
                                              .pValues = &f->track_value };
-            r = vk->WaitSemaphores(dev, &wi, UINT64_MAX);
+            r = vk->WaitSemaphores(dev, &wi, timeout_ns);
          } else {
             /* one counter read per reap: submissions finish in order */
             r = have_reached ? VK_SUCCESS
@@ -205,10 +206,10 @@ void vd_queue_reap(struct vd_queue *queue, bool wait)
                r = VK_NOT_READY;
          }
       } else {
-         r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX)
+         r = wait ? vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, timeout_ns)
                   : vk->GetFenceStatus(dev, f->fence);
       }
-      if (r == VK_NOT_READY || (r == VK_TIMEOUT && !wait))
+      if (r == VK_NOT_READY || r == VK_TIMEOUT)
          break;
       if (r != VK_SUCCESS)
          vd_warn(VD_CAT_CONTEXT,
@@ -245,7 +246,7 @@ void vd_queue_finish(struct vd_queue *queue)
       vd_limit_release(queue->ctx, VD_LIMIT_THREADS, 1);
    }
    queue->thread_started = false;
-   vd_queue_reap(queue, true);
+   vd_queue_reap(queue, UINT64_MAX);
    if (queue->track_sem)
       queue->vk->DestroySemaphore(queue->dev->handle, queue->track_sem, NULL);
    queue->track_sem = VK_NULL_HANDLE;

@@ -92,7 +92,7 @@ VD_HANDLER(vkQueueSubmit)
    struct vd_queue *q = a->obj->data;
    struct vd_object **objs = NULL;
    uint32_t n = 0;
-   vd_queue_reap(q, false);
+   vd_queue_reap(q, 0);
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
@@ -112,7 +112,7 @@ VD_HANDLER(vkQueueSubmit2)
    struct vd_queue *q = a->obj->data;
    struct vd_object **objs = NULL;
    uint32_t n = 0;
-   vd_queue_reap(q, false);
+   vd_queue_reap(q, 0);
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);

@@ -184,9 +184,10 @@ bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint
  * vd_queue_retire_after, and nothing else is submitted to track it), or 0 where the queue
  * tracks with an empty batch and a fence instead (no timeline semaphores). */
 uint64_t vd_queue_track_value(struct vd_queue *queue);
-/* Drops the objects of the submissions the host has finished (without blocking; `wait`:
- * waiting for all of them, at teardown).  Takes queue->mutex. */
-void vd_queue_reap(struct vd_queue *queue, bool wait);
+/* Drops the objects of the submissions the host has finished: without blocking
+ * (timeout_ns 0), or waiting up to timeout_ns for each in turn (UINT64_MAX: all of them,
+ * at teardown).  Takes queue->mutex. */
+void vd_queue_reap(struct vd_queue *queue, uint64_t timeout_ns);
 
 /* lifetime.c (docs/design.md, "Lifetimes") */
 /* Before a submission: every command buffer it names may still be submitted (nothing it
