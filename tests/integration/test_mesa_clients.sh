@@ -12,7 +12,7 @@
 # venusd mode and VN_PERF switch) must give native output too.
 #
 # Environment: MESA_CLIENTS_APPS, the clients that run the app suite (default
-# "backports sid"; the ASan pass of tests/integration/meson.build sets "sid", for time).
+# "backports sid"; the ASan pass of tests/integration/meson.build sets "none", for time).
 . "$(dirname "$0")/lib.sh"
 test_init mesa_clients
 
