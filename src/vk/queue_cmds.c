@@ -96,13 +96,19 @@ VD_HANDLER(vkQueueSubmit)
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
-   const VkSubmitInfo *subs = a->pSubmits;
-   uint64_t v = n && a->submitCount ? vd_queue_track_value(q) : 0;
-   if (v && !(subs = track_submit(disp, a->pSubmits, a->submitCount, q->track_sem, v))) {
+   /* A fence-only submission (no batches) gets one empty batch that signals the tracking
+    * semaphore: still one host submission. */
+   const VkSubmitInfo empty = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO };
+   uint32_t count = a->submitCount;
+   const VkSubmitInfo *subs = count ? a->pSubmits : &empty;
+   uint64_t v = n ? vd_queue_track_value(q) : 0;
+   if (v && !(subs = track_submit(disp, subs, count ? count : 1, q->track_sem, v))) {
       subs = a->pSubmits;
       v = 0;
    }
-   a->ret = q->vk->QueueSubmit(a->queue, a->submitCount, subs, a->fence);
+   if (v && !count)
+      count = 1;
+   a->ret = q->vk->QueueSubmit(a->queue, count, subs, a->fence);
    vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
@@ -116,13 +122,17 @@ VD_HANDLER(vkQueueSubmit2)
    if (!vd_lifetime_submit_begin(disp, &objs, &n))
       return;
    pthread_mutex_lock(&q->mutex);
-   const VkSubmitInfo2 *subs = a->pSubmits;
-   uint64_t v = n && a->submitCount ? vd_queue_track_value(q) : 0;
-   if (v && !(subs = track_submit2(disp, a->pSubmits, a->submitCount, q->track_sem, v))) {
+   const VkSubmitInfo2 empty = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO_2 };
+   uint32_t count = a->submitCount;
+   const VkSubmitInfo2 *subs = count ? a->pSubmits : &empty;
+   uint64_t v = n ? vd_queue_track_value(q) : 0;
+   if (v && !(subs = track_submit2(disp, subs, count ? count : 1, q->track_sem, v))) {
       subs = a->pSubmits;
       v = 0;
    }
-   a->ret = q->vk->QueueSubmit2(a->queue, a->submitCount, subs, a->fence);
+   if (v && !count)
+      count = 1;
+   a->ret = q->vk->QueueSubmit2(a->queue, count, subs, a->fence);
    vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
