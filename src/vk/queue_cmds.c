@@ -37,7 +37,8 @@ static const VkSubmitInfo *track_submit(struct vd_dispatch *disp, const VkSubmit
    uint64_t *vals = vd_arena_alloc_array(&disp->arena, sizeof(*vals), (uint64_t)ns + 1);
    if (!sems || !vals)
       return NULL;
-   memcpy(sems, last->pSignalSemaphores, ns * sizeof(*sems));
+   if (ns) /* (memcpy from NULL is undefined even for 0 bytes) */
+      memcpy(sems, last->pSignalSemaphores, ns * sizeof(*sems));
    sems[ns] = sem;
    /* The guest's own timeline values, if it gave any (binary semaphores ignore theirs). */
    VkTimelineSemaphoreSubmitInfo *tl =
@@ -75,7 +76,8 @@ static const VkSubmitInfo2 *track_submit2(struct vd_dispatch *disp, const VkSubm
       vd_arena_alloc_array(&disp->arena, sizeof(*infos), (uint64_t)ns + 1);
    if (!infos)
       return NULL;
-   memcpy(infos, last->pSignalSemaphoreInfos, ns * sizeof(*infos));
+   if (ns)
+      memcpy(infos, last->pSignalSemaphoreInfos, ns * sizeof(*infos));
    infos[ns] = (VkSemaphoreSubmitInfo){
       .sType = VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO,
       .semaphore = sem,
