@@ -137,6 +137,10 @@ bool vd_holds_check_domains(struct vd_dispatch *d);
 void vd_holds_record(struct vd_dispatch *d);
 /* Whether command type `type` records into a command buffer (a vkCmd* command). */
 bool vd_holds_is_record_command(uint32_t type);
+/* Every record whose type is in `types` (a mask of 1 << VkObjectType, types below 64),
+ * each with a reference the caller drops (vd_object_unref), in a malloc'ed array the
+ * caller frees; NULL with *count 0 when there are none or memory is short. */
+struct vd_object **vd_objects_collect(struct vd_context *ctx, uint64_t types, uint32_t *count);
 /* Context teardown: drops the holds of every command buffer and descriptor set. */
 void vd_holds_release_all(struct vd_context *ctx);
 

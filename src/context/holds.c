@@ -11,11 +11,6 @@
 #include "util/log.h"
 #include "vn_protocol.h"
 
-struct holders {
-   struct vd_object **objs;
-   uint32_t count, cap;
-};
-
 /* -- parent devices --------------------------------------------------------------------- */
 
 bool vd_holds_check_domains(struct vd_dispatch *d)
@@ -75,26 +70,40 @@ void vd_holds_record(struct vd_dispatch *d)
 
 /* -- teardown --------------------------------------------------------------------------- */
 
-static void collect_holder(struct vd_object *obj, void *data)
+struct collect_types {
+   uint64_t types;
+   struct vd_object **objs;
+   uint32_t count, cap;
+};
+
+static void collect_typed(struct vd_object *obj, void *data)
 {
-   struct holders *h = data;
-   if ((obj->type == VK_OBJECT_TYPE_COMMAND_BUFFER || obj->type == VK_OBJECT_TYPE_DESCRIPTOR_SET) &&
-       h->count < h->cap) {
+   struct collect_types *c = data;
+   if (obj->type < 64 && (c->types >> obj->type & 1) && c->count < c->cap) {
       vd_object_ref(obj);
-      h->objs[h->count++] = obj;
+      c->objs[c->count++] = obj;
    }
+}
+
+struct vd_object **vd_objects_collect(struct vd_context *ctx, uint64_t types, uint32_t *count)
+{
+   struct collect_types c = { .types = types, .cap = vd_objtable_count(ctx->objects) };
+   /* (malloc, not an arena: a wait may collect many times in one command) */
+   c.objs = c.cap ? calloc(c.cap, sizeof(*c.objs)) : NULL;
+   if (c.objs)
+      vd_objtable_foreach(ctx->objects, collect_typed, &c);
+   *count = c.count;
+   return c.objs;
 }
 
 void vd_holds_release_all(struct vd_context *ctx)
 {
-   struct holders h = { .cap = vd_objtable_count(ctx->objects) };
-   h.objs = h.cap ? calloc(h.cap, sizeof(*h.objs)) : NULL;
-   if (!h.objs)
-      return;
-   vd_objtable_foreach(ctx->objects, collect_holder, &h);
-   for (uint32_t i = 0; i < h.count; i++)
-      vd_object_release_holds(h.objs[i]);
-   for (uint32_t i = 0; i < h.count; i++)
-      vd_object_unref(h.objs[i]);
-   free(h.objs);
+   uint32_t n;
+   struct vd_object **objs = vd_objects_collect(
+      ctx, 1ull << VK_OBJECT_TYPE_COMMAND_BUFFER | 1ull << VK_OBJECT_TYPE_DESCRIPTOR_SET, &n);
+   for (uint32_t i = 0; i < n; i++)
+      vd_object_release_holds(objs[i]);
+   for (uint32_t i = 0; i < n; i++)
+      vd_object_unref(objs[i]);
+   free(objs);
 }

@@ -685,7 +685,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          return send_msg(s->sock, &reply, sizeof(reply), -1);
       }
    } else {
-      w->sandbox = vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
+      w->sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
       fflush(NULL);
       const pid_t parent = getpid();
       const pid_t pid = fork();
@@ -709,7 +709,7 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          vd_limits_apply_process_worker(s->cfg->opts);
          for (struct rs_worker *o = s->workers; o; o = o->next)
             vd_sandbox_report_destroy(o->sandbox); /* the other workers' pages */
-         vd_sandbox_arm(w->sandbox, w->ctx_id, !s->cfg->opts || !s->cfg->opts->no_sandbox);
+         vd_sandbox_arm(w->sandbox, w->ctx_id, vd_options_sandboxed(s->cfg->opts));
          serve_context(s->cfg, sv[1], w->ctx_id, w->name);
          close(sv[1]);
          exit(0);

@@ -1310,8 +1310,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       s->children = n;
       s->child_cap = cap;
    }
-   struct vd_sandbox_report *sandbox =
-      vd_sandbox_report_create(!s->cfg->opts || !s->cfg->opts->no_sandbox);
+   struct vd_sandbox_report *sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
    fflush(NULL);
    const pid_t parent = getpid();
    const pid_t pid = fork();
@@ -1337,7 +1336,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       s->children = NULL;
       s->child_count = s->child_cap = 0;
       vd_limits_apply_process_worker(s->cfg->opts);
-      vd_sandbox_arm(sandbox, id, !s->cfg->opts || !s->cfg->opts->no_sandbox);
+      vd_sandbox_arm(sandbox, id, vd_options_sandboxed(s->cfg->opts));
       vd_vtest_serve_client(s->cfg, fd, id);
       close(fd);
       exit(0);

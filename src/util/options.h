@@ -101,4 +101,10 @@ struct vd_options {
 #define VD_MAX_WAITS_DEFAULT 16384
 #define VD_MAX_THREADS_DEFAULT 512
 
+/* Whether process workers enter the seccomp sandbox (no settings: the defaults, on). */
+static inline bool vd_options_sandboxed(const struct vd_options *opts)
+{
+   return !opts || !opts->no_sandbox;
+}
+
 #endif

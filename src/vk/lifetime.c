@@ -29,35 +29,16 @@ void vd_lifetime_invalidate(struct vd_object *obj)
 
 #define WAIT_VIRTQUEUE_NS 2000000000ull
 
-/* Records of some types, each with a reference (vd_objtable_foreach collectors). */
-struct holders {
-   struct vd_object **objs;
-   uint32_t count, cap;
-};
-
-static void collect_queue(struct vd_object *obj, void *data)
-{
-   struct holders *h = data;
-   if (obj->type == VK_OBJECT_TYPE_QUEUE && h->count < h->cap) {
-      vd_object_ref(obj);
-      h->objs[h->count++] = obj;
-   }
-}
-
 /* Every queue of the context drops what its finished submissions held. */
 static void reap_all(struct vd_dispatch *disp, uint64_t timeout_ns)
 {
-   struct holders h = { .cap = vd_objtable_count(disp->ctx->objects) };
-   /* (malloc, not the arena: a wait may call this many times in one command) */
-   h.objs = h.cap ? calloc(h.cap, sizeof(*h.objs)) : NULL;
-   if (!h.objs)
-      return;
-   vd_objtable_foreach(disp->ctx->objects, collect_queue, &h);
-   for (uint32_t i = 0; i < h.count; i++) {
-      vd_queue_reap(h.objs[i]->data, timeout_ns);
-      vd_object_unref(h.objs[i]);
+   uint32_t n;
+   struct vd_object **queues = vd_objects_collect(disp->ctx, 1ull << VK_OBJECT_TYPE_QUEUE, &n);
+   for (uint32_t i = 0; i < n; i++) {
+      vd_queue_reap(queues[i]->data, timeout_ns);
+      vd_object_unref(queues[i]);
    }
-   free(h.objs);
+   free(queues);
 }
 
 bool vd_lifetime_wait_unused(struct vd_dispatch *disp, struct vd_object *obj, const char *what)
