@@ -5,6 +5,8 @@
 # device.log, venusd.log and bench.txt ("native|venus|venus-nofb|floor metric NAME UNIT
 # VALUE" lines, the format bench/run.sh summarises).  ../.gl/*.deb, if present, are
 # unpacked first (the device tool's way of bringing libglvnd for NVIDIA's ICD).
+# PARTS (default "apps bench llama") picks what runs; llama needs gpu-prepare.sh's LLAMA=1
+# and writes llama.txt (LLAMA_SIZE, default 1b; LLAMA_ROUNDS, default 2).
 cd "$(dirname "$0")" || exit 1
 G=$PWD
 for f in ../.gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done; ldconfig 2>/dev/null
@@ -31,6 +33,9 @@ for _ in $(seq 50); do [ -S /tmp/vd.sock ] && break; sleep 0.1; done
 echo "== venus smoke"; venus "$G/apps/vk_fill"; echo "rc=$?"
 head -20 "$OUT/venusd.log"
 
+PARTS=${PARTS:-apps bench llama}
+has() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
+if has apps; then
 echo "== apps: native vs venusd"
 pass=0; failn=0
 for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
@@ -63,6 +68,9 @@ for m in sync-binary sync-import-timeline; do
 done
 grep -E "emulating|fatal" "$OUT/venusd.log" | head -8
 
+fi
+
+if has bench; then
 echo "== bench"
 : >"$OUT/bench.txt"
 # venusd-prev (gpu-prepare.sh's VENUSD_PREV): an earlier build, measured alternately with
@@ -85,6 +93,16 @@ for r in $(seq ${ROUNDS:-5}); do
   "$G/transport_floor" 64 | sed 's/^/floor /' >>"$OUT/bench.txt"
 done
 wc -l "$OUT/bench.txt"
+fi
+
+if has llama && [ -d "$G/llama" ]; then
+  echo "== llama-bench: native vs venusd"
+  export VENUSD_LLAMA_HOME=/tmp/venusd-llama LLAMA_COPY_BACKENDS=1
+  mkdir -p "$VENUSD_LLAMA_HOME" && cp -r "$G/llama/debs" "$VENUSD_LLAMA_HOME/"
+  PYTHON=python3 bash "$G/llama/setup.sh" --size "${LLAMA_SIZE:-1b}"
+  VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
+    bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-1b}" --rounds "${LLAMA_ROUNDS:-2}" | tee "$OUT/llama.txt"
+fi
 kill -TERM $vd; wait $vd; echo "venusd exit $?"
 [ -n "$vdp" ] && { kill -TERM $vdp; wait $vdp; echo "venusd-prev exit $?"; }
 grep -E "sandbox" "$OUT/venusd.log" | head -3

@@ -30,6 +30,15 @@ done
 cp -L "$virtio" /usr/lib/x86_64-linux-gnu/libvulkan.so.1 .gpu/lib/
 printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "./libvulkan_virtio.so", "api_version": "1.3.305" } }\n' \
   >.gpu/lib/virtio_icd.json
+# LLAMA=1: llama.cpp's llama-bench too (bench/llama/setup.sh's packages, about 16 MB; the
+# model is made there, its weights are random)
+if [ "${LLAMA:-0}" = 1 ]; then
+  lh=${VENUSD_LLAMA_HOME:-/var/cache/venusd-llama}
+  bash bench/llama/setup.sh >/dev/null
+  mkdir -p .gpu/llama/debs
+  cp bench/llama/setup.sh bench/llama/llama-run.sh bench/llama/run.sh bench/llama/make_model.py .gpu/llama/
+  cp "$lh"/debs/*.deb .gpu/llama/debs/
+fi
 cp bench/gpu-device.sh .gpu/
 grep -qs '^/.gpu/$' .git/info/exclude || { mkdir -p .git/info; echo /.gpu/ >>.git/info/exclude; }
 du -sh .gpu

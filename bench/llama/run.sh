@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/llama/run.sh — LLM inference through venusd against native, in one run: llama.cpp's
+# llama-bench (Vulkan backend) on a random-weight Q4_0 llama, prompt processing (pp) and
+# token generation (tg), natively, through venusd with the guest's defaults, and through
+# venusd with the guest's VN_PERF=no_fence_feedback (and, with VARIANTS, native-nocm:
+# native without cooperative matrices); rounds alternate them.  Prints
+# tokens/s (median of the rounds) and the ratios venus/native.  Nothing is asserted.
+#
+#   bash bench/llama/run.sh [--size tiny|small|1b] [-p N] [-n N] [-r N] [--rounds N]
+#                           [-- VENUSD_ARGS...]
+#
+# Environment: VENUSD (default build/venusd), NATIVE_ICD (default lavapipe's manifest),
+# VENUS_ICD (Mesa's Venus manifest), HOST_ICD (what venusd runs on, default NATIVE_ICD),
+# VENUSD_LLAMA_HOME (bench/llama/setup.sh's directory), BENCH_OUT (raw results file),
+# VARIANTS (default "native venus venus-nofb").  Run bench/llama/setup.sh --size SIZE first.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+HOME_DIR=${VENUSD_LLAMA_HOME:-/var/cache/venusd-llama}
+SIZE=tiny PP=512 TG=128 REPS=3 ROUNDS=2
+EXTRA=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size) SIZE=$2; shift 2 ;;
+    -p) PP=$2; shift 2 ;;
+    -n) TG=$2; shift 2 ;;
+    -r) REPS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+done
+VENUSD=${VENUSD:-$ROOT/build/venusd}
+NATIVE_ICD=${NATIVE_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json}
+VENUS_ICD=${VENUS_ICD:-/usr/share/vulkan/icd.d/virtio_icd.json}
+HOST_ICD=${HOST_ICD:-$NATIVE_ICD}
+VARIANTS=${VARIANTS:-native venus venus-nofb}
+MODEL=$HOME_DIR/models/$SIZE.gguf
+[ -s "$MODEL" ] || { echo "run.sh: $MODEL missing: run bench/llama/setup.sh --size $SIZE" >&2; exit 1; }
+[ -x "$VENUSD" ] || { echo "run.sh: $VENUSD is not built (meson setup build && ninja -C build)" >&2; exit 1; }
+OUT=${BENCH_OUT:-$(mktemp "${TMPDIR:-/tmp}/venusd-llama.XXXXXX")}
+work=$(mktemp -d "${TMPDIR:-/tmp}/venusd-llama.XXXXXX")
+sock=$work/venusd.sock
+VK_DRIVER_FILES=$HOST_ICD "$VENUSD" vtest --socket "$sock" "${EXTRA[@]}" >"$work/venusd.log" 2>&1 </dev/null &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { cat "$work/venusd.log" >&2; echo "run.sh: venusd did not start" >&2; exit 1; }
+
+# GGML_VK_VISIBLE_DEVICES=0: ggml skips CPU-type devices (lavapipe) unless they are named.
+# Each variant's first run also records what ggml saw of the device ("# VARIANT ggml_vulkan:
+# 0 = NAME | ... | matrix cores: ..."): the guest's features decide which shaders it uses.
+bench() {
+  timeout -s KILL 1800 "$HERE/llama-run.sh" llama-bench -m "$MODEL" -ngl 99 -p "$PP" -n "$TG" \
+    -r "$REPS" -o jsonl 2>"$work/llama.err" || { tail -20 "$work/llama.err" >&2; return 1; }
+  grep -q "^# $v " "$OUT" || grep -m1 "ggml_vulkan: 0 = " "$work/llama.err" | sed "s/^/# $v /" >>"$OUT"
+}
+: >"$OUT"
+for r in $(seq "$ROUNDS"); do
+  for v in $VARIANTS; do
+    case $v in
+      native) GGML_VK_VISIBLE_DEVICES=0 VK_DRIVER_FILES=$NATIVE_ICD bench ;;
+      # native without cooperative matrices, which Mesa 25.0.7's Venus protocol lacks
+      native-nocm) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT=1 GGML_VK_DISABLE_COOPMAT2=1 \
+        VK_DRIVER_FILES=$NATIVE_ICD bench ;;
+      venus) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
+        VK_DRIVER_FILES=$VENUS_ICD bench ;;
+      venus-nofb) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VN_PERF=no_fence_feedback \
+        VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD bench ;;
+    esac | sed "s/^/$v /" >>"$OUT.tmp"
+    cat "$OUT.tmp" >>"$OUT" && rm -f "$OUT.tmp"
+  done
+done
+grep "^# " "$OUT" | sed 's/^# //'
+gpu=$(grep -m1 -o '"gpu_info": "[^"]*"' "$OUT" | cut -d'"' -f4)
+echo "llama-bench, model $SIZE ($(du -h "$MODEL" | cut -f1)), $gpu, $(nproc) cores," \
+  "$(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
+# one line per result: variant test tokens/s
+printf "%-8s %-12s %12s %8s\n" test variant tokens/s /native
+grep -v "^# " "$OUT" | sed -E 's/^([a-z-]+) .*"n_prompt": ([0-9]+), "n_gen": ([0-9]+),.*"avg_ts": ([0-9.e+]+).*/\1 \2 \3 \4/' |
+  awk '{ t = ($2 > 0) ? "pp" $2 : "tg" $3; n[$1, t]++; v[$1, t, n[$1, t]] = $4; tests[t] = 1; vars[$1] = 1 }
+    function med(k, t,   i, j, c, a, x) {
+      c = n[k, t]; for (i = 1; i <= c; i++) a[i] = v[k, t, i]
+      for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { x = a[i]; a[i] = a[j]; a[j] = x }
+      return c ? ((c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2) : 0 }
+    END {
+      for (t in tests) for (k in vars) {
+        a = med("native", t); b = med(k, t)
+        printf "%-8s %-12s %12.1f %8.2f\n", t, k, b, a ? b / a : 0
+      } }' | sort
