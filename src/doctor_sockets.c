@@ -191,7 +191,7 @@ struct rs_test {
    pid_t pid;
    int srv, ctx, log_fd, shm_fd, event_fd;
    volatile uint32_t *timelines;
-   char step[160]; /* what failed */
+   char step[256]; /* what failed */
 };
 
 static bool wait_readable(int fd, int ms)
@@ -376,7 +376,8 @@ static void rs_cleanup(struct rs_test *t)
          close(fds[i]);
 }
 
-/* The last line of the server's log that says something, for the failure message. */
+/* The server's own summary of a failure for the message: its last "venusd ...:" line
+ * (main.c's start-up errors), else its last ERROR line, else its last line. */
 static void last_log_line(int fd, char *out, size_t size)
 {
    char buf[8192];
@@ -387,11 +388,32 @@ static void last_log_line(int fd, char *out, size_t size)
    if (n <= 0)
       return;
    buf[n] = '\0';
-   char *line = NULL;
-   for (char *save = NULL, *p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
-      if (strstr(p, "ERROR") || strstr(p, "WARN") || !line)
-         line = p;
-   snprintf(out, size, "%s", line ? line : "");
+   const char *summary = NULL, *error = NULL, *last = NULL;
+   for (char *save = NULL, *p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+      if (!strncmp(p, "venusd ", 7))
+         summary = p;
+      if (strstr(p, " ERROR "))
+         error = p;
+      last = p;
+   }
+   snprintf(out, size, "%s", summary ? summary : error ? error : last ? last : "");
+}
+
+/* Adds "(the server exited ...)" to t->step when the server is gone. */
+static void note_server_exit(struct rs_test *t)
+{
+   int status;
+   pid_t r = 0;
+   /* A server that closed its socket is exiting: give it a moment to become a zombie. */
+   for (int i = 0; t->pid > 0 && i < 100 && (r = waitpid(t->pid, &status, WNOHANG)) == 0; i++)
+      usleep(10000);
+   if (t->pid <= 0 || r != t->pid)
+      return;
+   t->pid = -1;
+   const size_t len = strlen(t->step);
+   snprintf(t->step + len, sizeof(t->step) - len, " (the server had exited: %s %d)",
+            WIFEXITED(status) ? "status" : "signal",
+            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
 static void run_framing(struct vd_doctor *d, const struct vd_doctor_config *cfg,
@@ -403,6 +425,8 @@ static void run_framing(struct vd_doctor *d, const struct vd_doctor_config *cfg,
                    rs_init_context(&t) && rs_fence(&t) && rs_blob(&t) && rs_finish(&t);
    if (t.log_fd < 0)
       rs_fail(&t, "memfd_create: %s", strerror(errno));
+   if (!ok)
+      note_server_exit(&t);
    rs_cleanup(&t);
    char log[512] = "";
    if (!ok && t.log_fd >= 0)
