@@ -716,7 +716,8 @@ static const char *const usage_doctor =
    "    " VD_VTEST_DEFAULT_SOCKET ") is free, in use by a live server or stale;\n"
    "  - a render-server self-test: venusd started as a VMM starts it, over a socket pair;\n"
    "  - advice: the guest's VN_PERF=no_fence_feedback, what it buys and when to use it.\n"
-   "Exits 0 when nothing failed, 1 otherwise.\n"
+   "Exits 0 when nothing failed, 1 otherwise.  --socket names the path to check; the log\n"
+   "(stderr) shows only errors unless --log or VENUSD_LOG says otherwise.\n"
    "\n"
    "doctor options:\n";
 
