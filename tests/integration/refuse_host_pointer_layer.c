@@ -3,10 +3,13 @@
  * VK_ERROR_INVALID_EXTERNAL_HANDLE: every one, or with VD_TEST_HOST_POINTER_ALIGN=N only
  * those whose pointer is not a multiple of N (a driver that needs more alignment than its
  * minImportedHostPointerAlignment says, as 16 KiB on Apple Silicon).
+ * With VD_TEST_PORTABILITY_ONLY=1 it also lists devices only to an instance created with
+ * VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR, as MoltenVK's do.
  *
  * Loaded as an explicit layer: VK_LAYER_PATH=<dir of its manifest>
  * VK_INSTANCE_LAYERS=VK_LAYER_VENUSD_test_refuse_host_pointer.  It serves one instance
  * and its devices at a time, which is all the doctor makes. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,8 @@ static PFN_vkGetInstanceProcAddr next_gipa;
 static PFN_vkGetDeviceProcAddr next_gdpa;
 static PFN_vkAllocateMemory next_allocate;
 static VkInstance the_instance;
+static bool portability_requested;
+static PFN_vkEnumeratePhysicalDevices next_enumerate;
 
 static VKAPI_ATTR VkResult VKAPI_CALL layer_allocate_memory(VkDevice dev,
                                                             const VkMemoryAllocateInfo *info,
@@ -49,9 +54,24 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_create_instance(const VkInstanceCrea
    link->u.pLayerInfo = link->u.pLayerInfo->pNext;
    PFN_vkCreateInstance create = (PFN_vkCreateInstance)next_gipa(NULL, "vkCreateInstance");
    const VkResult r = create(ci, alloc, inst);
-   if (r == VK_SUCCESS)
+   if (r == VK_SUCCESS) {
       the_instance = *inst;
+      portability_requested = ci->flags & VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+      next_enumerate =
+         (PFN_vkEnumeratePhysicalDevices)next_gipa(*inst, "vkEnumeratePhysicalDevices");
+   }
    return r;
+}
+
+static VKAPI_ATTR VkResult VKAPI_CALL layer_enumerate_devices(VkInstance inst, uint32_t *count,
+                                                              VkPhysicalDevice *devs)
+{
+   const char *env = getenv("VD_TEST_PORTABILITY_ONLY");
+   if (env && *env == '1' && !portability_requested) {
+      *count = 0;
+      return VK_SUCCESS;
+   }
+   return next_enumerate(inst, count, devs);
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL layer_create_device(VkPhysicalDevice pd,
@@ -105,6 +125,7 @@ static PFN_vkVoidFunction own_function(const char *name)
       { "vkCreateInstance", (PFN_vkVoidFunction)layer_create_instance },
       { "vkCreateDevice", (PFN_vkVoidFunction)layer_create_device },
       { "vkAllocateMemory", (PFN_vkVoidFunction)layer_allocate_memory },
+      { "vkEnumeratePhysicalDevices", (PFN_vkVoidFunction)layer_enumerate_devices },
    };
    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
       if (!strcmp(name, own[i].name))

@@ -18,6 +18,8 @@
 #   host_pointer_exact_alignment  the layer refuses pointers not 16 KiB aligned: the import
 #                           at the driver's 4 KiB (a pointer aligned to exactly 4 KiB) fails,
 #                           the one at 16 KiB passes
+#   portability_enumeration  the layer lists devices only to instances that enable
+#                           portability enumeration: the doctor's instance does, and says so
 #   startup_hints           venusd vtest and render-server start-up failures (no driver,
 #                           socket in use) point to venusd doctor
 # shellcheck source-path=SCRIPTDIR
@@ -45,12 +47,13 @@ doctor() {
   DOCTOR_RC=$?
 }
 
-# expect NAME OUT RC SPEC... — PASS NAME if venusd doctor exited RC and doctor_expect.py
-# finds every SPEC (CHECK:STATUS[|KEY=VALUE|KEY~PART...]) in OUT, a valid report.
+# expect NAME OUT RC SPEC... — PASS NAME if venusd doctor exited RC (any status when RC is
+# "-") and doctor_expect.py finds every SPEC (CHECK:STATUS[|KEY=VALUE|KEY~PART...]) in OUT,
+# a valid report.
 expect() {
   local name=$1 out=$2 rc=$3 why
   shift 3
-  if [ "$DOCTOR_RC" != "$rc" ]; then
+  if [ "$rc" != - ] && [ "$DOCTOR_RC" != "$rc" ]; then
     fail "$name" "venusd doctor exited $DOCTOR_RC, expected $rc: $(tail -n 2 "$out.err")"
     return 1
   fi
@@ -166,6 +169,16 @@ else
   expect doctor/host_pointer_exact_alignment "$out" 1 \
     'host-pointer-import:fail|alignment=4096|ok=false' \
     'host-pointer-import:ok|alignment=16384|ok=true'
+  # Mesa's implicit device_select layer (bookworm's 25.0.7) crashes when the layers below
+  # it list no device, as this one does to the first instance: leave it out here.  The
+  # exit status is not checked: whether venusd's own start-up check (vk/probe.c) enables
+  # portability enumeration decides the render-server self-test.
+  out=$TEST_TMP/portability.json
+  doctor "$out" "${layer_env[@]}" VD_TEST_HOST_POINTER_ALIGN=1 VD_TEST_PORTABILITY_ONLY=1 \
+    NODEVICE_SELECT=1 -- --json --socket "$sock_free"
+  expect doctor/portability_enumeration "$out" - \
+    'instance:ok|portability_enumeration=true|message~with portability enumeration' \
+    'device:ok|driver=llvmpipe' 'host-pointer-import:ok|alignment=4096'
 fi
 
 # Start-up failures point to the doctor.
