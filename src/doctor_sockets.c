@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,20 +31,36 @@ void vd_doctor_check_socket(struct vd_doctor *d, const char *path)
    vd_doctor_section(d, "vtest socket");
    struct stat st;
    struct vd_doctor_check *c;
-   if (lstat(path, &st) < 0 && errno == ENOENT) {
+   const int err = lstat(path, &st) < 0 ? errno : 0;
+   const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+   if (strlen(path) > max) {
+      c = vd_doctor_add(d, "socket", VD_DOCTOR_FAIL,
+                        "unix socket paths are limited: use a shorter --socket (and "
+                        "VTEST_SOCKET_NAME for clients)",
+                        "%s is longer than a unix socket path may be (%zu bytes)", path, max);
+      vd_doctor_field_str(c, "state", "too-long");
+   } else if (err && err != ENOENT) {
+      c = vd_doctor_add(d, "socket", VD_DOCTOR_FAIL,
+                        "venusd vtest could not use this path either: fix the directory's "
+                        "permissions or use another --socket",
+                        "cannot look at %s: %s", path, strerror(err));
+      vd_doctor_field_str(c, "state", "unreachable");
+   } else if (err == ENOENT) {
       char dir[4096];
       snprintf(dir, sizeof(dir), "%s", path);
       char *slash = strrchr(dir, '/');
       if (slash)
          *(slash == dir ? slash + 1 : slash) = '\0';
-      const bool writable = access(slash ? dir : ".", W_OK | X_OK) == 0;
-      c = vd_doctor_add(d, "socket", writable ? VD_DOCTOR_OK : VD_DOCTOR_FAIL,
-                        writable ? NULL
-                                 : "give venusd vtest a --socket in a directory it may "
-                                   "write, and clients the same VTEST_SOCKET_NAME",
-                        "%s is free%s", path,
-                        writable ? ": venusd vtest can listen there"
-                                 : ", but its directory is not writable by this user");
+      const char *where = slash ? dir : ".";
+      const int dir_err = access(where, W_OK | X_OK) == 0 ? 0 : errno;
+      c = vd_doctor_add(
+         d, "socket", dir_err ? VD_DOCTOR_FAIL : VD_DOCTOR_OK,
+         dir_err ? "give venusd vtest a --socket in a directory it may "
+                   "write, and clients the same VTEST_SOCKET_NAME"
+                 : NULL,
+         "%s is free%s%s%s", path, dir_err ? ", but venusd vtest cannot create it there: " : "",
+         dir_err ? where : ": venusd vtest can listen there",
+         dir_err ? (dir_err == ENOENT ? " does not exist" : " is not writable") : "");
       vd_doctor_field_str(c, "state", "free");
    } else if (!S_ISSOCK(st.st_mode)) {
       c = vd_doctor_add(d, "socket", VD_DOCTOR_FAIL,
