@@ -70,17 +70,18 @@ static void advise_fence_feedback(struct vd_doctor *d)
       "over long before a short GPU job is, and then it sleeps at least 160 us between polls.  "
       "With this setting each poll asks venusd for the fence's status (vkGetFenceStatus, a "
       "round trip of about 1.4 us on an NVIDIA H200), so the polls before the sleeps last long "
-      "enough to see the job finish.  Measured (bench/README.md): on the H200, submit + wait "
-      "of an empty batch 226.5 us by default, 11.9 us with it (native 31.4 us); llama.cpp "
-      "token generation 0.64x native by default, 1.08x with it (prompt processing 0.61x, "
-      "0.63x); on lavapipe a present loop 0.47x, 0.68x.  Use it for work that waits on the CPU "
+      "enough to see the job finish.  Measured (bench/README.md, bench/results/): on the H200, "
+      "submit + wait of an empty batch 226.5 us by default, 11.9 us with it (native 31.4 us); "
+      "llama.cpp token generation 0.40x native by default, 0.76x with it (prompt processing "
+      "0.34x, 0.35x); on lavapipe a present loop 0.47x, 0.68x.  Use it for work that waits on the "
+      "CPU "
       "for short GPU jobs: LLM token generation, compute loops, frame pacing.  Its cost: every "
       "fence status check is a round trip instead of a memory read, so an application that "
       "polls fences in a tight loop keeps venusd busier.  Set it in the guest application's "
       "environment: VN_PERF=no_fence_feedback");
    vd_doctor_field_str(c, "setting", "VN_PERF=no_fence_feedback");
    vd_doctor_field_str(c, "h200_submit_fence_us", "226.5 default, 11.9 with it, 31.4 native");
-   vd_doctor_field_str(c, "h200_llama_tg_ratio", "0.64 default, 1.08 with it");
+   vd_doctor_field_str(c, "h200_llama_tg_ratio", "0.40 default, 0.76 with it");
    vd_doctor_field_str(c, "lavapipe_present_ratio", "0.47 default, 0.68 with it");
 }
 
