@@ -5,6 +5,7 @@
  *   venusd render-server --socket-fd N   virglrenderer's render server (transport/render_server.c);
  *                                        also when run as virgl_render_server or as
  *                                        "venusd --socket-fd N"
+ *   venusd doctor [OPTIONS]              check the host and say what to fix (doctor.c)
  *   venusd --help | --version
  */
 #include <assert.h>
@@ -17,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "context/limits.h"
 #include "context/replay.h"
+#include "doctor.h"
 #include "transport/render_server.h"
 #include "transport/vtest.h"
 #include "util/log.h"
@@ -37,6 +40,7 @@ static const char *const usage_head = "Usage: venusd vtest [OPTIONS]\n"
                                       "       venusd replay FILE\n"
                                       "       venusd render-server --socket-fd N [OPTIONS]\n"
                                       "       venusd commands\n"
+                                      "       venusd doctor [--json] [--socket PATH]\n"
                                       "       venusd --help | --version\n";
 
 static const char *const usage_about =
@@ -52,7 +56,10 @@ static const char *const usage_about =
    "  render-server  serve virglrenderer's render-server protocol on an inherited socket:\n"
    "                 a drop-in virgl_render_server for QEMU and other libvirglrenderer\n"
    "                 users (see 'venusd render-server --help')\n"
-   "  commands       print how each command of the Venus protocol is served\n";
+   "  commands       print how each command of the Venus protocol is served\n"
+   "  doctor         check the host for venusd (Vulkan loader, drivers, devices, memory\n"
+   "                 backend, vtest socket, render server) and say what to fix; exits 1\n"
+   "                 on any failure (see 'venusd doctor --help')\n";
 
 static const char *const usage_env =
    "\n"
@@ -99,12 +106,14 @@ struct cli {
    enum vd_worker_mode worker;
    int socket_fd;        /* render-server --socket-fd */
    bool sandbox_options; /* render-server --worker-seccomp-*: accepted, ignored */
+   bool json;            /* doctor --json */
    bool help;
 };
 
 #define CMD_VTEST 0x1u
 #define CMD_RS 0x2u
 #define CMD_BOTH (CMD_VTEST | CMD_RS)
+#define CMD_DOCTOR 0x4u
 
 enum cli_kind {
    CLI_HELP,   /* -h, --help */
@@ -180,7 +189,8 @@ static const char *const worker_choices[] = { "process", "thread", NULL };
 static const char *const memory_choices[] = { "auto", "host-pointer", "export", NULL };
 
 static const struct cli_option cli_options[] = {
-   { "socket", "PATH", CMD_VTEST, CLI_STRING, CLI_FIELD(socket_path), .expect = "a path",
+   { "socket", "PATH", CMD_VTEST | CMD_DOCTOR, CLI_STRING, CLI_FIELD(socket_path),
+     .expect = "a path",
      .help = "unix socket to listen on (default: $VTEST_SOCKET_NAME if set,\n"
              "else " VD_VTEST_DEFAULT_SOCKET ", the path Mesa uses by default);\n"
              "not with socket activation, where the socket is inherited" },
@@ -190,7 +200,7 @@ static const struct cli_option cli_options[] = {
      .help = "serve each client in a forked worker process (process, the\n"
              "default: a crashing client takes only its worker down) or in a\n"
              "thread of the venusd process (thread: for debuggers, sanitizers)" },
-   { "log", "SPEC", CMD_BOTH, CLI_FUNC, .parse = parse_log,
+   { "log", "SPEC", CMD_BOTH | CMD_DOCTOR, CLI_FUNC, .parse = parse_log,
      .expect = "a log spec such as \"info,ring=debug\" (levels: error warn info debug trace)",
      .help = "log levels: comma-separated LEVEL or CATEGORY=LEVEL items, e.g.\n"
              "\"info,ring=debug\" (default: $VENUSD_LOG, else info)\n"
@@ -199,15 +209,15 @@ static const struct cli_option cli_options[] = {
    { "record", "DIR", CMD_BOTH, CLI_STRING, CLI_FIELD(opts.record_dir), .expect = "a directory",
      .help = "write each context's command streams to DIR/ctx<id>-<name>.vnr\n"
              "(decode them with 'venusd replay FILE')" },
-   { "memory", "auto|host-pointer|export", CMD_BOTH, CLI_CHOICE, CLI_FIELD(opts.memory_mode),
-     .choices = memory_choices,
+   { "memory", "auto|host-pointer|export", CMD_BOTH | CMD_DOCTOR, CLI_CHOICE,
+     CLI_FIELD(opts.memory_mode), .choices = memory_choices,
      .help = "how host-visible memory is shared with the client: host-pointer\n"
              "(shared memory imported with VK_EXT_external_memory_host), export\n"
              "(memory exported by the driver as a dma-buf or opaque fd), or\n"
              "auto (host-pointer where the driver has VK_EXT_external_memory_host,\n"
              "else export; the default).  The log says which was chosen and why." },
-   { "host-pointer-alignment", "N", CMD_BOTH, CLI_POW2, CLI_FIELD(opts.host_pointer_alignment),
-     .max = 1 << 30, .expect = "a power of two up to 1G",
+   { "host-pointer-alignment", "N", CMD_BOTH | CMD_DOCTOR, CLI_POW2,
+     CLI_FIELD(opts.host_pointer_alignment), .max = 1 << 30, .expect = "a power of two up to 1G",
      .help = "align host-pointer allocations to at least N bytes (a power of\n"
              "two; K, M and G suffixes allowed; default: the driver's\n"
              "minImportedHostPointerAlignment)" },
@@ -274,7 +284,10 @@ static const struct cli_option cli_options[] = {
      .help = "likewise" },
    { "worker-seccomp-minijail-log", NULL, CMD_RS, CLI_TRUE, CLI_FIELD(sandbox_options),
      .help = "likewise" },
-   { "help", NULL, CMD_BOTH, CLI_HELP, .help = "show this help" },
+   { "json", NULL, CMD_DOCTOR, CLI_TRUE, CLI_FIELD(json),
+     .help = "doctor: print one JSON document (every check with its status,\n"
+             "message, what to do and its data) instead of lines" },
+   { "help", NULL, CMD_BOTH | CMD_DOCTOR, CLI_HELP, .help = "show this help" },
 };
 
 #define CLI_OPTION_COUNT (sizeof(cli_options) / sizeof(cli_options[0]))
@@ -555,14 +568,21 @@ static int cmd_vtest(int argc, char **argv)
    if (!vd_vulkan_probe()) {
       fprintf(stderr, "venusd vtest: no usable host Vulkan driver (see above), so every client "
                       "would fail: install one (Debian: mesa-vulkan-drivers for lavapipe) or "
-                      "point VK_DRIVER_FILES at its manifest, check it with vulkaninfo, and "
-                      "start venusd again\n");
+                      "point VK_DRIVER_FILES at its manifest, and start venusd again; "
+                      "'venusd doctor' checks the loader, each driver and device and says "
+                      "what to fix\n");
       return 1;
    }
    log_sandbox_mode(&cli.opts, cfg.worker);
    if (cfg.worker == VD_WORKER_THREAD)
       vd_limits_init_thread_mode(&cli.opts);
-   return vd_vtest_serve(&cfg);
+   const int rc = vd_vtest_serve(&cfg);
+   if (rc == 1 && !cfg.activated)
+      fprintf(stderr,
+              "venusd vtest: could not start (see above); 'venusd doctor --socket %s' "
+              "checks the socket, the Vulkan driver and the memory backend\n",
+              cfg.socket_path);
+   return rc;
 }
 
 static int cmd_replay(int argc, char **argv)
@@ -658,7 +678,8 @@ static int render_server_run(struct cli *cli)
       return vd_render_server_serve(&cfg);
    fprintf(stderr, "venusd render-server: no usable host Vulkan driver (see above), so every "
                    "guest context would fail: install one or point VK_DRIVER_FILES (in the "
-                   "VMM's environment) at its manifest\n");
+                   "VMM's environment) at its manifest; 'venusd doctor' (with the VMM's "
+                   "environment) checks each driver and device and says what to fix\n");
    return 1;
 }
 
@@ -676,6 +697,57 @@ static int cmd_render_server(int argc, char **argv)
       free(argv);
    free(env_args);
    return rc;
+}
+
+static const char *const usage_doctor =
+   "Usage: venusd doctor [--json] [--socket PATH] [--memory MODE] [OPTIONS]\n"
+   "\n"
+   "Checks what venusd needs on this host, one check a line (ok, warn, FAIL, info), with\n"
+   "what to do after each failure:\n"
+   "  - the Venus protocol served and the Mesa / virglrenderer releases it matches;\n"
+   "  - the Vulkan loader and every ICD manifest it would read (VK_DRIVER_FILES,\n"
+   "    VK_ICD_FILENAMES, VK_ADD_DRIVER_FILES, the standard directories): does it parse,\n"
+   "    does its library load and export vk_icdGetInstanceProcAddr;\n"
+   "  - an instance (with portability enumeration when only that lists devices), every\n"
+   "    device, the memory backend venusd would choose for it and why (--memory,\n"
+   "    --host-pointer-alignment as for vtest), and a live host-pointer import at the\n"
+   "    driver's minimum alignment and at 16 KiB: allocate, map, write, read back;\n"
+   "  - whether the vtest socket (--socket, else $VTEST_SOCKET_NAME, else\n"
+   "    " VD_VTEST_DEFAULT_SOCKET ") is free, in use by a live server or stale;\n"
+   "  - a render-server self-test: venusd started as a VMM starts it, over a socket pair;\n"
+   "  - advice: the guest's VN_PERF=no_fence_feedback, what it buys and when to use it.\n"
+   "Exits 0 when nothing failed, 1 otherwise.  --socket names the path to check; the log\n"
+   "(stderr) shows only errors unless --log or VENUSD_LOG says otherwise.\n"
+   "\n"
+   "doctor options:\n";
+
+static int cmd_doctor(int argc, char **argv, const char *self)
+{
+   struct cli cli;
+   cli_init(&cli, "doctor");
+   cli_parse(&cli, CMD_DOCTOR, argc, argv);
+   if (cli.help) {
+      fputs(usage_doctor, stdout);
+      print_options(stdout, CMD_DOCTOR);
+      return 0;
+   }
+   /* Its own lines say what failed; the library's info lines would only repeat them. */
+   if (!cli.opts.log_spec && !getenv("VENUSD_LOG"))
+      vd_log_configure("error");
+   const char *env = getenv("VTEST_SOCKET_NAME");
+   char exe[4096];
+   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+   if (n > 0)
+      exe[n] = '\0';
+   const struct vd_doctor_config cfg = {
+      .socket_path = cli.socket_path ? cli.socket_path
+                     : env && *env   ? env
+                                     : VD_VTEST_DEFAULT_SOCKET,
+      .json = cli.json,
+      .opts = &cli.opts,
+      .self_exe = n > 0 ? exe : self,
+   };
+   return vd_doctor_run(&cfg);
 }
 
 static const char *base_name(const char *path)
@@ -714,6 +786,8 @@ int main(int argc, char **argv)
       return vd_cmd_commands(argc - 2, argv + 2);
    if (!strcmp(cmd, "render-server"))
       return cmd_render_server(argc - 1, argv + 1);
+   if (!strcmp(cmd, "doctor"))
+      return cmd_doctor(argc - 1, argv + 1, argv[0]);
    /* RENDER_SERVER_EXEC_PATH=/path/to/venusd: the proxy runs "venusd --socket-fd N". */
    if (!strncmp(cmd, "--socket-fd", 11))
       return cmd_render_server(argc, argv);

@@ -112,21 +112,22 @@ const struct vd_memory_backend vd_memory_export = {
    .free = ex_free,
 };
 
-const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev)
+const struct vd_memory_backend *vd_memory_decide(struct vd_physical_device *pdev, char *why,
+                                                 size_t why_size)
 {
    char why_hp[160], why_ex[160];
    const bool hp = vd_memory_host_pointer.probe(pdev, why_hp, sizeof(why_hp));
    const bool ex = vd_memory_export.probe(pdev, why_ex, sizeof(why_ex));
    const struct vd_memory_backend *b = NULL;
-   const char *why = "";
+   const char *rule = "";
    switch (pdev->instance->opts->memory_mode) {
    case VD_MEMORY_HOST_POINTER:
       b = hp ? &vd_memory_host_pointer : NULL;
-      why = hp ? "--memory host-pointer" : why_hp;
+      rule = hp ? "--memory host-pointer" : why_hp;
       break;
    case VD_MEMORY_EXPORT:
       b = ex ? &vd_memory_export : NULL;
-      why = ex ? "--memory export" : why_ex;
+      rule = ex ? "--memory export" : why_ex;
       break;
    default:
       /* Host pointers work wherever the extension exists and always give the guest a
@@ -135,18 +136,28 @@ const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev
        * export is only the fallback. */
       if (hp) {
          b = &vd_memory_host_pointer;
-         why = "auto: host pointers give the guest mappable shared memory";
+         rule = "auto: host pointers give the guest mappable shared memory";
       } else if (ex) {
          b = &vd_memory_export;
-         why = "auto: no VK_EXT_external_memory_host; exporting fds (must be mappable)";
+         rule = "auto: no VK_EXT_external_memory_host; exporting fds (must be mappable)";
       } else {
-         why = "auto: no backend fits (need VK_EXT_external_memory_host or dma-buf export)";
+         rule = "auto: no backend fits (need VK_EXT_external_memory_host or dma-buf export)";
       }
       break;
    }
    if (b)
-      vd_info(VD_CAT_MEMORY, "%s: memory backend %s (%s; %s)", pdev->props.deviceName, b->name, why,
-              b == &vd_memory_host_pointer ? why_hp : why_ex);
+      snprintf(why, why_size, "%s; %s", rule, b == &vd_memory_host_pointer ? why_hp : why_ex);
+   else
+      snprintf(why, why_size, "%s", rule);
+   return b;
+}
+
+const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev)
+{
+   char why[400];
+   const struct vd_memory_backend *b = vd_memory_decide(pdev, why, sizeof(why));
+   if (b)
+      vd_info(VD_CAT_MEMORY, "%s: memory backend %s (%s)", pdev->props.deviceName, b->name, why);
    else
       vd_warn(VD_CAT_MEMORY,
               "%s: no memory backend: %s; host-visible memory cannot be mapped by "

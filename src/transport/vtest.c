@@ -37,6 +37,7 @@
 #include "util/options.h"
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
+#include "transport/listener.h"
 #include "util/log.h"
 #include "util/assert_locked.h"
 #include "util/clock.h"
@@ -1454,28 +1455,6 @@ static bool stop_workers(struct vt_server *s)
    return all;
 }
 
-/* Who listens on the unix socket at `path`: its pid (from SO_PEERCRED), -1 if someone
- * does but the pid is unknown, 0 if nobody accepts connections there (a stale file). */
-static pid_t socket_listener(const char *path)
-{
-   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-   snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-   if (fd < 0)
-      return 0;
-   pid_t pid = 0;
-   if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-      struct ucred cred;
-      socklen_t len = sizeof(cred);
-      pid =
-         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid : -1;
-   } else if (errno != ECONNREFUSED && errno != ENOENT) {
-      pid = -1; /* e.g. EAGAIN: a listener whose backlog is full is still a listener */
-   }
-   close(fd);
-   return pid;
-}
-
 static int open_listen_socket(struct vt_server *s, const char *path)
 {
    struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -1499,17 +1478,10 @@ static int open_listen_socket(struct vt_server *s, const char *path)
       }
       /* A socket someone still listens on is not ours to take: replacing it would leave
        * that server running and unreachable.  Only a stale one (nobody accepts) goes. */
-      const pid_t holder = socket_listener(path);
+      const pid_t holder = vd_socket_listener(path);
       if (holder) {
-         char comm[64] = "?";
-         char proc[64];
-         snprintf(proc, sizeof(proc), "/proc/%ld/comm", (long)holder);
-         FILE *f = holder > 0 ? fopen(proc, "r") : NULL;
-         if (f) {
-            if (fgets(comm, sizeof(comm), f))
-               comm[strcspn(comm, "\n")] = '\0';
-            fclose(f);
-         }
+         char comm[64];
+         vd_process_name(holder, comm, sizeof(comm));
          if (holder > 0)
             vd_err(VD_CAT_MAIN,
                    "'%s' is in use: process %ld (%s) is listening on it; stop it "

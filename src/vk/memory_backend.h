@@ -11,6 +11,7 @@
 #define VD_VK_MEMORY_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vulkan/vulkan_core.h>
 
@@ -58,6 +59,10 @@ extern const struct vd_memory_backend vd_memory_export;
 
 /* Chooses the backend for a physical device per --memory and logs the choice and why. */
 const struct vd_memory_backend *vd_memory_choose(struct vd_physical_device *pdev);
+/* The same choice without the log line: the backend (NULL: none fits) and why, for
+ * `venusd doctor`.  Reads pdev's has_* flags, host_pointer_alignment, instance->opts. */
+const struct vd_memory_backend *vd_memory_decide(struct vd_physical_device *pdev, char *why,
+                                                 size_t why_size);
 
 /* Releases the backings a device's cache still holds (device destruction). */
 void vd_backing_cache_fini(struct vd_backing_cache *cache);
