@@ -73,7 +73,9 @@ GUEST_EXTS="VK_KHR_swapchain VK_KHR_synchronization2 VK_KHR_external_memory_fd
 # and the protocol carries: the guest must lose exactly those.
 HIDDEN_EXTS=" VK_KHR_draw_indirect_count VK_KHR_shader_atomic_int64 VK_EXT_sampler_filter_minmax "
 # extensions FILE — the device extensions a vulkaninfo report lists, one a line, sorted.
-extensions() { sed -n 's/^[[:space:]]*\(VK_[A-Za-z0-9_]*\) *: extension revision.*/\1/p' "$1" | sort -u; }
+extensions() {
+  sed -n 's/^[[:space:]]*\(VK_[A-Za-z0-9_]*\) *: extension revision.*/\1/p' "$1" | sort -u
+}
 # vulkaninfo through plain lavapipe first: the extensions the guest's swapchain needs.
 if HOST_LAYER='' start_venusd_or_fail "moltenvk_shape/venusd/plain_start" --worker thread; then
   venus_client vulkaninfo >"$TEST_TMP/vulkaninfo.plain" 2>&1
@@ -108,14 +110,17 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
     pass "moltenvk_shape/venusd/guest_loses_what_the_host_lacks"
     note "hidden from the guest on the layer: $lost"
   else
-    fail "moltenvk_shape/venusd/guest_loses_what_the_host_lacks" "lost: ${lost:-nothing} (unexpected:${unexpected:- none}); gained: ${gained:-nothing}"
+    fail "moltenvk_shape/venusd/guest_loses_what_the_host_lacks" \
+      "lost: ${lost:-nothing} (unexpected:${unexpected:- none}); gained: ${gained:-nothing}"
   fi
   if grep -q 'VK_KHR_portability_subset' "$vi"; then
-    fail "moltenvk_shape/venusd/portability_subset_hidden" "the guest sees VK_KHR_portability_subset"
+    fail "moltenvk_shape/venusd/portability_subset_hidden" \
+      "the guest sees VK_KHR_portability_subset"
   else
     pass "moltenvk_shape/venusd/portability_subset_hidden"
   fi
-  off=$(grep -E '^[[:space:]]*(geometryShader|logicOp|pipelineStatisticsQuery|wideLines|drawIndirectCount) += true' "$vi")
+  features='geometryShader|logicOp|pipelineStatisticsQuery|wideLines|drawIndirectCount'
+  off=$(grep -E "^[[:space:]]*($features) += true" "$vi")
   if [ -z "$off" ] && grep -Eq '^[[:space:]]*geometryShader += false' "$vi"; then
     pass "moltenvk_shape/venusd/missing_features_off"
   else
@@ -124,10 +129,12 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
   if grep -Eq '^[[:space:]]*maxSamplerLodBias += 0$' "$vi"; then
     pass "moltenvk_shape/venusd/no_lod_bias_without_samplerMipLodBias"
   else
-    fail "moltenvk_shape/venusd/no_lod_bias_without_samplerMipLodBias" "$(grep -m1 maxSamplerLodBias "$vi")"
+    fail "moltenvk_shape/venusd/no_lod_bias_without_samplerMipLodBias" \
+      "$(grep -m1 maxSamplerLodBias "$vi")"
   fi
   check "moltenvk_shape/venusd/subset_logged" grep -q "is a portability-subset driver" "$VD_LOGFILE"
-  check "moltenvk_shape/venusd/host_pointers_at_16k" grep -q "host-pointer.*alignment 16384 bytes" "$VD_LOGFILE"
+  check "moltenvk_shape/venusd/host_pointers_at_16k" \
+    grep -q "host-pointer.*alignment 16384 bytes" "$VD_LOGFILE"
 
   # ---- the app suite through venusd on the layer --------------------------------------
   wait_stable_counts "$VD_PID"
@@ -139,7 +146,8 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
       diff -q "$out.native" "$out.venus" >/dev/null; then
       pass "moltenvk_shape/apps/$app"
     else
-      fail "moltenvk_shape/apps/$app" "output differs from native on the layer or the client failed: $(tail -n 1 "$out.venus")"
+      fail "moltenvk_shape/apps/$app" \
+        "output differs from native on the layer or the client failed: $(tail -n 1 "$out.venus")"
       show_file "$VD_LOGFILE" 10
     fi
   done
@@ -148,10 +156,12 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
     "$TEST_TMP/vk_queries.venus"; then
     pass "moltenvk_shape/apps/missing_feature_skipped_with_reason"
   else
-    fail "moltenvk_shape/apps/missing_feature_skipped_with_reason" "no SKIP line for pipeline statistics in vk_queries' output"
+    fail "moltenvk_shape/apps/missing_feature_skipped_with_reason" \
+      "no SKIP line for pipeline statistics in vk_queries' output"
   fi
   out=$TEST_TMP/vk_modifiers.venus
-  if venus_client "$BUILD/tests/apps/vk_modifiers" >"$out" 2>&1 && grep -q '^OK modifiers' "$out"; then
+  if venus_client "$BUILD/tests/apps/vk_modifiers" >"$out" 2>&1 &&
+    grep -q '^OK modifiers' "$out"; then
     pass "moltenvk_shape/apps/modifiers_dma_buf_foreign_emulated"
   else
     fail "moltenvk_shape/apps/modifiers_dma_buf_foreign_emulated" "$(tail -n 1 "$out")"
@@ -159,7 +169,8 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
   if wait_for_counts "$VD_PID" "$idle_fds" "$idle_threads"; then
     pass "moltenvk_shape/apps/no_leaks"
   else
-    fail "moltenvk_shape/apps/no_leaks" "fds $CUR_FDS (idle $idle_fds), threads $CUR_THREADS (idle $idle_threads)"
+    fail "moltenvk_shape/apps/no_leaks" \
+      "fds $CUR_FDS (idle $idle_fds), threads $CUR_THREADS (idle $idle_threads)"
   fi
   stop_venusd "moltenvk_shape/venusd/clean_exit"
 fi
@@ -183,6 +194,7 @@ while IFS= read -r line; do
   n=$((n + 1))
 done <"$sub/output.txt"
 if [ "$n" = 0 ] || { [ "$rc" != 0 ] && ! grep -q '^FAIL ' "$sub/output.txt"; }; then
-  fail "moltenvk_shape/real_apps" "test_real_apps.sh exited $rc with $n results (see $sub/output.txt)"
+  fail "moltenvk_shape/real_apps" \
+    "test_real_apps.sh exited $rc with $n results (see $sub/output.txt)"
 fi
 test_finish
