@@ -11,6 +11,7 @@
 #   apps/*:     tests/apps through venusd on the layer give the output they give natively on
 #               the layer (where a feature is missing both print the same SKIP line), and
 #               the WSI program (vk_modifiers) works;
+#   render_server/*: the render server on the layer, driven by rs_bad_client;
 #   real_apps/*: tests/integration/test_real_apps.sh with venusd on the layer (its native
 #               references are plain lavapipe: Debian's ffmpeg 5.1 does not ask for
 #               portability drivers).
@@ -173,6 +174,32 @@ if start_venusd_or_fail "moltenvk_shape/venusd/start" --worker thread; then
       "fds $CUR_FDS (idle $idle_fds), threads $CUR_THREADS (idle $idle_threads)"
   fi
   stop_venusd "moltenvk_shape/venusd/clean_exit"
+fi
+
+# ---- the render server on the layer ---------------------------------------------------
+# rs_bad_client plays libvirglrenderer's proxy (test_render_server_protocol.sh): venusd's
+# start-up driver check must find the device through portability enumeration, and the
+# protocol's fences work as on plain lavapipe.
+RS_CLIENT=$BUILD/tests/integration/rs_bad_client
+rs_log=$TEST_TMP/render_server.log
+RS_NAME_PREFIX="moltenvk_shape/render_server/" VENUSD_LOG=info CLIENT_TIMEOUT=120 \
+  native_client env VK_ADD_LAYER_PATH="$HOST_LAYER_PATH" VK_INSTANCE_LAYERS="$HOST_LAYER" \
+  NODEVICE_SELECT=1 "$RS_CLIENT" "$VENUSD" --worker process >"$TEST_TMP/render_server.out" \
+  2>"$rs_log"
+rc=$?
+while read -r verdict name rest; do
+  case $verdict in
+  PASS) pass "$name" ;;
+  FAIL) fail "${name%:}" "$rest" ;;
+  esac
+done <"$TEST_TMP/render_server.out"
+[ "$rc" = 0 ] || fail "moltenvk_shape/render_server/client" "rs_bad_client exited $rc"
+check "moltenvk_shape/render_server/driver_check_finds_the_device" \
+  grep -q "host Vulkan device 0: llvmpipe" "$rs_log"
+if report=$(sanitizer_report "$rs_log"); then
+  fail "moltenvk_shape/render_server/no_sanitizer_reports" "$report"
+else
+  pass "moltenvk_shape/render_server/no_sanitizer_reports"
 fi
 
 # ---- the real apps through venusd on the layer ---------------------------------------
