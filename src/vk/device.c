@@ -100,6 +100,23 @@ static const char *enable_robustness(struct vd_dispatch *disp, const struct vd_p
    return NULL;
 }
 
+/* A portability-subset host (MoltenVK) requires VK_KHR_portability_subset on every device
+ * (VUID-VkDeviceCreateInfo-pProperties-04451).  The guest cannot ask for the subset's
+ * features (Venus has no such struct) and does not know they may be missing, so every one
+ * the host has is enabled: the guest gets as much of core Vulkan as the host can do. */
+static bool enable_portability_subset(struct vd_dispatch *disp, const struct vd_physical_device *pd,
+                                      VkDeviceCreateInfo *info)
+{
+   VkPhysicalDevicePortabilitySubsetFeaturesKHR *f = vd_arena_alloc(&disp->arena, sizeof(*f));
+   if (!f)
+      return false;
+   *f = pd->portability_subset;
+   f->sType = VD_STYPE_PORTABILITY_SUBSET_FEATURES;
+   f->pNext = (void *)info->pNext;
+   info->pNext = f;
+   return true;
+}
+
 /* Whether the create info venusd passes to the host enables robustBufferAccess and
  * robustImageAccess (read back from the final chain, for the debug log that
  * tests/integration/test_cli_claims.sh checks). */
@@ -146,8 +163,9 @@ VD_HANDLER(vkCreateDevice)
    info.enabledLayerCount = 0;
    info.ppEnabledLayerNames = NULL;
    vd_strip_mesa_structs(&info.pNext);
-   /* Extensions venusd itself needs (memory backend, robustness), added to the guest's. */
-   const char *needed[4];
+   /* Extensions venusd itself needs (memory backend, robustness, the portability subset),
+    * added to the guest's. */
+   const char *needed[5];
    uint32_t needed_count = 0;
    bool image_ext = false;
    for (uint32_t i = 0; i < info.enabledExtensionCount; i++)
@@ -162,6 +180,12 @@ VD_HANDLER(vkCreateDevice)
       if (pd->has_dma_buf)
          needed[needed_count++] = "VK_EXT_external_memory_dma_buf";
    }
+   if (pd->has_portability_subset && !enable_portability_subset(disp, pd, &info)) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   if (pd->has_portability_subset)
+      needed[needed_count++] = "VK_KHR_portability_subset";
    const char **exts = vd_arena_alloc_array(&disp->arena, sizeof(*exts),
                                             (uint64_t)info.enabledExtensionCount + needed_count);
    if (!exts) {

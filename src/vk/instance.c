@@ -62,6 +62,29 @@ VD_HANDLER(vkEnumerateInstanceExtensionProperties)
    a->ret = n < total ? VK_INCOMPLETE : VK_SUCCESS;
 }
 
+bool vd_instance_portability(PFN_vkGetInstanceProcAddr gipa, VkInstanceCreateInfo *info)
+{
+   static const char *const name = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
+   PFN_vkEnumerateInstanceExtensionProperties enumerate =
+      (PFN_vkEnumerateInstanceExtensionProperties)gipa(NULL,
+                                                       "vkEnumerateInstanceExtensionProperties");
+   uint32_t count = 0;
+   if (!enumerate || enumerate(NULL, &count, NULL) < 0)
+      return false;
+   VkExtensionProperties *exts = calloc(count ? count : 1, sizeof(*exts));
+   bool found = false;
+   if (exts && enumerate(NULL, &count, exts) >= 0)
+      for (uint32_t i = 0; i < count && !found; i++)
+         found = !strcmp(exts[i].extensionName, name);
+   free(exts);
+   if (found) {
+      info->flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+      info->enabledExtensionCount = 1;
+      info->ppEnabledExtensionNames = &name;
+   }
+   return found;
+}
+
 VD_HANDLER(vkCreateInstance)
 {
    const uint64_t id = (uint64_t)(uintptr_t)*a->pInstance;
@@ -74,7 +97,8 @@ VD_HANDLER(vkCreateInstance)
    }
    /* The guest's layers and instance extensions are its own business: the host instance
     * gets the application info (apiVersion raised to at least 1.1, which the protocol
-    * needs) and only what venusd itself needs. */
+    * needs) and only what venusd itself needs: portability enumeration where the loader
+    * offers it, so that portability drivers (MoltenVK) are listed at all. */
    VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO };
    if (a->pCreateInfo->pApplicationInfo)
       app = *a->pCreateInfo->pApplicationInfo;
@@ -98,6 +122,7 @@ VD_HANDLER(vkCreateInstance)
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
+   inst->portability = vd_instance_portability(gipa, &info);
    PFN_vkCreateInstance create = (PFN_vkCreateInstance)gipa(NULL, "vkCreateInstance");
    a->ret = create ? create(&info, NULL, &inst->handle) : VK_ERROR_INITIALIZATION_FAILED;
    if (a->ret != VK_SUCCESS) {
@@ -126,9 +151,10 @@ VD_HANDLER(vkCreateInstance)
       a->ret = VK_ERROR_INITIALIZATION_FAILED;
       return;
    }
-   vd_dbg(VD_CAT_VK, "context %u: instance %llu created (API %u.%u)", disp->ctx->params.id,
+   vd_dbg(VD_CAT_VK, "context %u: instance %llu created (API %u.%u%s)", disp->ctx->params.id,
           (unsigned long long)id, VK_API_VERSION_MAJOR(app.apiVersion),
-          VK_API_VERSION_MINOR(app.apiVersion));
+          VK_API_VERSION_MINOR(app.apiVersion),
+          inst->portability ? ", with portability enumeration" : "");
 }
 
 VD_HANDLER(vkDestroyInstance)

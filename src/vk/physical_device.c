@@ -65,7 +65,16 @@ static void probe_host_features(struct vd_physical_device *pd)
       timeline.pNext = feats.pNext;
       feats.pNext = &timeline;
    }
+   pd->has_portability_subset = vd_host_has_extension(pd, "VK_KHR_portability_subset");
+   pd->portability_subset = (VkPhysicalDevicePortabilitySubsetFeaturesKHR){
+      .sType = VD_STYPE_PORTABILITY_SUBSET_FEATURES,
+   };
+   if (pd->has_portability_subset) {
+      pd->portability_subset.pNext = feats.pNext;
+      feats.pNext = &pd->portability_subset;
+   }
    pd->vk->GetPhysicalDeviceFeatures2(pd->handle, &feats);
+   pd->portability_subset.pNext = NULL;
    pd->has_timeline_semaphore = timeline.timelineSemaphore;
    pd->has_robust_buffer_access = feats.features.robustBufferAccess;
    pd->has_robust_image_access = image_robust.robustImageAccess;
@@ -74,6 +83,46 @@ static void probe_host_features(struct vd_physical_device *pd)
    if (pd->instance->opts->host_pointer_alignment > align)
       align = pd->instance->opts->host_pointer_alignment;
    pd->host_pointer_alignment = align;
+}
+
+/* A portability-subset host (MoltenVK) cannot do some things core Vulkan promises.  Venus
+ * has no VK_KHR_portability_subset, so the guest cannot be told; where a limit says the same
+ * thing, it is lowered instead (samplerMipLodBias off: maxSamplerLodBias 0, i.e. any bias is
+ * clamped to none, which is what the host does).  The rest is logged once per device, at
+ * info level, for whoever debugs a guest that uses it. */
+static void log_portability_subset(unsigned ctx_id, const struct vd_physical_device *pd)
+{
+   const VkPhysicalDevicePortabilitySubsetFeaturesKHR *f = &pd->portability_subset;
+   const struct {
+      VkBool32 on;
+      const char *name;
+   } subset[] = {
+      { f->constantAlphaColorBlendFactors, "constantAlphaColorBlendFactors" },
+      { f->events, "events" },
+      { f->imageViewFormatReinterpretation, "imageViewFormatReinterpretation" },
+      { f->imageViewFormatSwizzle, "imageViewFormatSwizzle" },
+      { f->imageView2DOn3DImage, "imageView2DOn3DImage" },
+      { f->multisampleArrayImage, "multisampleArrayImage" },
+      { f->mutableComparisonSamplers, "mutableComparisonSamplers" },
+      { f->pointPolygons, "pointPolygons" },
+      { f->samplerMipLodBias, "samplerMipLodBias (guests see maxSamplerLodBias 0)" },
+      { f->separateStencilMaskRef, "separateStencilMaskRef" },
+      { f->shaderSampleRateInterpolationFunctions, "shaderSampleRateInterpolationFunctions" },
+      { f->tessellationIsolines, "tessellationIsolines" },
+      { f->tessellationPointMode, "tessellationPointMode" },
+      { f->triangleFans, "triangleFans" },
+      { f->vertexAttributeAccessBeyondStride, "vertexAttributeAccessBeyondStride" },
+   };
+   char off[600] = "";
+   size_t len = 0;
+   for (size_t i = 0; i < sizeof(subset) / sizeof(subset[0]); i++)
+      if (!subset[i].on && len < sizeof(off))
+         len += snprintf(off + len, sizeof(off) - len, "%s%s", len ? ", " : "", subset[i].name);
+   vd_info(VD_CAT_VK,
+           "context %u: %s is a portability-subset driver (VK_KHR_portability_subset, enabled "
+           "on every device); not supported there, and not expressible to guests (Venus has no "
+           "VK_KHR_portability_subset): %s",
+           ctx_id, pd->props.deviceName, len ? off : "nothing");
 }
 
 /* lavapipe (llvmpipe 25.0) binds sparse memory by mmap()ing the allocation's fd into the
@@ -126,6 +175,8 @@ static bool enumerate_host(struct vd_dispatch *disp, struct vd_instance *inst)
       pd->sparse_hidden = sparse_unusable(pd);
       vd_emulation_choose(pd);
       vd_emulation_build_extensions(pd);
+      if (pd->has_portability_subset)
+         log_portability_subset(disp->ctx->params.id, pd);
       vd_info(VD_CAT_VK,
               "context %u: physical device %u: %s (API %u.%u.%u, %u extensions "
               "exposed, emulation mask 0x%x)",
@@ -249,21 +300,24 @@ VD_HANDLER(vkEnumeratePhysicalDeviceGroups)
       a->ret = VK_INCOMPLETE;
 }
 
-static void patch_properties(VkPhysicalDeviceProperties *p)
+static void patch_properties(const struct vd_physical_device *pd, VkPhysicalDeviceProperties *p)
 {
    p->apiVersion = vd_emulation_api_version(p->apiVersion);
+   /* (log_portability_subset says why) */
+   if (pd->has_portability_subset && !pd->portability_subset.samplerMipLodBias)
+      p->limits.maxSamplerLodBias = 0.0f;
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties(a->physicalDevice, a->pProperties);
-   patch_properties(a->pProperties);
+   patch_properties(a->obj->data, a->pProperties);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties2)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties2(a->physicalDevice, a->pProperties);
-   patch_properties(&a->pProperties->properties);
+   patch_properties(a->obj->data, &a->pProperties->properties);
 }
 
 VD_HANDLER(vkEnumerateDeviceExtensionProperties)

@@ -4,6 +4,10 @@
 
 #include <pthread.h>
 #include <vulkan/vulkan_core.h>
+/* VkPhysicalDevicePortabilitySubsetFeaturesKHR: VK_KHR_portability_subset is a provisional
+ * ("beta") extension; its sType values are guarded in vulkan_core.h, so venusd names them
+ * itself (VD_STYPE_PORTABILITY_SUBSET_*). */
+#include <vulkan/vulkan_beta.h>
 
 #include "context/context_priv.h"
 #include "util/options.h"
@@ -52,10 +56,15 @@ struct vd_physical_device {
    VkDriverId driver_id;                   /* 0 where the host is below Vulkan 1.2 */
    bool sparse_hidden;                     /* sparse binding hidden from the guest and refused:
                                        see physical_device.c */
+   /* The host lists VK_KHR_portability_subset (MoltenVK, KosmicKrisp): venusd enables it and
+    * every subset feature the host has at vkCreateDevice (device.c); the guest never sees it. */
+   bool has_portability_subset;
+   VkPhysicalDevicePortabilitySubsetFeaturesKHR portability_subset;
 };
 
 struct vd_instance {
    const struct vd_vk_dispatch *vk;
+   bool portability; /* created with VK_KHR_portability_enumeration (vd_instance_portability) */
    const struct vd_options *opts; /* its context's settings (ctx->params.opts) */
    struct vd_vk_dispatch table;
    VkInstance handle;
@@ -115,6 +124,13 @@ struct vd_queue {
 /* loader.c: the host Vulkan loader, loaded once per process. */
 PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
 void vd_loader_log_icds(void);
+
+/* instance.c: asks for portability drivers (VK_KHR_portability_enumeration and
+ * VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR) in *info when the loader offers them:
+ * without them a loader lists no MoltenVK device.  *info must enable no other extension.
+ * True if it did. */
+bool vd_instance_portability(PFN_vkGetInstanceProcAddr gipa, VkInstanceCreateInfo *info);
+#define VD_STYPE_PORTABILITY_SUBSET_FEATURES ((VkStructureType)1000163000)
 
 /* emulation.c: what the guest is told the host supports. */
 uint32_t vd_emulation_api_version(uint32_t host_version);

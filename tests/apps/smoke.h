@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <vulkan/vulkan.h>
 
 #define CK(x)                              \
@@ -15,6 +16,64 @@
          exit(1);                          \
       }                                    \
    } while (0)
+
+/* vkCreateInstance as a portable application calls it: where the loader offers
+ * VK_KHR_portability_enumeration, it is enabled with
+ * VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR, so that portability drivers (MoltenVK;
+ * tests/layers' MoltenVK-shaped layer) are listed too. */
+static inline VkResult smoke_create_instance(const VkInstanceCreateInfo *ci, VkInstance *inst)
+{
+   const char *name = "VK_KHR_portability_enumeration";
+   uint32_t n = 0;
+   vkEnumerateInstanceExtensionProperties(NULL, &n, NULL);
+   VkExtensionProperties *e = calloc(n ? n : 1, sizeof(*e));
+   vkEnumerateInstanceExtensionProperties(NULL, &n, e);
+   int found = 0;
+   for (uint32_t i = 0; i < n; i++)
+      found |= !strcmp(e[i].extensionName, name);
+   free(e);
+   if (!found)
+      return vkCreateInstance(ci, NULL, inst);
+   const char **names = calloc(ci->enabledExtensionCount + 1, sizeof(*names));
+   for (uint32_t i = 0; i < ci->enabledExtensionCount; i++)
+      names[i] = ci->ppEnabledExtensionNames[i];
+   names[ci->enabledExtensionCount] = name;
+   VkInstanceCreateInfo info = *ci;
+   info.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+   info.enabledExtensionCount++;
+   info.ppEnabledExtensionNames = names;
+   VkResult r = vkCreateInstance(&info, NULL, inst);
+   free(names);
+   return r;
+}
+
+/* vkCreateDevice with VK_KHR_portability_subset added where the device lists it (a
+ * portability driver requires it). */
+static inline VkResult smoke_create_device(VkPhysicalDevice pd, const VkDeviceCreateInfo *ci,
+                                           VkDevice *dev)
+{
+   const char *name = "VK_KHR_portability_subset";
+   uint32_t n = 0;
+   vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL);
+   VkExtensionProperties *e = calloc(n ? n : 1, sizeof(*e));
+   vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e);
+   int found = 0;
+   for (uint32_t i = 0; i < n; i++)
+      found |= !strcmp(e[i].extensionName, name);
+   free(e);
+   if (!found)
+      return vkCreateDevice(pd, ci, NULL, dev);
+   const char **names = calloc(ci->enabledExtensionCount + 1, sizeof(*names));
+   for (uint32_t i = 0; i < ci->enabledExtensionCount; i++)
+      names[i] = ci->ppEnabledExtensionNames[i];
+   names[ci->enabledExtensionCount] = name;
+   VkDeviceCreateInfo info = *ci;
+   info.enabledExtensionCount++;
+   info.ppEnabledExtensionNames = names;
+   VkResult r = vkCreateDevice(pd, &info, NULL, dev);
+   free(names);
+   return r;
+}
 
 struct smoke {
    VkInstance inst;
@@ -28,7 +87,7 @@ static inline void smoke_init(struct smoke *s)
 {
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
    VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
-   CK(vkCreateInstance(&ici, NULL, &s->inst));
+   CK(smoke_create_instance(&ici, &s->inst));
    uint32_t n = 1;
    VkResult r = vkEnumeratePhysicalDevices(s->inst, &n, &s->pd);
    if (r < 0 || !n) {
@@ -42,7 +101,7 @@ static inline void smoke_init(struct smoke *s)
                                             .timelineSemaphore = VK_TRUE };
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f12,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
-   CK(vkCreateDevice(s->pd, &dci, NULL, &s->dev));
+   CK(smoke_create_device(s->pd, &dci, &s->dev));
    vkGetDeviceQueue(s->dev, 0, 0, &s->q);
    vkGetPhysicalDeviceMemoryProperties(s->pd, &s->mp);
 }

@@ -268,7 +268,7 @@ static VkDevice second_device(VkQueue *q)
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci };
    VkDevice dev;
-   CK(vkCreateDevice(s.pd, &dci, NULL, &dev));
+   CK(smoke_create_device(s.pd, &dci, &dev));
    vkGetDeviceQueue(dev, 0, 0, q);
    return dev;
 }

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
    VkInstanceCreateInfo inst_info = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
                                       .pApplicationInfo = &app };
-   CK(vkCreateInstance(&inst_info, NULL, &s.inst));
+   CK(smoke_create_instance(&inst_info, &s.inst));
    uint32_t n = 1;
    if (vkEnumeratePhysicalDevices(s.inst, &n, &s.pd) < 0 || !n) {
       printf("FAIL no physical device\n");
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci, .enabledExtensionCount = 4,
                               .ppEnabledExtensionNames = exts };
-   CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
+   CK(smoke_create_device(s.pd, &dci, &s.dev));
    vkGetDeviceQueue(s.dev, 0, 0, &s.q);
    vkGetPhysicalDeviceMemoryProperties(s.pd, &s.mp);
    if (argc > 1 && !strcmp(argv[1], "--bad-modifier"))

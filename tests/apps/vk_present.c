@@ -247,7 +247,7 @@ int main(int argc, char **argv)
    VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app,
                                 .enabledExtensionCount = 2, .ppEnabledExtensionNames = inst_exts };
    VkInstance inst;
-   CK(vkCreateInstance(&ici, NULL, &inst));
+   CK(smoke_create_instance(&ici, &inst));
    VkPhysicalDevice pd;
    n = 1;
    VkResult r = vkEnumeratePhysicalDevices(inst, &n, &pd);
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
                               .pQueueCreateInfos = &qci, .enabledExtensionCount = 1,
                               .ppEnabledExtensionNames = dev_exts };
    VkDevice dev;
-   CK(vkCreateDevice(pd, &dci, NULL, &dev));
+   CK(smoke_create_device(pd, &dci, &dev));
    VkQueue q;
    vkGetDeviceQueue(dev, family, 0, &q);
 

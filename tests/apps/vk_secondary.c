@@ -194,7 +194,7 @@ int main(void)
    struct smoke s;
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
    VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
-   CK(vkCreateInstance(&ici, NULL, &s.inst));
+   CK(smoke_create_instance(&ici, &s.inst));
    uint32_t n = 1;
    VkResult r = vkEnumeratePhysicalDevices(s.inst, &n, &s.pd);
    if (r < 0 || !n) {
@@ -215,7 +215,7 @@ int main(void)
                                    .pQueuePriorities = &prio };
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &f13,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci };
-   CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
+   CK(smoke_create_device(s.pd, &dci, &s.dev));
    vkGetDeviceQueue(s.dev, 0, 0, &s.q);
    vkGetPhysicalDeviceMemoryProperties(s.pd, &s.mp);
    VkDevice dev = s.dev;

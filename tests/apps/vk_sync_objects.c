@@ -39,7 +39,7 @@ static void init_device(void)
 {
    VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3 };
    VkInstanceCreateInfo ici = { VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app };
-   CK(vkCreateInstance(&ici, NULL, &s.inst));
+   CK(smoke_create_instance(&ici, &s.inst));
    uint32_t n = 1;
    if (vkEnumeratePhysicalDevices(s.inst, &n, &s.pd) < 0 || !n) {
       printf("FAIL no physical device\n");
@@ -65,7 +65,7 @@ static void init_device(void)
    VkDeviceCreateInfo dci = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .pNext = &pdci,
                               .queueCreateInfoCount = 1, .pQueueCreateInfos = &qci,
                               .pEnabledFeatures = &f };
-   CK(vkCreateDevice(s.pd, &dci, NULL, &s.dev));
+   CK(smoke_create_device(s.pd, &dci, &s.dev));
    dev = s.dev;
    vkGetDeviceQueue(dev, 0, 0, &s.q);
    vkGetPhysicalDeviceMemoryProperties(s.pd, &s.mp);

@@ -17,6 +17,9 @@
 #   SETTLE_S        how long resource counts may take to return to idle (default 2)
 #   LVP_ICD, VENUS_ICD  the lavapipe and Venus ICD manifests
 #   VENUS_CLIENT    run venus_client with that Mesa client (tests/clients/mesa-clients.sh)
+#   HOST_LAYER, HOST_LAYER_PATH  a Vulkan layer (name, manifest directory) that venusd's host
+#                   instance loads over lavapipe (test_moltenvk_shape.sh: MoltenVK's shape);
+#                   HOST_LAYER_ENV: more VAR=VALUE words for venusd's environment with it
 #
 # Output contract (tests/integration/tap.sh turns these into TAP for meson test): one line
 # per check, exactly "PASS <name>", "FAIL <name>: <reason>" or "SKIP <name>: <reason>".
@@ -224,14 +227,19 @@ start_venusd() {
   VD_LOGFILE=$TEST_TMP/venusd-$VD_N.log
   VD_START_ERR=
   rm -f "$VD_SOCK"
+  local layer_env=()
+  if [ -n "${HOST_LAYER:-}" ]; then
+    # shellcheck disable=SC2206 # HOST_LAYER_ENV is VAR=VALUE words
+    layer_env=(VK_ADD_LAYER_PATH="$HOST_LAYER_PATH" VK_INSTANCE_LAYERS="$HOST_LAYER" ${HOST_LAYER_ENV:-})
+  fi
   setsid env --default-signal=INT,TERM,HUP,QUIT,PIPE \
     -u VN_DEBUG -u VTEST_SOCKET_NAME -u VK_ICD_FILENAMES -u VK_INSTANCE_LAYERS \
     -u DISPLAY -u WAYLAND_DISPLAY \
-    VK_DRIVER_FILES="$LVP_ICD" \
+    VK_DRIVER_FILES="$LVP_ICD" "${layer_env[@]}" \
     "$VENUSD" vtest --socket "$VD_SOCK" "$@" >"$VD_LOGFILE" 2>&1 </dev/null &
   VD_PID=$!
   printf '%s\n' "$VD_PID" >>"$TEST_TMP/venusd.pids"
-  note "venusd pid $VD_PID: $VENUSD vtest --socket $VD_SOCK $* (log $VD_LOGFILE)"
+  note "venusd pid $VD_PID: ${layer_env[*]} $VENUSD vtest --socket $VD_SOCK $* (log $VD_LOGFILE)"
   for _ in $(seq 200); do # up to 20 s (sanitizer builds start slowly)
     if ! alive "$VD_PID"; then
       wait "$VD_PID" 2>/dev/null
