@@ -7,13 +7,18 @@
 # after another, each once the previous one is ready; the tree is measured after all are.
 # It runs venusd with process workers and with thread workers, and optionally an earlier
 # venusd build and the reference, in one run, and prints each server's cost per added
-# context and the ratios to venusd's process mode.  Nothing is asserted.
+# context and the ratios to the reference's.  Nothing is asserted.
 #
-#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread] [--out FILE]
+#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread|none] [--out FILE]
 #                          [--breakdown] [-- VENUSD_ARGS...]
 #   VENUSD_PREV=/path/to/older/venusd   also measure that build (process workers), same run
 #   REFERENCE=/path/to/reference-stack.sh   also measure the reference (virglrenderer 1.1.0's
-#                          render server, started with `reference-stack.sh start --shim`)
+#                          render server, `reference-stack.sh start --shim`): as that script
+#                          starts it (reference: a render server per client), with
+#                          virgl_test_server --no-fork (reference-nofork: one render server,
+#                          a worker per context, as venusd), and venusd itself inside the
+#                          reference's chroot on the same loader and lavapipe
+#                          (venusd-refdriver; REF_ROOT as for reference-stack.sh)
 #   bash bench/contexts.sh --summarize FILE   (the tables of a raw results file)
 #
 # --breakdown: at the largest count, PSS by mapping (libraries by name, [heap], [stack],
@@ -38,7 +43,7 @@ while [ $# -gt 0 ]; do
     --summarize) SUMMARIZE=$2; shift 2 ;;
     --breakdown) BREAKDOWN=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "contexts.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -150,14 +155,41 @@ run_venusd() {
   rm -rf "$dir"
 }
 
+# Runs the reference through the script $2 (reference-stack.sh or a copy), under label $1.
 run_reference() {
-  local dir pid n line
+  local label=$1 script=$2 dir pid n line
   dir=$(mktemp -d "${TMPDIR:-/tmp}/venusd-ctxbench.XXXXXX")
   export REF_SOCKET=/tmp/.venus_reference-ctxbench-$$
   for n in $COUNTS; do
-    line=$(bash "$REFERENCE" start --shim) || { echo "contexts.sh: the reference did not start" >&2; break; }
+    line=$(bash "$script" start --shim) || { echo "contexts.sh: the reference did not start" >&2; break; }
     pid=$(echo "$line" | sed -n 's/^reference server pid \([0-9]*\).*/\1/p')
-    measure reference "$pid" "$REF_SOCKET" "$n" "$dir"
+    measure "$label" "$pid" "$REF_SOCKET" "$n" "$dir"
+    bash "$script" stop
+  done
+  rm -rf "$dir"
+}
+
+# venusd (process workers) inside the reference's chroot, on its loader and lavapipe (the
+# reference's Mesa and LLVM, which use less memory per device than the host's): the same
+# driver on both sides.  The reference's start only mounts /proc, /dev and /tmp there here.
+run_venusd_ref_driver() {
+  local root=${REF_ROOT:-$HOME/venus-reference/trixie} dir pid n
+  dir=$(mktemp -d /tmp/venusd-ctxbench.XXXXXX) # /tmp is the chroot's /tmp too
+  cp build/venusd "$dir/venusd"
+  export REF_SOCKET=/tmp/.venus_reference-ctxbench-$$
+  for n in $COUNTS; do
+    bash "$REFERENCE" start --shim >/dev/null || { echo "contexts.sh: the reference chroot did not start" >&2; break; }
+    chroot "$root" env VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json "$dir/venusd" vtest \
+      --socket "$dir/venusd.sock" --worker process "${EXTRA[@]}" >"$dir/venusd.log" 2>&1 </dev/null &
+    pid=$!
+    for _ in $(seq 100); do [ -S "$dir/venusd.sock" ] && break; sleep 0.1; done
+    if [ -S "$dir/venusd.sock" ]; then
+      measure venusd-refdriver "$pid" "$dir/venusd.sock" "$n" "$dir"
+    else
+      echo "contexts.sh: venusd in $root did not start: $(tail -n 3 "$dir/venusd.log")" >&2
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     bash "$REFERENCE" stop
   done
   rm -rf "$dir"
@@ -199,16 +231,17 @@ summarize() {
         if (!((L, lo) in pss) || !((L, hi) in pss)) continue
         per[L] = (pss[L, hi] - pss[L, lo]) / (hi - lo)
         tp = (thr[L, hi] - thr[L, lo]) / (hi - lo)
-        printf "%-18s %7.2f MB PSS  %5.2f threads", L, per[L], tp
-        if ("reference" in per && L != "reference") {}
-        printf "\n"
+        printf "%-18s %7.2f MB PSS  %5.2f threads\n", L, per[L], tp
       }
-      if ("reference" in per) {
-        printf "\nratios to the reference (MB per added context):\n"
+      split("reference reference-nofork", refs, " ")
+      for (r = 1; r <= 2; r++) {
+        R = refs[r]
+        if (!(R in per) || per[R] <= 0) continue
+        printf "\nMB per added context / %s'"'"'s:\n", R
         for (l = 1; l <= nl; l++) {
           L = labels[l]
-          if (L == "reference" || !(L in per)) continue
-          printf "%-18s %.2fx\n", L, per[L] / per["reference"]
+          if (L ~ /^reference/ || !(L in per)) continue
+          printf "%-18s %.2fx\n", L, per[L] / per[R]
         }
       }
       if ("venusd-prev" in per && base in per)
@@ -227,14 +260,26 @@ OUT=${OUT:-$(mktemp "${TMPDIR:-/tmp}/venusd-contexts.XXXXXX")}
 MAXN=$(echo "$COUNTS" | tr ' ' '\n' | sort -n | tail -n 1)
 : >"$OUT"
 echo "# contexts.sh: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), venusd $(git rev-parse --short HEAD 2>/dev/null || echo ?)${VENUSD_PREV:+, VENUSD_PREV=$VENUSD_PREV}, args: ${EXTRA[*]}" >>"$OUT"
-for mode in $MODES; do
+for mode in ${MODES/none/}; do
   run_venusd "venusd-$mode" build/venusd "$mode"
 done
 if [ -n "${VENUSD_PREV:-}" ]; then
   run_venusd venusd-prev "$VENUSD_PREV" process
 fi
 if [ -n "${REFERENCE:-}" ]; then
-  run_reference
+  # As reference-stack.sh starts it, virgl_test_server forks per client and each fork runs
+  # its own render server (3 processes a context); with --no-fork one render server forks
+  # a worker per context, as venusd does.
+  run_reference reference "$REFERENCE"
+  nofork=$(mktemp "${TMPDIR:-/tmp}/reference-nofork.XXXXXX")
+  sed 's/--multi-clients /--multi-clients --no-fork /' "$REFERENCE" >"$nofork"
+  if grep -q -- '--no-fork' "$nofork"; then
+    run_reference reference-nofork "$nofork"
+  else
+    echo "contexts.sh: no '--multi-clients' in $REFERENCE: reference-nofork left out" >&2
+  fi
+  rm -f "$nofork"
+  run_venusd_ref_driver
 fi
 echo "raw results: $OUT"
 summarize "$OUT"
