@@ -9,7 +9,7 @@
 # venusd build and the reference, in one run, and prints each server's cost per added
 # context and the ratios to the reference's.  Nothing is asserted.
 #
-#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread|none] [--out FILE]
+#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread,nopreload|none] [--out FILE]
 #                          [--breakdown] [-- VENUSD_ARGS...]
 #   VENUSD_PREV=/path/to/older/venusd   also measure that build (process workers), same run
 #   REFERENCE=/path/to/reference-stack.sh   also measure the reference (virglrenderer 1.1.0's
@@ -21,11 +21,15 @@
 #                          (venusd-refdriver; REF_ROOT as for reference-stack.sh)
 #   bash bench/contexts.sh --summarize FILE   (the tables of a raw results file)
 #
+# --modes: venusd's worker modes; nopreload is process workers with --no-preload (the
+#   same binary before and after preloading, in one run).
 # --breakdown: at the largest count, PSS by mapping (libraries by name, [heap], [stack],
 #   anonymous, shared memory) summed over the tree, per server.
 # Needs a build (runs `meson setup build` / `ninja -C build` if needed) and lavapipe plus
 # Mesa's Venus ICD (scripts/setup-deps.sh).  Raw results go to --out (default: a temp
-# file, printed).
+# file, printed).  Elsewhere (a GPU machine, bench/gpu-prepare.sh's .gpu/): VENUSD and
+# CTX_HOLD name the binaries (no build then), HOST_ICD the host driver's manifest (default
+# lavapipe's), VENUS_ICD Mesa's Venus ICD manifest.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -47,7 +51,9 @@ while [ $# -gt 0 ]; do
     *) echo "contexts.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-LVP_ICD=${LVP_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json}
+HOST_ICD=${HOST_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json}
+VENUSD=${VENUSD:-build/venusd}
+CTX_HOLD=${CTX_HOLD:-build/bench/ctx_hold}
 VENUS_ICD=${VENUS_ICD:-/usr/share/vulkan/icd.d/virtio_icd.json}
 CLIENT_T=${CLIENT_T:-900}
 
@@ -73,7 +79,7 @@ tree_usage() {
   for p in $(tree_pids "$1"); do
     v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
     t=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-    [ -n "$v" ] && [ -n "$t" ] || continue
+    if [ -z "$v" ] || [ -z "$t" ]; then continue; fi
     pss=$((pss + v)) thr=$((thr + t)) procs=$((procs + 1))
   done
   echo "$pss $thr $procs"
@@ -106,7 +112,7 @@ measure() {
   t_all0=$(date +%s%N)
   for i in $(seq "$n"); do
     VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD \
-      timeout -s KILL "$CLIENT_T" build/bench/ctx_hold <"$fifo" >"$dir/client$i.out" 2>&1 9>&- &
+      timeout -s KILL "$CLIENT_T" "$CTX_HOLD" <"$fifo" >"$dir/client$i.out" 2>&1 9>&- &
     cpids+=($!)
     local waited=0
     until grep -q '^ready\|FAIL' "$dir/client$i.out" 2>/dev/null; do
@@ -135,11 +141,12 @@ measure() {
 }
 
 run_venusd() {
-  local label=$1 bin=$2 mode=$3 dir sock pid n
+  local label=$1 bin=$2 mode=$3 dir sock pid n args=(--worker "$3")
+  [ "$mode" = nopreload ] && args=(--worker process --no-preload)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/venusd-ctxbench.XXXXXX")
   sock=$dir/venusd.sock
   for n in $COUNTS; do
-    VK_DRIVER_FILES=$LVP_ICD "$bin" vtest --socket "$sock" --worker "$mode" "${EXTRA[@]}" \
+    VK_DRIVER_FILES=$HOST_ICD "$bin" vtest --socket "$sock" "${args[@]}" "${EXTRA[@]}" \
       >"$dir/venusd.log" 2>&1 </dev/null &
     pid=$!
     for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -175,7 +182,7 @@ run_reference() {
 run_venusd_ref_driver() {
   local root=${REF_ROOT:-$HOME/venus-reference/trixie} dir pid n
   dir=$(mktemp -d /tmp/venusd-ctxbench.XXXXXX) # /tmp is the chroot's /tmp too
-  cp build/venusd "$dir/venusd"
+  cp "$VENUSD" "$dir/venusd"
   export REF_SOCKET=/tmp/.venus_reference-ctxbench-$$
   for n in $COUNTS; do
     bash "$REFERENCE" start --shim >/dev/null || { echo "contexts.sh: the reference chroot did not start" >&2; break; }
@@ -223,6 +230,14 @@ summarize() {
       }
       lo = ns[1]; hi = ns[nn]
       if (nn < 2) exit
+      for (i = 2; i < nn; i++) {
+        printf "\nper added context (%d -> %d contexts):\n", lo, ns[i]
+        for (l = 1; l <= nl; l++) {
+          L = labels[l]
+          if ((L, lo) in pss && (L, ns[i]) in pss)
+            printf "%-18s %7.2f MB PSS\n", L, (pss[L, ns[i]] - pss[L, lo]) / (ns[i] - lo)
+        }
+      }
       printf "\nper added context (%d -> %d contexts):\n", lo, hi
       base = ""
       for (l = 1; l <= nl; l++) if (labels[l] == "venusd-process") base = labels[l]
@@ -246,6 +261,8 @@ summarize() {
       }
       if ("venusd-prev" in per && base in per)
         printf "\nthis build / VENUSD_PREV, MB per added context: %.2fx\n", per[base] / per["venusd-prev"]
+      if ("venusd-nopreload" in per && base in per)
+        printf "\npreloading / --no-preload, MB per added context: %.2fx\n", per[base] / per["venusd-nopreload"]
       if (nb) { printf "\nPSS by mapping at the largest count (kB, summed over the tree):\n"; for (i = 1; i <= nb; i++) print bd[i] }
     }' "$1"
 }
@@ -254,14 +271,16 @@ if [ -n "$SUMMARIZE" ]; then
   summarize "$SUMMARIZE"
   exit 0
 fi
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+if [ "$VENUSD" = build/venusd ] || [ "$CTX_HOLD" = build/bench/ctx_hold ]; then
+  [ -f build/build.ninja ] || meson setup build >/dev/null
+  ninja -C build >/dev/null
+fi
 OUT=${OUT:-$(mktemp "${TMPDIR:-/tmp}/venusd-contexts.XXXXXX")}
 MAXN=$(echo "$COUNTS" | tr ' ' '\n' | sort -n | tail -n 1)
 : >"$OUT"
-echo "# contexts.sh: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), venusd $(git rev-parse --short HEAD 2>/dev/null || echo ?)${VENUSD_PREV:+, VENUSD_PREV=$VENUSD_PREV}, args: ${EXTRA[*]}" >>"$OUT"
+echo "# contexts.sh: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), venusd $(git rev-parse --short HEAD 2>/dev/null || echo ?)${VENUSD_PREV:+, VENUSD_PREV=$VENUSD_PREV}, host driver $HOST_ICD, args: ${EXTRA[*]}" >>"$OUT"
 for mode in ${MODES/none/}; do
-  run_venusd "venusd-$mode" build/venusd "$mode"
+  run_venusd "venusd-$mode" "$VENUSD" "$mode"
 done
 if [ -n "${VENUSD_PREV:-}" ]; then
   run_venusd venusd-prev "$VENUSD_PREV" process
