@@ -55,6 +55,9 @@ struct vd_options {
    const char *log_spec;    /* --log SPEC, or NULL (VENUSD_LOG / default) */
    bool no_sandbox;         /* --no-sandbox: process workers run without the
                                        seccomp filter (sandbox/sandbox.h) */
+   bool no_preload;         /* --no-preload: the server does not load the Vulkan
+                                       loader and driver libraries before forking process
+                                       workers (vk/preload.c) */
    bool vmm_blobs;          /* render-server: blobs go to a VMM, which checks that
                                        a shared-memory blob's file is exactly the blob's
                                        size and may share blobs beyond the context (guest

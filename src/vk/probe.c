@@ -1,7 +1,8 @@
 /* The start-up check that a usable host Vulkan driver exists, so that a server without
  * one says so at once instead of "listening" and failing every client later.  It runs in
- * a child process: the server process itself never loads Vulkan (fork-safety of process
- * workers). */
+ * a child process: the server process itself never creates a Vulkan instance (it may have
+ * loaded the libraries, vk/preload.c, but driver state must not be shared with the process
+ * workers it forks). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,6 +11,11 @@
  * a child process); otherwise logs why and what to do. */
 bool vd_vulkan_probe(void);
 
+/* preload.c: loads the Vulkan loader and every host driver library (from the drivers'
+ * manifests, as the loader finds them) without calling into any driver, so that process
+ * workers forked afterwards share their relocated pages.  Logs what it loaded. */
+void vd_vulkan_preload(void);
+
 /* context_hooks.c: fence submission, blob export and teardown, for struct
  * vd_context_params.hooks. */
 extern const struct vd_context_hooks vd_vk_context_hooks;
