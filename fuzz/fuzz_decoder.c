@@ -7,6 +7,13 @@
  * context has venusd's Vulkan hooks, so that its teardown quiesces the devices the input
  * left behind, as a transport's does.
  *
+ * Before the live context, the input goes through every command's decoder offline (as
+ * `venusd replay` does: no object table, so object ids are taken as they are and a stream
+ * is decoded to its end or its first malformed command, whatever objects exist).  Without
+ * a driver the live pass stops at the first command naming an object, since none can be
+ * created (vkCreateInstance fails); the offline pass still decodes the rest, so that the
+ * decoders are fuzzed in full on a host without lavapipe too (fuzz/campaign.sh there).
+ *
  * Speed: the harness keeps one host instance of its own for the whole run (fuzz_pin_driver),
  * so that the loader never unloads the driver between inputs: without it every input that
  * creates an instance loaded lavapipe and LLVM again (about 0.5 s under ASan).  The
@@ -25,8 +32,34 @@
 #include "util/log.h"
 #include "util/options.h"
 #include "vk/vk.h"
+#include "vn_protocol.h"
 
 static const struct vd_options fuzz_opts = VD_OPTIONS_DEFAULT;
+
+/* Decodes every command of the stream with no dispatcher (object ids unchecked), until its
+ * end or the first command that does not decode; the arena is kept between inputs. */
+static void decode_offline(const uint8_t *data, size_t size)
+{
+   static struct vd_arena arena;
+   static bool arena_ready;
+   if (!arena_ready) {
+      vd_arena_init(&arena, 256u << 20);
+      arena_ready = true;
+   }
+   struct vd_decoder dec = { .cur = data, .end = data + size, .arena = &arena };
+   while (dec.cur < dec.end && !dec.failed) {
+      dec.cmd = NULL;
+      const uint32_t type = vd_dec_u32(&dec, "command type");
+      vd_dec_u32(&dec, "command flags");
+      if (dec.failed || type >= VN_COMMAND_TYPE_COUNT || !vn_commands[type].decode)
+         break;
+      const struct vn_command_info *info = &vn_commands[type];
+      dec.cmd = info->name;
+      info->decode(&dec, vd_arena_alloc(&arena, info->args_size));
+      vd_arena_reset(&arena);
+   }
+   vd_arena_reset(&arena);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -53,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          close(blob.fd);
    }
    /* Commands are 4-byte aligned on the wire. */
+   decode_offline(data, size & ~(size_t)3);
    vd_context_submit_cmd(ctx, data, size & ~(size_t)3);
    vd_context_destroy(ctx);
    return 0;
