@@ -30,6 +30,9 @@
 # all run; every vkCreateInstance fails, so no handler past it).  The other three targets
 # never use a driver.  No network, no root.
 #
+# Each job pins itself to a CPU no other job holds (VENUSD_FUZZ_CPU_LOCKS, see
+# fuzz/fuzz_common.h), so CORES should not exceed the CPUs the script may use.
+#
 # Environment: WEIGHTS="decoder=1 vtest=1 render_server=1 ring=1" to split CORES
 # otherwise;
 # TARGETS="vtest ring" to run fewer; GRACE=N seconds to wait for the jobs' wrap-up;
@@ -104,6 +107,9 @@ fi
 
 # ---- run ----------------------------------------------------------------------------
 
+# Every job takes a CPU of its own while there is one (fuzz_common.h fuzz_pin_cpu).
+mkdir -p "$out/cpu-locks"
+export VENUSD_FUZZ_CPU_LOCKS=$out/cpu-locks
 declare -A pids
 for t in $targets; do
   d=$out/$t

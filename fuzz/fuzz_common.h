@@ -4,6 +4,8 @@
 #define VD_FUZZ_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +54,46 @@ static inline void fuzz_init(bool host_driver)
    }
    for (int i = 0; i < VD_CAT_COUNT; i++)
       vd_log_levels[i] = -1;
+}
+
+/* With VENUSD_FUZZ_CPU_LOCKS=DIR (fuzz/campaign.sh sets it), a fuzzing process takes the
+ * first CPU of its affinity mask that no other process holds (an flock on DIR/cpuN, held
+ * until it exits) and keeps itself and every thread it starts later on that CPU: the
+ * targets start and end threads on every input, and under ASan each thread's exit unmaps
+ * its state, a TLB shootdown sent to every CPU the process ran on; on one CPU it stays
+ * local, and handing work between the harness and venusd's threads costs no cross-CPU
+ * wake-up (fuzz_render_server: half the CPU time per input).  libFuzzer's -fork supervisor
+ * and merge processes (argv has -fork=N or -merge_inner) take no CPU. */
+static inline void fuzz_pin_cpu(int argc, char **argv)
+{
+   const char *dir = getenv("VENUSD_FUZZ_CPU_LOCKS");
+   if (!dir)
+      return;
+   for (int i = 1; i < argc; i++) {
+      if ((!strncmp(argv[i], "-fork=", 6) && atoi(argv[i] + 6) > 0) ||
+          !strncmp(argv[i], "-merge_inner", 12) || !strncmp(argv[i], "-merge=", 7))
+         return;
+   }
+   cpu_set_t allowed;
+   if (sched_getaffinity(0, sizeof(allowed), &allowed))
+      return;
+   for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+      if (!CPU_ISSET(cpu, &allowed))
+         continue;
+      char path[4096];
+      snprintf(path, sizeof(path), "%s/cpu%d", dir, cpu);
+      const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0)
+         return;
+      if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+         cpu_set_t one;
+         CPU_ZERO(&one);
+         CPU_SET(cpu, &one);
+         sched_setaffinity(0, sizeof(one), &one);
+         return; /* fd stays open: the lock lives as long as the process */
+      }
+      close(fd);
+   }
 }
 
 /* Creates one host Vulkan instance that lives until the process exits, so that the loader

@@ -63,8 +63,7 @@ static void decode_offline(const uint8_t *data, size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-   (void)argc;
-   (void)argv;
+   fuzz_pin_cpu(*argc, *argv);
    fuzz_init(true);
    fuzz_pin_driver();
    return 0;

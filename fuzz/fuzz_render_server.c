@@ -252,8 +252,7 @@ static void *server_main(void *arg)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-   (void)argc;
-   (void)argv;
+   fuzz_pin_cpu(*argc, *argv);
    fuzz_init(false);
    prctl(PR_SET_TIMERSLACK, 1000ul); /* NAP_NS naps, not the default 50 us slack */
    pthread_t thread;

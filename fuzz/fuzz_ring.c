@@ -184,8 +184,7 @@ static bool run_step(struct guest *g, uint8_t kind, const uint8_t *p, size_t len
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-   (void)argc;
-   (void)argv;
+   fuzz_pin_cpu(*argc, *argv);
    fuzz_init(false);
    prctl(PR_SET_TIMERSLACK, 1000ul); /* POLL_NS naps, not the default 50 us slack */
    return 0;

@@ -32,8 +32,7 @@ static struct fuzz_drainer drainer;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-   (void)argc;
-   (void)argv;
+   fuzz_pin_cpu(*argc, *argv);
    fuzz_init(false);
    fuzz_drainer_start(&drainer);
    return 0;
