@@ -5,8 +5,9 @@
 #
 # BUILDDIR  a -Dfuzz=true build (fuzz/README.md) holding fuzz/fuzz_<target>, and either
 #           seeds/<target>/ (made by fuzz/seeds.sh) or fuzz/fuzz_make_seeds to make them
-# SECONDS   how long to fuzz: each target's -max_total_time; its in-flight jobs stop then
-#           (libFuzzer's stop file) and the script waits up to GRACE (60) more seconds
+# SECONDS   how long to fuzz: each target's -max_total_time; its jobs in flight are then
+#           stopped (libFuzzer's stop file) and the script waits up to GRACE (60) more
+#           seconds for them before it interrupts them
 # CORES     fork jobs in all, split between the targets by WEIGHTS (every target at
 #           least one)
 # OUTDIR    OUTDIR/<target>/ gets corpus/ (the seeds, fuzz/corpus/<target>/ and what the run
@@ -138,10 +139,22 @@ keep_logs() {
     done
   done
 }
+# At SECONDS the jobs in flight are told to stop (libFuzzer's stop file, which each job
+# looks at about once a second): they end with their final stats, the supervisor merges
+# them, so that the wrap-up takes seconds rather than the rest of the longest job.
+stop_jobs() {
+  local t d
+  for t in $targets; do
+    for d in "$out/$t"/tmp/libFuzzerTemp.FuzzWithFork*.dir; do
+      [ -d "$d" ] && touch "$d/STOP"
+    done
+  done
+}
 start=$(date +%s)
 deadline=$((start + secs + grace))
 while :; do
   keep_logs
+  [ "$(date +%s)" -ge $((start + secs)) ] && stop_jobs
   running=0
   for t in $targets; do kill -0 "${pids[$t]}" 2>/dev/null && running=1; done
   [ "$running" = 0 ] && break
@@ -196,5 +209,6 @@ for t in $targets; do
     "${sup:-0}" "$((sum / secs))" "$crashes" "$other" "$corpus" "${cov:--}"
 done
 printf '(executions: summed over the jobs; supervisor: libFuzzer -fork total, jobs merged '
-printf 'before the end only; other: timeout/oom/leak artifacts)\n'
+printf 'before the end only; other: timeout/oom/leak artifacts; corpus: inputs in '
+printf 'OUTDIR/<target>/corpus, seeds not counted)\n'
 exit $status
