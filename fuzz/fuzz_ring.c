@@ -6,7 +6,11 @@
  * into the ring buffer through its own mapping of the blob's fd, moves the tail (also to
  * positions no valid guest would choose), sends virtqueue commands, and after each step
  * waits until the ring thread has consumed everything (head == tail), the ring went fatal
- * or 10 ms passed (a command may wait for something the input never sends).  No host
+ * or STEP_TIMEOUT_NS passed (a command may wait for something the input never sends, e.g.
+ * a virtqueue seqno); after a step that ended so with the head stuck, the next steps wait
+ * only STALL_TIMEOUT_NS for it to move (one of them may be what the ring waits for), so
+ * that a stuck ring does not cost 10 ms a step.  The harness sleeps while it waits rather
+ * than yield-polling, so that on a busy core the ring thread gets the time.  No host
  * driver (fuzz_init): the target is the ring reader, not the Vulkan handlers.  Input:
  *
  *    u8 buffer;      buffer size 1 << (4 + buffer % 13): 16 B .. 64 KiB
@@ -26,6 +30,7 @@
  * Seeds: fuzz/seeds.sh (the ring streams of real Mesa sessions in tests/unit/data).
  * Build and run: fuzz/README.md. */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "context/context_priv.h"
@@ -45,12 +50,15 @@ static const struct vd_options fuzz_opts = VD_OPTIONS_DEFAULT;
 #define EXTRA_OFF 256u
 #define BUFFER_OFF (64u << 10)
 #define STEP_TIMEOUT_NS (10u * 1000000u)
+#define STALL_TIMEOUT_NS (200u * 1000u)
+#define POLL_NS 20000u
 
 struct guest {
    struct vd_context *ctx;
    uint8_t *map;
    uint32_t buffer_size, extra_size;
    uint32_t tail;
+   bool stalled; /* the last wait timed out with the head short of the tail */
 };
 
 static uint32_t get_le(const uint8_t *p, unsigned bytes)
@@ -134,17 +142,24 @@ static bool move_tail(struct guest *g, uint32_t tail)
    g->tail = tail;
    atomic_store_explicit(ring_u32(g, TAIL_OFF), tail, memory_order_release);
    vd_ring_notify(g->ctx, RING_ID);
-   const uint64_t deadline = now_ns() + STEP_TIMEOUT_NS;
+   const uint32_t head = atomic_load_explicit(ring_u32(g, HEAD_OFF), memory_order_acquire);
+   const uint64_t deadline = now_ns() + (g->stalled ? STALL_TIMEOUT_NS : STEP_TIMEOUT_NS);
    for (;;) {
       if (atomic_load(ring_u32(g, STATUS_OFF)) & VK_RING_STATUS_FATAL_BIT_MESA)
          return false;
       if (vd_context_is_fatal(g->ctx))
          return false;
-      if (atomic_load_explicit(ring_u32(g, HEAD_OFF), memory_order_acquire) == tail)
+      const uint32_t now = atomic_load_explicit(ring_u32(g, HEAD_OFF), memory_order_acquire);
+      if (now == tail) {
+         g->stalled = false;
          return true;
-      if (now_ns() > deadline)
+      }
+      if (now_ns() > deadline) {
+         g->stalled = now == head;
          return true;
-      sched_yield();
+      }
+      const struct timespec nap = { 0, POLL_NS };
+      nanosleep(&nap, NULL);
    }
 }
 
@@ -169,9 +184,9 @@ static bool run_step(struct guest *g, uint8_t kind, const uint8_t *p, size_t len
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-   (void)argc;
-   (void)argv;
+   fuzz_pin_cpu(*argc, *argv);
    fuzz_init(false);
+   prctl(PR_SET_TIMERSLACK, 1000ul); /* POLL_NS naps, not the default 50 us slack */
    return 0;
 }
 

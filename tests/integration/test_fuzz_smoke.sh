@@ -11,6 +11,13 @@
 #                              (-runs=0): exit 0, no sanitizer report, and libFuzzer's INITED
 #                              line counts every input and at least MIN_COV coverage points
 #                              (a harness that stops reaching venusd fails this)
+#   fuzz_smoke/decoder_no_driver  fuzz_decoder with no host driver (VK_DRIVER_FILES pointing
+#                              nowhere, as fuzz/campaign.sh runs it on a host without
+#                              lavapipe) still decodes the seeds past their first object
+#                              lookup: at least MIN_COV_NO_DRIVER coverage points (the live
+#                              context alone, which stops at the first lookup, reached 1513)
+#   fuzz_smoke/campaign        fuzz/campaign.sh runs fuzz_vtest for a few seconds with -fork
+#                              and prints its table row with executions > 0, no crash
 # SKIPs (one "SKIP fuzz_smoke: reason" line) only when clang or its libFuzzer runtime is
 # missing.  $VENUSD is not used: the targets link venusd's code themselves.
 # shellcheck source-path=SCRIPTDIR
@@ -24,6 +31,7 @@ mkdir -p "$TEST_TMP"
 FUZZ_BUILD=${FUZZ_BUILD:-$REPO_ROOT/build-fuzz}
 TARGETS="decoder vtest render_server ring"
 MIN_COV=${MIN_COV:-1000}
+MIN_COV_NO_DRIVER=${MIN_COV_NO_DRIVER:-2000}
 
 skip() {
   printf 'SKIP %s: %s\n' "$TEST_NAME" "$*"
@@ -92,5 +100,39 @@ for t in $TARGETS; do
     note "$inited"
   fi
 done
+
+# ---- the decoder without a driver ---------------------------------------------------
+
+log=$TEST_TMP/decoder_no_driver.log
+VK_DRIVER_FILES=/nonexistent/venusd-fuzz-smoke.json \
+  timeout -s KILL 300 "$FUZZ_BUILD/fuzz/fuzz_decoder" -runs=0 "$FUZZ_BUILD/seeds/decoder" \
+  >"$log" 2>&1
+rc=$?
+cov=$(sed -n 's/.*INITED cov: \([0-9]*\).*/\1/p' "$log" | head -n 1)
+if [ "$rc" = 0 ] && [ "${cov:-0}" -ge "$MIN_COV_NO_DRIVER" ]; then
+  pass fuzz_smoke/decoder_no_driver
+  note "$(grep -m1 INITED "$log")"
+else
+  fail fuzz_smoke/decoder_no_driver \
+    "fuzz_decoder without a driver: exit $rc, coverage ${cov:-none} (need >= $MIN_COV_NO_DRIVER)"
+  show_file "$log"
+fi
+
+# ---- the campaign script ------------------------------------------------------------
+
+camp=$TEST_TMP/campaign
+TARGETS=vtest GRACE=60 timeout -s KILL 240 bash "$REPO_ROOT/fuzz/campaign.sh" "$FUZZ_BUILD" 5 1 \
+  "$camp" >"$TEST_TMP/campaign.log" 2>&1
+rc=$?
+row=$(grep '^fuzz_vtest ' "$TEST_TMP/campaign.log")
+execs=$(echo "$row" | awk '{print $3}')
+crashes=$(echo "$row" | awk '{print $6}')
+if [ "$rc" = 0 ] && [ "${execs:-0}" -gt 0 ] && [ "$crashes" = 0 ]; then
+  pass fuzz_smoke/campaign
+  note "$row"
+else
+  fail fuzz_smoke/campaign "campaign.sh exited $rc; fuzz_vtest row: '${row:-none}'"
+  show_file "$TEST_TMP/campaign.log"
+fi
 
 test_finish
