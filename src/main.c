@@ -97,8 +97,9 @@ struct cli {
    struct vd_options opts;  /* handed to the transport, and by it to every context */
    const char *socket_path; /* vtest --socket */
    enum vd_worker_mode worker;
-   int socket_fd;        /* render-server --socket-fd */
-   bool sandbox_options; /* render-server --worker-seccomp-*: accepted, ignored */
+   enum vd_framing framing; /* render-server --framing */
+   int socket_fd;           /* render-server --socket-fd */
+   bool sandbox_options;    /* render-server --worker-seccomp-*: accepted, ignored */
    bool help;
 };
 
@@ -177,6 +178,7 @@ static bool parse_emulate(struct cli *cli, const char *list)
 }
 
 static const char *const worker_choices[] = { "process", "thread", NULL };
+static const char *const framing_choices[] = { "auto", "seqpacket", "stream", NULL };
 static const char *const memory_choices[] = { "auto", "host-pointer", "export", NULL };
 
 static const struct cli_option cli_options[] = {
@@ -186,6 +188,12 @@ static const struct cli_option cli_options[] = {
              "not with socket activation, where the socket is inherited" },
    { "socket-fd", "N", CMD_RS, CLI_INT, CLI_FIELD(socket_fd), .min = 0, .max = 1 << 20,
      .expect = "a file descriptor number", .help = "the socket the proxy passes (required)" },
+   { "framing", "auto|seqpacket|stream", CMD_RS, CLI_CHOICE, CLI_FIELD(framing),
+     .choices = framing_choices,
+     .help = "how messages are delimited on the proxy's socket: seqpacket (one\n"
+             "SOCK_SEQPACKET record each, virglrenderer on Linux), stream (a\n"
+             "4-byte length before each, virglrenderer's macOS build) or auto\n"
+             "(by the socket's type; the default)" },
    { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker), .choices = worker_choices,
      .help = "serve each client in a forked worker process (process, the\n"
              "default: a crashing client takes only its worker down) or in a\n"
@@ -591,7 +599,8 @@ static const char *const usage_render_server =
    "       virgl_render_server --socket-fd N      (venusd installed or linked under that name)\n"
    "       venusd --socket-fd N                   (RENDER_SERVER_EXEC_PATH=/path/to/venusd)\n"
    "\n"
-   "Serves virglrenderer's render-server protocol on the SOCK_SEQPACKET socket N: this is\n"
+   "Serves virglrenderer's render-server protocol on the socket N (SOCK_SEQPACKET, or\n"
+   "SOCK_STREAM with a length before each message as on macOS; see --framing): this is\n"
    "what libvirglrenderer's proxy runs (QEMU, virgl_test_server) when it is started with\n"
    "RENDER_SERVER_EXEC_PATH pointing at venusd.  Each guest context runs in its own worker.\n"
    "Exits 0 when the proxy closes the socket or on SIGINT/SIGTERM.\n"
@@ -647,6 +656,7 @@ static int render_server_run(struct cli *cli)
    cli->opts.vmm_blobs = true;
    const struct vd_render_server_config cfg = {
       .socket_fd = cli->socket_fd,
+      .framing = cli->framing,
       .worker = cli->worker,
       .hooks = &vd_vk_context_hooks,
       .opts = &cli->opts,
