@@ -38,6 +38,7 @@
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
 #include "transport/socket.h"
+#include "transport/worker.h"
 #include "util/log.h"
 
 /* -- protocol ------------------------------------------------------------------------------ */
@@ -441,8 +442,11 @@ static void serve_context(const struct vd_render_server_config *cfg, int sock,
 
 /* -- the server: contexts and their workers --------------------------------------------- */
 
+struct rs_server;
+
 struct rs_worker {
    const struct vd_render_server_config *cfg;
+   struct rs_server *server;
    uint32_t ctx_id;
    pid_t pid;        /* process workers */
    pthread_t thread; /* thread workers */
@@ -577,6 +581,26 @@ static void destroy_all(struct rs_server *s)
    }
 }
 
+/* In a forked worker: the other workers' report pages are not its own. */
+static void forget_workers(void *arg)
+{
+   const struct rs_worker *w = arg;
+   for (struct rs_worker *o = w->server->workers; o; o = o->next)
+      vd_sandbox_report_destroy(o->sandbox);
+}
+
+static void serve_forked_context(void *arg, int sock)
+{
+   const struct rs_worker *w = arg;
+   serve_context(w->cfg, sock, w->framing, w->ctx_id, w->name);
+}
+
+void vd_render_server_serve_context(const struct vd_render_server_config *cfg, int sock,
+                                    uint32_t id, const char *name)
+{
+   serve_context(cfg, sock, cfg->framing, id, name);
+}
+
 static bool create_context(struct rs_server *s, const struct rs_create_context *req)
 {
    struct rs_create_context_reply reply = { .ok = false };
@@ -613,10 +637,28 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
       }
    } else {
-      w->sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
-      fflush(NULL);
-      const pid_t parent = getpid();
-      const pid_t pid = fork();
+      if (s->cfg->worker != VD_WORKER_SPAWN)
+         w->sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
+      w->server = s;
+      const int server_fds[3] = { s->sock, s->signal_fd, sv[0] };
+      const struct vd_worker_start ws = {
+         .mode = s->cfg->worker,
+         .front = "render-server",
+         .id = w->ctx_id,
+         .name = w->name,
+         .framing = vd_framing_name(w->framing),
+         .sock = sv[1],
+         .close_fds = server_fds,
+         .nclose = 3,
+         .orig_mask = &s->orig_mask,
+         .opts = s->cfg->opts,
+         .sandbox = w->sandbox,
+         .spawn_args = s->cfg->spawn_args,
+         .child_cleanup = forget_workers,
+         .serve = serve_forked_context,
+         .arg = w,
+      };
+      const pid_t pid = vd_worker_start(&ws);
       if (pid < 0) {
          vd_err(VD_CAT_MAIN, "cannot fork a worker for context %u: %s", req->ctx_id,
                 strerror(errno));
@@ -624,23 +666,6 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          close(sv[1]);
          worker_free(w);
          return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
-      }
-      if (pid == 0) {
-         /* The worker: only its context socket, default signals, dies with the server. */
-         close(s->sock);
-         close(s->signal_fd);
-         close(sv[0]);
-         sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
-         prctl(PR_SET_PDEATHSIG, SIGKILL);
-         if (getppid() != parent)
-            _exit(0);
-         vd_limits_apply_process_worker(s->cfg->opts);
-         for (struct rs_worker *o = s->workers; o; o = o->next)
-            vd_sandbox_report_destroy(o->sandbox); /* the other workers' pages */
-         vd_sandbox_arm(w->sandbox, w->ctx_id, vd_options_sandboxed(s->cfg->opts));
-         serve_context(s->cfg, sv[1], w->framing, w->ctx_id, w->name);
-         close(sv[1]);
-         exit(0);
       }
       w->pid = pid;
       close(sv[1]);
@@ -740,7 +765,9 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
    int type;
    vd_info(VD_CAT_MAIN, "render server on fd %d (%s, %s framing), %s workers", s.sock,
            vd_socket_type_name(s.sock, &type), vd_framing_name(s.ms.framing),
-           cfg->worker == VD_WORKER_THREAD ? "thread" : "process");
+           cfg->worker == VD_WORKER_THREAD  ? "thread"
+           : cfg->worker == VD_WORKER_SPAWN ? "spawned"
+                                            : "process");
    bool run = true;
    int status = 0;
    while (run) {

@@ -58,7 +58,7 @@ check_logged() {
 }
 
 for framing in seqpacket stream; do
-  for worker in process thread; do
+  for worker in process thread spawn; do
     name=$framing/$worker
     [ "$framing" = seqpacket ] && name=$worker # the names the tests had before the framings
     run_client "$name" "$log.$framing.$worker" --framing "$framing" "$VENUSD" --worker "$worker"
