@@ -30,7 +30,7 @@ struct vd_vtest_config {
    enum vd_worker_mode worker;
    const struct vd_context_hooks *hooks; /* for every client's context (vk/vk.h) */
    const struct vd_options *opts;        /* the command line's settings, for each client */
-   bool activated; /* serve the listening socket inherited as VD_LISTEN_FDS_START */
+   bool activated;          /* serve the listening socket inherited as VD_LISTEN_FDS_START */
    char *const *spawn_args; /* --worker spawn: the options to hand each worker */
 };
 
