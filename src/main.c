@@ -7,6 +7,7 @@
  *                                        "venusd --socket-fd N"
  *   venusd doctor [OPTIONS]              check the host and say what to fix (doctor.c)
  *   venusd --help | --version
+ *   venusd worker --front F --fd N ...   a spawned worker (--worker spawn; transport/worker.c)
  */
 #include <assert.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "context/replay.h"
 #include "doctor.h"
 #include "transport/render_server.h"
+#include "transport/worker.h"
 #include "transport/vtest.h"
 #include "util/log.h"
 #include "util/options.h"
@@ -104,9 +106,14 @@ struct cli {
    struct vd_options opts;  /* handed to the transport, and by it to every context */
    const char *socket_path; /* vtest --socket */
    enum vd_worker_mode worker;
-   int socket_fd;        /* render-server --socket-fd */
-   bool sandbox_options; /* render-server --worker-seccomp-*: accepted, ignored */
-   bool json;            /* doctor --json */
+   enum vd_framing framing; /* render-server --framing */
+   int socket_fd;           /* render-server --socket-fd */
+   bool sandbox_options;    /* render-server --worker-seccomp-*: accepted, ignored */
+   const char *front;       /* worker --front vtest|render-server */
+   int worker_fd;           /* worker --fd N: the client's or context's socket */
+   int worker_id;           /* worker --id N */
+   const char *worker_name; /* worker --name NAME: the context's */
+   bool json;               /* doctor --json */
    bool help;
 };
 
@@ -114,6 +121,8 @@ struct cli {
 #define CMD_RS 0x2u
 #define CMD_BOTH (CMD_VTEST | CMD_RS)
 #define CMD_DOCTOR 0x4u
+/* "venusd worker": a spawned worker takes the server's options and these of its own. */
+#define CMD_WORKER 0x8u
 
 enum cli_kind {
    CLI_HELP,   /* -h, --help */
@@ -185,7 +194,8 @@ static bool parse_emulate(struct cli *cli, const char *list)
    return true;
 }
 
-static const char *const worker_choices[] = { "process", "thread", NULL };
+static const char *const worker_choices[] = { "process", "thread", "spawn", NULL };
+static const char *const framing_choices[] = { "auto", "seqpacket", "stream", NULL };
 static const char *const memory_choices[] = { "auto", "host-pointer", "export", NULL };
 
 static const struct cli_option cli_options[] = {
@@ -196,10 +206,28 @@ static const struct cli_option cli_options[] = {
              "not with socket activation, where the socket is inherited" },
    { "socket-fd", "N", CMD_RS, CLI_INT, CLI_FIELD(socket_fd), .min = 0, .max = 1 << 20,
      .expect = "a file descriptor number", .help = "the socket the proxy passes (required)" },
-   { "worker", "process|thread", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker), .choices = worker_choices,
+   { "framing", "auto|seqpacket|stream", CMD_RS, CLI_CHOICE, CLI_FIELD(framing),
+     .choices = framing_choices,
+     .help = "how messages are delimited on the proxy's socket: seqpacket (one\n"
+             "SOCK_SEQPACKET record each, virglrenderer on Linux), stream (a\n"
+             "4-byte length before each, virglrenderer's macOS build) or auto\n"
+             "(by the socket's type; the default)" },
+   { "worker", "process|thread|spawn", CMD_BOTH, CLI_CHOICE, CLI_FIELD(worker),
+     .choices = worker_choices,
      .help = "serve each client in a forked worker process (process, the\n"
-             "default: a crashing client takes only its worker down) or in a\n"
-             "thread of the venusd process (thread: for debuggers, sanitizers)" },
+             "default: a crashing client takes only its worker down), in a\n"
+             "thread of the venusd process (thread: for debuggers, sanitizers)\n"
+             "or in a fresh venusd executed for it (spawn: nothing inherited\n"
+             "from the server but its socket and settings, as macOS needs)" },
+   /* Only for "venusd worker", which the server runs (--worker spawn). */
+   { "front", "vtest|render-server", CMD_WORKER, CLI_STRING, CLI_FIELD(front),
+     .expect = "vtest or render-server", .help = "" },
+   { "fd", "N", CMD_WORKER, CLI_INT, CLI_FIELD(worker_fd), .min = 0, .max = 1 << 20,
+     .expect = "a file descriptor number", .help = "" },
+   { "id", "N", CMD_WORKER, CLI_INT, CLI_FIELD(worker_id), .min = 1, .max = INT32_MAX,
+     .expect = "a client or context id", .help = "" },
+   { "name", "NAME", CMD_WORKER, CLI_STRING, CLI_FIELD(worker_name), .expect = "a name",
+     .help = "" },
    { "log", "SPEC", CMD_BOTH | CMD_DOCTOR, CLI_FUNC, .parse = parse_log,
      .expect = "a log spec such as \"info,ring=debug\" (levels: error warn info debug trace)",
      .help = "log levels: comma-separated LEVEL or CATEGORY=LEVEL items, e.g.\n"
@@ -526,6 +554,7 @@ static void cli_init(struct cli *cli, const char *cmd)
       .opts = VD_OPTIONS_DEFAULT,
       .worker = VD_WORKER_PROCESS,
       .socket_fd = -1,
+      .worker_fd = -1,
    };
 }
 
@@ -562,6 +591,7 @@ static int cmd_vtest(int argc, char **argv)
       .worker = cli.worker,
       .hooks = &vd_vk_context_hooks,
       .opts = &cli.opts,
+      .spawn_args = argv + 1,
    };
    bool activation_error;
    cfg.activated = vd_vtest_socket_activation(&activation_error);
@@ -625,7 +655,8 @@ static const char *const usage_render_server =
    "       virgl_render_server --socket-fd N      (venusd installed or linked under that name)\n"
    "       venusd --socket-fd N                   (RENDER_SERVER_EXEC_PATH=/path/to/venusd)\n"
    "\n"
-   "Serves virglrenderer's render-server protocol on the SOCK_SEQPACKET socket N: this is\n"
+   "Serves virglrenderer's render-server protocol on the socket N (SOCK_SEQPACKET, or\n"
+   "SOCK_STREAM with a length before each message as on macOS; see --framing): this is\n"
    "what libvirglrenderer's proxy runs (QEMU, virgl_test_server) when it is started with\n"
    "RENDER_SERVER_EXEC_PATH pointing at venusd.  Each guest context runs in its own worker.\n"
    "Exits 0 when the proxy closes the socket or on SIGINT/SIGTERM.\n"
@@ -664,7 +695,7 @@ static char **render_server_argv(int *argc, char **argv, char **copy_out)
    return out;
 }
 
-static int render_server_run(struct cli *cli)
+static int render_server_run(struct cli *cli, char **argv)
 {
    if (cli->help) {
       fputs(usage_render_server, stdout);
@@ -681,9 +712,11 @@ static int render_server_run(struct cli *cli)
    cli->opts.vmm_blobs = true;
    const struct vd_render_server_config cfg = {
       .socket_fd = cli->socket_fd,
+      .framing = cli->framing,
       .worker = cli->worker,
       .hooks = &vd_vk_context_hooks,
       .opts = &cli->opts,
+      .spawn_args = argv + 1,
    };
    log_sandbox_mode(&cli->opts, cfg.worker);
    if (cfg.worker == VD_WORKER_THREAD)
@@ -707,7 +740,7 @@ static int cmd_render_server(int argc, char **argv)
    char **const orig_argv = argv;
    argv = render_server_argv(&argc, argv, &env_args);
    cli_parse(&cli, CMD_RS, argc, argv);
-   const int rc = render_server_run(&cli);
+   const int rc = render_server_run(&cli, argv);
    if (argv != orig_argv)
       free(argv);
    free(env_args);
@@ -765,6 +798,39 @@ static int cmd_doctor(int argc, char **argv, const char *self)
    return vd_doctor_run(&cfg);
 }
 
+/* "venusd worker --front F --fd N --id ID [--name NAME] [--framing F] OPTIONS...": a
+ * worker the server executed for one client or context (--worker spawn), with the
+ * server's options.  Serves it, then exits 0. */
+static int cmd_worker(int argc, char **argv)
+{
+   struct cli cli;
+   cli_init(&cli, "worker");
+   cli_parse(&cli, CMD_BOTH | CMD_WORKER, argc, argv);
+   const bool vtest = cli.front && !strcmp(cli.front, "vtest");
+   if (!vtest && !(cli.front && !strcmp(cli.front, "render-server")))
+      usage_error(cli.cmd, "--front vtest or --front render-server is required (venusd starts "
+                           "its workers itself: use --worker spawn)");
+   if (cli.worker_fd < 0 || cli.worker_id <= 0)
+      usage_error(cli.cmd, "--fd and --id are required (venusd starts its workers itself)");
+   vd_worker_enter(&cli.opts, (uint32_t)cli.worker_id);
+   if (vtest) {
+      const struct vd_vtest_config cfg = { .worker = VD_WORKER_SPAWN,
+                                           .hooks = &vd_vk_context_hooks,
+                                           .opts = &cli.opts };
+      vd_vtest_serve_client(&cfg, cli.worker_fd, (uint32_t)cli.worker_id);
+   } else {
+      cli.opts.vmm_blobs = true; /* as render_server_run sets it */
+      const struct vd_render_server_config cfg = { .framing = cli.framing,
+                                                   .worker = VD_WORKER_SPAWN,
+                                                   .hooks = &vd_vk_context_hooks,
+                                                   .opts = &cli.opts };
+      vd_render_server_serve_context(&cfg, cli.worker_fd, (uint32_t)cli.worker_id,
+                                     cli.worker_name ? cli.worker_name : "");
+   }
+   close(cli.worker_fd);
+   return 0;
+}
+
 static const char *base_name(const char *path)
 {
    const char *s = strrchr(path, '/');
@@ -774,6 +840,7 @@ static const char *base_name(const char *path)
 int main(int argc, char **argv)
 {
    vd_log_init_from_env();
+   vd_worker_set_program(argc > 0 ? argv[0] : NULL);
 
    if (argc > 0 && !strcmp(base_name(argv[0]), "virgl_render_server"))
       return cmd_render_server(argc, argv);
@@ -803,6 +870,8 @@ int main(int argc, char **argv)
       return cmd_render_server(argc - 1, argv + 1);
    if (!strcmp(cmd, "doctor"))
       return cmd_doctor(argc - 1, argv + 1, argv[0]);
+   if (!strcmp(cmd, "worker"))
+      return cmd_worker(argc - 1, argv + 1);
    /* RENDER_SERVER_EXEC_PATH=/path/to/venusd: the proxy runs "venusd --socket-fd N". */
    if (!strncmp(cmd, "--socket-fd", 11))
       return cmd_render_server(argc, argv);

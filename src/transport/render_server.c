@@ -1,8 +1,10 @@
 /* venusd as virgl_render_server: see render_server.h and docs/protocol.md §6.
  *
- * Wire format.  Every request and reply is one SOCK_SEQPACKET message holding a C struct
- * of virglrenderer 1.1.0's server/render_protocol.h as laid out by the LP64 ABI that proxy
- * and server share (they run on one host); fds travel as SCM_RIGHTS on the same message.
+ * Wire format.  Every request and reply is one message holding a C struct of
+ * virglrenderer 1.1.0's server/render_protocol.h as laid out by the LP64 ABI that proxy
+ * and server share (they run on one host); fds travel as SCM_RIGHTS with the message.  A
+ * message is one SOCK_SEQPACKET record (Linux), or follows a 4-byte length on a
+ * SOCK_STREAM socket (virglrenderer's macOS build): transport/socket.c reads both.
  * A request must have exactly its struct's size, as virglrenderer's own server requires.
  * The structs below are venusd's own declarations of that layout; the static asserts pin
  * the sizes. */
@@ -35,6 +37,8 @@
 #include "util/options.h"
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
+#include "transport/socket.h"
+#include "transport/worker.h"
 #include "util/log.h"
 
 /* -- protocol ------------------------------------------------------------------------------ */
@@ -119,7 +123,6 @@ _Static_assert(sizeof(struct rs_submit_fence) == 16, "layout");
 /* Commands too big for the inline buffer follow in one more message; SOCK_SEQPACKET keeps
  * such messages well below this. */
 #define RS_MAX_CMD_SIZE (4u << 20)
-#define RS_MAX_FDS 8
 
 static const char *client_op_name(uint32_t op)
 {
@@ -137,96 +140,11 @@ static const char *context_op_name(uint32_t op)
    return op < RS_CTX_OP_COUNT ? names[op] : "unknown";
 }
 
-static void close_fds(const int *fds, int n)
-{
-   for (int i = 0; i < n; i++)
-      close(fds[i]);
-}
-
-/* Receives one message of at most `cap` bytes and at most RS_MAX_FDS fds.  Returns its
- * size, 0 at end of stream, or -1 (logged as coming from `who`). */
-static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fds, int *nfds, const char *who)
-{
-   union {
-      char buf[CMSG_SPACE(RS_MAX_FDS * sizeof(int))];
-      struct cmsghdr align;
-   } u;
-   struct iovec iov = { .iov_base = buf, .iov_len = cap };
-   struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)
-   };
-   *nfds = 0;
-   ssize_t n;
-   do
-      n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-   while (n < 0 && errno == EINTR);
-   if (n < 0) {
-      if (errno == ECONNRESET)
-         return 0;
-      vd_err(VD_CAT_TRANSPORT, "%s: cannot read a request: %s", who, strerror(errno));
-      return -1;
-   }
-   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-         continue;
-      const int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      for (int i = 0; i < count; i++) {
-         int fd;
-         memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof(int));
-         if (*nfds < RS_MAX_FDS)
-            fds[(*nfds)++] = fd;
-         else
-            close(fd);
-      }
-   }
-   if (n == 0) { /* end of stream: fds sent with an empty message are not ours to keep */
-      close_fds(fds, *nfds);
-      *nfds = 0;
-      return 0;
-   }
-   if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-      vd_err(VD_CAT_TRANSPORT,
-             "%s: request of more than %zu bytes or %d fds: not one of "
-             "the render-server protocol's",
-             who, cap, RS_MAX_FDS);
-      close_fds(fds, *nfds);
-      *nfds = 0;
-      return -1;
-   }
-   return n;
-}
-
-/* Sends one reply message with an optional fd (-1: none). */
-static bool send_msg(int sock, const void *data, size_t size, int fd)
-{
-   union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-   } u;
-   memset(&u, 0, sizeof(u));
-   struct iovec iov = { .iov_base = (void *)data, .iov_len = size };
-   struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-   if (fd >= 0) {
-      msg.msg_control = u.buf;
-      msg.msg_controllen = sizeof(u.buf);
-      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(c), &fd, sizeof(int));
-   }
-   ssize_t n;
-   do
-      n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-   while (n < 0 && errno == EINTR);
-   return n == (ssize_t)size;
-}
-
 /* -- one context (a worker) ------------------------------------------------------------- */
 
 struct rs_ctx {
    const struct vd_render_server_config *cfg;
-   int sock;
+   struct vd_msgsock ms;
    uint32_t id;
    char name[33];
    char who[64];
@@ -261,7 +179,7 @@ static bool ctx_init_map(struct rs_ctx *c, const struct rs_ctx_init *req, const 
 static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int *fds, int nfds)
 {
    if (!ctx_init_map(c, req, fds, nfds)) {
-      close_fds(fds, nfds);
+      vd_close_fds(fds, nfds);
       return false;
    }
    close(fds[0]);
@@ -348,7 +266,7 @@ static bool ctx_create_resource(struct rs_ctx *c, const struct rs_create_resourc
               "%s: resource %u (blob %" PRIu64 ", %" PRIu64 " bytes, flags "
               "0x%x) not created: %s",
               c->who, req->res_id, req->blob_id, req->blob_size, req->blob_flags, strerror(-ret));
-      return send_msg(c->sock, &reply, sizeof(reply), -1);
+      return vd_msgsock_send(&c->ms, &reply, sizeof(reply), NULL, 0);
    }
    reply.fd_type = blob.fd_type;
    reply.map_info = blob.map_info;
@@ -358,7 +276,7 @@ static bool ctx_create_resource(struct rs_ctx *c, const struct rs_create_resourc
       reply.allocation_size = blob.allocation_size;
       reply.memory_type_index = blob.memory_type_index;
    }
-   const bool ok = send_msg(c->sock, &reply, sizeof(reply), blob.fd);
+   const bool ok = vd_msgsock_send(&c->ms, &reply, sizeof(reply), &blob.fd, blob.fd >= 0);
    close(blob.fd);
    return ok;
 }
@@ -381,9 +299,9 @@ static bool ctx_submit_cmd(struct rs_ctx *c, const struct rs_submit_cmd *req)
          return false;
       }
       memcpy(big, req->cmd, RS_INLINE_CMD);
-      int fds[RS_MAX_FDS], nfds;
-      const ssize_t n = recv_msg(c->sock, big + RS_INLINE_CMD, rest + 1, fds, &nfds, c->who);
-      close_fds(fds, nfds);
+      int fds[VD_MSG_MAX_FDS], nfds;
+      const ssize_t n = vd_msgsock_recv(&c->ms, big + RS_INLINE_CMD, rest + 1, fds, &nfds, c->who);
+      vd_close_fds(fds, nfds);
       if (n != (ssize_t)rest || nfds) {
          if (n >= 0)
             vd_err(VD_CAT_TRANSPORT,
@@ -416,8 +334,8 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
       struct rs_submit_fence submit_fence;
       char bytes[sizeof(struct rs_submit_cmd) + 1];
    } req;
-   int fds[RS_MAX_FDS], nfds;
-   const ssize_t n = recv_msg(c->sock, &req, sizeof(req), fds, &nfds, c->who);
+   int fds[VD_MSG_MAX_FDS], nfds;
+   const ssize_t n = vd_msgsock_recv(&c->ms, &req, sizeof(req), fds, &nfds, c->who);
    if (n <= 0) {
       *eof = n == 0;
       return false;
@@ -439,12 +357,12 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
       vd_err(VD_CAT_TRANSPORT, "%s: malformed request: op %u (%s), %zd bytes, %d fds%s", c->who,
              n >= 4 ? req.op : 0u, n >= 4 ? context_op_name(req.op) : "short", n, nfds,
              op < RS_CTX_OP_COUNT ? "" : " (unknown op)");
-      close_fds(fds, nfds);
+      vd_close_fds(fds, nfds);
       return false;
    }
    if (op != RS_CTX_NOP && op != RS_CTX_INIT && !c->vc) {
       vd_err(VD_CAT_TRANSPORT, "%s: %s before INIT", c->who, context_op_name(op));
-      close_fds(fds, nfds);
+      vd_close_fds(fds, nfds);
       return false;
    }
    switch (op) {
@@ -490,12 +408,16 @@ static bool ctx_dispatch(struct rs_ctx *c, bool *eof)
 
 /* Serves one context socket until the proxy closes it or sends something invalid, then
  * destroys the context and everything it had.  The caller closes sock. */
-static void serve_context(const struct vd_render_server_config *cfg, int sock, uint32_t id,
-                          const char *name)
+static void serve_context(const struct vd_render_server_config *cfg, int sock,
+                          enum vd_framing framing, uint32_t id, const char *name)
 {
-   struct rs_ctx c = { .cfg = cfg, .sock = sock, .id = id, .eventfd = -1 };
+   struct rs_ctx c = { .cfg = cfg, .id = id, .eventfd = -1 };
    snprintf(c.name, sizeof(c.name), "%s", name);
    snprintf(c.who, sizeof(c.who), "render-server context %u", id);
+   if (!vd_msgsock_init(&c.ms, sock, framing, c.who)) {
+      shutdown(sock, SHUT_RDWR);
+      return;
+   }
    char prefix[96];
    snprintf(prefix, sizeof(prefix), "ctx %u %s", id, c.name);
    vd_log_set_thread_prefix(prefix);
@@ -514,18 +436,23 @@ static void serve_context(const struct vd_render_server_config *cfg, int sock, u
    /* The proxy learns at once that the context is gone, as when a worker process exits;
     * a thread worker's socket is only closed when the server joins it. */
    shutdown(sock, SHUT_RDWR);
+   vd_msgsock_fini(&c.ms);
    vd_log_set_thread_prefix(NULL);
 }
 
 /* -- the server: contexts and their workers --------------------------------------------- */
 
+struct rs_server;
+
 struct rs_worker {
    const struct vd_render_server_config *cfg;
+   struct rs_server *server;
    uint32_t ctx_id;
    pid_t pid;        /* process workers */
    pthread_t thread; /* thread workers */
    int sock;         /* thread workers: the worker's socket (shut down to stop it) */
    atomic_bool done; /* thread workers: finished */
+   enum vd_framing framing;
    char name[33];
    struct vd_sandbox_report *sandbox; /* process workers: names a forbidden call */
    struct rs_worker *next;
@@ -534,6 +461,8 @@ struct rs_worker {
 struct rs_server {
    const struct vd_render_server_config *cfg;
    int sock;
+   struct vd_msgsock ms; /* on sock */
+   bool first_checked;   /* the first request was checked against both framings */
    int signal_fd;
    sigset_t orig_mask;
    struct rs_worker *workers;
@@ -542,7 +471,7 @@ struct rs_server {
 static void *thread_main(void *arg)
 {
    struct rs_worker *w = arg;
-   serve_context(w->cfg, w->sock, w->ctx_id, w->name);
+   serve_context(w->cfg, w->sock, w->framing, w->ctx_id, w->name);
    atomic_store(&w->done, true);
    return NULL;
 }
@@ -652,25 +581,48 @@ static void destroy_all(struct rs_server *s)
    }
 }
 
+/* In a forked worker: the other workers' report pages are not its own. */
+static void forget_workers(void *arg)
+{
+   const struct rs_worker *w = arg;
+   for (struct rs_worker *o = w->server->workers; o; o = o->next)
+      vd_sandbox_report_destroy(o->sandbox);
+}
+
+static void serve_forked_context(void *arg, int sock)
+{
+   const struct rs_worker *w = arg;
+   serve_context(w->cfg, sock, w->framing, w->ctx_id, w->name);
+}
+
+void vd_render_server_serve_context(const struct vd_render_server_config *cfg, int sock,
+                                    uint32_t id, const char *name)
+{
+   serve_context(cfg, sock, cfg->framing, id, name);
+}
+
 static bool create_context(struct rs_server *s, const struct rs_create_context *req)
 {
    struct rs_create_context_reply reply = { .ok = false };
    for (struct rs_worker *w = s->workers; w; w = w->next) {
       if (w->ctx_id == req->ctx_id) {
          vd_err(VD_CAT_MAIN, "CREATE_CONTEXT of context %u, which exists", req->ctx_id);
-         return send_msg(s->sock, &reply, sizeof(reply), -1);
+         return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
       }
    }
    int sv[2];
    struct rs_worker *w = calloc(1, sizeof(*w));
-   if (!w || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+   /* The context socket is of the client socket's type and framing. */
+   const int type = s->ms.records ? SOCK_SEQPACKET : SOCK_STREAM;
+   if (!w || socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
       vd_err(VD_CAT_MAIN, "cannot create context %u: %s", req->ctx_id,
              w ? strerror(errno) : "out of memory");
       free(w);
-      return send_msg(s->sock, &reply, sizeof(reply), -1);
+      return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
    }
    w->cfg = s->cfg;
    w->ctx_id = req->ctx_id;
+   w->framing = s->ms.framing;
    memcpy(w->name, req->name, sizeof(req->name));
    w->name[32] = '\0';
    w->sock = sv[1];
@@ -682,37 +634,38 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
          close(sv[0]);
          close(sv[1]);
          free(w);
-         return send_msg(s->sock, &reply, sizeof(reply), -1);
+         return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
       }
    } else {
-      w->sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
-      fflush(NULL);
-      const pid_t parent = getpid();
-      const pid_t pid = fork();
+      if (s->cfg->worker != VD_WORKER_SPAWN)
+         w->sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
+      w->server = s;
+      const int server_fds[3] = { s->sock, s->signal_fd, sv[0] };
+      const struct vd_worker_start ws = {
+         .mode = s->cfg->worker,
+         .front = "render-server",
+         .id = w->ctx_id,
+         .name = w->name,
+         .framing = vd_framing_name(w->framing),
+         .sock = sv[1],
+         .close_fds = server_fds,
+         .nclose = 3,
+         .orig_mask = &s->orig_mask,
+         .opts = s->cfg->opts,
+         .sandbox = w->sandbox,
+         .spawn_args = s->cfg->spawn_args,
+         .child_cleanup = forget_workers,
+         .serve = serve_forked_context,
+         .arg = w,
+      };
+      const pid_t pid = vd_worker_start(&ws);
       if (pid < 0) {
          vd_err(VD_CAT_MAIN, "cannot fork a worker for context %u: %s", req->ctx_id,
                 strerror(errno));
          close(sv[0]);
          close(sv[1]);
          worker_free(w);
-         return send_msg(s->sock, &reply, sizeof(reply), -1);
-      }
-      if (pid == 0) {
-         /* The worker: only its context socket, default signals, dies with the server. */
-         close(s->sock);
-         close(s->signal_fd);
-         close(sv[0]);
-         sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
-         prctl(PR_SET_PDEATHSIG, SIGKILL);
-         if (getppid() != parent)
-            _exit(0);
-         vd_limits_apply_process_worker(s->cfg->opts);
-         for (struct rs_worker *o = s->workers; o; o = o->next)
-            vd_sandbox_report_destroy(o->sandbox); /* the other workers' pages */
-         vd_sandbox_arm(w->sandbox, w->ctx_id, vd_options_sandboxed(s->cfg->opts));
-         serve_context(s->cfg, sv[1], w->ctx_id, w->name);
-         close(sv[1]);
-         exit(0);
+         return vd_msgsock_send(&s->ms, &reply, sizeof(reply), NULL, 0);
       }
       w->pid = pid;
       close(sv[1]);
@@ -721,10 +674,19 @@ static bool create_context(struct rs_server *s, const struct rs_create_context *
    w->next = s->workers;
    s->workers = w;
    reply.ok = true;
-   const bool sent = send_msg(s->sock, &reply, sizeof(reply), sv[0]);
+   const bool sent = vd_msgsock_send(&s->ms, &reply, sizeof(reply), &sv[0], 1);
    close(sv[0]);
    return sent;
 }
+
+/* The size of each client request. */
+static const size_t client_request_size[RS_CLIENT_OP_COUNT] = {
+   [RS_CLIENT_NOP] = 4,
+   [RS_CLIENT_INIT] = sizeof(struct rs_client_init),
+   [RS_CLIENT_RESET] = 4,
+   [RS_CLIENT_CREATE_CONTEXT] = sizeof(struct rs_create_context),
+   [RS_CLIENT_DESTROY_CONTEXT] = sizeof(struct rs_destroy_context),
+};
 
 /* One client request.  Returns 1 to go on, 0 when the proxy went away, -1 when it broke
  * the protocol. */
@@ -737,23 +699,29 @@ static int client_dispatch(struct rs_server *s)
       struct rs_destroy_context destroy_context;
       char bytes[sizeof(struct rs_create_context) + 1];
    } req;
-   int fds[RS_MAX_FDS], nfds;
-   const ssize_t n = recv_msg(s->sock, &req, sizeof(req), fds, &nfds, "render-server");
+   if (!s->first_checked) {
+      /* A proxy of the other framing: say so rather than "invalid op". */
+      char why[768];
+      s->first_checked = true;
+      if (!vd_msgsock_check_first(&s->ms, client_request_size, RS_CLIENT_OP_COUNT, why,
+                                  sizeof(why))) {
+         vd_err(VD_CAT_MAIN, "framing mismatch on the render-server socket: %s", why);
+         return -1;
+      }
+   }
+   int fds[VD_MSG_MAX_FDS], nfds;
+   const ssize_t n = vd_msgsock_recv(&s->ms, &req, sizeof(req), fds, &nfds, "render-server");
    if (n == 0) {
       vd_info(VD_CAT_MAIN, "the proxy closed the render-server socket; exiting");
       return 0;
    }
-   if (n < 0)
+   if (n < 0) {
+      vd_err(VD_CAT_MAIN, "the render-server socket is broken (see above): the proxy itself "
+                          "sends malformed messages, so no context can be trusted; exiting");
       return -1;
-   static const size_t expect[RS_CLIENT_OP_COUNT] = {
-      [RS_CLIENT_NOP] = 4,
-      [RS_CLIENT_INIT] = sizeof(struct rs_client_init),
-      [RS_CLIENT_RESET] = 4,
-      [RS_CLIENT_CREATE_CONTEXT] = sizeof(struct rs_create_context),
-      [RS_CLIENT_DESTROY_CONTEXT] = sizeof(struct rs_destroy_context),
-   };
-   close_fds(fds, nfds);
-   if (n < 4 || req.op >= RS_CLIENT_OP_COUNT || (size_t)n != expect[req.op] || nfds) {
+   }
+   vd_close_fds(fds, nfds);
+   if (n < 4 || req.op >= RS_CLIENT_OP_COUNT || (size_t)n != client_request_size[req.op] || nfds) {
       /* The proxy is libvirglrenderer itself, not a guest: a malformed request means a
        * protocol mismatch, and nothing after it can be trusted. */
       vd_err(VD_CAT_MAIN,
@@ -781,15 +749,8 @@ static int client_dispatch(struct rs_server *s)
 int vd_render_server_serve(const struct vd_render_server_config *cfg)
 {
    struct rs_server s = { .cfg = cfg, .sock = cfg->socket_fd, .signal_fd = -1 };
-   int type = 0;
-   socklen_t len = sizeof(type);
-   if (getsockopt(s.sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
-      vd_err(VD_CAT_MAIN,
-             "fd %d is not a SOCK_SEQPACKET socket (%s); virglrenderer's proxy "
-             "passes one with --socket-fd",
-             s.sock, errno && type == 0 ? strerror(errno) : "wrong type");
+   if (!vd_msgsock_init(&s.ms, s.sock, cfg->framing, "render-server"))
       return 1;
-   }
    sigset_t mask;
    sigemptyset(&mask);
    sigaddset(&mask, SIGCHLD);
@@ -801,8 +762,12 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
       vd_err(VD_CAT_MAIN, "signalfd: %s", strerror(errno));
       return 1;
    }
-   vd_info(VD_CAT_MAIN, "render server on fd %d, %s workers", s.sock,
-           cfg->worker == VD_WORKER_THREAD ? "thread" : "process");
+   int type;
+   vd_info(VD_CAT_MAIN, "render server on fd %d (%s, %s framing), %s workers", s.sock,
+           vd_socket_type_name(s.sock, &type), vd_framing_name(s.ms.framing),
+           cfg->worker == VD_WORKER_THREAD  ? "thread"
+           : cfg->worker == VD_WORKER_SPAWN ? "spawned"
+                                            : "process");
    bool run = true;
    int status = 0;
    while (run) {
@@ -833,7 +798,66 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
    }
    destroy_all(&s);
    close(s.signal_fd);
+   vd_msgsock_fini(&s.ms);
    close(s.sock);
    sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
    return status;
+}
+
+/* The proxy's side and the server's side of one framing over a socket pair. */
+static bool selftest_exchange(struct vd_msgsock *proxy, struct vd_msgsock *server, char *why,
+                              size_t why_size)
+{
+   const struct rs_client_init init = { .op = RS_CLIENT_INIT, .flags = 1u << 6 };
+   if (!vd_msgsock_send(proxy, &init, sizeof(init), NULL, 0)) {
+      snprintf(why, why_size, "cannot send INIT: %s", strerror(errno));
+      return false;
+   }
+   if (!vd_msgsock_check_first(server, client_request_size, RS_CLIENT_OP_COUNT, why, why_size))
+      return false;
+   struct rs_create_context req;
+   int fds[VD_MSG_MAX_FDS], nfds;
+   ssize_t n = vd_msgsock_recv(server, &req, sizeof(req), fds, &nfds, "self-test");
+   vd_close_fds(fds, nfds);
+   if (n != sizeof(init) || req.op != RS_CLIENT_INIT) {
+      snprintf(why, why_size, "INIT read back as %zd bytes, op %u", n, n >= 4 ? req.op : 0u);
+      return false;
+   }
+   const struct rs_create_context_reply reply = { .ok = true };
+   if (!vd_msgsock_send(server, &reply, sizeof(reply), &server->fd, 1)) {
+      snprintf(why, why_size, "cannot send a reply with an fd: %s", strerror(errno));
+      return false;
+   }
+   struct rs_create_context_reply got = { .ok = false };
+   n = vd_msgsock_recv(proxy, &got, sizeof(got), fds, &nfds, "self-test");
+   vd_close_fds(fds, nfds);
+   if (n != sizeof(got) || !got.ok || nfds != 1) {
+      snprintf(why, why_size, "the reply came back as %zd bytes, ok %d, %d fds (sent 1, 1, 1)", n,
+               got.ok, nfds);
+      return false;
+   }
+   return true;
+}
+
+bool vd_render_server_selftest(enum vd_framing framing, char *why, size_t why_size)
+{
+   int sv[2];
+   const int type = framing == VD_FRAMING_STREAM ? SOCK_STREAM : SOCK_SEQPACKET;
+   if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) {
+      snprintf(why, why_size, "socketpair(%s): %s",
+               type == SOCK_STREAM ? "SOCK_STREAM" : "SOCK_SEQPACKET", strerror(errno));
+      return false;
+   }
+   struct vd_msgsock proxy, server;
+   bool ok = vd_msgsock_init(&proxy, sv[0], framing, "self-test proxy") &&
+             vd_msgsock_init(&server, sv[1], framing, "self-test server");
+   if (!ok)
+      snprintf(why, why_size, "the socket pair was refused (see above)");
+   else
+      ok = selftest_exchange(&proxy, &server, why, why_size);
+   vd_msgsock_fini(&proxy);
+   vd_msgsock_fini(&server);
+   close(sv[0]);
+   close(sv[1]);
+   return ok;
 }

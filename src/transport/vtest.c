@@ -38,6 +38,7 @@
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
 #include "transport/listener.h"
+#include "transport/worker.h"
 #include "util/log.h"
 #include "util/assert_locked.h"
 #include "util/clock.h"
@@ -1298,6 +1299,23 @@ static bool reap_children(struct vt_server *s)
    }
 }
 
+/* In a forked worker: the other workers' report pages are not its own. */
+static void forget_children(void *arg)
+{
+   struct vt_server *s = arg;
+   for (uint32_t i = 0; i < s->child_count; i++)
+      vd_sandbox_report_destroy(s->children[i].sandbox);
+   free(s->children);
+   s->children = NULL;
+   s->child_count = s->child_cap = 0;
+}
+
+static void serve_forked_client(void *arg, int fd)
+{
+   struct vt_server *s = arg;
+   vd_vtest_serve_client(s->cfg, fd, s->next_client_id);
+}
+
 static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
 {
    if (s->child_count == s->child_cap) {
@@ -1311,36 +1329,33 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
       s->children = n;
       s->child_cap = cap;
    }
-   struct vd_sandbox_report *sandbox = vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
-   fflush(NULL);
-   const pid_t parent = getpid();
-   const pid_t pid = fork();
+   struct vd_sandbox_report *sandbox =
+      s->cfg->worker == VD_WORKER_SPAWN
+         ? NULL
+         : vd_sandbox_report_create(vd_options_sandboxed(s->cfg->opts));
+   const int server_fds[2] = { s->listen_fd, s->signal_fd };
+   const struct vd_worker_start ws = {
+      .mode = s->cfg->worker,
+      .front = "vtest",
+      .id = id,
+      .sock = fd,
+      .close_fds = server_fds,
+      .nclose = 2,
+      .orig_mask = &s->orig_mask,
+      .opts = s->cfg->opts,
+      .sandbox = sandbox,
+      .spawn_args = s->cfg->spawn_args,
+      .child_cleanup = forget_children,
+      .serve = serve_forked_client,
+      .arg = s,
+   };
+   const pid_t pid = vd_worker_start(&ws);
    if (pid < 0) {
       vd_err(VD_CAT_MAIN, "client %u: cannot fork a worker process: %s; closing the connection", id,
              strerror(errno));
       vd_sandbox_report_destroy(sandbox);
       close(fd);
       return;
-   }
-   if (pid == 0) {
-      /* The worker: only this client's socket, default signal handling, and it dies with
-       * the server. */
-      close(s->listen_fd);
-      close(s->signal_fd);
-      sigprocmask(SIG_SETMASK, &s->orig_mask, NULL);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent)
-         _exit(0);
-      for (uint32_t i = 0; i < s->child_count; i++)
-         vd_sandbox_report_destroy(s->children[i].sandbox);
-      free(s->children);
-      s->children = NULL;
-      s->child_count = s->child_cap = 0;
-      vd_limits_apply_process_worker(s->cfg->opts);
-      vd_sandbox_arm(sandbox, id, vd_options_sandboxed(s->cfg->opts));
-      vd_vtest_serve_client(s->cfg, fd, id);
-      close(fd);
-      exit(0);
    }
    s->children[s->child_count++] = (struct vt_child){ .pid = pid, .id = id, .sandbox = sandbox };
    vd_dbg(VD_CAT_MAIN, "client %u: worker process %ld", id, (long)pid);

@@ -22,6 +22,7 @@ struct vd_options;
 enum vd_worker_mode {
    VD_WORKER_PROCESS = 0, /* fork one worker process per client */
    VD_WORKER_THREAD,      /* one thread per client in the server process */
+   VD_WORKER_SPAWN,       /* fork and execute venusd again ("venusd worker") per client */
 };
 
 struct vd_vtest_config {
@@ -29,7 +30,8 @@ struct vd_vtest_config {
    enum vd_worker_mode worker;
    const struct vd_context_hooks *hooks; /* for every client's context (vk/vk.h) */
    const struct vd_options *opts;        /* the command line's settings, for each client */
-   bool activated; /* serve the listening socket inherited as VD_LISTEN_FDS_START */
+   bool activated;          /* serve the listening socket inherited as VD_LISTEN_FDS_START */
+   char *const *spawn_args; /* --worker spawn: the options to hand each worker */
 };
 
 /* Socket activation: true if the service manager passed this process a socket, i.e.

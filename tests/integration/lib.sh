@@ -217,6 +217,9 @@ socket_listening() {
 # background, in its own process group, with SIGINT/SIGTERM at their defaults (a background
 # job of a script would otherwise inherit SIGINT ignored), rendering on lavapipe only.
 # Sets VD_PID, VD_SOCK, VD_LOGFILE (stdout+stderr). Waits until the socket listens.
+# VENUSD_WORKER=process|thread|spawn, when set, overrides the test's --worker (e.g.
+# VENUSD_WORKER=spawn ONLY=apps runs the app suite with spawned workers; tests that count
+# a worker kind's threads or processes then do not hold).
 # Returns 1 (reason in VD_START_ERR, log shown) if venusd died or never listened.
 start_venusd() {
   VD_N=$((VD_N + 1))
@@ -236,7 +239,8 @@ start_venusd() {
     -u VN_DEBUG -u VTEST_SOCKET_NAME -u VK_ICD_FILENAMES -u VK_INSTANCE_LAYERS \
     -u DISPLAY -u WAYLAND_DISPLAY \
     VK_DRIVER_FILES="$LVP_ICD" "${layer_env[@]}" \
-    "$VENUSD" vtest --socket "$VD_SOCK" "$@" >"$VD_LOGFILE" 2>&1 </dev/null &
+    "$VENUSD" vtest --socket "$VD_SOCK" "$@" ${VENUSD_WORKER:+--worker "$VENUSD_WORKER"} \
+    >"$VD_LOGFILE" 2>&1 </dev/null &
   VD_PID=$!
   printf '%s\n' "$VD_PID" >>"$TEST_TMP/venusd.pids"
   note "venusd pid $VD_PID: ${layer_env[*]} $VENUSD vtest --socket $VD_SOCK $* (log $VD_LOGFILE)"

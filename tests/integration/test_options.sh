@@ -29,7 +29,7 @@ run() {
 
 vtest_opts=(socket worker log record memory host-pointer-alignment spin-us ring-spin-us
   max-rings emulate validate help)
-rs_opts=(socket-fd worker log record memory host-pointer-alignment spin-us ring-spin-us
+rs_opts=(socket-fd framing worker log record memory host-pointer-alignment spin-us ring-spin-us
   max-rings emulate validate worker-seccomp-bpf worker-seccomp-minijail-policy
   worker-seccomp-minijail-log help)
 for cmd in vtest render_server; do
@@ -68,7 +68,8 @@ bad_value ring_spin_us render-server ring-spin-us 1000001 "$usecs"
 bad_value max_rings vtest max-rings 0 'a number of rings from 1 to 4096'
 bad_value socket_fd render-server socket-fd x3 'a file descriptor number from 0 to 1048576'
 bad_value memory vtest memory bogus "'auto', 'host-pointer' or 'export'"
-bad_value worker render-server worker fork "'process' or 'thread'"
+bad_value worker render-server worker fork "'process', 'thread' or 'spawn'"
+bad_value framing render-server framing datagram "'auto', 'seqpacket' or 'stream'"
 bad_value alignment vtest host-pointer-alignment 3K 'a power of two up to 1G'
 bad_value alignment_big vtest host-pointer-alignment 2G 'a power of two up to 1G'
 bad_value emulate vtest emulate sync_fd,bogus \

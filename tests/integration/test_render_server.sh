@@ -8,6 +8,9 @@
 # same output as natively, at the driver's alignment and at 16 KiB, with process and
 # thread workers.  A context with bad input must end alone, logged, and the next client
 # must work; when the proxy goes away venusd must exit and leave no worker behind.
+# The mode "stream" runs venusd in the stream framing of virglrenderer's macOS build,
+# behind rs_stream_shim (which frames the proxy's SOCK_SEQPACKET records for venusd on
+# SOCK_STREAM sockets); RS_FRAMING=stream runs every mode that way.
 #
 # Needs root (bind mounts into the chroot) and the chroot: REF_ROOT, default
 # ${VENUSD_VM_HOME:-/var/cache/venusd-vm}/host, made by 'tests/vm/vm.sh setup' (run here
@@ -52,6 +55,9 @@ esac
 RS_BIN=$TEST_TMP/rs-bin/venusd
 mkdir -p "$(dirname "$RS_BIN")"
 cp "$VENUSD" "$RS_BIN"
+SHIM=$TEST_TMP/rs-bin/rs_stream_shim
+cp "$BUILD/tests/integration/rs_stream_shim" "$SHIM" ||
+  fail "render_server/build" "no $BUILD/tests/integration/rs_stream_shim"
 RS_LIBS=
 for lib in $(ldd "$VENUSD" | awk '/lib(asan|ubsan)\.so/ {print $3}'); do
   mkdir -p "$TEST_TMP/rs-bin/lib"
@@ -69,9 +75,12 @@ start_stack() {
   RS_N=$((RS_N + 1))
   RS_SOCK=$TEST_TMP/rs-$RS_N.sock
   RS_LOG=$TEST_TMP/rs-$RS_N.log
+  local exec_path=$RS_BIN
+  case $1 in stream*) exec_path=$SHIM ;; esac
   setsid chroot "$REF_ROOT" env -i PATH=/usr/bin:/bin HOME=/tmp \
     VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.json \
-    RENDER_SERVER_EXEC_PATH="$RS_BIN" VENUSD_RENDER_SERVER_ARGS="$2" VENUSD_LOG=info \
+    RENDER_SERVER_EXEC_PATH="$exec_path" RS_SHIM_SERVER="$RS_BIN" \
+    VENUSD_RENDER_SERVER_ARGS="$2" VENUSD_LOG=info \
     ${RS_LIBS:+LD_LIBRARY_PATH=$RS_LIBS} ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
     virgl_test_server --venus --no-virgl --multi-clients --socket-path "$RS_SOCK" \
     >"$RS_LOG" 2>&1 </dev/null &
@@ -113,8 +122,14 @@ export -f ffmpeg_run
 export FFMPEG_FILTER
 command -v ffmpeg >/dev/null && native_client bash -c 'ffmpeg_run "$0"' "$TEST_TMP/ffmpeg.native"
 
-for mode in "process:--worker process" "thread:--worker thread" \
-  "align16k:--worker process --host-pointer-alignment 16384"; do
+modes=("process:--worker process" "thread:--worker thread"
+  "align16k:--worker process --host-pointer-alignment 16384")
+if [ "${RS_FRAMING:-}" = stream ]; then
+  modes=("${modes[@]/#/stream_}")
+else
+  modes+=("stream:--worker process")
+fi
+for mode in "${modes[@]}"; do
   label=${mode%%:*}
   start_stack "$label" "${mode#*:}" || continue
 
@@ -129,16 +144,18 @@ for mode in "process:--worker process" "thread:--worker thread" \
   # process mode (the proxy starts the server with its first client and stops it after
   # its last).
   want=2
-  [ "$label" = thread ] && want=1
+  case $label in *thread) want=1 ;; esac
   (rs_client "$BUILD/tests/apps/vk_idle" 2 >"$TEST_TMP/idle.$label" 2>&1) &
   idle_pid=$!
   for _ in $(seq 50); do grep -q '^idle' "$TEST_TMP/idle.$label" 2>/dev/null && break; sleep 0.1; done
   n=$(rs_all)
   wait "$idle_pid"
-  if [ "$n" = "$want" ] && grep -q "render server on fd" "$RS_LOG" && grep -q '^OK idle' "$TEST_TMP/idle.$label"; then
+  framing="SOCK_SEQPACKET, seqpacket framing"
+  case $label in stream*) framing="SOCK_STREAM, stream framing" ;; esac
+  if [ "$n" = "$want" ] && grep -q "render server on fd .*($framing)" "$RS_LOG" && grep -q '^OK idle' "$TEST_TMP/idle.$label"; then
     pass "render_server/$label/venusd_is_the_render_server"
   else
-    fail "render_server/$label/venusd_is_the_render_server" "$n venusd processes with a client connected (expected $want); client: $(tail -n 1 "$TEST_TMP/idle.$label"); log: $(grep -m1 venusd "$RS_LOG")"
+    fail "render_server/$label/venusd_is_the_render_server" "$n venusd processes with a client connected (expected $want, $framing); client: $(tail -n 1 "$TEST_TMP/idle.$label"); log: $(grep -m1 "render server on" "$RS_LOG")"
   fi
 
   for app in $APPS; do
