@@ -4,6 +4,7 @@
  * render server, over a socket pair, driven through one context: create it, INIT with a
  * timeline shmem and an eventfd, a fence that must retire into both, a shared-memory blob
  * that must map, and a clean exit when the "proxy" closes its socket. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -102,11 +103,11 @@ void vd_doctor_check_socket(struct vd_doctor *d, const char *path)
 /* -- the render-server self-test --------------------------------------------------------- */
 
 /* How proxy and server frame their messages on the socket.  seqpacket: one message per
- * request, fds attached (virglrenderer on Linux).
- * TODO(lead): add the stream framing (SOCK_STREAM with a length prefix, virglrenderer's
- * macOS framing, issue 9 item 2) once the transport's --framing is on main: one more
- * entry with SOCK_STREAM, its server option and its send/recv using the transport's framing
- * helpers; the self-test below runs every entry. */
+ * request, fds attached (virglrenderer on Linux).  stream: SOCK_STREAM, a 4-byte
+ * big-endian length sent on its own with the message's fds, then the message
+ * (virglrenderer's macOS build; docs/protocol.md).  The doctor plays the proxy with its own
+ * code for each, not venusd's transport code, so the self-test checks the server against
+ * the format rather than against itself. */
 struct rs_framing {
    const char *name;
    int sock_type;
@@ -155,8 +156,49 @@ static ssize_t seq_recv(int sock, void *buf, size_t size, int *fd)
    return n;
 }
 
+static bool stream_send(int sock, const void *data, size_t size, const int *fds, int nfds)
+{
+   const uint32_t len = htonl((uint32_t)size);
+   if (!seq_send(sock, &len, sizeof(len), fds, nfds))
+      return false;
+   return send(sock, data, size, MSG_NOSIGNAL) == (ssize_t)size;
+}
+
+/* Reads exactly size bytes of a stream (the fds come with the first ones); false at EOF. */
+static bool stream_read_all(int sock, void *buf, size_t size, int *fd)
+{
+   size_t got = 0;
+   while (got < size) {
+      int f = -1;
+      const ssize_t n = seq_recv(sock, (char *)buf + got, size - got, &f);
+      if (f >= 0) {
+         if (*fd < 0)
+            *fd = f;
+         else
+            close(f);
+      }
+      if (n <= 0)
+         return false;
+      got += (size_t)n;
+   }
+   return true;
+}
+
+static ssize_t stream_recv(int sock, void *buf, size_t size, int *fd)
+{
+   uint32_t len;
+   *fd = -1;
+   if (!stream_read_all(sock, &len, sizeof(len), fd))
+      return -1;
+   len = ntohl(len);
+   if (len > size)
+      return -1;
+   return stream_read_all(sock, buf, len, fd) ? (ssize_t)len : -1;
+}
+
 static const struct rs_framing framings[] = {
    { "seqpacket", SOCK_SEQPACKET, NULL, seq_send, seq_recv },
+   { "stream", SOCK_STREAM, "--framing=stream", stream_send, stream_recv },
 };
 
 /* The requests of docs/protocol.md §6 (LP64), as the proxy sends them. */

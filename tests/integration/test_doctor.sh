@@ -78,6 +78,7 @@ expect doctor/healthy "$out" 0 \
   'host-pointer-import:ok|alignment=16384|ok=true' \
   'socket:ok|state=free' \
   'render-server:ok|framing=seqpacket|ok=true' \
+  'render-server:ok|framing=stream|ok=true' \
   'vn-perf-no-fence-feedback:info|setting=VN_PERF=no_fence_feedback|message~11.9 us'
 if python3 -m json.tool "$out" >/dev/null 2>&1; then
   pass doctor/healthy_json_tool
