@@ -12,13 +12,13 @@ command, so handles are only counted; a 32-bit member named like an index (first
 named *offset*, *size*, *stride* is an offset; a VkOffset2D/3D, VkExtent2D/3D or VkRect2D
 is a region.  Each command with an index, offset or region must match a line of
 protocol/audit.txt ("checked: where", "safe: why" or "open: what is not established");
-the build of the table fails otherwise.
+the build of the table fails otherwise, and --check fails while any command is open.
 
   protocol_audit.py --vk-xml VK.XML --protocol-dir protocol --write docs/protocol-audit.md
   protocol_audit.py --vk-xml VK.XML --protocol-dir protocol --check docs/protocol-audit.md
 
---check exits 1 if a command is not classified, an audit.txt line matches nothing, or the
-file differs from what --write would write."""
+--check exits 1 if a command is not classified or open, an audit.txt line matches nothing,
+or the file differs from what --write would write."""
 import argparse
 import fnmatch
 import os
@@ -129,6 +129,9 @@ def main():
         else:
             rule[3] += 1
             status = rule[1]
+            if status.startswith("open:"):
+                errors.append("%s:%d: error: %s is open: check it before the driver sees it, "
+                              "or say why it is safe" % (rules_path, rule[2], name))
         shown = ", ".join("`%s`" % p for p in listed[:6])
         if len(listed) > 6:
             shown += " and %d more" % (len(listed) - 6)
