@@ -127,18 +127,19 @@ static void pipeline_destroy(struct vd_object *obj)
    dev->vk->DestroyPipeline(dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
 }
 
-/* Each specialization constant lies in the data (the driver reads it at pData + offset). */
-static bool specialization_ok(struct vd_dispatch *disp, uint32_t i, uint32_t s,
-                              const VkPipelineShaderStageCreateInfo *stage)
+/* Each specialization constant lies in the data (the driver reads it at pData + offset).
+ * `stage` names the field, e.g. "pCreateInfos[0].pStages[1]". */
+static bool specialization_ok(struct vd_dispatch *disp, const char *stage,
+                              const VkPipelineShaderStageCreateInfo *info)
 {
-   const VkSpecializationInfo *sp = stage->pSpecializationInfo;
+   const VkSpecializationInfo *sp = info->pSpecializationInfo;
    for (uint32_t e = 0; sp && e < sp->mapEntryCount; e++) {
       const VkSpecializationMapEntry *m = &sp->pMapEntries[e];
       if ((uint64_t)m->offset + m->size > sp->dataSize) {
          vd_dispatch_fatal(disp,
-                           "pCreateInfos[%u].pStages[%u].pSpecializationInfo->pMapEntries[%u]: "
-                           "offset %u + size %zu exceed dataSize %zu",
-                           i, s, e, m->offset, m->size, sp->dataSize);
+                           "%s.pSpecializationInfo->pMapEntries[%u]: offset %u + size %zu "
+                           "exceed dataSize %zu",
+                           stage, e, m->offset, m->size, sp->dataSize);
          return false;
       }
    }
@@ -219,9 +220,12 @@ static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, u
    const VkPhysicalDeviceLimits *l = dev_limits(dev);
    for (uint32_t i = 0; i < count; i++) {
       const VkGraphicsPipelineCreateInfo *c = &infos[i];
-      for (uint32_t s = 0; c->pStages && s < c->stageCount; s++)
-         if (!specialization_ok(disp, i, s, &c->pStages[s]))
+      for (uint32_t s = 0; c->pStages && s < c->stageCount; s++) {
+         char what[48];
+         snprintf(what, sizeof(what), "pCreateInfos[%u].pStages[%u]", i, s);
+         if (!specialization_ok(disp, what, &c->pStages[s]))
             return false;
+      }
       if (!base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex) ||
           !vertex_input_ok(disp, i, l, c->pVertexInputState) ||
           !viewports_ok(disp, i, l, c->pViewportState))
@@ -277,7 +281,9 @@ VD_HANDLER(vkCreateComputePipelines)
    struct vd_device *dev = a->obj->data;
    for (uint32_t i = 0; i < a->createInfoCount; i++) {
       const VkComputePipelineCreateInfo *c = &a->pCreateInfos[i];
-      if (!specialization_ok(disp, i, 0, &c->stage) ||
+      char what[48];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].stage", i);
+      if (!specialization_ok(disp, what, &c->stage) ||
           !base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex))
          return;
    }
