@@ -8,7 +8,8 @@ vocabulary: a member named in another's `len` is a count (it only sizes venusd's
 decode, which never reads past the stream); a handle is looked up by type and checked to
 belong to the command's device (src/context/dispatch.c, src/vk/lifetime.c) for every
 command, so handles are only counted; a 32-bit member named like an index (first*, *Index,
-*Binding, *Element, query, mipLevel, *Layer*, *Set) is an index; a VkDeviceSize or a member
+*Binding, *Element, query, mipLevel, *Layer*, *Set, attachment, colorAttachment, *subpass,
+location) is an index; a VkDeviceSize or a member
 named *offset*, *size*, *stride* is an offset; a VkOffset2D/3D, VkExtent2D/3D or VkRect2D
 is a region.  Each command with an index, offset or region must match a line of
 protocol/audit.txt ("checked: where", "safe: why" or "open: what is not established");
@@ -29,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from registry import Registry  # noqa: E402
 
 INDEX_RE = re.compile(r"^(first[A-Z].*|.*Index|.*Indices|.*Binding|binding|.*Element|query|"
-                      r"mipLevel|.*Layer|baseArrayLayer|.*Set|set|.*MipLevel|viewIndex)$")
+                      r"mipLevel|.*Layer|baseArrayLayer|.*Set|set|.*MipLevel|viewIndex|"
+                      r"attachment|colorAttachment|subpass|srcSubpass|dstSubpass|location)$")
 OFFSET_RE = re.compile(r"(offset|Offset|size|Size|stride|Stride)")
 REGION_TYPES = {"VkOffset2D", "VkOffset3D", "VkExtent2D", "VkExtent3D", "VkRect2D"}
 INT_TYPES = {"uint32_t", "int32_t", "uint64_t", "VkDeviceSize", "size_t", "VkDeviceAddress"}

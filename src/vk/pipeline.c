@@ -226,7 +226,10 @@ static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, u
          if (!specialization_ok(disp, what, &c->pStages[s]))
             return false;
       }
-      if (!base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex) ||
+      char what[40];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].subpass", i);
+      if (!vd_subpass_ok(disp, what, c->renderPass, c->subpass) ||
+          !base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex) ||
           !vertex_input_ok(disp, i, l, c->pVertexInputState) ||
           !viewports_ok(disp, i, l, c->pViewportState))
          return false;

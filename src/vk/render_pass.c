@@ -4,14 +4,41 @@
  * driver trusts"). */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "util/log.h"
 #include "vk/vk_common.h"
 
+/* A render pass's record: its subpass count, which pipelines and secondary command
+ * buffers name a subpass of (Mesa's common code indexes the pass's subpasses with it). */
+struct render_pass {
+   struct vd_device *dev;
+   uint32_t subpass_count;
+};
+
 static void render_pass_destroy(struct vd_object *obj)
 {
-   const struct vd_device *dev = obj->data;
-   dev->vk->DestroyRenderPass(dev->handle, (VkRenderPass)(uintptr_t)obj->handle, NULL);
+   struct render_pass *r = obj->data;
+   r->dev->vk->DestroyRenderPass(r->dev->handle, (VkRenderPass)(uintptr_t)obj->handle, NULL);
+   free(r);
+}
+
+bool vd_subpass_ok(struct vd_dispatch *disp, const char *what, VkRenderPass pass, uint32_t subpass)
+{
+   if (!pass)
+      return true;
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)pass);
+   if (!o) {
+      vd_dispatch_fatal(disp, "%s: the render pass is not among the command's objects", what);
+      return false;
+   }
+   const struct render_pass *r = o->data;
+   if (subpass < r->subpass_count)
+      return true;
+   vd_dispatch_fatal(disp, "%s %u is not one of the render pass's %u subpasses", what, subpass,
+                     r->subpass_count);
+   return false;
 }
 
 static bool index_ok(struct vd_dispatch *disp, const char *what, uint32_t index, uint32_t count,
@@ -110,12 +137,21 @@ static bool render_pass_ok(struct vd_dispatch *disp, const VkRenderPassCreateInf
 }
 
 static void render_pass_add(struct vd_dispatch *disp, struct vd_object *dev_obj, uint64_t id,
-                            VkRenderPass pass)
+                            VkRenderPass pass, uint32_t subpasses)
 {
    struct vd_device *dev = dev_obj->data;
-   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)pass, dev_obj, dev,
-                      render_pass_destroy))
+   struct render_pass *r = malloc(sizeof(*r));
+   if (!r) {
       dev->vk->DestroyRenderPass(dev->handle, pass, NULL);
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   *r = (struct render_pass){ dev, subpasses };
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_RENDER_PASS, (uint64_t)(uintptr_t)pass, dev_obj, r,
+                      render_pass_destroy)) {
+      dev->vk->DestroyRenderPass(dev->handle, pass, NULL);
+      free(r);
+   }
 }
 
 VD_HANDLER(vkCreateRenderPass)
@@ -129,7 +165,7 @@ VD_HANDLER(vkCreateRenderPass)
    VkRenderPass pass;
    a->ret = dev->vk->CreateRenderPass(a->device, &info, NULL, &pass);
    if (a->ret == VK_SUCCESS)
-      render_pass_add(disp, a->obj, id, pass);
+      render_pass_add(disp, a->obj, id, pass, info.subpassCount);
 }
 
 /* A used fragment shading rate attachment has a texel size the driver divides by. */
@@ -197,5 +233,5 @@ VD_HANDLER(vkCreateRenderPass2)
    VkRenderPass pass;
    a->ret = dev->vk->CreateRenderPass2(a->device, &info, NULL, &pass);
    if (a->ret == VK_SUCCESS)
-      render_pass_add(disp, a->obj, id, pass);
+      render_pass_add(disp, a->obj, id, pass, info.subpassCount);
 }

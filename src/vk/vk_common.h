@@ -241,6 +241,10 @@ bool vd_barriers_ok(struct vd_dispatch *disp, uint32_t buffer_count,
                     const VkImageMemoryBarrier *images);
 bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d);
 
+/* render_pass.c: `subpass` is a subpass of `pass` (VK_NULL_HANDLE: nothing to check), else
+ * the context goes fatal naming `what` (false). */
+bool vd_subpass_ok(struct vd_dispatch *disp, const char *what, VkRenderPass pass, uint32_t subpass);
+
 /* The record of a VkQueryPool (buffer_image.c). */
 struct vd_query_pool {
    struct vd_device *dev;

@@ -12,7 +12,7 @@
  *     --bad-barrier-buffer | --bad-barrier2-image | --bad-set-event2 | --bad-peer-memory |
  *     --bad-bind-device-index | --bad-xfb-binding | --bad-push-descriptor |
  *     --bad-push-descriptor-set | --bad-vertex-input | --bad-blend-attachment |
- *     --bad-device-subresource-layout */
+ *     --bad-device-subresource-layout | --bad-inheritance-subpass */
 #include <stdbool.h>
 #include <string.h>
 
@@ -241,6 +241,7 @@ static VkPipelineLayout push_constant_layout(uint32_t offset, uint32_t size)
 
 /* Two attachments; one subpass reading attachment `input` as its one input attachment and
  * writing `color`; an aspect reference to input attachment `aspect_index`. */
+static VkRenderPass last_pass;
 static VkResult render_pass(uint32_t input, uint32_t color, uint32_t aspect_index)
 {
    VkAttachmentDescription att[2];
@@ -279,8 +280,27 @@ static VkResult render_pass(uint32_t input, uint32_t color, uint32_t aspect_inde
                                  .pSubpasses = &sub,
                                  .dependencyCount = 1,
                                  .pDependencies = &dep };
-   VkRenderPass rp;
-   return vkCreateRenderPass(s.dev, &ci, NULL, &rp);
+   return vkCreateRenderPass(s.dev, &ci, NULL, &last_pass);
+}
+
+/* A secondary command buffer continuing subpass `subpass` of last_pass. */
+static VkResult begin_secondary(uint32_t subpass)
+{
+   VkCommandBufferAllocateInfo ai = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = cpool,
+                                      .level = VK_COMMAND_BUFFER_LEVEL_SECONDARY,
+                                      .commandBufferCount = 1 };
+   VkCommandBuffer sec;
+   CK(vkAllocateCommandBuffers(s.dev, &ai, &sec));
+   VkCommandBufferInheritanceInfo inh = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO,
+                                          .renderPass = last_pass, .subpass = subpass };
+   VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                   .flags = VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT,
+                                   .pInheritanceInfo = &inh };
+   VkResult r = vkBeginCommandBuffer(sec, &bi);
+   if (r == VK_SUCCESS)
+      r = vkEndCommandBuffer(sec);
+   return r;
 }
 
 static VkResult render_pass2(uint32_t src_subpass)
@@ -452,7 +472,9 @@ static int good(VkBuffer buf, VkDeviceSize size)
    printf("OK specialization data, base pipeline index and push constants up to their ends\n");
    CK(render_pass(1, 1, 0));
    CK(render_pass2(VK_SUBPASS_EXTERNAL));
-   printf("OK render passes naming their last attachment, input attachment and external\n");
+   CK(begin_secondary(0));
+   printf("OK render passes naming their last attachment, input attachment, subpass and "
+          "external\n");
    if (has_m5)
       subresource_layout(0);
    bind2_buffer(0);
@@ -518,7 +540,10 @@ static bool bad_object(const char *mode)
       render_pass(0, 2, 0);
    else if (!strcmp(mode, "--bad-input-aspect"))
       render_pass(0, 1, 1);
-   else if (!strcmp(mode, "--bad-render-pass2-dependency"))
+   else if (!strcmp(mode, "--bad-inheritance-subpass")) {
+      CK(render_pass(1, 1, 0));
+      begin_secondary(1);
+   } else if (!strcmp(mode, "--bad-render-pass2-dependency"))
       render_pass2(5);
    else if (!strcmp(mode, "--bad-peer-memory")) {
       VkPeerMemoryFeatureFlags f;

@@ -108,8 +108,12 @@ if start_venusd_or_fail "apps/idle/start" --worker thread; then
   fi
   stop_venusd "apps/idle/clean_exit"
 fi
+# APPS_SHORT=1 (the TSan pass, tests/integration/meson.build): only the idle checks above and
+# the host-pointer run below (every app, the allocation limit and the fatal binds), without
+# its VN_PERF runs, the other modes, emulation, export and validation.
 for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
   label=${mode%%:*}
+  [ -n "${APPS_SHORT:-}" ] && [ "$label" != host-pointer ] && continue
   # shellcheck disable=SC2086 # the options are words
   start_venusd_or_fail "apps/$label/start" --worker thread ${mode#*:} || continue
   idle_fds=$(count_fds "$VD_PID")
@@ -135,7 +139,7 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   # Image regions, queries, subresources, descriptors and the protocol audit's other
   # classes (tests/apps/vk_bad_ranges.c, vk_bad_audit.c) are fatal likewise, in both
   # worker modes: tests/integration/test_guest_ranges.sh.
-  if [ "$label" = host-pointer ]; then
+  if [ "$label" = host-pointer ] && [ -z "${APPS_SHORT:-}" ]; then
     for perf in no_fence_feedback no_semaphore_feedback no_event_feedback no_query_feedback \
       no_async_queue_submit no_async_mem_alloc no_async_buffer_create no_async_set_alloc \
       no_cmd_batching no_multi_ring; do
@@ -162,6 +166,7 @@ run_modifiers() {
 }
 for mode in "emulate-none:" "emulate-all:--emulate all"; do
   label=${mode%%:*}
+  [ -n "${APPS_SHORT:-}" ] && continue
   # shellcheck disable=SC2086 # the options are words
   start_venusd_or_fail "apps/$label/start" --worker thread ${mode#*:} || continue
   run_modifiers "$label"
@@ -192,7 +197,7 @@ done
 # --memory export: where the driver can export (lavapipe with /dev/udmabuf) the apps work
 # as with host pointers; where it cannot (these machines), venusd says so once, naming
 # the fix, and only that client fails.
-if start_venusd_or_fail "apps/export/start" --worker thread --memory export; then
+if [ -z "${APPS_SHORT:-}" ] && start_venusd_or_fail "apps/export/start" --worker thread --memory export; then
   out=$TEST_TMP/export-vk_fill
   native_client "$BUILD/tests/apps/vk_fill" >"$out.native" 2>&1
   venus_client "$BUILD/tests/apps/vk_fill" >"$out.venus" 2>&1
@@ -214,7 +219,7 @@ fi
 # venusd causes.  (Debian 12's layer is 1.3.239 and does not know structs of newer
 # extensions that the guest legitimately chains, e.g. VK_KHR_maintenance5's; those
 # "unknown VkStructureType" reports are about the layer's age, not venusd.)
-if [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
+if [ -z "${APPS_SHORT:-}" ] && [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
   if start_venusd_or_fail "apps/validate/start" --worker thread --validate; then
     run_apps validate
     stop_venusd "apps/validate/clean_exit"

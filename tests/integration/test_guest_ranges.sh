@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_guest_ranges.sh — guest indices and ranges the driver would trust (docs/design.md,
 # "Ranges the driver trusts"; docs/protocol-audit.md), through the real Mesa Venus driver
-# with tests/apps/vk_bad_ranges.c and vk_bad_audit.c, in each worker mode (process, thread):
+# with tests/apps/vk_bad_ranges.c and vk_bad_audit.c, in each worker mode (process, thread;
+# WORKER_MODES picks, lib.sh):
 #   good/{ranges,audit}  the valid edge cases of every check (last texel, byte, query,
 #       descriptor, mip level, layer, attachment, binding; VK_REMAINING_*, VK_WHOLE_SIZE)
 #       print their OK lines, and venusd logs no fatal error
@@ -10,8 +11,8 @@
 #       client never prints OK, and venusd is alive and serves the next client (--good)
 # Classes: buffer <-> image and image copies, blits, queries, subresource layouts (also of a
 # described image), descriptor writes and layouts, image views, specialization data, base
-# pipeline indices, push constant ranges, render pass attachments, input aspects and
-# dependencies, clears, clear attachments, barriers (v1, v2, events), device-group indices,
+# pipeline indices, push constant ranges, render pass attachments, input aspects,
+# dependencies and inherited subpasses, clears, clear attachments, barriers (v1, v2, events), device-group indices,
 # transform feedback bindings, push descriptors, dynamic vertex input and blend state.
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
@@ -64,7 +65,7 @@ expect_fatal() {
 ranges() { expect_fatal "$worker" vk_bad_ranges "$@"; }
 audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
 
-for worker in ${GUEST_RANGES_WORKERS:-process thread}; do
+for worker in $(worker_modes); do
   start_venusd_or_fail "guest_ranges/$worker/start" --worker "$worker" || continue
   expect_good "$worker" vk_bad_ranges ranges
   expect_good "$worker" vk_bad_audit audit
@@ -99,6 +100,8 @@ for worker in ${GUEST_RANGES_WORKERS:-process thread}; do
     "vkCreateRenderPass: pSubpasses[0].pColorAttachments[0].attachment 2 is not one of the 2 attachments"
   audit --bad-input-aspect \
     "vkCreateRenderPass: pAspectReferences[0].inputAttachmentIndex 1 is not one of the 1 input attachments of the subpass"
+  audit --bad-inheritance-subpass \
+    "vkBeginCommandBuffer: pBeginInfo->pInheritanceInfo->subpass 1 is not one of the render pass's 1 subpasses"
   audit --bad-render-pass2-dependency "vkCreateRenderPass2: pDependencies[0].srcSubpass 5 is not one of the 1 subpasses"
   audit --bad-clear-color \
     "vkCmdClearColorImage: pRanges[0]: mip levels 0 + 2 and array layers 0 + 1 are not all in the image's 1 mip levels and 1 layers"
