@@ -14,7 +14,7 @@
 # 3. meson test in build/ (every suite: unit and the integration scripts, which
 #    tests/integration/meson.build registers with TAP output), then in build-asan/ (the
 #    same, names prefixed "asan:") and build-tsan/ (teardown and the thread-worker runs of
-#    apps, lifetimes, guest_ranges and limits, prefixed "tsan:").
+#    apps, lifetimes and limits, prefixed "tsan:").
 # 4. counts each result in meson's logs (<build>/meson-logs/run-tests.json): every TAP line
 #    of an integration script, every unit test.  A script that crashed, timed out or was
 #    killed by meson counts as a failure under its name.
@@ -270,11 +270,11 @@ if [ "$QUICK" = 0 ]; then
     run_suites build-asan "asan:"
   fi
   # ThreadSanitizer over the suite's thread-worker runs: venusd's threads (rings, monitor,
-  # queue fence threads) serving the apps, lifetimes, guest ranges and limits in thread
-  # mode, and clients killed at random moments (teardown, both modes).
+  # queue fence threads) serving the apps, lifetimes and limits in thread mode, and
+  # clients killed at random moments (teardown, both modes).
   # tests/integration/meson.build registers only these integration tests in a TSan build,
   # with WORKER_MODES=thread and APPS_SHORT=1.
-  tsan_tests="teardown lifetimes guest_ranges limits apps"
+  tsan_tests="teardown lifetimes limits apps"
   tsan_pick=0
   for t in $tsan_tests integration; do
     # shellcheck disable=SC2053 # glob match on purpose
