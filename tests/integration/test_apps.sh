@@ -219,7 +219,9 @@ fi
 # venusd causes.  (Debian 12's layer is 1.3.239 and does not know structs of newer
 # extensions that the guest legitimately chains, e.g. VK_KHR_maintenance5's; those
 # "unknown VkStructureType" reports are about the layer's age, not venusd.)
-if [ -z "${APPS_SHORT:-}" ] && [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
+if [ -n "${APPS_SHORT:-}" ]; then
+  : # APPS_SHORT: no validation run
+elif [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
   if start_venusd_or_fail "apps/validate/start" --worker thread --validate; then
     run_apps validate
     stop_venusd "apps/validate/clean_exit"
