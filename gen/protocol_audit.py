@@ -8,17 +8,18 @@ vocabulary: a member named in another's `len` is a count (it only sizes venusd's
 decode, which never reads past the stream); a handle is looked up by type and checked to
 belong to the command's device (src/context/dispatch.c, src/vk/lifetime.c) for every
 command, so handles are only counted; a 32-bit member named like an index (first*, *Index,
-*Binding, *Element, query, mipLevel, *Layer*, *Set) is an index; a VkDeviceSize or a member
+*Binding, *Element, query, mipLevel, *Layer*, *Set, attachment, colorAttachment, *subpass,
+location) is an index; a VkDeviceSize or a member
 named *offset*, *size*, *stride* is an offset; a VkOffset2D/3D, VkExtent2D/3D or VkRect2D
 is a region.  Each command with an index, offset or region must match a line of
 protocol/audit.txt ("checked: where", "safe: why" or "open: what is not established");
-the build of the table fails otherwise.
+the build of the table fails otherwise, and --check fails while any command is open.
 
   protocol_audit.py --vk-xml VK.XML --protocol-dir protocol --write docs/protocol-audit.md
   protocol_audit.py --vk-xml VK.XML --protocol-dir protocol --check docs/protocol-audit.md
 
---check exits 1 if a command is not classified, an audit.txt line matches nothing, or the
-file differs from what --write would write."""
+--check exits 1 if a command is not classified or open, an audit.txt line matches nothing,
+or the file differs from what --write would write."""
 import argparse
 import fnmatch
 import os
@@ -29,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from registry import Registry  # noqa: E402
 
 INDEX_RE = re.compile(r"^(first[A-Z].*|.*Index|.*Indices|.*Binding|binding|.*Element|query|"
-                      r"mipLevel|.*Layer|baseArrayLayer|.*Set|set|.*MipLevel|viewIndex)$")
+                      r"mipLevel|.*Layer|baseArrayLayer|.*Set|set|.*MipLevel|viewIndex|"
+                      r"attachment|colorAttachment|subpass|srcSubpass|dstSubpass|location)$")
 OFFSET_RE = re.compile(r"(offset|Offset|size|Size|stride|Stride)")
 REGION_TYPES = {"VkOffset2D", "VkOffset3D", "VkExtent2D", "VkExtent3D", "VkRect2D"}
 INT_TYPES = {"uint32_t", "int32_t", "uint64_t", "VkDeviceSize", "size_t", "VkDeviceAddress"}
@@ -129,6 +131,9 @@ def main():
         else:
             rule[3] += 1
             status = rule[1]
+            if status.startswith("open:"):
+                errors.append("%s:%d: error: %s is open: check it before the driver sees it, "
+                              "or say why it is safe" % (rules_path, rule[2], name))
         shown = ", ".join("`%s`" % p for p in listed[:6])
         if len(listed) > 6:
             shown += " and %d more" % (len(listed) - 6)

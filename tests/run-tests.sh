@@ -13,7 +13,8 @@
 #    a test_*.sh), then ninja.
 # 3. meson test in build/ (every suite: unit and the integration scripts, which
 #    tests/integration/meson.build registers with TAP output), then in build-asan/ (the
-#    same, names prefixed "asan:") and build-tsan/ (only teardown, prefixed "tsan:").
+#    same, names prefixed "asan:") and build-tsan/ (teardown and the thread-worker runs of
+#    apps, lifetimes and limits, prefixed "tsan:").
 # 4. counts each result in meson's logs (<build>/meson-logs/run-tests.json): every TAP line
 #    of an integration script, every unit test.  A script that crashed, timed out or was
 #    killed by meson counts as a failure under its name.
@@ -175,7 +176,7 @@ select_tests() {
       # shellcheck disable=SC2053
       [[ $s == $ONLY ]] && pick=1
     done
-    [ -n "$only_name" ] && [ "$name" != "$only_name" ] && pick=0
+    [ -n "$only_name" ] && [[ " $only_name " != *" $name "* ]] && pick=0
     [ "$pick" = 1 ] && printf '%s\t%s\n' "$name" "$suites"
   done < <(meson test -C "$1" --no-rebuild --list 2>/dev/null)
 }
@@ -204,8 +205,8 @@ count_results() {
     "$ROOT/tests/integration/tap-results.awk" "$json")
 }
 
-# run_suites DIR PREFIX [NAME] — meson test in DIR for what ONLY selects (only the test
-# NAME, if given), then count_results.
+# run_suites DIR PREFIX [NAMES] — meson test in DIR for what ONLY selects (only the tests
+# NAMES, a space-separated list, if given), then count_results.
 run_suites() {
   local dir=$1 prefix=$2 rc name suites names=() mult=() need_vm=0
   CUR_DIR=$dir
@@ -268,13 +269,20 @@ if [ "$QUICK" = 0 ]; then
   if build build-asan build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
     run_suites build-asan "asan:"
   fi
-  # ThreadSanitizer over the threaded teardown paths: venusd's threads (rings, monitor,
-  # queue fence threads) with clients killed at random moments, in thread-worker mode too
-  # (tests/integration/meson.build registers only this integration test in a TSan build).
-  # shellcheck disable=SC2053 # glob match on purpose
-  if [[ teardown == $ONLY || test_teardown == $ONLY || integration == $ONLY ]]; then
+  # ThreadSanitizer over the suite's thread-worker runs: venusd's threads (rings, monitor,
+  # queue fence threads) serving the apps, lifetimes and limits in thread mode, and
+  # clients killed at random moments (teardown, both modes).
+  # tests/integration/meson.build registers only these integration tests in a TSan build,
+  # with WORKER_MODES=thread and APPS_SHORT=1.
+  tsan_tests="teardown lifetimes limits apps"
+  tsan_pick=0
+  for t in $tsan_tests integration; do
+    # shellcheck disable=SC2053 # glob match on purpose
+    [[ $t == $ONLY || test_$t == $ONLY ]] && tsan_pick=1
+  done
+  if [ "$tsan_pick" = 1 ]; then
     if build build-tsan build-tsan -Db_sanitize=thread -Db_lundef=false; then
-      run_suites build-tsan "tsan:" teardown
+      run_suites build-tsan "tsan:" "$tsan_tests"
     fi
   fi
 else

@@ -426,11 +426,10 @@ struct vd_set_layout *vd_set_layout_of(struct vd_dispatch *disp, VkDescriptorSet
 /* -- descriptor updates ----------------------------------------------------------------- */
 
 /* The descriptors (bytes of an inline uniform block) that `binding` of the set holds. */
-static uint32_t binding_count(const struct vd_descriptor_set *set, uint32_t i)
+static uint32_t binding_count(const struct vd_set_layout *l, uint32_t variable_count, uint32_t i)
 {
-   const struct vd_set_layout *l = set->layout;
    if (l->variable_last && i == l->binding_count - 1)
-      return set->variable_count;
+      return variable_count;
    return l->bindings[i].count;
 }
 
@@ -440,16 +439,11 @@ static uint32_t binding_count(const struct vd_descriptor_set *set, uint32_t i)
  * blocks do not continue into the next binding).  `type`, if not NULL, must be the
  * binding's type (or the binding is MUTABLE).  `what` names the struct, `side` "dst" or
  * "src". */
-static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char *side,
-                         const struct vd_object *set_obj, uint32_t binding, uint32_t elem,
-                         uint32_t count, const VkDescriptorType *type)
+static bool layout_range_ok(struct vd_dispatch *disp, const char *what, const char *side,
+                            const struct vd_set_layout *l, uint32_t variable_count,
+                            uint32_t binding, uint32_t elem, uint32_t count,
+                            const VkDescriptorType *type)
 {
-   const struct vd_descriptor_set *set = set_obj ? set_obj->data : NULL;
-   if (!set || !set->layout) {
-      vd_dispatch_fatal(disp, "%s.%sSet: not found among the command's objects", what, side);
-      return false;
-   }
-   const struct vd_set_layout *l = set->layout;
    uint32_t i = 0;
    while (i < l->binding_count && l->bindings[i].binding != binding)
       i++;
@@ -464,10 +458,10 @@ static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char 
                         *type, t, binding);
       return false;
    }
-   uint64_t avail = binding_count(set, i);
+   uint64_t avail = binding_count(l, variable_count, i);
    if (t != VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
       for (uint32_t j = i + 1; j < l->binding_count && l->bindings[j].type == t; j++)
-         avail += binding_count(set, j);
+         avail += binding_count(l, variable_count, j);
    if ((uint64_t)elem + count > avail) {
       vd_dispatch_fatal(disp,
                         "%s: %sArrayElement %u + descriptorCount %u exceed the %" PRIu64
@@ -476,6 +470,19 @@ static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char 
       return false;
    }
    return true;
+}
+
+static bool set_range_ok(struct vd_dispatch *disp, const char *what, const char *side,
+                         const struct vd_object *set_obj, uint32_t binding, uint32_t elem,
+                         uint32_t count, const VkDescriptorType *type)
+{
+   const struct vd_descriptor_set *set = set_obj ? set_obj->data : NULL;
+   if (!set || !set->layout) {
+      vd_dispatch_fatal(disp, "%s.%sSet: not found among the command's objects", what, side);
+      return false;
+   }
+   return layout_range_ok(disp, what, side, set->layout, set->variable_count, binding, elem, count,
+                          type);
 }
 
 static const struct vd_object *set_object(struct vd_dispatch *disp, VkDescriptorSet set)
@@ -502,6 +509,26 @@ static bool inline_data_ok(struct vd_dispatch *disp, const char *what,
       return false;
    }
    return true; /* write_has_payload found none */
+}
+
+bool vd_push_descriptor_writes_ok(struct vd_dispatch *disp, const struct vd_set_layout *l,
+                                  uint32_t count, const VkWriteDescriptorSet *writes)
+{
+   char what[48];
+   for (uint32_t i = 0; i < count; i++) {
+      const VkWriteDescriptorSet *w = &writes[i];
+      if (!write_has_payload(w)) {
+         vd_dispatch_fatal(disp, "pDescriptorWrites[%u]: no data for descriptor type %d", i,
+                           w->descriptorType);
+         return false;
+      }
+      snprintf(what, sizeof(what), "pDescriptorWrites[%u]", i);
+      if (!inline_data_ok(disp, what, w) ||
+          !layout_range_ok(disp, what, "dst", l, 0, w->dstBinding, w->dstArrayElement,
+                           w->descriptorCount, &w->descriptorType))
+         return false;
+   }
+   return true;
 }
 
 /* A descriptor set holds what is written into it (docs/design.md, "Lifetimes"): every
@@ -572,4 +599,51 @@ VD_HANDLER(vkUpdateDescriptorSets)
                                               a->pDescriptorWrites, a->descriptorCopyCount,
                                               a->pDescriptorCopies);
    hold_descriptors(disp, a);
+}
+
+/* -- image views -------------------------------------------------------------------------- */
+
+static void image_view_destroy(struct vd_object *obj)
+{
+   const struct vd_device *dev = obj->data;
+   dev->vk->DestroyImageView(dev->handle, (VkImageView)(uintptr_t)obj->handle, NULL);
+}
+
+/* The layers a view of the image may take from: its array layers, or, for a 2D (array) view
+ * of a 3D image, the depth slices of the view's mip level. */
+static uint32_t view_layers(const struct vd_image *img, const VkImageViewCreateInfo *info)
+{
+   if (img->type != VK_IMAGE_TYPE_3D ||
+       (info->viewType != VK_IMAGE_VIEW_TYPE_2D && info->viewType != VK_IMAGE_VIEW_TYPE_2D_ARRAY))
+      return img->array_layers;
+   const uint32_t level = info->subresourceRange.baseMipLevel;
+   const uint32_t d = level >= 32 ? 0 : img->extent.depth >> level;
+   return d ? d : 1;
+}
+
+/* lavapipe computes a view's addresses from its base mip level and layer: the range must
+ * lie in the image (the spec's rule). */
+VD_HANDLER(vkCreateImageView)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pView;
+   VkImageViewCreateInfo info = *a->pCreateInfo;
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)info.image);
+   if (!o) {
+      vd_dispatch_fatal(disp, "pCreateInfo->image: not found among the command's objects");
+      return;
+   }
+   const struct vd_image *img = o->data;
+   if (!vd_subresource_range_ok(disp, "pCreateInfo->subresourceRange", img, &info.subresourceRange,
+                                view_layers(img, &info)))
+      return;
+   vd_strip_mesa_structs(&info.pNext);
+   VkImageView view;
+   a->ret = dev->vk->CreateImageView(a->device, &info, NULL, &view);
+   if (a->ret != VK_SUCCESS)
+      return;
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)view, a->obj, dev,
+                      image_view_destroy))
+      dev->vk->DestroyImageView(a->device, view, NULL);
 }

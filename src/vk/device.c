@@ -236,6 +236,10 @@ VD_HANDLER(vkCreateDevice)
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
    dev->vk = &dev->table;
    dev->pdev = pd;
+   /* Device-group indices of binds and queries are checked against the group's size. */
+   const VkDeviceGroupDeviceCreateInfo *group =
+      vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_DEVICE_CREATE_INFO);
+   dev->group_size = group && group->physicalDeviceCount ? group->physicalDeviceCount : 1;
    /* The emulations that act without the guest naming their extension: handle-type
     * translation for dma-bufs and SYNC_FD (Mesa's Venus driver uses both internally). */
    dev->emulated = emulated | (pd->emulated &

@@ -291,12 +291,73 @@ VD_HANDLER(vkBindBufferMemory)
    }
 }
 
+/* Device indices name physical devices of the device's group.  A split-instance bind
+ * needs an image created with SPLIT_INSTANCE_BIND_REGIONS, which a group of one device may
+ * not create; its regions are group_size^2 rectangles otherwise. */
+static bool device_indices_ok(struct vd_dispatch *disp, const struct vd_device *dev, uint32_t i,
+                              uint32_t count, const uint32_t *indices, uint32_t regions)
+{
+   for (uint32_t j = 0; indices && j < count; j++) {
+      if (indices[j] >= dev->group_size) {
+         vd_dispatch_fatal(disp,
+                           "pBindInfos[%u]: pDeviceIndices[%u] %u is not below the device's %u "
+                           "physical devices",
+                           i, j, indices[j], dev->group_size);
+         return false;
+      }
+   }
+   if (regions && (dev->group_size == 1 || regions != dev->group_size * dev->group_size)) {
+      vd_dispatch_fatal(disp,
+                        "pBindInfos[%u]: splitInstanceBindRegionCount %u on a device of %u "
+                        "physical devices",
+                        i, regions, dev->group_size);
+      return false;
+   }
+   return true;
+}
+
+static bool buffer_group_ok(struct vd_dispatch *disp, const struct vd_device *dev, uint32_t i,
+                            const void *pnext)
+{
+   const VkBindBufferMemoryDeviceGroupInfo *g =
+      vd_chain_find(pnext, VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_DEVICE_GROUP_INFO);
+   return !g || device_indices_ok(disp, dev, i, g->deviceIndexCount, g->pDeviceIndices, 0);
+}
+
+static bool image_group_ok(struct vd_dispatch *disp, const struct vd_device *dev, uint32_t i,
+                           const void *pnext)
+{
+   const VkBindImageMemoryDeviceGroupInfo *g =
+      vd_chain_find(pnext, VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_DEVICE_GROUP_INFO);
+   return !g || device_indices_ok(disp, dev, i, g->deviceIndexCount, g->pDeviceIndices,
+                                  g->splitInstanceBindRegionCount);
+}
+
+/* Heap and device indices of the query name a heap and devices of the group. */
+VD_HANDLER(vkGetDeviceGroupPeerMemoryFeatures)
+{
+   const struct vd_device *dev = a->obj->data;
+   const uint32_t heaps = dev->pdev->memory_props.memoryHeapCount;
+   if (a->heapIndex >= heaps || a->localDeviceIndex >= dev->group_size ||
+       a->remoteDeviceIndex >= dev->group_size) {
+      vd_dispatch_fatal(disp,
+                        "heapIndex %u, localDeviceIndex %u, remoteDeviceIndex %u: the device "
+                        "has %u heaps and %u physical devices",
+                        a->heapIndex, a->localDeviceIndex, a->remoteDeviceIndex, heaps,
+                        dev->group_size);
+      return;
+   }
+   dev->vk->GetDeviceGroupPeerMemoryFeatures(a->device, a->heapIndex, a->localDeviceIndex,
+                                             a->remoteDeviceIndex, a->pPeerMemoryFeatures);
+}
+
 VD_HANDLER(vkBindBufferMemory2)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    for (uint32_t i = 0; i < a->bindInfoCount; i++) {
       const VkBindBufferMemoryInfo *b = &a->pBindInfos[i];
-      if (!bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
+      if (!buffer_group_ok(disp, a->obj->data, i, b->pNext) ||
+          !bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
                      buffer_size(vk, a->device, b->buffer)))
          return;
    }
@@ -321,7 +382,8 @@ VD_HANDLER(vkBindImageMemory2)
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    for (uint32_t i = 0; i < a->bindInfoCount; i++) {
       const VkBindImageMemoryInfo *b = &a->pBindInfos[i];
-      if (!bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
+      if (!image_group_ok(disp, a->obj->data, i, b->pNext) ||
+          !bind_fits(disp, "pBindInfos", i, b->memory, b->memoryOffset,
                      image_size(vk, a->device, b->image, b->pNext)))
          return;
    }

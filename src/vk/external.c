@@ -460,6 +460,9 @@ static void fix_dependency(const VkDependencyInfo *dep)
 
 VD_HANDLER(vkCmdPipelineBarrier)
 {
+   if (!vd_barriers_ok(disp, a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
+                       a->imageMemoryBarrierCount, a->pImageMemoryBarriers))
+      return;
    if (emulates_foreign(a->obj))
       fix_barriers(a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
                    a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
@@ -471,6 +474,9 @@ VD_HANDLER(vkCmdPipelineBarrier)
 
 VD_HANDLER(vkCmdWaitEvents)
 {
+   if (!vd_barriers_ok(disp, a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
+                       a->imageMemoryBarrierCount, a->pImageMemoryBarriers))
+      return;
    if (emulates_foreign(a->obj))
       fix_barriers(a->bufferMemoryBarrierCount, a->pBufferMemoryBarriers,
                    a->imageMemoryBarrierCount, a->pImageMemoryBarriers);
@@ -482,6 +488,8 @@ VD_HANDLER(vkCmdWaitEvents)
 
 VD_HANDLER(vkCmdPipelineBarrier2)
 {
+   if (!vd_dependency_ok(disp, a->pDependencyInfo))
+      return;
    if (emulates_foreign(a->obj))
       fix_dependency(a->pDependencyInfo);
    vd_object_vk(a->obj)->CmdPipelineBarrier2(a->commandBuffer, a->pDependencyInfo);
@@ -489,9 +497,23 @@ VD_HANDLER(vkCmdPipelineBarrier2)
 
 VD_HANDLER(vkCmdWaitEvents2)
 {
+   for (uint32_t i = 0; i < a->eventCount; i++)
+      if (!vd_dependency_ok(disp, &a->pDependencyInfos[i]))
+         return;
    if (emulates_foreign(a->obj))
       for (uint32_t i = 0; i < a->eventCount; i++)
          fix_dependency(&a->pDependencyInfos[i]);
    vd_object_vk(a->obj)->CmdWaitEvents2(a->commandBuffer, a->eventCount, a->pEvents,
                                         a->pDependencyInfos);
+}
+
+/* The dependency of vkCmdSetEvent2 must match its vkCmdWaitEvents2's: checked and rewritten
+ * alike. */
+VD_HANDLER(vkCmdSetEvent2)
+{
+   if (!vd_dependency_ok(disp, a->pDependencyInfo))
+      return;
+   if (emulates_foreign(a->obj))
+      fix_dependency(a->pDependencyInfo);
+   vd_object_vk(a->obj)->CmdSetEvent2(a->commandBuffer, a->event, a->pDependencyInfo);
 }

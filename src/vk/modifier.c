@@ -337,3 +337,19 @@ VD_HANDLER(vkGetImageSubresourceLayout2EXT)
        fix_aspect(disp, a->image, &sub.imageSubresource.aspectMask))
       vd_object_vk(a->obj)->GetImageSubresourceLayout2EXT(a->device, a->image, &sub, a->pLayout);
 }
+
+/* The subresource of the image the create info describes: the driver computes the layout
+ * of that mip level and layer (lavapipe indexes its per-level offsets with the level). */
+VD_HANDLER(vkGetDeviceImageSubresourceLayoutKHR)
+{
+   const VkImageCreateInfo *ci = a->pInfo->pCreateInfo;
+   const VkImageSubresource *s = &a->pInfo->pSubresource->imageSubresource;
+   if (s->mipLevel >= ci->mipLevels || s->arrayLayer >= ci->arrayLayers) {
+      vd_dispatch_fatal(disp,
+                        "pInfo->pSubresource: mipLevel %u, arrayLayer %u are not in the "
+                        "described image's %u mip levels and %u array layers",
+                        s->mipLevel, s->arrayLayer, ci->mipLevels, ci->arrayLayers);
+      return;
+   }
+   vd_object_vk(a->obj)->GetDeviceImageSubresourceLayoutKHR(a->device, a->pInfo, a->pLayout);
+}

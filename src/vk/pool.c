@@ -184,6 +184,11 @@ VD_HANDLER(vkBeginCommandBuffer)
    if (!vd_lifetime_wait_unused(disp, a->obj, "commandBuffer"))
       return;
    vd_lifetime_invalidate(a->obj);
+   /* A secondary continuing a render pass names one of its subpasses (render_pass.c). */
+   const VkCommandBufferInheritanceInfo *inh = a->pBeginInfo->pInheritanceInfo;
+   if (inh && (a->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) &&
+       !vd_subpass_ok(disp, "pBeginInfo->pInheritanceInfo->subpass", inh->renderPass, inh->subpass))
+      return;
    a->ret = vd_object_vk(a->obj)->BeginCommandBuffer(a->commandBuffer, a->pBeginInfo);
    if (!vd_object_hold_many(a->obj, disp->looked + 1, disp->looked_count - 1))
       vd_dispatch_fatal(disp, "out of memory holding the objects of command buffer %" PRIu64,

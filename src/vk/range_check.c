@@ -268,8 +268,25 @@ VD_HANDLER(vkCmdBindIndexBuffer2KHR)
                                                    a->indexType);
 }
 
+/* The host's maxTransformFeedbackBuffers (0 without VK_EXT_transform_feedback).  Transform
+ * feedback binds are rare: the property is asked for each time. */
+static uint32_t max_xfb_buffers(const struct vd_object *cb)
+{
+   const struct vd_physical_device *pd = ((const struct vd_device *)cb->data)->pdev;
+   VkPhysicalDeviceTransformFeedbackPropertiesEXT xfb = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TRANSFORM_FEEDBACK_PROPERTIES_EXT
+   };
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &xfb };
+   pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
+   return xfb.maxTransformFeedbackBuffers;
+}
+
 VD_HANDLER(vkCmdBindTransformFeedbackBuffersEXT)
 {
+   if (!within_limit(disp, "firstBinding", a->firstBinding, "bindingCount", a->bindingCount,
+                     max_xfb_buffers(a->obj), "maxTransformFeedbackBuffers"))
+      return;
    for (uint32_t i = 0; i < a->bindingCount; i++)
       if (!binding_ok(disp, "pBuffers", i, a->pBuffers[i], a->pOffsets[i],
                       a->pSizes ? a->pSizes[i] : 0))
@@ -293,7 +310,10 @@ static bool counters_ok(struct vd_dispatch *disp, uint32_t count, const VkBuffer
 
 VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
 {
-   if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
+   if (within_limit(disp, "firstCounterBuffer", a->firstCounterBuffer, "counterBufferCount",
+                    a->counterBufferCount, max_xfb_buffers(a->obj),
+                    "maxTransformFeedbackBuffers") &&
+       counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
       vd_object_vk(a->obj)->CmdBeginTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
                                                          a->counterBufferCount, a->pCounterBuffers,
                                                          a->pCounterBufferOffsets);
@@ -301,7 +321,10 @@ VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
 
 VD_HANDLER(vkCmdEndTransformFeedbackEXT)
 {
-   if (counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
+   if (within_limit(disp, "firstCounterBuffer", a->firstCounterBuffer, "counterBufferCount",
+                    a->counterBufferCount, max_xfb_buffers(a->obj),
+                    "maxTransformFeedbackBuffers") &&
+       counters_ok(disp, a->counterBufferCount, a->pCounterBuffers, a->pCounterBufferOffsets))
       vd_object_vk(a->obj)->CmdEndTransformFeedbackEXT(a->commandBuffer, a->firstCounterBuffer,
                                                        a->counterBufferCount, a->pCounterBuffers,
                                                        a->pCounterBufferOffsets);
@@ -855,4 +878,247 @@ VD_HANDLER(vkCmdCopyQueryPoolResults)
    vd_object_vk(a->obj)->CmdCopyQueryPoolResults(a->commandBuffer, a->queryPool, a->firstQuery,
                                                  a->queryCount, a->dstBuffer, a->dstOffset,
                                                  a->stride, a->flags);
+}
+
+/* -- dynamic state indices --------------------------------------------------------------- */
+
+/* lavapipe keeps vertex input state in arrays of its limits and looks each attribute's
+ * binding up among the bindings given, dereferencing what it finds (a missing one is
+ * NULL).  The spec bounds bindings, locations, strides and offsets by the host's limits and
+ * requires every attribute's binding among the binding descriptions. */
+static bool vertex_bindings_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                               uint32_t count, const VkVertexInputBindingDescription2EXT *b)
+{
+   if (!within_limit(disp, "first binding", 0, "vertexBindingDescriptionCount", count,
+                     l->maxVertexInputBindings, "maxVertexInputBindings"))
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      if (b[i].binding >= l->maxVertexInputBindings ||
+          b[i].stride > l->maxVertexInputBindingStride) {
+         vd_dispatch_fatal(disp,
+                           "pVertexBindingDescriptions[%u]: binding %u or stride %u is not below "
+                           "the device's maxVertexInputBindings (%u) / maxVertexInputBindingStride "
+                           "(%u)",
+                           i, b[i].binding, b[i].stride, l->maxVertexInputBindings,
+                           l->maxVertexInputBindingStride);
+         return false;
+      }
+   }
+   return true;
+}
+
+static bool vertex_attributes_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                                 uint32_t count, const VkVertexInputAttributeDescription2EXT *at,
+                                 uint32_t binding_count,
+                                 const VkVertexInputBindingDescription2EXT *b)
+{
+   if (!within_limit(disp, "first attribute", 0, "vertexAttributeDescriptionCount", count,
+                     l->maxVertexInputAttributes, "maxVertexInputAttributes"))
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      if (at[i].location >= l->maxVertexInputAttributes ||
+          at[i].offset > l->maxVertexInputAttributeOffset) {
+         vd_dispatch_fatal(disp,
+                           "pVertexAttributeDescriptions[%u]: location %u or offset %u is not "
+                           "within the device's maxVertexInputAttributes (%u) / "
+                           "maxVertexInputAttributeOffset (%u)",
+                           i, at[i].location, at[i].offset, l->maxVertexInputAttributes,
+                           l->maxVertexInputAttributeOffset);
+         return false;
+      }
+      uint32_t j = 0;
+      while (j < binding_count && b[j].binding != at[i].binding)
+         j++;
+      if (j == binding_count) {
+         vd_dispatch_fatal(disp,
+                           "pVertexAttributeDescriptions[%u].binding %u is not among the %u "
+                           "pVertexBindingDescriptions",
+                           i, at[i].binding, binding_count);
+         return false;
+      }
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdSetVertexInputEXT)
+{
+   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
+   const uint32_t nb = a->pVertexBindingDescriptions ? a->vertexBindingDescriptionCount : 0;
+   const uint32_t na = a->pVertexAttributeDescriptions ? a->vertexAttributeDescriptionCount : 0;
+   if (vertex_bindings_ok(disp, l, nb, a->pVertexBindingDescriptions) &&
+       vertex_attributes_ok(disp, l, na, a->pVertexAttributeDescriptions, nb,
+                            a->pVertexBindingDescriptions))
+      vd_object_vk(a->obj)->CmdSetVertexInputEXT(
+         a->commandBuffer, nb, a->pVertexBindingDescriptions, na, a->pVertexAttributeDescriptions);
+}
+
+/* Per-attachment blend state lives in arrays of maxColorAttachments entries. */
+static bool attachments_ok(struct vd_dispatch *disp, const struct vd_object *cb, uint32_t first,
+                           uint32_t count)
+{
+   return within_limit(disp, "firstAttachment", first, "attachmentCount", count,
+                       limits_of(cb)->maxColorAttachments, "maxColorAttachments");
+}
+
+VD_HANDLER(vkCmdSetColorBlendEnableEXT)
+{
+   if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
+      vd_object_vk(a->obj)->CmdSetColorBlendEnableEXT(a->commandBuffer, a->firstAttachment,
+                                                      a->attachmentCount, a->pColorBlendEnables);
+}
+
+VD_HANDLER(vkCmdSetColorBlendEquationEXT)
+{
+   if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
+      vd_object_vk(a->obj)->CmdSetColorBlendEquationEXT(
+         a->commandBuffer, a->firstAttachment, a->attachmentCount, a->pColorBlendEquations);
+}
+
+VD_HANDLER(vkCmdSetColorWriteMaskEXT)
+{
+   if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
+      vd_object_vk(a->obj)->CmdSetColorWriteMaskEXT(a->commandBuffer, a->firstAttachment,
+                                                    a->attachmentCount, a->pColorWriteMasks);
+}
+
+VD_HANDLER(vkCmdSetColorBlendAdvancedEXT)
+{
+   if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
+      vd_object_vk(a->obj)->CmdSetColorBlendAdvancedEXT(a->commandBuffer, a->firstAttachment,
+                                                        a->attachmentCount, a->pColorBlendAdvanced);
+}
+
+/* -- subresource ranges of clears and barriers ------------------------------------------ */
+
+/* count, with VK_REMAINING_* (~0) resolved against the `total` from `base` (0 if base is
+ * already past it). */
+static uint32_t resolve_remaining(uint32_t count, uint32_t base, uint32_t total)
+{
+   if (count != VK_REMAINING_MIP_LEVELS)
+      return count;
+   return base < total ? total - base : 0;
+}
+
+bool vd_subresource_range_ok(struct vd_dispatch *disp, const char *what, const struct vd_image *img,
+                             const VkImageSubresourceRange *r, uint32_t layers)
+{
+   const uint32_t levels = resolve_remaining(r->levelCount, r->baseMipLevel, img->mip_levels);
+   const uint32_t n = resolve_remaining(r->layerCount, r->baseArrayLayer, layers);
+   if (r->baseMipLevel >= img->mip_levels || (uint64_t)r->baseMipLevel + levels > img->mip_levels ||
+       r->baseArrayLayer >= layers || (uint64_t)r->baseArrayLayer + n > layers) {
+      vd_dispatch_fatal(disp,
+                        "%s: mip levels %u + %u and array layers %u + %u are not all in the "
+                        "image's %u mip levels and %u layers",
+                        what, r->baseMipLevel, r->levelCount, r->baseArrayLayer, r->layerCount,
+                        img->mip_levels, layers);
+      return false;
+   }
+   return true;
+}
+
+static bool clear_ranges_ok(struct vd_dispatch *disp, VkImage image, uint32_t count,
+                            const VkImageSubresourceRange *ranges)
+{
+   const struct vd_image *img = image_of(disp, "image", image);
+   if (!img)
+      return false;
+   for (uint32_t i = 0; i < count; i++) {
+      char what[32];
+      snprintf(what, sizeof(what), "pRanges[%u]", i);
+      if (!vd_subresource_range_ok(disp, what, img, &ranges[i], img->array_layers))
+         return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkCmdClearColorImage)
+{
+   if (clear_ranges_ok(disp, a->image, a->rangeCount, a->pRanges))
+      vd_object_vk(a->obj)->CmdClearColorImage(a->commandBuffer, a->image, a->imageLayout,
+                                               a->pColor, a->rangeCount, a->pRanges);
+}
+
+VD_HANDLER(vkCmdClearDepthStencilImage)
+{
+   if (clear_ranges_ok(disp, a->image, a->rangeCount, a->pRanges))
+      vd_object_vk(a->obj)->CmdClearDepthStencilImage(a->commandBuffer, a->image, a->imageLayout,
+                                                      a->pDepthStencil, a->rangeCount, a->pRanges);
+}
+
+/* A barrier's buffer range lies in the buffer, its image subresource range in the image. */
+static bool buffer_barrier_ok(struct vd_dispatch *disp, uint32_t i, VkBuffer buffer,
+                              VkDeviceSize offset, VkDeviceSize size)
+{
+   char what[48];
+   snprintf(what, sizeof(what), "pBufferMemoryBarriers[%u]", i);
+   return range_ok(disp, what, buffer, offset, size);
+}
+
+static bool image_barrier_ok(struct vd_dispatch *disp, uint32_t i, VkImage image,
+                             const VkImageSubresourceRange *r)
+{
+   char what[48];
+   snprintf(what, sizeof(what), "pImageMemoryBarriers[%u].subresourceRange", i);
+   const struct vd_image *img = image_of(disp, what, image);
+   return img && vd_subresource_range_ok(disp, what, img, r, img->array_layers);
+}
+
+bool vd_barriers_ok(struct vd_dispatch *disp, uint32_t buffer_count,
+                    const VkBufferMemoryBarrier *buffers, uint32_t image_count,
+                    const VkImageMemoryBarrier *images)
+{
+   for (uint32_t i = 0; i < buffer_count; i++)
+      if (!buffer_barrier_ok(disp, i, buffers[i].buffer, buffers[i].offset, buffers[i].size))
+         return false;
+   for (uint32_t i = 0; i < image_count; i++)
+      if (!image_barrier_ok(disp, i, images[i].image, &images[i].subresourceRange))
+         return false;
+   return true;
+}
+
+bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d)
+{
+   for (uint32_t i = 0; i < d->bufferMemoryBarrierCount; i++) {
+      const VkBufferMemoryBarrier2 *b = &d->pBufferMemoryBarriers[i];
+      if (!buffer_barrier_ok(disp, i, b->buffer, b->offset, b->size))
+         return false;
+   }
+   for (uint32_t i = 0; i < d->imageMemoryBarrierCount; i++) {
+      const VkImageMemoryBarrier2 *b = &d->pImageMemoryBarriers[i];
+      if (!image_barrier_ok(disp, i, b->image, &b->subresourceRange))
+         return false;
+   }
+   return true;
+}
+
+/* lavapipe indexes its color attachments with colorAttachment, clips each rectangle to the
+ * framebuffer itself and clears the layers [baseArrayLayer, + layerCount) of the views.
+ * venusd does not track render pass instances, so the layers are bounded only by the
+ * host's maxFramebufferLayers (docs/design.md, "Not checked yet"). */
+VD_HANDLER(vkCmdClearAttachments)
+{
+   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
+   for (uint32_t i = 0; i < a->attachmentCount; i++) {
+      const VkClearAttachment *c = &a->pAttachments[i];
+      if ((c->aspectMask & VK_IMAGE_ASPECT_COLOR_BIT) &&
+          c->colorAttachment >= l->maxColorAttachments) {
+         vd_dispatch_fatal(disp,
+                           "pAttachments[%u].colorAttachment %u is not below the device's "
+                           "maxColorAttachments (%u)",
+                           i, c->colorAttachment, l->maxColorAttachments);
+         return;
+      }
+   }
+   for (uint32_t i = 0; i < a->rectCount; i++) {
+      const VkClearRect *r = &a->pRects[i];
+      if (!r->layerCount || (uint64_t)r->baseArrayLayer + r->layerCount > l->maxFramebufferLayers) {
+         vd_dispatch_fatal(disp,
+                           "pRects[%u]: baseArrayLayer %u + layerCount %u are not within the "
+                           "device's maxFramebufferLayers (%u)",
+                           i, r->baseArrayLayer, r->layerCount, l->maxFramebufferLayers);
+         return;
+      }
+   }
+   vd_object_vk(a->obj)->CmdClearAttachments(a->commandBuffer, a->attachmentCount, a->pAttachments,
+                                             a->rectCount, a->pRects);
 }

@@ -95,7 +95,8 @@ struct vd_device {
    struct vd_vk_dispatch table;
    VkDevice handle;
    struct vd_physical_device *pdev;
-   unsigned emulated; /* pdev->emulated, limited to what the guest enabled */
+   unsigned emulated;   /* pdev->emulated, limited to what the guest enabled */
+   uint32_t group_size; /* physical devices in the device (VkDeviceGroupDeviceCreateInfo) */
    struct vd_backing_cache backings;
 };
 
@@ -245,6 +246,21 @@ struct vd_image {
    VkSampleCountFlagBits samples;
 };
 
+/* range_check.c: the mip levels and the first `layers` array layers of the image hold the
+ * range (VK_REMAINING_* resolved), else the context goes fatal naming `what` (false). */
+bool vd_subresource_range_ok(struct vd_dispatch *disp, const char *what, const struct vd_image *img,
+                             const VkImageSubresourceRange *r, uint32_t layers);
+/* range_check.c: every buffer range and image subresource range of the barriers lies in
+ * its object, else the context goes fatal (false). */
+bool vd_barriers_ok(struct vd_dispatch *disp, uint32_t buffer_count,
+                    const VkBufferMemoryBarrier *buffers, uint32_t image_count,
+                    const VkImageMemoryBarrier *images);
+bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d);
+
+/* render_pass.c: `subpass` is a subpass of `pass` (VK_NULL_HANDLE: nothing to check), else
+ * the context goes fatal naming `what` (false). */
+bool vd_subpass_ok(struct vd_dispatch *disp, const char *what, VkRenderPass pass, uint32_t subpass);
+
 /* The record of a VkQueryPool (buffer_image.c). */
 struct vd_query_pool {
    struct vd_device *dev;
@@ -281,6 +297,12 @@ struct vd_set_layout {
 void vd_set_layout_unref(struct vd_set_layout *layout);
 /* The bindings of a layout the command named, or NULL. */
 struct vd_set_layout *vd_set_layout_of(struct vd_dispatch *disp, VkDescriptorSetLayout layout);
+
+/* Each of the writes of a vkCmdPushDescriptorSetKHR names a binding of the push
+ * descriptor set layout `l`, of its type, and elements it has (as vkUpdateDescriptorSets'
+ * writes do a set's), else the context goes fatal (false). */
+bool vd_push_descriptor_writes_ok(struct vd_dispatch *disp, const struct vd_set_layout *l,
+                                  uint32_t count, const VkWriteDescriptorSet *writes);
 
 /* The record of a VkDescriptorSet (pool.c). */
 struct vd_descriptor_set {

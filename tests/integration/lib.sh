@@ -435,3 +435,9 @@ wait_stable_counts() {
   done
   return 1
 }
+
+# worker_modes — the worker modes a script runs: WORKER_MODES (the TSan pass sets "thread":
+# tests/integration/meson.build), default "process thread".  runs_worker MODE: whether
+# MODE is one of them.
+worker_modes() { echo "${WORKER_MODES:-process thread}"; }
+runs_worker() { case " $(worker_modes) " in *" $1 "*) return 0 ;; esac; return 1; }

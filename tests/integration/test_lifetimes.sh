@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_lifetimes.sh — object lifetimes, parent devices and binding ranges
 # (docs/design.md, "Lifetimes" and "Ranges the driver trusts"), through the real Mesa
-# Venus driver with tests/apps/vk_lifetimes.c, in each worker mode (process, thread):
+# Venus driver with tests/apps/vk_lifetimes.c, in each worker mode (process, thread;
+# WORKER_MODES picks, lib.sh):
 #   hold_recorded, hold_submitted  objects a recorded command buffer, a descriptor set or a
 #       pending submission uses are destroyed (pipeline, layouts, module, descriptor pool,
 #       buffers, a 40 MiB allocation; after vkQueueSubmit also the command buffer and its
@@ -68,7 +69,7 @@ expect_fatal() {
   fi
 }
 
-for worker in process thread; do
+for worker in $(worker_modes); do
   start_venusd_or_fail "lifetimes/$worker/start" --worker "$worker" || continue
   expect_ok "$worker" hold-recorded
   expect_ok "$worker" hold-submitted

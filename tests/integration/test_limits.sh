@@ -105,7 +105,8 @@ alive_after() {
 # Three venusd instances (each start and stop is slow on a loaded machine), each limit hit
 # by its own context.  The limits of one instance do not get in each other's way: a
 # vulkaninfo --summary needs 2 blobs (1.2 MB), 2 threads and 6 objects.
-if start_venusd_or_fail limits/a/start --max-blobs 8 --max-waits 4 --max-threads 3 \
+# (The TSan pass runs only the thread-mode instance c: WORKER_MODES=thread.)
+if runs_worker process && start_venusd_or_fail limits/a/start --max-blobs 8 --max-waits 4 --max-threads 3 \
   --max-objects 6; then
   bad blobs --mode blob-flood --count 20 --linger-ms 0
   expect_out blobs "created 8 of 20 blobs of 4096 bytes; the server closed the connection"
@@ -135,7 +136,7 @@ if start_venusd_or_fail limits/a/start --max-blobs 8 --max-waits 4 --max-threads
   stop_venusd limits/a/clean_exit
 fi
 
-if start_venusd_or_fail limits/b/start --max-blob-bytes 2M --max-fds 6; then
+if runs_worker process && start_venusd_or_fail limits/b/start --max-blob-bytes 2M --max-fds 6; then
   bad blob_bytes --mode blob-flood --count 20 --size 1048576 --linger-ms 0
   expect_out blob_bytes "created 2 of 20 blobs of 1048576 bytes; the server closed the connection"
   expect_log blob_bytes "$(limit_line "shared-memory blob bytes" 2097152 1048576 2097152 bytes --max-blob-bytes)"
@@ -174,7 +175,7 @@ fi
 wrapper=$TEST_TMP/venusd-nofile-1024
 printf '#!/bin/sh\nulimit -n 1024 || exit 1\nexec %q "$@"\n' "$VENUSD" >"$wrapper"
 chmod +x "$wrapper"
-if VENUSD=$wrapper start_venusd_or_fail limits/c/start --worker thread --max-memory 1M; then
+if runs_worker thread && VENUSD=$wrapper start_venusd_or_fail limits/c/start --worker thread --max-memory 1M; then
   VN_PERF=no_async_mem_alloc venus_client "$BUILD/tests/apps/vk_alloc_limits" --expect-oom 2M \
     >"$TEST_TMP/memory.out" 2>&1
   expect_out memory "OK allocation of 2097152 bytes fails with an out-of-memory error"

@@ -5,6 +5,9 @@
 #                  protocol/audit.txt, no line there is stale, and the table is up to date
 #   unlisted_fails with vkCmdSetViewport's line removed from a copy of protocol/audit.txt,
 #                  --check fails naming vkCmdSetViewport (the check can fail)
+#   open_fails     with vkCmdSetViewport's line turned "open" in a copy (and the table
+#                  written from that copy), --check fails naming it: no command may stay open
+#   none_open      docs/protocol-audit.md has no row whose status is open
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -31,6 +34,25 @@ elif printf %s "$out" | grep -q 'vkCmdSetViewport has guest-supplied firstViewpo
   pass protocol_audit/unlisted_fails
 else
   fail protocol_audit/unlisted_fails "unexpected output: $(printf %s "$out" | head -n 2)"
+fi
+
+open_copy=$TEST_TMP/protocol-open
+cp -r "$ROOT/protocol" "$open_copy"
+sed 's/^vkCmdSetViewport .*/vkCmdSetViewport open: not checked/' "$ROOT/protocol/audit.txt" \
+  >"$open_copy/audit.txt"
+audit --protocol-dir "$open_copy" --write "$TEST_TMP/open.md" >/dev/null 2>&1
+if out=$(audit --protocol-dir "$open_copy" --check "$TEST_TMP/open.md" 2>&1); then
+  fail protocol_audit/open_fails "--check passed with vkCmdSetViewport open"
+elif printf %s "$out" | grep -q 'vkCmdSetViewport is open'; then
+  pass protocol_audit/open_fails
+else
+  fail protocol_audit/open_fails "unexpected output: $(printf %s "$out" | head -n 2)"
+fi
+
+if grep -q '| open: ' "$ROOT/docs/protocol-audit.md"; then
+  fail protocol_audit/none_open "open rows: $(grep '| open: ' "$ROOT/docs/protocol-audit.md" | cut -d'|' -f2 | tr -d ' ' | tr '\n' ' ')"
+else
+  pass protocol_audit/none_open
 fi
 
 test_finish

@@ -122,6 +122,8 @@ export -f ffmpeg_run
 export FFMPEG_FILTER
 command -v ffmpeg >/dev/null && native_client bash -c 'ffmpeg_run "$0"' "$TEST_TMP/ffmpeg.native"
 
+# RENDER_SERVER_MODES: the labels of the modes below to run (default all; "none" runs only
+# the limits at the end).
 modes=("process:--worker process" "thread:--worker thread"
   "align16k:--worker process --host-pointer-alignment 16384")
 if [ "${RS_FRAMING:-}" = stream ]; then
@@ -131,6 +133,9 @@ else
 fi
 for mode in "${modes[@]}"; do
   label=${mode%%:*}
+  if [ -n "${RENDER_SERVER_MODES:-}" ]; then
+    case " $RENDER_SERVER_MODES " in *" $label "*) ;; *) continue ;; esac
+  fi
   start_stack "$label" "${mode#*:}" || continue
 
   # vulkaninfo through the proxy reaches venusd's device.
@@ -237,6 +242,72 @@ for mode in "${modes[@]}"; do
     pkill -KILL -f "^$RS_BIN"
   fi
 done
+
+# Per-context limits apply behind the proxy as over vtest (tests/integration/test_limits.sh):
+# with process workers, lowered by their options through VENUSD_RENDER_SERVER_ARGS, each is
+# hit by a client through virgl_test_server; venusd logs it once, naming the limit and the
+# option, only that context ends (or gets an out-of-memory error), and the next context
+# (vulkaninfo --summary, which fits the limits) is served.
+#   objects  vk_compute_smoke with --max-objects 6: fatal at its seventh object
+#   rings    vtest_bad_client many-rings with --max-rings 8: fatal at the ninth ring
+#   memory   vk_alloc_limits --expect-oom 2M with --max-memory 1M (synchronous allocation):
+#            the 2 MiB allocation fails with an out-of-memory error, the context goes on
+rs_limit_log() { # NAME TEXT: TEXT is in the render server's log exactly once
+  local n
+  n=$(grep -cF -- "$2" "$RS_LOG")
+  if [ "$n" = 1 ]; then
+    pass "render_server/limits/$1/logged"
+  else
+    fail "render_server/limits/$1/logged" "'$2' is in the log $n times (want once): $(grep -m1 'limit reached' "$RS_LOG")"
+  fi
+}
+rs_next_ok() { # NAME: the next context is served (vulkaninfo --summary, within the limits)
+  if rs_client vulkaninfo --summary >"$TEST_TMP/limits-next.$1" 2>&1 &&
+    grep -Eq "deviceName += $VENUS_DEVICE_RE" "$TEST_TMP/limits-next.$1"; then
+    pass "render_server/limits/$1/next_client_ok"
+  else
+    fail "render_server/limits/$1/next_client_ok" "$(tail -n 1 "$TEST_TMP/limits-next.$1")"
+  fi
+}
+rs_stop() {
+  pkill -TERM -s "$RS_PID" -x virgl_test_serv
+  wait "$RS_PID" 2>/dev/null
+  for _ in $(seq 50); do [ "$(rs_all)" = 0 ] && break; sleep 0.1; done
+}
+limit_text() { # LIMIT USED ASKED MAX UNIT OPTION: venusd's once-per-context line
+  printf 'limit reached: %s: %s %s in use, %s more asked for, %s allowed (raise it with %s N)' \
+    "$1" "$2" "$5" "$3" "$4" "$6"
+}
+if start_stack limits-a "--worker process --max-objects 6 --max-rings 8"; then
+  CLIENT_TIMEOUT=60 rs_client "$BUILD/tests/apps/vk_compute_smoke" >"$TEST_TMP/limits-objects" 2>&1
+  if grep -q '^OK' "$TEST_TMP/limits-objects"; then
+    fail render_server/limits/objects/client "vk_compute_smoke succeeded with --max-objects 6"
+  else
+    pass render_server/limits/objects/client
+  fi
+  rs_limit_log objects "$(limit_text objects 6 1 6 objects --max-objects)"
+  rs_limit_log objects/fatal "objects, the most allowed (--max-objects 6)"
+  "$BUILD/tests/integration/vtest_bad_client" --socket "$RS_SOCK" --mode many-rings \
+    --timeout-ms 10000 --linger-ms 3000 >"$TEST_TMP/limits-rings" 2>&1
+  sleep 0.5
+  rs_limit_log rings "vkCreateRingMESA: the context already has 8 rings, the most allowed (--max-rings 8)"
+  # Limits are per context: the next one is served (vulkaninfo --summary needs 6 objects).
+  rs_next_ok objects
+  rs_stop
+fi
+if start_stack limits-b "--worker process --max-memory 1M"; then
+  VN_PERF=no_async_mem_alloc CLIENT_TIMEOUT=60 rs_client "$BUILD/tests/apps/vk_alloc_limits" \
+    --expect-oom 2M >"$TEST_TMP/limits-memory" 2>&1
+  if grep -q "OK allocation of 2097152 bytes fails with an out-of-memory error" "$TEST_TMP/limits-memory" &&
+    grep -q '^OK alloc_limits' "$TEST_TMP/limits-memory"; then
+    pass render_server/limits/memory/client
+  else
+    fail render_server/limits/memory/client "$(tail -n 2 "$TEST_TMP/limits-memory")"
+  fi
+  rs_limit_log memory "more asked for, 1048576 allowed (raise it with --max-memory N)"
+  rs_next_ok memory
+  rs_stop
+fi
 
 for m in "${mounted[@]}"; do umount -l "$REF_ROOT/$m"; done
 test_finish

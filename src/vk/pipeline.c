@@ -1,0 +1,299 @@
+/* Pipeline layouts, pipelines and render passes: the guest indices and ranges in their create
+ * infos that drivers use as array indices or read offsets (docs/design.md, "Ranges the
+ * driver trusts"), and the pipeline layouts' set layouts, kept for push descriptors. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/log.h"
+#include "vk/vk_common.h"
+
+static const VkPhysicalDeviceLimits *dev_limits(const struct vd_device *dev)
+{
+   return &dev->pdev->props.limits;
+}
+
+/* -- pipeline layouts --------------------------------------------------------------------- */
+
+/* A pipeline layout's record: its set layouts (NULL where the guest gave none), each a
+ * reference, so that vkCmdPushDescriptorSetKHR can check its writes after the set layouts
+ * are destroyed. */
+struct pipeline_layout {
+   struct vd_device *dev;
+   uint32_t set_count;
+   struct vd_set_layout *sets[];
+};
+
+static void pipeline_layout_destroy(struct vd_object *obj)
+{
+   struct pipeline_layout *r = obj->data;
+   r->dev->vk->DestroyPipelineLayout(r->dev->handle, (VkPipelineLayout)(uintptr_t)obj->handle,
+                                     NULL);
+   for (uint32_t i = 0; i < r->set_count; i++)
+      vd_set_layout_unref(r->sets[i]);
+   free(r);
+}
+
+/* Drivers keep push constants in a buffer of maxPushConstantsSize bytes and bound sets in
+ * arrays of maxBoundDescriptorSets. */
+static bool pipeline_layout_ok(struct vd_dispatch *disp, const struct vd_device *dev,
+                               const VkPipelineLayoutCreateInfo *info)
+{
+   const VkPhysicalDeviceLimits *l = dev_limits(dev);
+   if (info->setLayoutCount > l->maxBoundDescriptorSets) {
+      vd_dispatch_fatal(disp,
+                        "pCreateInfo->setLayoutCount %u exceeds the device's "
+                        "maxBoundDescriptorSets (%u)",
+                        info->setLayoutCount, l->maxBoundDescriptorSets);
+      return false;
+   }
+   for (uint32_t i = 0; i < info->pushConstantRangeCount; i++) {
+      const VkPushConstantRange *r = &info->pPushConstantRanges[i];
+      if ((uint64_t)r->offset + r->size > l->maxPushConstantsSize) {
+         vd_dispatch_fatal(disp,
+                           "pCreateInfo->pPushConstantRanges[%u]: offset %u + size %u exceed "
+                           "the device's maxPushConstantsSize (%u)",
+                           i, r->offset, r->size, l->maxPushConstantsSize);
+         return false;
+      }
+   }
+   return true;
+}
+
+VD_HANDLER(vkCreatePipelineLayout)
+{
+   struct vd_device *dev = a->obj->data;
+   const uint64_t id = (uint64_t)(uintptr_t)*a->pPipelineLayout;
+   VkPipelineLayoutCreateInfo info = *a->pCreateInfo;
+   if (!pipeline_layout_ok(disp, dev, &info))
+      return;
+   vd_strip_mesa_structs(&info.pNext);
+   const uint32_t n = info.pSetLayouts ? info.setLayoutCount : 0;
+   struct pipeline_layout *r = calloc(1, sizeof(*r) + (size_t)n * sizeof(r->sets[0]));
+   if (!r) {
+      a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
+      return;
+   }
+   r->dev = dev;
+   VkPipelineLayout layout;
+   a->ret = dev->vk->CreatePipelineLayout(a->device, &info, NULL, &layout);
+   if (a->ret != VK_SUCCESS) {
+      free(r);
+      return;
+   }
+   for (uint32_t i = 0; i < n; i++) {
+      r->sets[i] = info.pSetLayouts[i] ? vd_set_layout_of(disp, info.pSetLayouts[i]) : NULL;
+      if (r->sets[i])
+         atomic_fetch_add(&r->sets[i]->refs, 1);
+   }
+   r->set_count = n;
+   if (!vd_object_add(disp, id, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)layout, a->obj,
+                      r, pipeline_layout_destroy)) {
+      dev->vk->DestroyPipelineLayout(a->device, layout, NULL);
+      for (uint32_t i = 0; i < n; i++)
+         vd_set_layout_unref(r->sets[i]);
+      free(r);
+   }
+}
+
+/* The writes name bindings and elements of the layout's set `set` (lavapipe writes them
+ * into a set it sizes by that set layout). */
+VD_HANDLER(vkCmdPushDescriptorSetKHR)
+{
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)a->layout);
+   if (!o) {
+      vd_dispatch_fatal(disp, "layout: not found among the command's objects");
+      return;
+   }
+   const struct pipeline_layout *r = o->data;
+   if (a->set >= r->set_count || !r->sets[a->set]) {
+      vd_dispatch_fatal(disp, "set %u is not a set layout of the %u-set pipeline layout", a->set,
+                        r->set_count);
+      return;
+   }
+   if (vd_push_descriptor_writes_ok(disp, r->sets[a->set], a->descriptorWriteCount,
+                                    a->pDescriptorWrites))
+      vd_object_vk(a->obj)->CmdPushDescriptorSetKHR(a->commandBuffer, a->pipelineBindPoint,
+                                                    a->layout, a->set, a->descriptorWriteCount,
+                                                    a->pDescriptorWrites);
+}
+
+/* -- pipelines ---------------------------------------------------------------------------- */
+
+static void pipeline_destroy(struct vd_object *obj)
+{
+   const struct vd_device *dev = obj->data;
+   dev->vk->DestroyPipeline(dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
+}
+
+/* Each specialization constant lies in the data (the driver reads it at pData + offset).
+ * `stage` names the field, e.g. "pCreateInfos[0].pStages[1]". */
+static bool specialization_ok(struct vd_dispatch *disp, const char *stage,
+                              const VkPipelineShaderStageCreateInfo *info)
+{
+   const VkSpecializationInfo *sp = info->pSpecializationInfo;
+   for (uint32_t e = 0; sp && e < sp->mapEntryCount; e++) {
+      const VkSpecializationMapEntry *m = &sp->pMapEntries[e];
+      if ((uint64_t)m->offset + m->size > sp->dataSize) {
+         vd_dispatch_fatal(disp,
+                           "%s.pSpecializationInfo->pMapEntries[%u]: offset %u + size %zu "
+                           "exceed dataSize %zu",
+                           stage, e, m->offset, m->size, sp->dataSize);
+         return false;
+      }
+   }
+   return true;
+}
+
+/* A derivative's basePipelineIndex names an earlier create info of the same command. */
+static bool base_index_ok(struct vd_dispatch *disp, uint32_t i, VkPipelineCreateFlags flags,
+                          VkPipeline base, int32_t index)
+{
+   if (!(flags & VK_PIPELINE_CREATE_DERIVATIVE_BIT) || base || index == -1 ||
+       (index >= 0 && (uint32_t)index < i))
+      return true;
+   vd_dispatch_fatal(disp, "pCreateInfos[%u].basePipelineIndex %d is not an earlier create info", i,
+                     index);
+   return false;
+}
+
+static bool vertex_input_ok(struct vd_dispatch *disp, uint32_t i, const VkPhysicalDeviceLimits *l,
+                            const VkPipelineVertexInputStateCreateInfo *vi)
+{
+   for (uint32_t j = 0; vi && j < vi->vertexBindingDescriptionCount; j++) {
+      const VkVertexInputBindingDescription *b = &vi->pVertexBindingDescriptions[j];
+      if (b->binding >= l->maxVertexInputBindings || b->stride > l->maxVertexInputBindingStride) {
+         vd_dispatch_fatal(disp,
+                           "pCreateInfos[%u].pVertexInputState->pVertexBindingDescriptions[%u]: "
+                           "binding %u or stride %u exceed the device's maxVertexInputBindings "
+                           "(%u) / maxVertexInputBindingStride (%u)",
+                           i, j, b->binding, b->stride, l->maxVertexInputBindings,
+                           l->maxVertexInputBindingStride);
+         return false;
+      }
+   }
+   for (uint32_t j = 0; vi && j < vi->vertexAttributeDescriptionCount; j++) {
+      const VkVertexInputAttributeDescription *at = &vi->pVertexAttributeDescriptions[j];
+      if (at->location >= l->maxVertexInputAttributes || at->binding >= l->maxVertexInputBindings ||
+          at->offset > l->maxVertexInputAttributeOffset) {
+         vd_dispatch_fatal(disp,
+                           "pCreateInfos[%u].pVertexInputState->pVertexAttributeDescriptions[%u]: "
+                           "location %u, binding %u or offset %u exceed the device's limits "
+                           "(%u attributes, %u bindings, offset %u)",
+                           i, j, at->location, at->binding, at->offset, l->maxVertexInputAttributes,
+                           l->maxVertexInputBindings, l->maxVertexInputAttributeOffset);
+         return false;
+      }
+   }
+   const VkPipelineVertexInputDivisorStateCreateInfoKHR *d =
+      vi ? vd_chain_find(vi->pNext,
+                         VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_DIVISOR_STATE_CREATE_INFO_KHR)
+         : NULL;
+   for (uint32_t j = 0; d && j < d->vertexBindingDivisorCount; j++) {
+      if (d->pVertexBindingDivisors[j].binding >= l->maxVertexInputBindings) {
+         vd_dispatch_fatal(disp,
+                           "pCreateInfos[%u]: pVertexBindingDivisors[%u].binding %u exceeds the "
+                           "device's maxVertexInputBindings (%u)",
+                           i, j, d->pVertexBindingDivisors[j].binding, l->maxVertexInputBindings);
+         return false;
+      }
+   }
+   return true;
+}
+
+static bool viewports_ok(struct vd_dispatch *disp, uint32_t i, const VkPhysicalDeviceLimits *l,
+                         const VkPipelineViewportStateCreateInfo *vp)
+{
+   if (!vp || (vp->viewportCount <= l->maxViewports && vp->scissorCount <= l->maxViewports))
+      return true;
+   vd_dispatch_fatal(disp,
+                     "pCreateInfos[%u].pViewportState: viewportCount %u or scissorCount %u "
+                     "exceed the device's maxViewports (%u)",
+                     i, vp->viewportCount, vp->scissorCount, l->maxViewports);
+   return false;
+}
+
+static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, uint32_t count,
+                        const VkGraphicsPipelineCreateInfo *infos)
+{
+   const VkPhysicalDeviceLimits *l = dev_limits(dev);
+   for (uint32_t i = 0; i < count; i++) {
+      const VkGraphicsPipelineCreateInfo *c = &infos[i];
+      for (uint32_t s = 0; c->pStages && s < c->stageCount; s++) {
+         char what[48];
+         snprintf(what, sizeof(what), "pCreateInfos[%u].pStages[%u]", i, s);
+         if (!specialization_ok(disp, what, &c->pStages[s]))
+            return false;
+      }
+      char what[40];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].subpass", i);
+      if (!vd_subpass_ok(disp, what, c->renderPass, c->subpass) ||
+          !base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex) ||
+          !vertex_input_ok(disp, i, l, c->pVertexInputState) ||
+          !viewports_ok(disp, i, l, c->pViewportState))
+         return false;
+   }
+   return true;
+}
+
+/* Adds the pipelines the driver created (VK_NULL_HANDLE where it made none) under the
+ * guest's ids, which the reply echoes. */
+static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, uint32_t n,
+                          const uint64_t *ids, VkPipeline *pipelines, VkResult ret)
+{
+   struct vd_device *dev = dev_obj->data;
+   for (uint32_t i = 0; i < n; i++) {
+      const VkPipeline p = pipelines[i];
+      pipelines[i] = (VkPipeline)(uintptr_t)ids[i];
+      if (ret < 0 || !p)
+         continue;
+      if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)p, dev_obj,
+                         dev, pipeline_destroy))
+         dev->vk->DestroyPipeline(dev->handle, p, NULL);
+   }
+}
+
+static uint64_t *guest_ids(struct vd_dispatch *disp, uint32_t n, const VkPipeline *pipelines)
+{
+   uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n ? n : 1);
+   if (!ids) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return NULL;
+   }
+   for (uint32_t i = 0; i < n; i++)
+      ids[i] = (uint64_t)(uintptr_t)pipelines[i];
+   return ids;
+}
+
+VD_HANDLER(vkCreateGraphicsPipelines)
+{
+   struct vd_device *dev = a->obj->data;
+   if (!graphics_ok(disp, dev, a->createInfoCount, a->pCreateInfos))
+      return;
+   uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
+   if (!ids)
+      return;
+   a->ret = dev->vk->CreateGraphicsPipelines(a->device, a->pipelineCache, a->createInfoCount,
+                                             a->pCreateInfos, NULL, a->pPipelines);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret);
+}
+
+VD_HANDLER(vkCreateComputePipelines)
+{
+   struct vd_device *dev = a->obj->data;
+   for (uint32_t i = 0; i < a->createInfoCount; i++) {
+      const VkComputePipelineCreateInfo *c = &a->pCreateInfos[i];
+      char what[48];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].stage", i);
+      if (!specialization_ok(disp, what, &c->stage) ||
+          !base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex))
+         return;
+   }
+   uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
+   if (!ids)
+      return;
+   a->ret = dev->vk->CreateComputePipelines(a->device, a->pipelineCache, a->createInfoCount,
+                                            a->pCreateInfos, NULL, a->pPipelines);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret);
+}
