@@ -99,7 +99,9 @@ class Type:
             self.dispatchable = el.find("type").text == "VK_DEFINE_HANDLE"
             self.objtypeenum = el.get("objtypeenum")
         if category == "funcpointer":
-            self.name = el.find("name").text
+            # vk.xml >= 1.4.3xx nests the name in <proto>; older ones have it directly.
+            n = el.find("name")
+            self.name = (n if n is not None else el.find("proto/name")).text
 
     @property
     def stype(self):
@@ -261,7 +263,7 @@ class Registry:
 
     def _select(self):
         ext_names = {n for _, n, _ in self.protocol_extensions}
-        enabled = set(CORE_VERSIONS) | ext_names
+        enabled = set(self.core_features()) | ext_names
         self.required_types = set()
         self.required_commands = set()
 
@@ -275,7 +277,7 @@ class Registry:
             for c in req.findall("command"):
                 self.required_commands.add(c.get("name"))
 
-        for v in CORE_VERSIONS:
+        for v in self.core_features():
             for req in self.features[v].findall("require"):
                 take(req)
         for n in ext_names:
@@ -288,6 +290,19 @@ class Registry:
         for t in self.types.values():
             if t.venus:
                 self.required_types.add(t.name)
+
+    def core_features(self):
+        """CORE_VERSIONS and the features they depend on: vk.xml >= 1.4.3xx splits each core
+        version into internal VK_BASE/COMPUTE/GRAPHICS_VERSION_1_x features named by
+        VK_VERSION_1_x's depends; older ones have none."""
+        out, todo = [], list(CORE_VERSIONS)
+        while todo:
+            v = todo.pop(0)
+            if v in out or v not in self.features:
+                continue
+            out.append(v)
+            todo += re.findall(r"VK_[A-Z]*_?VERSION_\d+_\d+", self.features[v].get("depends") or "")
+        return out
 
     # -- helpers ------------------------------------------------------------------------
     def resolve(self, name):
