@@ -143,6 +143,7 @@ class Registry:
         self.core_versions = tuple(core)
         self.mesa_spec = mesa_spec
         self.command_spec = {}  # MESA command -> the venus_protocol spec that adds it
+        self.level0_command_count = 0  # command type values of the first table (Mesa 25.0.7's)
         self.types = {}
         self.commands = {}
         self.command_aliases = {}
@@ -162,8 +163,12 @@ class Registry:
                     if len(row) > 2 and row[2].isdigit() and int(row[2]) > mesa_spec:
                         continue  # a MESA command of a later venus_protocol spec
                     self.command_types.append((int(row[0]), row[1]))
+                    if path == (cmd_tsv if isinstance(cmd_tsv, str) else cmd_tsv[0]):
+                        self.level0_command_count = max(self.level0_command_count,
+                                                        int(row[0]) + 1)
         self.protocol_extensions = []  # (number, name, spec cap)
         self.unserved_extensions = []  # (number, name, why venusd does not serve it)
+        self.extension_level = {}  # name -> 0 (Mesa 25.0.7's protocol) or 1 (the newest)
         with open(ext_tsv) as f:
             next(f)
             for line in f:
@@ -173,6 +178,8 @@ class Registry:
                     continue  # in the protocol, but venusd does not decode it (the reason)
                 num, n, spec = row[:3]
                 self.protocol_extensions.append((int(num), n, int(spec)))
+                # the protocol level that brought it: 0 Mesa 25.0.7's, 1 the newest
+                self.extension_level[n] = 1 if len(row) > 3 and row[3] == "mesa26" else 0
         self._select()
 
     # -- loading -----------------------------------------------------------------------

@@ -111,6 +111,16 @@ def find_handlers(args, root, commands, reg):
         listed.update(more)
     sources, dirs = handlers.source_files(os.path.realpath(args.src_dir))
     found = handlers.scan_handlers(sources, root)
+    # Handlers of a later protocol's commands are not this protocol's business.
+    later = set()
+    for proto in PROTOCOLS.values():
+        for t in proto["command_types"]:
+            if not os.path.exists(os.path.join(pd, t)):
+                continue  # a protocol directory with only this protocol's tables
+            with open(os.path.join(pd, t)) as f:
+                later |= {line.split("\t")[1].strip() for line in list(f)[1:]}
+    later -= {n for _, n in reg.command_types}
+    found = [h for h in found if h.name not in later]
     compiled = {os.path.realpath(p) for p in args.compiled}
     errors += handlers.check_handlers(found, compiled, listed, manual_rel, primary_of,
                                       alias_target)

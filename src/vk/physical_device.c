@@ -249,21 +249,22 @@ VD_HANDLER(vkEnumeratePhysicalDeviceGroups)
       a->ret = VK_INCOMPLETE;
 }
 
-static void patch_properties(VkPhysicalDeviceProperties *p)
+static void patch_properties(const struct vd_object *pd, VkPhysicalDeviceProperties *p)
 {
-   p->apiVersion = vd_emulation_api_version(p->apiVersion);
+   const struct vd_physical_device *pdev = pd->data;
+   p->apiVersion = vd_emulation_api_version(p->apiVersion, pdev->instance->protocol_level);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties(a->physicalDevice, a->pProperties);
-   patch_properties(a->pProperties);
+   patch_properties(a->obj, a->pProperties);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties2)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties2(a->physicalDevice, a->pProperties);
-   patch_properties(&a->pProperties->properties);
+   patch_properties(a->obj, &a->pProperties->properties);
 }
 
 VD_HANDLER(vkEnumerateDeviceExtensionProperties)

@@ -496,14 +496,13 @@ struct buffer_image_region {
    VkExtent3D image_extent;
 };
 
-/* One region of a buffer <-> image copy: the image region lies inside its subresource
- * and the bytes it addresses in the buffer inside the buffer.  The buffer address of the
- * texel block (x, y, z) of layer l is offset + (((l * depth + z) * imageHeight + y) *
+/* One region of a buffer (or host memory) <-> image copy: the image region lies inside its
+ * subresource; *bytes is how many bytes from the region's offset it addresses.  The address
+ * of the texel block (x, y, z) of layer l is offset + (((l * depth + z) * imageHeight + y) *
  * rowLength + x) * blockBytes, in blocks (the spec's formula); the copy touches up to the
  * largest such address plus one block. */
-static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const char *buffer_name,
-                                   VkBuffer buffer, const struct vd_image *img,
-                                   const struct buffer_image_region *r)
+static bool image_region_bytes(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                               const struct buffer_image_region *r, uint64_t *bytes_out)
 {
    char what[80];
    snprintf(what, sizeof(what), "pRegions[%u].imageSubresource", i);
@@ -532,8 +531,20 @@ static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const c
       const uint64_t last_row = add_sat(mul_sat(slices - 1, rows), h - 1);
       size = mul_sat(add_sat(mul_sat(last_row, row), w), bytes);
    }
+   *bytes_out = size == UINT64_MAX ? size - 1 : size;
+   return true;
+}
+
+static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const char *buffer_name,
+                                   VkBuffer buffer, const struct vd_image *img,
+                                   const struct buffer_image_region *r)
+{
+   uint64_t size;
+   if (!image_region_bytes(disp, i, img, r, &size))
+      return false;
+   char what[80];
    snprintf(what, sizeof(what), "pRegions[%u]: %s", i, buffer_name);
-   return range_ok(disp, what, buffer, r->offset, size == UINT64_MAX ? size - 1 : size);
+   return range_ok(disp, what, buffer, r->offset, size);
 }
 
 static void region_from_v1(struct buffer_image_region *out, const VkBufferImageCopy *r)
@@ -855,4 +866,124 @@ VD_HANDLER(vkCmdCopyQueryPoolResults)
    vd_object_vk(a->obj)->CmdCopyQueryPoolResults(a->commandBuffer, a->queryPool, a->firstQuery,
                                                  a->queryCount, a->dstBuffer, a->dstOffset,
                                                  a->stride, a->flags);
+}
+
+/* -- Vulkan 1.4 (VK_KHR_maintenance6) forms: the same index checks as their 1.0 forms ---- */
+
+VD_HANDLER(vkCmdBindDescriptorSets2)
+{
+   const VkBindDescriptorSetsInfo *info = a->pBindDescriptorSetsInfo;
+   if (within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
+                    info->descriptorSetCount, limits_of(a->obj)->maxBoundDescriptorSets,
+                    "maxBoundDescriptorSets"))
+      vd_object_vk(a->obj)->CmdBindDescriptorSets2(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdPushConstants2)
+{
+   const VkPushConstantsInfo *info = a->pPushConstantsInfo;
+   if (within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
+                    limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
+      vd_object_vk(a->obj)->CmdPushConstants2(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdPushDescriptorSet2)
+{
+   const VkPushDescriptorSetInfo *info = a->pPushDescriptorSetInfo;
+   if (within_limit(disp, "pPushDescriptorSetInfo->set", info->set, "set count", 1,
+                    limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
+      vd_object_vk(a->obj)->CmdPushDescriptorSet2(a->commandBuffer, info);
+}
+
+/* -- host image copies through the Venus streams (venus_protocol spec 3) ------------------
+ *
+ * vkCopyImageToMemoryMESA / vkCopyMemoryToImageMESA carry the host image copy's memory in
+ * the command (or reply) stream instead of a guest pointer: the region must lie inside the
+ * image and the bytes it addresses inside the carried data, as for a buffer copy. */
+
+static bool host_region_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                           const struct buffer_image_region *r, size_t data_size)
+{
+   uint64_t size;
+   if (!image_region_bytes(disp, i, img, r, &size))
+      return false;
+   char what[64];
+   snprintf(what, sizeof(what), "pRegions[%u]: dataSize", i);
+   return vd_range_fits(disp, what, 0, size, data_size, "data");
+}
+
+VD_HANDLER(vkCopyImageToMemoryMESA)
+{
+   const VkCopyImageToMemoryInfoMESA *info = a->pCopyImageToMemoryInfo;
+   const struct vd_image *img = image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
+   const struct buffer_image_region r = { 0,
+                                          info->memoryRowLength,
+                                          info->memoryImageHeight,
+                                          info->imageSubresource,
+                                          info->imageOffset,
+                                          info->imageExtent };
+   if (!img || !host_region_ok(disp, 0, img, &r, a->dataSize))
+      return;
+   const VkImageToMemoryCopy region = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_TO_MEMORY_COPY,
+      .pHostPointer = a->pData,
+      .memoryRowLength = info->memoryRowLength,
+      .memoryImageHeight = info->memoryImageHeight,
+      .imageSubresource = info->imageSubresource,
+      .imageOffset = info->imageOffset,
+      .imageExtent = info->imageExtent,
+   };
+   const VkCopyImageToMemoryInfo host = {
+      .sType = VK_STRUCTURE_TYPE_COPY_IMAGE_TO_MEMORY_INFO,
+      .flags = info->flags,
+      .srcImage = info->srcImage,
+      .srcImageLayout = info->srcImageLayout,
+      .regionCount = 1,
+      .pRegions = &region,
+   };
+   a->ret = vd_object_vk(a->obj)->CopyImageToMemory(a->device, &host);
+}
+
+VD_HANDLER(vkCopyMemoryToImageMESA)
+{
+   const VkCopyMemoryToImageInfoMESA *info = a->pCopyMemoryToImageInfo;
+   const struct vd_image *img = image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
+   if (!img)
+      return;
+   VkMemoryToImageCopy *regions =
+      vd_arena_alloc_array(&disp->arena, sizeof(*regions), info->regionCount);
+   if (info->regionCount && !regions) {
+      vd_dispatch_fatal(disp, "pCopyMemoryToImageInfo: out of memory for %u regions",
+                        info->regionCount);
+      return;
+   }
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkMemoryToImageCopyMESA *m = &info->pRegions[i];
+      const struct buffer_image_region r = { 0,
+                                             m->memoryRowLength,
+                                             m->memoryImageHeight,
+                                             m->imageSubresource,
+                                             m->imageOffset,
+                                             m->imageExtent };
+      if (!host_region_ok(disp, i, img, &r, m->dataSize))
+         return;
+      regions[i] = (VkMemoryToImageCopy){
+         .sType = VK_STRUCTURE_TYPE_MEMORY_TO_IMAGE_COPY,
+         .pHostPointer = m->pData,
+         .memoryRowLength = m->memoryRowLength,
+         .memoryImageHeight = m->memoryImageHeight,
+         .imageSubresource = m->imageSubresource,
+         .imageOffset = m->imageOffset,
+         .imageExtent = m->imageExtent,
+      };
+   }
+   const VkCopyMemoryToImageInfo host = {
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_IMAGE_INFO,
+      .flags = info->flags,
+      .dstImage = info->dstImage,
+      .dstImageLayout = info->dstImageLayout,
+      .regionCount = info->regionCount,
+      .pRegions = regions,
+   };
+   a->ret = vd_object_vk(a->obj)->CopyMemoryToImage(a->device, &host);
 }

@@ -60,6 +60,7 @@ struct vd_instance {
    struct vd_vk_dispatch table;
    VkInstance handle;
    uint32_t api_version;
+   uint32_t protocol_level; /* its context's (context/protocol.h) */
    uint32_t pdev_count;
    struct vd_physical_device *pdevs;
    bool pdevs_enumerated;
@@ -117,7 +118,7 @@ PFN_vkGetInstanceProcAddr vd_loader_get_instance_proc_addr(void);
 void vd_loader_log_icds(void);
 
 /* emulation.c: what the guest is told the host supports. */
-uint32_t vd_emulation_api_version(uint32_t host_version);
+uint32_t vd_emulation_api_version(uint32_t host_version, uint32_t protocol_level);
 /* Decides pdev->emulated from the host's capabilities and --emulate. */
 void vd_emulation_choose(struct vd_physical_device *pdev);
 bool vd_emulation_build_extensions(struct vd_physical_device *pdev);
