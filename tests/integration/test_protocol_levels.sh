@@ -20,14 +20,15 @@ test_init protocol_levels
 BAD_CLIENT=${BAD_CLIENT:-$(dirname "$VENUSD")/tests/integration/vtest_bad_client}
 CLIENTS_SH=$REPO_ROOT/tests/clients/mesa-clients.sh
 clients=host
-if [ "$(id -u)" = 0 ] && bash "$CLIENTS_SH" list 2>/dev/null | grep -q '^backports '; then
-  clients="host $(bash "$CLIENTS_SH" list | awk '$1 != "trixie" { print $1 }' | tr '\n' ' ')"
+made=$([ "$(id -u)" = 0 ] && bash "$CLIENTS_SH" list 2>/dev/null)
+if grep -q '^backports ' <<<"$made"; then
+  clients="host $(awk '$1 != "trixie" { print $1 }' <<<"$made" | tr '\n' ' ')"
 else
   note "Mesa 26 clients not made (tests/clients/mesa-clients.sh setup, as root): host only"
 fi
 
 # api_of FILE — the apiVersion line of a vulkaninfo --summary for the Venus device.
-api_of() { awk '/Virtio-GPU Venus/ { v = 1 } v && /apiVersion/ { print $3; exit }' "$1"; }
+api_of() { awk '/^GPU[0-9]+:/ { api = "" } /apiVersion/ { api = $3 } /Virtio-GPU Venus/ { print api; exit }' "$1"; }
 
 # bad MODE — runs vtest_bad_client MODE against the current venusd; prints the log lines
 # it caused.
