@@ -901,6 +901,28 @@ VD_HANDLER(vkCmdPushDescriptorSet2)
  * the command (or reply) stream instead of a guest pointer: the region must lie inside the
  * image and the bytes it addresses inside the carried data, as for a buffer copy. */
 
+/* A host image copy reads or writes the image's memory on the host at once, so the image
+ * must have memory bound (it holds the VkDeviceMemory it was bound to, device_memory.c);
+ * an image without would make the driver dereference nothing. */
+static const struct vd_image *host_image_of(struct vd_dispatch *disp, const char *what,
+                                            VkImage image)
+{
+   const struct vd_image *img = image_of(disp, what, image);
+   if (!img)
+      return NULL;
+   struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   struct vd_hold holds[8];
+   const uint32_t n = vd_object_holds_copy(o, holds, 8);
+   bool bound = false;
+   for (uint32_t i = 0; i < n && i < 8; i++) {
+      bound |= holds[i].obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY;
+      vd_object_unref(holds[i].obj);
+   }
+   if (!bound)
+      vd_dispatch_fatal(disp, "%s: a host image copy on an image with no memory bound", what);
+   return bound ? img : NULL;
+}
+
 static bool host_region_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
                            const struct buffer_image_region *r, size_t data_size)
 {
@@ -986,4 +1008,52 @@ VD_HANDLER(vkCopyMemoryToImageMESA)
       .pRegions = regions,
    };
    a->ret = vd_object_vk(a->obj)->CopyMemoryToImage(a->device, &host);
+}
+
+/* Image to image on the host (Vulkan 1.4 / VK_EXT_host_image_copy): the regions of
+ * vkCmdCopyImage2, both images with memory bound. */
+VD_HANDLER(vkCopyImageToImage)
+{
+   const VkCopyImageToImageInfo *info = a->pCopyImageToImageInfo;
+   if (host_image_of(disp, "pCopyImageToImageInfo->srcImage", info->srcImage) &&
+       host_image_of(disp, "pCopyImageToImageInfo->dstImage", info->dstImage) &&
+       copies_ok(disp, info->srcImage, info->dstImage, info->regionCount, info->pRegions,
+                 sizeof(VkImageCopy2), true))
+      a->ret = vd_object_vk(a->obj)->CopyImageToImage(a->device, info);
+}
+
+/* The subresource range of a layout transition lies inside its image (VK_REMAINING_*
+ * counts: to the end). */
+static bool range_in_image(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                           const VkImageSubresourceRange *r)
+{
+   const bool base_ok = r->baseMipLevel < img->mip_levels && r->baseArrayLayer < img->array_layers;
+   const uint32_t levels = r->levelCount == VK_REMAINING_MIP_LEVELS && base_ok
+                              ? img->mip_levels - r->baseMipLevel
+                              : r->levelCount;
+   const uint32_t layers = r->layerCount == VK_REMAINING_ARRAY_LAYERS && base_ok
+                              ? img->array_layers - r->baseArrayLayer
+                              : r->layerCount;
+   if (!levels || !layers || !base_ok || levels > img->mip_levels - r->baseMipLevel ||
+       r->baseArrayLayer >= img->array_layers || layers > img->array_layers - r->baseArrayLayer) {
+      vd_dispatch_fatal(disp,
+                        "pTransitions[%u].subresourceRange: mip levels %u+%u, layers %u+%u do "
+                        "not fit the image's %u levels and %u layers",
+                        i, r->baseMipLevel, r->levelCount, r->baseArrayLayer, r->layerCount,
+                        img->mip_levels, img->array_layers);
+      return false;
+   }
+   return true;
+}
+
+VD_HANDLER(vkTransitionImageLayout)
+{
+   for (uint32_t i = 0; i < a->transitionCount; i++) {
+      const VkHostImageLayoutTransitionInfo *t = &a->pTransitions[i];
+      const struct vd_image *img = host_image_of(disp, "pTransitions[].image", t->image);
+      if (!img || !range_in_image(disp, i, img, &t->subresourceRange))
+         return;
+   }
+   a->ret =
+      vd_object_vk(a->obj)->TransitionImageLayout(a->device, a->transitionCount, a->pTransitions);
 }
