@@ -83,6 +83,14 @@ UNIT_TEST(mesa26_streams_decode)
    check_stream("mesa26-fill-virtqueue.vnr", vq, 1);
 }
 
+/* The venus_protocol spec-3 host image copies, encoded by hand (tests/unit/data/README). */
+UNIT_TEST(spec3_host_copies_decode)
+{
+   static const char *const cmds[] = { "vkCopyMemoryToImageMESA [reply] (204 bytes)",
+                                       "vkCopyImageToMemoryMESA [reply] (116 bytes)" };
+   check_stream("spec3-host-copy-ring.vnr", cmds, 2);
+}
+
 UNIT_TEST(truncated_recording_is_reported)
 {
    char path[512];
