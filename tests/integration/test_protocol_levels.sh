@@ -11,6 +11,11 @@
 #                        both versions; venusd keeps serving
 #   newest/spec3_decoded   the same spec-3 command under newest is decoded (and fails only
 #                        on its never-created device id)
+#   newest/CLIENT/host_copy  tests/apps/vk_host_copy (host image copy: layout transition,
+#                        memory to image, image to memory, image to image) through a Mesa 26
+#                        client prints what it prints natively, and the recorded streams
+#                        show vkCopyMemoryToImageMESA and vkCopyImageToMemoryMESA; the Mesa
+#                        25.0.7 guest is not offered the extension ("SKIP")
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -41,8 +46,14 @@ bad() {
   log_lines_since "$VD_LOGFILE" "$n0"
 }
 
+HOST_COPY=$(dirname "$VENUSD")/tests/apps/vk_host_copy
+native_client "$HOST_COPY" >"$TEST_TMP/host_copy.native" 2>&1
+
 for offer in newest mesa25; do
-  start_venusd_or_fail "protocol_levels/$offer/start" --venus-protocol "$offer" || continue
+  rec=$TEST_TMP/rec-$offer
+  mkdir -p "$rec"
+  start_venusd_or_fail "protocol_levels/$offer/start" --venus-protocol "$offer" --record "$rec" ||
+    continue
   for client in $clients; do
     out=$TEST_TMP/$offer-$client.summary
     want=1.3
@@ -59,6 +70,30 @@ for offer in newest mesa25; do
       fail "protocol_levels/$offer/$client/api_version" "$VENUS_ERR: $(head -n 3 "$out.err")"
     fi
   done
+  if [ "$offer" = newest ]; then
+    for client in $clients; do
+      out=$TEST_TMP/host_copy.$client
+      rm -f "$rec"/*.vnr # this client's streams only (earlier contexts have ended)
+      if [ "$client" = host ]; then venus_client "$HOST_COPY" >"$out" 2>&1; else
+        VENUS_CLIENT=$client venus_client "$HOST_COPY" >"$out" 2>&1; fi
+      if [ "$client" = host ]; then
+        if grep -q '^SKIP no VK_EXT_host_image_copy' "$out"; then
+          pass "protocol_levels/newest/host/host_copy_not_offered"
+        else
+          fail "protocol_levels/newest/host/host_copy_not_offered" "$(tail -n 1 "$out")"
+        fi
+        continue
+      fi
+      listing=$(for f in "$rec"/*.vnr; do "$VENUSD" replay "$f" 2>/dev/null; done)
+      if grep -q '^OK host_copy' "$out" && cmp -s "$out" "$TEST_TMP/host_copy.native" &&
+        grep -q vkCopyMemoryToImageMESA <<<"$listing" &&
+        grep -q vkCopyImageToMemoryMESA <<<"$listing"; then
+        pass "protocol_levels/newest/$client/host_copy"
+      else
+        fail "protocol_levels/newest/$client/host_copy" "venus: $(tail -n 1 "$out"); native: $(tail -n 1 "$TEST_TMP/host_copy.native")"
+      fi
+    done
+  fi
   if [ "$offer" = mesa25 ]; then
     log=$(bad mesa-spec3)
     if grep -q "vkCopyMemoryToImageMESA (command type 298) needs VK_MESA_venus_protocol spec 3, but this context negotiated spec 2" <<<"$log"; then
