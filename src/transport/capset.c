@@ -23,7 +23,7 @@ void vd_venus_capset_fill(uint32_t out[VD_VENUS_CAPSET_DWORDS], uint32_t level)
    out[VD_CAPSET_VK_MESA_VENUS_PROTOCOL_SPEC_VERSION] = VD_CAPSET_VENUS_PROTOCOL_SPEC;
    out[VD_CAPSET_SUPPORTS_BLOB_ID_0] = 1;
    memcpy(&out[VD_CAPSET_VK_EXTENSION_MASK1], extension_mask1, sizeof(extension_mask1));
-   /* the other 16 mask words stay 0: no protocol extension numbered >= 512 */
+   /* Mesa 25.0.7's: the other 16 mask words stay 0 (no extension numbered >= 512) */
    if (level != VD_PROTOCOL_MESA25) {
       const struct vd_protocol *p = vd_protocol_get(level);
       out[VD_CAPSET_VK_XML_VERSION] = p->vk_xml_version;
