@@ -169,6 +169,7 @@ class Registry:
         self.protocol_extensions = []  # (number, name, spec cap)
         self.unserved_extensions = []  # (number, name, why venusd does not serve it)
         self.extension_level = {}  # name -> 0 (Mesa 25.0.7's protocol) or 1 (the newest)
+        self.newer_types = set()  # structs Mesa 25.0.7's protocol lacks (venus_gen.py sets it)
         with open(ext_tsv) as f:
             next(f)
             for line in f:

@@ -162,6 +162,15 @@ def main():
     reg = Registry(args.vk_xml, os.path.join(pd, "venus_mesa.xml"),
                    [os.path.join(pd, t) for t in proto["command_types"]],
                    os.path.join(pd, proto["extensions"][0]), proto["core"], proto["mesa_spec"])
+    if args.protocol != "mesa25":
+        # The structs that Mesa 25.0.7's protocol lacks: its selection over the same vk.xml.
+        p25 = PROTOCOLS["mesa25"]
+        old = Registry(args.vk_xml, os.path.join(pd, "venus_mesa.xml"),
+                       [os.path.join(pd, t) for t in p25["command_types"]],
+                       os.path.join(pd, p25["extensions"][0]), p25["core"], p25["mesa_spec"])
+        reg.newer_types = {t.name for t in reg.types.values()
+                           if t.category == "struct" and not t.alias and reg.is_required(t.name)
+                           and not old.is_required(t.name)}
     ti = TypeInfo(reg)
     commands = protocol_commands(reg, ti)
     manual, sources, dirs, manual_path = find_handlers(args, root, commands, reg)

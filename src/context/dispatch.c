@@ -329,6 +329,7 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
    d->dec.end = data + size;
    d->dec.disp = d;
    d->dec.arena = &d->arena;
+   d->dec.mesa25_only = ctx->params.protocol_level == VD_PROTOCOL_MESA25;
    while (d->dec.cur < d->dec.end) {
       if (atomic_load_explicit(&ctx->fatal, memory_order_relaxed))
          return false;
