@@ -1057,3 +1057,54 @@ VD_HANDLER(vkTransitionImageLayout)
    a->ret =
       vd_object_vk(a->obj)->TransitionImageLayout(a->device, a->transitionCount, a->pTransitions);
 }
+
+/* -- dynamic rendering local read (Vulkan 1.4): the driver indexes its per-attachment state
+ * with these counts and values (the spec's limits: maxColorAttachments and
+ * maxPerStageDescriptorInputAttachments; VK_ATTACHMENT_UNUSED aside) ----------------------- */
+
+static bool index_ok(struct vd_dispatch *disp, const char *what, uint32_t i, uint32_t v,
+                     uint32_t limit, const char *limit_name)
+{
+   if (v == VK_ATTACHMENT_UNUSED || v < limit)
+      return true;
+   vd_dispatch_fatal(disp, "%s[%u] = %u is not below the device's %s (%u)", what, i, v, limit_name,
+                     limit);
+   return false;
+}
+
+VD_HANDLER(vkCmdSetRenderingAttachmentLocations)
+{
+   const VkRenderingAttachmentLocationInfo *info = a->pLocationInfo;
+   const uint32_t max = limits_of(a->obj)->maxColorAttachments;
+   if (!within_limit(disp, "pLocationInfo->colorAttachmentCount", 0, "colorAttachmentCount",
+                     info->colorAttachmentCount, max, "maxColorAttachments"))
+      return;
+   for (uint32_t i = 0; info->pColorAttachmentLocations && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, "pColorAttachmentLocations", i, info->pColorAttachmentLocations[i], max,
+                    "maxColorAttachments"))
+         return;
+   vd_object_vk(a->obj)->CmdSetRenderingAttachmentLocations(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdSetRenderingInputAttachmentIndices)
+{
+   const VkRenderingInputAttachmentIndexInfo *info = a->pInputAttachmentIndexInfo;
+   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
+   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
+   if (!within_limit(disp, "pInputAttachmentIndexInfo->colorAttachmentCount", 0,
+                     "colorAttachmentCount", info->colorAttachmentCount, l->maxColorAttachments,
+                     "maxColorAttachments"))
+      return;
+   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, "pColorAttachmentInputIndices", i, info->pColorAttachmentInputIndices[i],
+                    max, "maxPerStageDescriptorInputAttachments"))
+         return;
+   if ((info->pDepthInputAttachmentIndex &&
+        !index_ok(disp, "pDepthInputAttachmentIndex", 0, *info->pDepthInputAttachmentIndex, max,
+                  "maxPerStageDescriptorInputAttachments")) ||
+       (info->pStencilInputAttachmentIndex &&
+        !index_ok(disp, "pStencilInputAttachmentIndex", 0, *info->pStencilInputAttachmentIndex, max,
+                  "maxPerStageDescriptorInputAttachments")))
+      return;
+   vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer, info);
+}
