@@ -225,11 +225,22 @@ def decoders(ti, t, need):
     return "".join(emit(ti, t, mode) for mode in ("full", "partial") if t.name in need[mode])
 
 
+def level_check(ti, root, name):
+    """For a pNext struct that Mesa 25.0.7's protocol lacks: a context that negotiated that
+    protocol must not send it (the decoder's mesa25_only); nothing for the others."""
+    if name not in ti.reg.newer_types:
+        return ""
+    return ('\n      if (d->mesa25_only) {\n         vd_dec_fail(d, "%s.pNext", "%s is not in '
+            'the Mesa 25.0.7 protocol (vk.xml 1.3.269) this context negotiated, only in the '
+            'newest (vk.xml 1.4.343)");\n         return NULL;\n      }' % (root, name))
+
+
 def pnext_decoder(ti, root, mode):
     """Decodes root's pNext chain: accepts exactly the protocol structs that extend root."""
     fn = PREFIX[mode].rstrip("_")
     cases = "".join(render("pnext_decoder_case.c.in", fn=fn, root=root, stype=e.stype,
-                           struct=e.name) for e in ti.reg.extenders(root))
+                           struct=e.name, level_check=level_check(ti, root, e.name))
+                    for e in ti.reg.extenders(root))
     return render("pnext_decoder.c.in", fn=fn, root=root, cases=cases)
 
 

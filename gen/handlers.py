@@ -104,7 +104,9 @@ def check_handlers(handlers, compiled, manual_list, manual_rel, primary_of, alia
                           "at %s)" % (h.where, h.name, h.name, first[h.name].where))
             continue
         first[h.name] = h
-    for name, (section, line) in sorted(manual_list.items(), key=lambda kv: kv[1][1]):
+    default_rel = manual_rel
+    for name, (section, line, *file) in sorted(manual_list.items(), key=lambda kv: kv[1][1]):
+        manual_rel = file[0] if file else default_rel  # the entry's own file (a protocol's)
         if name not in primary_of:
             if name in alias_target:
                 errors.append("%s:%d: error: %s is an alias of %s: list %s instead" % (

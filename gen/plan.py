@@ -34,10 +34,33 @@ def command_skip_reason(ti, cmd):
             return "parameter %s of type %s" % (p.name, p.type)
         if p.ptr >= 2 and p.type != "char":
             return "pointer-to-pointer parameter %s" % p.name
+    bad = _uncarried_member(ti, [p.type for p in cmd.params if ti.kind(p.type) == "struct"])
+    if bad:
+        return bad
     if ti.kind(cmd.ret) not in ("scalar", "void") and cmd.ret != "void":
         return "return type %s" % cmd.ret
     if cmd.ret == "PFN_vkVoidFunction":
         return "returns a function pointer"
+    return None
+
+
+def _uncarried_member(ti, todo):
+    """A member, in the structs named by todo or those they contain (pNext extenders
+    aside), that the wire cannot carry: an untyped pointer without a length (vk.xml 1.4's
+    host-pointer copies, VkMemoryToImageCopy.pHostPointer; the Venus protocol leaves their
+    commands out and has MESA variants)."""
+    seen = set()
+    while todo:
+        t = todo.pop()
+        if t in seen or t == "VkAllocationCallbacks":  # never sent: always NULL
+            continue
+        seen.add(t)
+        for m in ti.struct(t).members:
+            k = ti.kind(m.type)
+            if k == "void" and m.ptr and not m.len and m.name != "pNext":
+                return "untyped pointer member %s.%s" % (t, m.name)
+            if k == "struct":
+                todo.append(m.type)
     return None
 
 

@@ -14,6 +14,19 @@ import xml.etree.ElementTree as ET
 
 CORE_VERSIONS = ("VK_VERSION_1_0", "VK_VERSION_1_1", "VK_VERSION_1_2", "VK_VERSION_1_3")
 
+# The protocols venusd can be generated for (venus_gen.py --protocol): the extension and
+# command type tables, the Vulkan core versions and the highest VK_MESA_venus_protocol spec
+# (venus_mesa.xml's venusspec attribute) of each.
+PROTOCOLS = {
+    "mesa25": {"extensions": ("venus_extensions_mesa25.tsv",),
+               "command_types": ("venus_command_types.tsv",),
+               "core": CORE_VERSIONS, "mesa_spec": 2},
+    "mesa26": {"extensions": ("venus_extensions_mesa26.tsv",),
+               "command_types": ("venus_command_types.tsv", "venus_command_types_mesa26.tsv"),
+               "core": CORE_VERSIONS + ("VK_VERSION_1_4",), "mesa_spec": 3,
+               "manual": ("manual_commands_mesa26.txt",)},
+}
+
 # Wire sizes of the C scalar types (Venus pads everything to 4 bytes).
 C_SCALARS = {
     "uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2,
@@ -99,7 +112,9 @@ class Type:
             self.dispatchable = el.find("type").text == "VK_DEFINE_HANDLE"
             self.objtypeenum = el.get("objtypeenum")
         if category == "funcpointer":
-            self.name = el.find("name").text
+            # vk.xml >= 1.4.3xx nests the name in <proto>; older ones have it directly.
+            n = el.find("name")
+            self.name = (n if n is not None else el.find("proto/name")).text
 
     @property
     def stype(self):
@@ -122,7 +137,13 @@ class Command:
 
 
 class Registry:
-    def __init__(self, vk_xml, mesa_xml, cmd_tsv, ext_tsv):
+    def __init__(self, vk_xml, mesa_xml, cmd_tsv, ext_tsv, core=CORE_VERSIONS, mesa_spec=2):
+        """cmd_tsv: one path or a list of them (read in order); core: the Vulkan core
+        versions of the protocol; mesa_spec: the VK_MESA_venus_protocol spec it speaks."""
+        self.core_versions = tuple(core)
+        self.mesa_spec = mesa_spec
+        self.command_spec = {}  # MESA command -> the venus_protocol spec that adds it
+        self.level0_command_count = 0  # command type values of the first table (Mesa 25.0.7's)
         self.types = {}
         self.commands = {}
         self.command_aliases = {}
@@ -134,17 +155,32 @@ class Registry:
         self._load(ET.parse(vk_xml).getroot(), venus=False)
         self._load(ET.parse(mesa_xml).getroot(), venus=True)
         self.command_types = []  # (value, name)
-        with open(cmd_tsv) as f:
-            next(f)
-            for line in f:
-                v, n = line.rstrip("\n").split("\t")
-                self.command_types.append((int(v), n))
+        for path in [cmd_tsv] if isinstance(cmd_tsv, str) else cmd_tsv:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    row = line.rstrip("\n").split("\t")
+                    if len(row) > 2 and row[2].isdigit() and int(row[2]) > mesa_spec:
+                        continue  # a MESA command of a later venus_protocol spec
+                    self.command_types.append((int(row[0]), row[1]))
+                    if path == (cmd_tsv if isinstance(cmd_tsv, str) else cmd_tsv[0]):
+                        self.level0_command_count = max(self.level0_command_count,
+                                                        int(row[0]) + 1)
         self.protocol_extensions = []  # (number, name, spec cap)
+        self.unserved_extensions = []  # (number, name, why venusd does not serve it)
+        self.extension_level = {}  # name -> 0 (Mesa 25.0.7's protocol) or 1 (the newest)
+        self.newer_types = set()  # structs Mesa 25.0.7's protocol lacks (venus_gen.py sets it)
         with open(ext_tsv) as f:
             next(f)
             for line in f:
-                num, n, spec = line.rstrip("\n").split("\t")
+                row = line.rstrip("\n").split("\t")
+                if len(row) > 4 and row[4] != "served":
+                    self.unserved_extensions.append((int(row[0]), row[1], row[4]))
+                    continue  # in the protocol, but venusd does not decode it (the reason)
+                num, n, spec = row[:3]
                 self.protocol_extensions.append((int(num), n, int(spec)))
+                # the protocol level that brought it: 0 Mesa 25.0.7's, 1 the newest
+                self.extension_level[n] = 1 if len(row) > 3 and row[3] == "mesa26" else 0
         self._select()
 
     # -- loading -----------------------------------------------------------------------
@@ -154,10 +190,14 @@ class Registry:
         self._load_commands(root)
         self._load_features_and_extensions(root)
 
+    def _spec_ok(self, el):
+        """Whether a venus_mesa.xml element belongs to the protocol's MESA spec."""
+        return int(el.get("venusspec") or 1) <= self.mesa_spec
+
     def _load_types(self, root, venus):
         types = root.find("types")
         for t in (types.findall("type") if types is not None else []):
-            if not _api_ok(t) or t.get("category") is None:
+            if not _api_ok(t) or t.get("category") is None or not self._spec_ok(t):
                 continue
             ty = Type(t, t.get("category"))
             ty.venus = venus
@@ -167,7 +207,7 @@ class Registry:
     def _load_enums(self, root, venus):
         for enums in root.findall("enums"):
             for e in enums.findall("enum"):
-                if not _api_ok(e):
+                if not _api_ok(e) or not self._spec_ok(e):
                     continue
                 if venus:
                     self.venus_enums.append(e.get("name"))
@@ -183,8 +223,10 @@ class Registry:
     def _load_commands(self, root):
         cmds = root.find("commands")
         for c in (cmds.findall("command") if cmds is not None else []):
-            if not _api_ok(c):
+            if not _api_ok(c) or not self._spec_ok(c):
                 continue
+            if c.get("venusspec"):
+                self.command_spec[c.find("proto/name").text] = int(c.get("venusspec"))
             if c.get("alias"):
                 self.command_aliases[c.get("name")] = c.get("alias")
                 continue
@@ -261,7 +303,7 @@ class Registry:
 
     def _select(self):
         ext_names = {n for _, n, _ in self.protocol_extensions}
-        enabled = set(CORE_VERSIONS) | ext_names
+        enabled = set(self.core_features()) | ext_names
         self.required_types = set()
         self.required_commands = set()
 
@@ -275,7 +317,7 @@ class Registry:
             for c in req.findall("command"):
                 self.required_commands.add(c.get("name"))
 
-        for v in CORE_VERSIONS:
+        for v in self.core_features():
             for req in self.features[v].findall("require"):
                 take(req)
         for n in ext_names:
@@ -284,10 +326,30 @@ class Registry:
                 continue  # the two Venus extensions: described by venus_mesa.xml
             for req in e.findall("require"):
                 take(req)
+        # Commands that only extensions venusd does not serve bring: refused at run time.
+        self.unserved_commands = set()
+        for _, n, _ in self.unserved_extensions:
+            for req in self.extensions[n].findall("require"):
+                for c in req.findall("command"):
+                    if c.get("name") not in self.required_commands:
+                        self.unserved_commands.add(c.get("name"))
         # MESA types are all part of the protocol.
         for t in self.types.values():
             if t.venus:
                 self.required_types.add(t.name)
+
+    def core_features(self):
+        """CORE_VERSIONS and the features they depend on: vk.xml >= 1.4.3xx splits each core
+        version into internal VK_BASE/COMPUTE/GRAPHICS_VERSION_1_x features named by
+        VK_VERSION_1_x's depends; older ones have none."""
+        out, todo = [], list(self.core_versions)
+        while todo:
+            v = todo.pop(0)
+            if v in out or v not in self.features:
+                continue
+            out.append(v)
+            todo += re.findall(r"VK_[A-Z]*_?VERSION_\d+_\d+", self.features[v].get("depends") or "")
+        return out
 
     # -- helpers ------------------------------------------------------------------------
     def resolve(self, name):

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import handlers  # noqa: E402
 import writers  # noqa: E402
 from plan import Manual, Plan, ProtocolCommand, command_skip_reason  # noqa: E402
-from registry import Registry  # noqa: E402
+from registry import PROTOCOLS, Registry  # noqa: E402
 from typeinfo import GenError, TypeInfo  # noqa: E402
 
 
@@ -52,6 +52,8 @@ def parse_args():
     ap.add_argument("--out-dir", help="where the generated files go (required unless --check)")
     ap.add_argument("--depfile", help="write a Makefile dependency file (the scanned files and "
                     "directories) for the first output")
+    ap.add_argument("--protocol", default="mesa25", choices=sorted(PROTOCOLS),
+                    help="which Venus protocol to generate (gen/registry.py PROTOCOLS)")
     ap.add_argument("--check", action="store_true",
                     help="apply the handler rules, print the command table, write nothing")
     args = ap.parse_args()
@@ -79,7 +81,11 @@ def protocol_commands(reg, ti):
         if cmd is None:
             sys.exit("command %s (type %d) not found in vk.xml or venus_mesa.xml" % (
                 by_value[v], v))
-        commands.append(ProtocolCommand(v, by_value[v], cmd, command_skip_reason(ti, cmd)))
+        skip = command_skip_reason(ti, cmd)
+        if by_value[v] in reg.unserved_commands or cmd.name in reg.unserved_commands:
+            skip = "only extensions venusd does not serve have it (protocol/%s)" % (
+                "venus_extensions_mesa26.tsv")
+        commands.append(ProtocolCommand(v, by_value[v], cmd, skip))
     return commands
 
 
@@ -93,8 +99,28 @@ def find_handlers(args, root, commands, reg):
     manual_path = os.path.join(pd, "manual_commands.txt")
     manual_rel = os.path.relpath(os.path.realpath(manual_path), root)
     listed, errors = handlers.read_manual_list(manual_path, manual_rel)
+    for extra in PROTOCOLS[args.protocol].get("manual", ()):
+        # the newer protocol's own commands: listed in a file of its own, so that the
+        # older protocol's list names only commands it has
+        path = os.path.join(pd, extra)
+        rel = os.path.relpath(os.path.realpath(path), root)
+        more, errs = handlers.read_manual_list(path, rel)
+        more = {n: (sec, line, rel) for n, (sec, line) in more.items()}
+        errors += errs + ["%s: error: %s is also listed in %s" % (extra, n, manual_rel)
+                          for n in more if n in listed]
+        listed.update(more)
     sources, dirs = handlers.source_files(os.path.realpath(args.src_dir))
     found = handlers.scan_handlers(sources, root)
+    # Handlers of a later protocol's commands are not this protocol's business.
+    later = set()
+    for proto in PROTOCOLS.values():
+        for t in proto["command_types"]:
+            if not os.path.exists(os.path.join(pd, t)):
+                continue  # a protocol directory with only this protocol's tables
+            with open(os.path.join(pd, t)) as f:
+                later |= {line.split("\t")[1].strip() for line in list(f)[1:]}
+    later -= {n for _, n in reg.command_types}
+    found = [h for h in found if h.name not in later]
     compiled = {os.path.realpath(p) for p in args.compiled}
     errors += handlers.check_handlers(found, compiled, listed, manual_rel, primary_of,
                                       alias_target)
@@ -132,9 +158,19 @@ def main():
     args = parse_args()
     pd = args.protocol_dir
     root = os.path.dirname(os.path.realpath(args.src_dir))
+    proto = PROTOCOLS[args.protocol]
     reg = Registry(args.vk_xml, os.path.join(pd, "venus_mesa.xml"),
-                   os.path.join(pd, "venus_command_types.tsv"),
-                   os.path.join(pd, "venus_extensions_mesa25.tsv"))
+                   [os.path.join(pd, t) for t in proto["command_types"]],
+                   os.path.join(pd, proto["extensions"][0]), proto["core"], proto["mesa_spec"])
+    if args.protocol != "mesa25":
+        # The structs that Mesa 25.0.7's protocol lacks: its selection over the same vk.xml.
+        p25 = PROTOCOLS["mesa25"]
+        old = Registry(args.vk_xml, os.path.join(pd, "venus_mesa.xml"),
+                       [os.path.join(pd, t) for t in p25["command_types"]],
+                       os.path.join(pd, p25["extensions"][0]), p25["core"], p25["mesa_spec"])
+        reg.newer_types = {t.name for t in reg.types.values()
+                           if t.category == "struct" and not t.alias and reg.is_required(t.name)
+                           and not old.is_required(t.name)}
     ti = TypeInfo(reg)
     commands = protocol_commands(reg, ti)
     manual, sources, dirs, manual_path = find_handlers(args, root, commands, reg)

@@ -43,6 +43,8 @@ def protocol_h(reg, ti, plan):
         command_values=lines("#define VN_CMD_%s %d" % (c.name, c.value) for c in plan.commands),
         args_structs="".join(emit_commands.args_struct(ti, c) for c in carried),
         extension_count=len(reg.protocol_extensions),
+        level0_command_count=reg.level0_command_count,
+        mesa_spec=reg.mesa_spec,
         handler_decls=lines("VD_HANDLER(%s);" % n
                             for n in sorted(c.name for c in plan.served("hand"))))
 
@@ -102,7 +104,10 @@ def protocol_c(reg, ti, plan):
         stype_cases=stype_cases(reg),
         object_type_cases=object_type_cases(reg),
         wrappers="".join(emit_commands.wrappers(c) for c in carried),
-        extensions=lines('   { %d, "%s", %d },' % e for e in reg.protocol_extensions),
+        extensions=lines('   { %d, "%s", %d, %d },' % (e + (reg.extension_level[e[1]],))
+                         for e in reg.protocol_extensions),
+        mesa_spec_cases=lines("   case %d: return %d; /* %s */" % (v, reg.command_spec[n], n)
+                              for v, n in sorted(reg.command_types) if n in reg.command_spec),
         table="".join(emit_commands.table_entry(c) for c in plan.commands))
 
 

@@ -12,8 +12,9 @@
 #   - scdoc (the man page, docs/venusd.1.scd), debhelper and dpkg-dev (the Debian package,
 #     debian/; dpkg-buildpackage -b -us -uc), systemd (systemd-socket-activate and
 #     systemd-analyze for the socket-activation and package tests)
-#   - Vulkan headers + vk.xml >= 1.3.269: Debian 13's libvulkan-dev, unpacked (never
-#     installed) into third_party/vulkan-sdk with apt-get download + dpkg -x.
+#   - Vulkan headers + vk.xml: Debian 13's libvulkan-dev (third_party/vulkan-sdk) and sid's
+#     (third_party/vulkan-sdk-sid, vk.xml >= 1.4.343), unpacked (never installed) with
+#     apt-get download + dpkg -x.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -47,20 +48,28 @@ if [ "$missing" = 1 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends $pkgs_apps $pkgs_present >/dev/null
 fi
 
-# Debian 13 Vulkan headers + registry, unpacked into the tree only.
-sdk="$here/third_party/vulkan-sdk"
-if [ ! -f "$sdk/usr/share/vulkan/registry/vk.xml" ]; then
+# Vulkan headers + registry, unpacked into the tree only: Debian 13's (third_party/vulkan-sdk)
+# and sid's (third_party/vulkan-sdk-sid: vk.xml >= 1.4.343, the newest Venus protocol's; the
+# generator and the build use it, see meson.build).
+unpack_vulkan_dev() { # unpack_vulkan_dev DIR SUITE
+  local sdk=$1 suite=$2 tmp
+  [ -f "$sdk/usr/share/vulkan/registry/vk.xml" ] && return 0
   tmp=$(mktemp -d); chmod 755 "$tmp"
   mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/etc"
-  echo "deb http://deb.debian.org/debian trixie main" > "$tmp/etc/sources.list"
+  echo "deb http://deb.debian.org/debian $suite main" > "$tmp/etc/sources.list"
   aptopts=(-o Dir::Etc::sourcelist="$tmp/etc/sources.list" -o Dir::Etc::sourceparts=- \
            -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache" \
            -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1)
   apt-get "${aptopts[@]}" update -qq
   (cd "$tmp" && apt-get "${aptopts[@]}" download libvulkan-dev >/dev/null)
-  mkdir -p "$sdk"
-  dpkg -x "$tmp"/libvulkan-dev_*.deb "$sdk"
+  mkdir -p "$sdk.tmp"
+  dpkg -x "$tmp"/libvulkan-dev_*.deb "$sdk.tmp"
+  mv "$sdk.tmp" "$sdk"
   rm -rf "$tmp"
-fi
+}
+sdk="$here/third_party/vulkan-sdk"
+unpack_vulkan_dev "$sdk" trixie
+unpack_vulkan_dev "$here/third_party/vulkan-sdk-sid" sid
+grep -o 'VK_HEADER_VERSION [0-9]*' "$here/third_party/vulkan-sdk-sid/usr/include/vulkan/vulkan_core.h" | head -1
 grep -o 'VK_HEADER_VERSION [0-9]*' "$sdk/usr/include/vulkan/vulkan_core.h" | head -1
 echo "dependencies ready"

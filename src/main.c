@@ -197,6 +197,7 @@ static bool parse_emulate(struct cli *cli, const char *list)
 static const char *const worker_choices[] = { "process", "thread", "spawn", NULL };
 static const char *const framing_choices[] = { "auto", "seqpacket", "stream", NULL };
 static const char *const memory_choices[] = { "auto", "host-pointer", "export", NULL };
+static const char *const venus_protocol_choices[] = { "auto", "mesa25", "newest", NULL };
 
 static const struct cli_option cli_options[] = {
    { "socket", "PATH", CMD_VTEST | CMD_DOCTOR, CLI_STRING, CLI_FIELD(socket_path),
@@ -299,6 +300,14 @@ static const struct cli_option cli_options[] = {
              "separated list of sync_fd (SYNC_FD semaphores), fence_fd,\n"
              "dma_buf, modifiers (DRM format modifiers), foreign (the foreign\n"
              "queue family), all, none (the default)" },
+   { "venus-protocol", "auto|mesa25|newest", CMD_BOTH, CLI_CHOICE, CLI_FIELD(opts.venus_protocol),
+     .choices = venus_protocol_choices,
+     .help = "the Venus protocol offered to guests, who take the lower of it\n"
+             "and their own: newest (vk.xml 1.4.343, venus_protocol spec 3: Vulkan\n"
+             "1.4 for Mesa 26 guests), mesa25 (Mesa 25.0.7's: vk.xml 1.3.269,\n"
+             "spec 2), or auto (the default: newest for vtest; mesa25 for the\n"
+             "render server, whose guests got the capset of QEMU's\n"
+             "libvirglrenderer 1.1.0)" },
    { "validate", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.validate),
      .help = "enable VK_LAYER_KHRONOS_validation on the host instance" },
    { "no-sandbox", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.no_sandbox),

@@ -51,6 +51,9 @@ struct vd_context_params {
    /* The command line's settings (util/options.h), valid for the context's life; NULL: the
     * defaults.  vd_context_create never leaves ctx->params.opts NULL. */
    const struct vd_options *opts;
+   /* The Venus protocol offered to the guest (context/protocol.h, enum vd_protocol_level):
+    * caps what the guest sees and what it may send. */
+   uint32_t protocol_level;
 };
 
 /* Returns NULL (and logs why) on failure. */

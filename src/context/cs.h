@@ -22,6 +22,8 @@ struct vd_decoder {
    struct vd_arena *arena;
    struct vd_dispatch *disp; /* for object lookups; NULL in offline replay */
    const char *cmd;          /* name of the command being decoded */
+   bool mesa25_only;         /* the context negotiated Mesa 25.0.7's protocol: pNext structs of the
+                        newer one are refused (context/protocol.h; false: all decoded) */
    bool failed;
    char error[320];
 };

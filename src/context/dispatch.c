@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "context/context_priv.h"
+#include "context/protocol.h"
 #include "util/options.h"
 #include "util/log.h"
 #include "vn_protocol.h"
@@ -328,6 +329,7 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
    d->dec.end = data + size;
    d->dec.disp = d;
    d->dec.arena = &d->arena;
+   d->dec.mesa25_only = ctx->params.protocol_level == VD_PROTOCOL_MESA25;
    while (d->dec.cur < d->dec.end) {
       if (atomic_load_explicit(&ctx->fatal, memory_order_relaxed))
          return false;
@@ -345,6 +347,12 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
          return false;
       }
       d->dec.cmd = info->name;
+      char why[320];
+      if (!vd_protocol_command_ok(d->ctx->params.protocol_level, type, info->name, why,
+                                  sizeof(why))) {
+         vd_dispatch_fatal(d, "%s", why);
+         return false;
+      }
       if (!info->decode || !info->handle) {
          vd_dispatch_fatal(d,
                            "%s is not served by this renderer (the guest handles it locally "

@@ -14,6 +14,7 @@ static int replay_stream(const uint8_t *data, size_t size, uint32_t chunk, FILE 
 {
    struct vd_arena arena;
    vd_arena_init(&arena, 256u << 20);
+   /* offline: every protocol venusd decodes (mesa25_only false) */
    struct vd_decoder dec = { .cur = data, .end = data + size, .arena = &arena };
    int ret = 0;
    while (dec.cur < dec.end) {

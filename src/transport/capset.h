@@ -28,7 +28,9 @@ enum {
 #define VD_CAPSET_COMMAND_SERIALIZATION_SPEC 1u
 #define VD_CAPSET_VENUS_PROTOCOL_SPEC 2u
 
-/* Fills the whole capset (every dword written). */
-void vd_venus_capset_fill(uint32_t out[VD_VENUS_CAPSET_DWORDS]);
+/* Fills the whole capset (every dword written) for a protocol level (context/protocol.h):
+ * VD_PROTOCOL_MESA25 gives exactly the values above, VD_PROTOCOL_NEWEST the newest
+ * protocol's vk.xml version, MESA spec and extension mask. */
+void vd_venus_capset_fill(uint32_t out[VD_VENUS_CAPSET_DWORDS], uint32_t level);
 
 #endif

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "context/context.h"
+#include "context/protocol.h"
 #include "context/limits.h"
 #include "util/options.h"
 #include "sandbox/sandbox.h"
@@ -192,6 +193,11 @@ static bool ctx_init(struct rs_ctx *c, const struct rs_ctx_init *req, const int 
       .cookie = c,
       .hooks = c->cfg->hooks,
       .opts = c->cfg->opts,
+      /* The guest's capset comes from QEMU's libvirglrenderer (its proxy computes it from
+       * its own tables, docs/protocol.md §2); Debian 12's 1.1.0 offers Mesa 25.0.7's. */
+      .protocol_level = c->cfg->opts->venus_protocol == VD_VENUS_PROTOCOL_NEWEST
+                           ? VD_PROTOCOL_NEWEST
+                           : VD_PROTOCOL_MESA25,
    };
    c->vc = vd_context_create(&params);
    if (!c->vc) {

@@ -34,6 +34,7 @@
 
 #include "context/context.h"
 #include "context/limits.h"
+#include "context/protocol.h"
 #include "util/options.h"
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
@@ -532,12 +533,19 @@ static bool cmd_get_param(struct vt_client *c, const uint32_t *p)
    return reply(c, VCMD_GET_PARAM, r, 2);
 }
 
+/* The protocol offered in the capset and spoken by the client's context. */
+static uint32_t vt_protocol_level(const struct vt_client *c)
+{
+   return c->cfg->opts->venus_protocol == VD_VENUS_PROTOCOL_MESA25 ? VD_PROTOCOL_MESA25
+                                                                   : VD_PROTOCOL_NEWEST;
+}
+
 static bool cmd_get_capset(struct vt_client *c, const uint32_t *p)
 {
    uint32_t r[1 + VD_VENUS_CAPSET_DWORDS];
    if (p[0] == VD_CAPSET_ID_VENUS && p[1] == 0) {
       r[0] = 1;
-      vd_venus_capset_fill(&r[1]);
+      vd_venus_capset_fill(&r[1], vt_protocol_level(c));
       return reply(c, VCMD_GET_CAPSET, r, 1 + VD_VENUS_CAPSET_DWORDS);
    }
    vd_dbg(VD_CAT_TRANSPORT, "GET_CAPSET: capset %u version %u not supported", p[0], p[1]);
@@ -565,6 +573,8 @@ static bool cmd_context_init(struct vt_client *c, const uint32_t *p)
       .cookie = c,
       .hooks = c->cfg->hooks,
       .opts = c->cfg->opts,
+      /* GET_CAPSET offered this protocol; the guest took the lower of it and its own */
+      .protocol_level = vt_protocol_level(c),
    };
    c->ctx = vd_context_create(&params);
    if (!c->ctx) {

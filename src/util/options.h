@@ -30,8 +30,16 @@ enum vd_memory_mode {
    VD_MEMORY_EXPORT,
 };
 
+/* --venus-protocol: the Venus protocol offered to guests (context/protocol.h). */
+enum vd_venus_protocol_choice {
+   VD_VENUS_PROTOCOL_AUTO = 0, /* vtest: the newest; render server: Mesa 25.0.7's */
+   VD_VENUS_PROTOCOL_MESA25,
+   VD_VENUS_PROTOCOL_NEWEST,
+};
+
 struct vd_options {
    const char *record_dir;          /* --record DIR, or NULL */
+   int venus_protocol;              /* --venus-protocol: enum vd_venus_protocol_choice */
    int memory_mode;                 /* --memory: enum vd_memory_mode */
    uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
    bool validate;                   /* --validate: enable host validation layers */

@@ -2,7 +2,8 @@
  * extensions pass through, which are hidden, which are emulated, and which versions are
  * capped.
  *
- *   - apiVersion: capped at 1.3 (the protocol of Mesa 25.0.7 is Vulkan 1.3 + extensions).
+ *   - apiVersion: capped at the context's protocol's vk.xml version (1.3.269 for Mesa 25.0.7's
+ *     protocol, 1.4.343 for the newest: context/protocol.h).
  *   - device extensions: passed through when both the host and the protocol table know
  *     them, with the spec version capped at the protocol's; everything else is hidden
  *     because the guest could not encode its structs and commands.
@@ -17,16 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context/protocol.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
 #define VD_MAX_API_VERSION VK_MAKE_API_VERSION(0, 1, 3, 269)
 
-uint32_t vd_emulation_api_version(uint32_t host_version)
+uint32_t vd_emulation_api_version(uint32_t host_version, uint32_t protocol_level)
 {
-   if (VK_API_VERSION_MAJOR(host_version) > 1 ||
-       (VK_API_VERSION_MAJOR(host_version) == 1 && VK_API_VERSION_MINOR(host_version) > 3))
-      return VD_MAX_API_VERSION;
+   const uint32_t max = protocol_level == VD_PROTOCOL_MESA25
+                           ? VD_MAX_API_VERSION
+                           : vd_protocol_get(protocol_level)->vk_xml_version;
+   if (VK_API_VERSION_MAJOR(host_version) > VK_API_VERSION_MAJOR(max) ||
+       (VK_API_VERSION_MAJOR(host_version) == VK_API_VERSION_MAJOR(max) &&
+        VK_API_VERSION_MINOR(host_version) > VK_API_VERSION_MINOR(max)))
+      return max;
    return host_version;
 }
 
@@ -172,6 +178,11 @@ bool vd_emulation_build_extensions(struct vd_physical_device *pdev)
          vd_trace(VD_CAT_VK, "hidden: %s (not in the Venus protocol)", host[i].extensionName);
          continue;
       }
+      if (pe->level > pdev->instance->protocol_level) {
+         vd_trace(VD_CAT_VK, "hidden: %s (not in the context's Venus protocol)",
+                  host[i].extensionName);
+         continue;
+      }
       if (vd_emulation_for_extension(pdev, host[i].extensionName))
          continue; /* listed below, as venusd serves it */
       VkExtensionProperties e = host[i];
@@ -181,7 +192,8 @@ bool vd_emulation_build_extensions(struct vd_physical_device *pdev)
    }
    for (size_t i = 0; i < EMULATED_COUNT; i++) {
       const struct vn_protocol_extension *pe = protocol_extension(emulated_extensions[i].name);
-      if (!pe || !(pdev->emulated & emulated_extensions[i].bit))
+      if (!pe || pe->level > pdev->instance->protocol_level ||
+          !(pdev->emulated & emulated_extensions[i].bit))
          continue;
       VkExtensionProperties e = { .specVersion = pe->spec_version };
       snprintf(e.extensionName, sizeof(e.extensionName), "%s", pe->name);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context/protocol.h"
 #include "util/options.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
@@ -32,7 +33,7 @@ VD_HANDLER(vkEnumerateInstanceVersion)
    }
    a->ret = fn ? fn(&version) : VK_SUCCESS;
    if (a->pApiVersion)
-      *a->pApiVersion = vd_emulation_api_version(version);
+      *a->pApiVersion = vd_emulation_api_version(version, disp->ctx->params.protocol_level);
 }
 
 /* The renderer's own instance extensions: the two Venus protocol extensions. */
@@ -57,6 +58,9 @@ VD_HANDLER(vkEnumerateInstanceExtensionProperties)
       for (uint32_t j = 0; j < VN_PROTOCOL_EXTENSION_COUNT; j++)
          if (!strcmp(vn_protocol_extensions[j].name, names[i]))
             a->pProperties[i].specVersion = vn_protocol_extensions[j].spec_version;
+      if (!strcmp(names[i], "VK_MESA_venus_protocol")) /* the context's spec */
+         a->pProperties[i].specVersion =
+            vd_protocol_get(disp->ctx->params.protocol_level)->mesa_spec;
    }
    *a->pPropertyCount = n;
    a->ret = n < total ? VK_INCOMPLETE : VK_SUCCESS;
@@ -105,8 +109,10 @@ VD_HANDLER(vkCreateInstance)
    app.pNext = NULL;
    if (app.apiVersion < VK_API_VERSION_1_1)
       app.apiVersion = VK_API_VERSION_1_1;
-   if (app.apiVersion > VK_API_VERSION_1_3)
-      app.apiVersion = VK_API_VERSION_1_3;
+   const uint32_t level = disp->ctx->params.protocol_level;
+   const uint32_t cap = level == VD_PROTOCOL_MESA25 ? VK_API_VERSION_1_3 : VK_API_VERSION_1_4;
+   if (app.apiVersion > cap)
+      app.apiVersion = cap;
    const char *layers[1];
    uint32_t layer_count = 0;
    if (disp->ctx->params.opts->validate)
@@ -140,6 +146,7 @@ VD_HANDLER(vkCreateInstance)
    }
    pthread_mutex_init(&inst->mutex, NULL);
    inst->api_version = app.apiVersion;
+   inst->protocol_level = level;
    vd_vk_dispatch_load_instance(&inst->table, gipa, inst->handle);
    inst->vk = &inst->table;
    inst->opts = disp->ctx->params.opts;

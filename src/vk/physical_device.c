@@ -300,24 +300,25 @@ VD_HANDLER(vkEnumeratePhysicalDeviceGroups)
       a->ret = VK_INCOMPLETE;
 }
 
-static void patch_properties(const struct vd_physical_device *pd, VkPhysicalDeviceProperties *p)
+static void patch_properties(const struct vd_object *pd, VkPhysicalDeviceProperties *p)
 {
-   p->apiVersion = vd_emulation_api_version(p->apiVersion);
+   const struct vd_physical_device *pdev = pd->data;
+   p->apiVersion = vd_emulation_api_version(p->apiVersion, pdev->instance->protocol_level);
    /* (log_portability_subset says why) */
-   if (pd->has_portability_subset && !pd->portability_subset.samplerMipLodBias)
+   if (pdev->has_portability_subset && !pdev->portability_subset.samplerMipLodBias)
       p->limits.maxSamplerLodBias = 0.0f;
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties(a->physicalDevice, a->pProperties);
-   patch_properties(a->obj->data, a->pProperties);
+   patch_properties(a->obj, a->pProperties);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceProperties2)
 {
    vd_object_vk(a->obj)->GetPhysicalDeviceProperties2(a->physicalDevice, a->pProperties);
-   patch_properties(a->obj->data, &a->pProperties->properties);
+   patch_properties(a->obj, &a->pProperties->properties);
 }
 
 VD_HANDLER(vkEnumerateDeviceExtensionProperties)

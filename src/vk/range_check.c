@@ -519,14 +519,13 @@ struct buffer_image_region {
    VkExtent3D image_extent;
 };
 
-/* One region of a buffer <-> image copy: the image region lies inside its subresource
- * and the bytes it addresses in the buffer inside the buffer.  The buffer address of the
- * texel block (x, y, z) of layer l is offset + (((l * depth + z) * imageHeight + y) *
+/* One region of a buffer (or host memory) <-> image copy: the image region lies inside its
+ * subresource; *bytes is how many bytes from the region's offset it addresses.  The address
+ * of the texel block (x, y, z) of layer l is offset + (((l * depth + z) * imageHeight + y) *
  * rowLength + x) * blockBytes, in blocks (the spec's formula); the copy touches up to the
  * largest such address plus one block. */
-static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const char *buffer_name,
-                                   VkBuffer buffer, const struct vd_image *img,
-                                   const struct buffer_image_region *r)
+static bool image_region_bytes(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                               const struct buffer_image_region *r, uint64_t *bytes_out)
 {
    char what[80];
    snprintf(what, sizeof(what), "pRegions[%u].imageSubresource", i);
@@ -555,8 +554,20 @@ static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const c
       const uint64_t last_row = add_sat(mul_sat(slices - 1, rows), h - 1);
       size = mul_sat(add_sat(mul_sat(last_row, row), w), bytes);
    }
+   *bytes_out = size == UINT64_MAX ? size - 1 : size;
+   return true;
+}
+
+static bool buffer_image_region_ok(struct vd_dispatch *disp, uint32_t i, const char *buffer_name,
+                                   VkBuffer buffer, const struct vd_image *img,
+                                   const struct buffer_image_region *r)
+{
+   uint64_t size;
+   if (!image_region_bytes(disp, i, img, r, &size))
+      return false;
+   char what[80];
    snprintf(what, sizeof(what), "pRegions[%u]: %s", i, buffer_name);
-   return range_ok(disp, what, buffer, r->offset, size == UINT64_MAX ? size - 1 : size);
+   return range_ok(disp, what, buffer, r->offset, size);
 }
 
 static void region_from_v1(struct buffer_image_region *out, const VkBufferImageCopy *r)
@@ -1091,6 +1102,184 @@ bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d)
    return true;
 }
 
+/* -- Vulkan 1.4 (VK_KHR_maintenance6) forms: the same index checks as their 1.0 forms ---- */
+
+VD_HANDLER(vkCmdBindDescriptorSets2)
+{
+   const VkBindDescriptorSetsInfo *info = a->pBindDescriptorSetsInfo;
+   if (within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
+                    info->descriptorSetCount, limits_of(a->obj)->maxBoundDescriptorSets,
+                    "maxBoundDescriptorSets"))
+      vd_object_vk(a->obj)->CmdBindDescriptorSets2(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdPushConstants2)
+{
+   const VkPushConstantsInfo *info = a->pPushConstantsInfo;
+   if (within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
+                    limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
+      vd_object_vk(a->obj)->CmdPushConstants2(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdPushDescriptorSet2)
+{
+   const VkPushDescriptorSetInfo *info = a->pPushDescriptorSetInfo;
+   if (within_limit(disp, "pPushDescriptorSetInfo->set", info->set, "set count", 1,
+                    limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
+      vd_object_vk(a->obj)->CmdPushDescriptorSet2(a->commandBuffer, info);
+}
+
+/* -- host image copies through the Venus streams (venus_protocol spec 3) ------------------
+ *
+ * vkCopyImageToMemoryMESA / vkCopyMemoryToImageMESA carry the host image copy's memory in
+ * the command (or reply) stream instead of a guest pointer: the region must lie inside the
+ * image and the bytes it addresses inside the carried data, as for a buffer copy. */
+
+/* A host image copy reads or writes the image's memory on the host at once, so the image
+ * must have memory bound (it holds the VkDeviceMemory it was bound to, device_memory.c);
+ * an image without would make the driver dereference nothing. */
+static const struct vd_image *host_image_of(struct vd_dispatch *disp, const char *what,
+                                            VkImage image)
+{
+   const struct vd_image *img = image_of(disp, what, image);
+   if (!img)
+      return NULL;
+   struct vd_object *o = vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   struct vd_hold holds[8];
+   const uint32_t n = vd_object_holds_copy(o, holds, 8);
+   bool bound = false;
+   for (uint32_t i = 0; i < n && i < 8; i++) {
+      bound |= holds[i].obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY;
+      vd_object_unref(holds[i].obj);
+   }
+   if (!bound)
+      vd_dispatch_fatal(disp, "%s: a host image copy on an image with no memory bound", what);
+   return bound ? img : NULL;
+}
+
+static bool host_region_ok(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                           const struct buffer_image_region *r, size_t data_size)
+{
+   uint64_t size;
+   if (!image_region_bytes(disp, i, img, r, &size))
+      return false;
+   char what[64];
+   snprintf(what, sizeof(what), "pRegions[%u]: dataSize", i);
+   return vd_range_fits(disp, what, 0, size, data_size, "data");
+}
+
+VD_HANDLER(vkCopyImageToMemoryMESA)
+{
+   const VkCopyImageToMemoryInfoMESA *info = a->pCopyImageToMemoryInfo;
+   const struct vd_image *img = image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
+   const struct buffer_image_region r = { 0,
+                                          info->memoryRowLength,
+                                          info->memoryImageHeight,
+                                          info->imageSubresource,
+                                          info->imageOffset,
+                                          info->imageExtent };
+   if (!img || !host_region_ok(disp, 0, img, &r, a->dataSize))
+      return;
+   const VkImageToMemoryCopy region = {
+      .sType = VK_STRUCTURE_TYPE_IMAGE_TO_MEMORY_COPY,
+      .pHostPointer = a->pData,
+      .memoryRowLength = info->memoryRowLength,
+      .memoryImageHeight = info->memoryImageHeight,
+      .imageSubresource = info->imageSubresource,
+      .imageOffset = info->imageOffset,
+      .imageExtent = info->imageExtent,
+   };
+   const VkCopyImageToMemoryInfo host = {
+      .sType = VK_STRUCTURE_TYPE_COPY_IMAGE_TO_MEMORY_INFO,
+      .flags = info->flags,
+      .srcImage = info->srcImage,
+      .srcImageLayout = info->srcImageLayout,
+      .regionCount = 1,
+      .pRegions = &region,
+   };
+   a->ret = vd_object_vk(a->obj)->CopyImageToMemory(a->device, &host);
+}
+
+VD_HANDLER(vkCopyMemoryToImageMESA)
+{
+   const VkCopyMemoryToImageInfoMESA *info = a->pCopyMemoryToImageInfo;
+   const struct vd_image *img = image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
+   if (!img)
+      return;
+   VkMemoryToImageCopy *regions =
+      vd_arena_alloc_array(&disp->arena, sizeof(*regions), info->regionCount);
+   if (info->regionCount && !regions) {
+      vd_dispatch_fatal(disp, "pCopyMemoryToImageInfo: out of memory for %u regions",
+                        info->regionCount);
+      return;
+   }
+   for (uint32_t i = 0; i < info->regionCount; i++) {
+      const VkMemoryToImageCopyMESA *m = &info->pRegions[i];
+      const struct buffer_image_region r = { 0,
+                                             m->memoryRowLength,
+                                             m->memoryImageHeight,
+                                             m->imageSubresource,
+                                             m->imageOffset,
+                                             m->imageExtent };
+      if (!host_region_ok(disp, i, img, &r, m->dataSize))
+         return;
+      regions[i] = (VkMemoryToImageCopy){
+         .sType = VK_STRUCTURE_TYPE_MEMORY_TO_IMAGE_COPY,
+         .pHostPointer = m->pData,
+         .memoryRowLength = m->memoryRowLength,
+         .memoryImageHeight = m->memoryImageHeight,
+         .imageSubresource = m->imageSubresource,
+         .imageOffset = m->imageOffset,
+         .imageExtent = m->imageExtent,
+      };
+   }
+   const VkCopyMemoryToImageInfo host = {
+      .sType = VK_STRUCTURE_TYPE_COPY_MEMORY_TO_IMAGE_INFO,
+      .flags = info->flags,
+      .dstImage = info->dstImage,
+      .dstImageLayout = info->dstImageLayout,
+      .regionCount = info->regionCount,
+      .pRegions = regions,
+   };
+   a->ret = vd_object_vk(a->obj)->CopyMemoryToImage(a->device, &host);
+}
+
+/* Image to image on the host (Vulkan 1.4 / VK_EXT_host_image_copy): the regions of
+ * vkCmdCopyImage2, both images with memory bound. */
+VD_HANDLER(vkCopyImageToImage)
+{
+   const VkCopyImageToImageInfo *info = a->pCopyImageToImageInfo;
+   if (host_image_of(disp, "pCopyImageToImageInfo->srcImage", info->srcImage) &&
+       host_image_of(disp, "pCopyImageToImageInfo->dstImage", info->dstImage) &&
+       copies_ok(disp, info->srcImage, info->dstImage, info->regionCount, info->pRegions,
+                 sizeof(VkImageCopy2), true))
+      a->ret = vd_object_vk(a->obj)->CopyImageToImage(a->device, info);
+}
+
+/* The subresource range of a layout transition lies inside its image (VK_REMAINING_*
+ * counts: to the end). */
+static bool range_in_image(struct vd_dispatch *disp, uint32_t i, const struct vd_image *img,
+                           const VkImageSubresourceRange *r)
+{
+   const bool base_ok = r->baseMipLevel < img->mip_levels && r->baseArrayLayer < img->array_layers;
+   const uint32_t levels = r->levelCount == VK_REMAINING_MIP_LEVELS && base_ok
+                              ? img->mip_levels - r->baseMipLevel
+                              : r->levelCount;
+   const uint32_t layers = r->layerCount == VK_REMAINING_ARRAY_LAYERS && base_ok
+                              ? img->array_layers - r->baseArrayLayer
+                              : r->layerCount;
+   if (!levels || !layers || !base_ok || levels > img->mip_levels - r->baseMipLevel ||
+       r->baseArrayLayer >= img->array_layers || layers > img->array_layers - r->baseArrayLayer) {
+      vd_dispatch_fatal(disp,
+                        "pTransitions[%u].subresourceRange: mip levels %u+%u, layers %u+%u do "
+                        "not fit the image's %u levels and %u layers",
+                        i, r->baseMipLevel, r->levelCount, r->baseArrayLayer, r->layerCount,
+                        img->mip_levels, img->array_layers);
+      return false;
+   }
+   return true;
+}
+
 /* lavapipe indexes its color attachments with colorAttachment, clips each rectangle to the
  * framebuffer itself and clears the layers [baseArrayLayer, + layerCount) of the views.
  * venusd does not track render pass instances, so the layers are bounded only by the
@@ -1121,4 +1310,67 @@ VD_HANDLER(vkCmdClearAttachments)
    }
    vd_object_vk(a->obj)->CmdClearAttachments(a->commandBuffer, a->attachmentCount, a->pAttachments,
                                              a->rectCount, a->pRects);
+}
+
+VD_HANDLER(vkTransitionImageLayout)
+{
+   for (uint32_t i = 0; i < a->transitionCount; i++) {
+      const VkHostImageLayoutTransitionInfo *t = &a->pTransitions[i];
+      const struct vd_image *img = host_image_of(disp, "pTransitions[].image", t->image);
+      if (!img || !range_in_image(disp, i, img, &t->subresourceRange))
+         return;
+   }
+   a->ret =
+      vd_object_vk(a->obj)->TransitionImageLayout(a->device, a->transitionCount, a->pTransitions);
+}
+
+/* -- dynamic rendering local read (Vulkan 1.4): the driver indexes its per-attachment state
+ * with these counts and values (the spec's limits: maxColorAttachments and
+ * maxPerStageDescriptorInputAttachments; VK_ATTACHMENT_UNUSED aside) ----------------------- */
+
+static bool index_ok(struct vd_dispatch *disp, const char *what, uint32_t i, uint32_t v,
+                     uint32_t limit, const char *limit_name)
+{
+   if (v == VK_ATTACHMENT_UNUSED || v < limit)
+      return true;
+   vd_dispatch_fatal(disp, "%s[%u] = %u is not below the device's %s (%u)", what, i, v, limit_name,
+                     limit);
+   return false;
+}
+
+VD_HANDLER(vkCmdSetRenderingAttachmentLocations)
+{
+   const VkRenderingAttachmentLocationInfo *info = a->pLocationInfo;
+   const uint32_t max = limits_of(a->obj)->maxColorAttachments;
+   if (!within_limit(disp, "pLocationInfo->colorAttachmentCount", 0, "colorAttachmentCount",
+                     info->colorAttachmentCount, max, "maxColorAttachments"))
+      return;
+   for (uint32_t i = 0; info->pColorAttachmentLocations && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, "pColorAttachmentLocations", i, info->pColorAttachmentLocations[i], max,
+                    "maxColorAttachments"))
+         return;
+   vd_object_vk(a->obj)->CmdSetRenderingAttachmentLocations(a->commandBuffer, info);
+}
+
+VD_HANDLER(vkCmdSetRenderingInputAttachmentIndices)
+{
+   const VkRenderingInputAttachmentIndexInfo *info = a->pInputAttachmentIndexInfo;
+   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
+   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
+   if (!within_limit(disp, "pInputAttachmentIndexInfo->colorAttachmentCount", 0,
+                     "colorAttachmentCount", info->colorAttachmentCount, l->maxColorAttachments,
+                     "maxColorAttachments"))
+      return;
+   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, "pColorAttachmentInputIndices", i, info->pColorAttachmentInputIndices[i],
+                    max, "maxPerStageDescriptorInputAttachments"))
+         return;
+   if ((info->pDepthInputAttachmentIndex &&
+        !index_ok(disp, "pDepthInputAttachmentIndex", 0, *info->pDepthInputAttachmentIndex, max,
+                  "maxPerStageDescriptorInputAttachments")) ||
+       (info->pStencilInputAttachmentIndex &&
+        !index_ok(disp, "pStencilInputAttachmentIndex", 0, *info->pStencilInputAttachmentIndex, max,
+                  "maxPerStageDescriptorInputAttachments")))
+      return;
+   vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer, info);
 }

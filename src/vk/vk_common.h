@@ -69,6 +69,7 @@ struct vd_instance {
    struct vd_vk_dispatch table;
    VkInstance handle;
    uint32_t api_version;
+   uint32_t protocol_level; /* its context's (context/protocol.h) */
    uint32_t pdev_count;
    struct vd_physical_device *pdevs;
    bool pdevs_enumerated;
@@ -134,7 +135,7 @@ bool vd_instance_portability(PFN_vkGetInstanceProcAddr gipa, VkInstanceCreateInf
 #define VD_STYPE_PORTABILITY_SUBSET_FEATURES ((VkStructureType)1000163000)
 
 /* emulation.c: what the guest is told the host supports. */
-uint32_t vd_emulation_api_version(uint32_t host_version);
+uint32_t vd_emulation_api_version(uint32_t host_version, uint32_t protocol_level);
 /* Decides pdev->emulated from the host's capabilities and --emulate. */
 void vd_emulation_choose(struct vd_physical_device *pdev);
 bool vd_emulation_build_extensions(struct vd_physical_device *pdev);

@@ -8,7 +8,10 @@
 # For each: vulkaninfo --summary shows the Venus device and that client's Mesa version;
 # sparse binding, which lavapipe cannot do on venusd's host-pointer memory, is hidden
 # (Mesa 26 no longer hides it on lavapipe itself) and a bind that ignores that is fatal for
-# that context only.  For the two Mesa 26 clients, the whole app suite (test_apps.sh, every
+# that context only; full vulkaninfo matches the host's native lavapipe but for the client's
+# expected differences (test_vulkaninfo_full.sh with VULKANINFO_CLIENT; venus-expected-diffs-
+# trixie.txt, -mesa26.txt, -backports.txt), Vulkan 1.4 for the Mesa 26 clients.  For the two
+# Mesa 26 clients, the whole app suite (test_apps.sh, every
 # venusd mode and VN_PERF switch) must give native output too.
 #
 # Environment: MESA_CLIENTS_APPS, the clients that run the app suite (default
@@ -67,6 +70,12 @@ for client in trixie backports sid; do
     fail "mesa_clients/$client/serves_after_fatal" "$VENUS_ERR"
   fi
   stop_venusd "mesa_clients/$client/clean_exit"
+  # Full vulkaninfo against the host's native lavapipe, with this client's expected
+  # differences (test_vulkaninfo_full.sh, VULKANINFO_CLIENT; apiVersion 1.4 for Mesa 26).
+  if ! VULKANINFO_CLIENT=$client TEST_PREFIX="${TEST_PREFIX}" TEST_TMP= \
+    bash "$LIB_DIR/test_vulkaninfo_full.sh"; then
+    fail "mesa_clients/$client/vulkaninfo_full" "test_vulkaninfo_full.sh with $client failed (its FAIL lines are above)"
+  fi
   if [[ " ${MESA_CLIENTS_APPS-backports sid} " == *" $client "* ]]; then
     note "the app suite with Mesa $version (test_apps.sh, VENUS_CLIENT=$client)"
     if ! VENUS_CLIENT=$client TEST_PREFIX="${TEST_PREFIX}mesa-$client:" TEST_TMP= \

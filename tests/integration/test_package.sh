@@ -35,7 +35,7 @@ test_init package
 
 PKGROOT=${VENUSD_PKGROOT:-/var/cache/venusd-pkgroot}
 MIRROR=${VENUSD_PKGROOT_MIRROR:-http://deb.debian.org/debian}
-SDK=${VULKAN_SDK:-$REPO_ROOT/third_party/vulkan-sdk/usr}
+SDK=${VULKAN_SDK:-$REPO_ROOT/third_party/vulkan-sdk-sid/usr}
 
 if [ "$(id -u)" != 0 ]; then
   fail "package/root" "needs root (debootstrap, chroot, mounts): run it with sudo"

@@ -4,7 +4,8 @@
 # Checks:
 #   exit             vulkaninfo through venusd exits 0
 #   device_name      deviceName is exactly "Virtio-GPU Venus (<native deviceName>)"
-#   api_version      == min(native, 1.3), >= the reference fixture's
+#   api_version      == min(native, 1.3) (1.4 for a Mesa 26 client, VULKANINFO_CLIENT below),
+#                    >= the reference fixture's
 #   swapchain        VK_KHR_swapchain (+ mutable_format, incremental_present) are listed
 #   synchronization2 VK_KHR_synchronization2 is listed (what Mesa's Venus needs for 1.3)
 #   extensions       every native device extension missing through Venus, and every extra
@@ -29,12 +30,36 @@ set -u -o pipefail
 ALLOW=$LIB_DIR/venus-expected-diffs.txt
 TSV=$REPO_ROOT/protocol/venus_extensions_mesa25.tsv
 REF=$LIB_DIR/fixtures/reference-vulkaninfo.txt
+# VULKANINFO_CLIENT=NAME: the guest is that client of tests/clients/mesa-clients.sh (run by
+# test_mesa_clients.sh), compared with the host's native lavapipe (the driver venusd uses):
+# trixie (Mesa 25.0.7 in the chroot) adds venus-expected-diffs-trixie.txt to the list;
+# backports and sid (Mesa 26.1/26.2, the newest protocol) use venus-expected-diffs-mesa26.txt
+# (plus venus-expected-diffs-NAME.txt where a client has one), the newest protocol's table
+# and an apiVersion cap of 1.4.
+CLIENT=${VULKANINFO_CLIENT:-}
+export VULKANINFO_API_CAP=1.3
+NAME=vulkaninfo_full
+case $CLIENT in
+  '') ;;
+  trixie) ALLOW_EXTRA=$LIB_DIR/venus-expected-diffs-trixie.txt ;;
+  *)
+    [ -f "$LIB_DIR/venus-expected-diffs-$CLIENT.txt" ] &&
+      ALLOW_EXTRA=$LIB_DIR/venus-expected-diffs-$CLIENT.txt
+    ALLOW=$LIB_DIR/venus-expected-diffs-mesa26.txt
+    TSV=$REPO_ROOT/protocol/venus_extensions_mesa26.tsv
+    VULKANINFO_API_CAP=1.4
+    ;;
+esac
+[ -n "$CLIENT" ] && NAME=vulkaninfo_full/$CLIENT
 
 # The comparison, in Python. argv: mode native venus reference allowlist tsv
 # mode "compare" prints "RESULT PASS name" / "RESULT FAIL name: reason" and indented notes;
 # mode "protocol-block" prints allow-list lines for native extensions outside the protocol.
 read -r -d '' COMPARE_PY <<'PYEOF'
-import fnmatch, re, sys
+import fnmatch, os, re, sys
+# The protocol's apiVersion cap for this guest: 1.3 for Mesa 25.0.7, 1.4 for Mesa 26 under
+# venusd's newest protocol (VULKANINFO_API_CAP, set by the shell part).
+API_CAP = tuple(int(x) for x in os.environ.get("VULKANINFO_API_CAP", "1.3").split("."))
 
 def parse(path):
     """vulkaninfo (text) -> {section: {key: value}} for GPU0, plus extensions."""
@@ -121,6 +146,8 @@ def load_tsv(path):
     cap = {}
     for l in open(path).read().split("\n")[1:]:
         f = l.split("\t")
+        if len(f) >= 5 and f[4] != "served":
+            continue  # in the protocol, but venusd does not serve it
         if len(f) >= 3 and f[1].startswith("VK_"):
             cap[f[1]] = int(f[2])
     return cap
@@ -183,16 +210,16 @@ def compare(native, venus, ref, tsv, allow):
         result(False, "api_version", "cannot read apiVersion (native %r, venus %r)"
                % (nprops.get("apiVersion"), vprops.get("apiVersion")))
     else:
-        cap = min(nv[:2], (1, 3))
+        cap = min(nv[:2], API_CAP)
         why = []
         if vv[:2] < (1, 1):
             why.append("below 1.1, which Mesa's Venus requires")
         if vv[:2] > cap:
-            why.append("above min(native %d.%d, 1.3)" % nv[:2])
+            why.append("above min(native %d.%d, %d.%d)" % (nv[:2] + API_CAP))
         # venusd gives every guest what Mesa's Venus needs for 1.3 (SYNC_FD semaphore
         # import, for VK_KHR_synchronization2), emulated where the host lacks it.
         if vv[:2] < cap:
-            why.append("below min(native %d.%d, 1.3)" % nv[:2])
+            why.append("below min(native %d.%d, %d.%d)" % (nv[:2] + API_CAP))
         if rv and vv[:2] < rv[:2]:
             why.append("below the reference's %d.%d" % rv[:2])
         note("apiVersion: native %s, venus %s, reference %s" % (
@@ -376,47 +403,51 @@ if [ "${1:-}" = --print-protocol-block ]; then
 fi
 
 test_init vulkaninfo_full
+if [ -n "${ALLOW_EXTRA:-}" ]; then
+  cat "$ALLOW" "$ALLOW_EXTRA" >"$TEST_TMP/allow.txt"
+  ALLOW=$TEST_TMP/allow.txt
+fi
 
 # Native first: if lavapipe itself does not work, nothing below means anything.
 native_client vulkaninfo >"$TEST_TMP/native.txt" 2>"$TEST_TMP/native.err"
 rc=$?
 if [ "$rc" != 0 ] || ! grep -q '^GPU0:' "$TEST_TMP/native.txt"; then
-  fail vulkaninfo_full/native "native vulkaninfo on lavapipe exited $rc (see $TEST_TMP/native.err)"
+  fail $NAME/native "native vulkaninfo on lavapipe exited $rc (see $TEST_TMP/native.err)"
   show_file "$TEST_TMP/native.err"
   test_finish
 fi
 
-start_venusd_or_fail vulkaninfo_full/start || test_finish
+start_venusd_or_fail $NAME/start || test_finish
 
-venus_client vulkaninfo >"$TEST_TMP/venus.txt" 2>"$TEST_TMP/venus.err"
+VENUS_CLIENT=$CLIENT venus_client vulkaninfo >"$TEST_TMP/venus.txt" 2>"$TEST_TMP/venus.err"
 rc=$?
 if [ "$rc" = 0 ]; then
-  pass vulkaninfo_full/exit
+  pass $NAME/exit
 else
-  fail vulkaninfo_full/exit "vulkaninfo through venusd exited $rc$([ "$rc" = 137 ] && echo " (killed after ${CLIENT_TIMEOUT}s)")"
+  fail $NAME/exit "vulkaninfo through venusd exited $rc$([ "$rc" = 137 ] && echo " (killed after ${CLIENT_TIMEOUT}s)")"
   show_file "$TEST_TMP/venus.err"
   show_file "$VD_LOGFILE"
 fi
 if grep -Eq "$VENUS_DEVICE_RE" "$TEST_TMP/venus.txt"; then
-  pass vulkaninfo_full/venus_device
+  pass $NAME/venus_device
 else
-  fail vulkaninfo_full/venus_device "output does not contain 'Virtio-GPU Venus (llvmpipe'"
+  fail $NAME/venus_device "output does not contain 'Virtio-GPU Venus (llvmpipe'"
 fi
 
 python3 -c "$COMPARE_PY" compare "$TEST_TMP/native.txt" "$TEST_TMP/venus.txt" "$REF" \
   "$ALLOW" "$TSV" >"$TEST_TMP/compare.out" 2>&1
 while IFS= read -r line; do
   case $line in
-    "RESULT PASS "*) pass "vulkaninfo_full/${line#RESULT PASS }" ;;
+    "RESULT PASS "*) pass "$NAME/${line#RESULT PASS }" ;;
     "RESULT FAIL "*)
       rest=${line#RESULT FAIL }
-      fail "vulkaninfo_full/${rest%%: *}" "${rest#*: }"
+      fail "$NAME/${rest%%: *}" "${rest#*: }"
       ;;
     *) printf '%s\n' "$line" ;;
   esac
 done <"$TEST_TMP/compare.out"
 grep -q '^RESULT ' "$TEST_TMP/compare.out" ||
-  fail vulkaninfo_full/compare "the comparison produced no results: $(tail -n 1 "$TEST_TMP/compare.out")"
+  fail $NAME/compare "the comparison produced no results: $(tail -n 1 "$TEST_TMP/compare.out")"
 
-stop_venusd vulkaninfo_full/clean_exit
+stop_venusd $NAME/clean_exit
 test_finish

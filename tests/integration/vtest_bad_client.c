@@ -18,6 +18,11 @@
  *   truncated-submit   SUBMIT_CMD2 whose batch says the command stream is longer than the
  *                      message that carries it
  *   unknown-command    well-framed SUBMIT_CMD2 carrying a Venus command of type 9999
+ *   mesa-spec3         vkCopyMemoryToImageMESA (venus_protocol spec 3) as the first command
+ *                      (run it against a venusd offering Mesa 25.0.7's spec 2: fatal,
+ *                      naming the command and both specs)
+ *   vkxml-1-4          vkCmdSetSampleLocationsEXT (type 283, first of the vk.xml 1.4 types)
+ *                      as the first command (against Mesa 25.0.7's protocol: fatal)
  *   bad-ring           well-framed vkCreateRingMESA naming a resource that does not exist
  *   good-ring          control for bad-ring: creates a real shmem blob (RESOURCE_CREATE_BLOB,
  *                      as Mesa does for its instance ring), creates a ring on it with the
@@ -94,6 +99,8 @@ enum {
 #define VK_COMMAND_TYPE_vkCreateRingMESA 188
 #define VK_COMMAND_TYPE_vkDestroyRingMESA 189
 #define VN_UNKNOWN_COMMAND_TYPE 9999
+#define VK_COMMAND_TYPE_vkCmdSetSampleLocationsEXT 283
+#define VK_COMMAND_TYPE_vkCopyMemoryToImageMESA 298
 #define VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA 1000384000
 #define VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA 1000384006
 #define VK_STRUCTURE_TYPE_RING_PRIORITY_INFO_MESA 1000384007
@@ -585,7 +592,7 @@ static void usage(FILE *f)
          "modes: handshake-only garbage-header truncated-submit unknown-command bad-ring\n"
          "       good-ring no-create-renderer sync-binary sync-import-timeline\n"
          "       sync-wait-timeline sync-import-resource many-rings fast-monitor\n"
-         "       high-priority blob-flood wait-flood\n"
+         "       high-priority blob-flood wait-flood mesa-spec3 vkxml-1-4\n"
          "blob-flood, wait-flood: [--count N] [--size N]\n",
          f);
 }
@@ -651,6 +658,8 @@ int main(int argc, char **argv)
                                         "garbage-header",
                                         "truncated-submit",
                                         "unknown-command",
+                                        "mesa-spec3",
+                                        "vkxml-1-4",
                                         "bad-ring",
                                         "good-ring",
                                         "no-create-renderer",
@@ -716,6 +725,16 @@ int main(int argc, char **argv)
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("sent SUBMIT_CMD2 with Venus command type %d%s\n", VN_UNKNOWN_COMMAND_TYPE,
              strcmp(mode, "no-create-renderer") ? "" : " as the first message");
+   } else if (!strcmp(mode, "mesa-spec3") || !strcmp(mode, "vkxml-1-4")) {
+      const bool spec3 = !strcmp(mode, "mesa-spec3");
+      cs_u32(&cs, spec3 ? VK_COMMAND_TYPE_vkCopyMemoryToImageMESA
+                        : VK_COMMAND_TYPE_vkCmdSetSampleLocationsEXT);
+      cs_u32(&cs, 0);
+      cs_u64(&cs, 1); /* a device / command buffer id that was never created */
+      cs_u64(&cs, 0);
+      sent = send_submit_cmd2(fd, &cs, cs.n);
+      printf("sent SUBMIT_CMD2 with %s\n",
+             spec3 ? "vkCopyMemoryToImageMESA (spec 3)" : "vkCmdSetSampleLocationsEXT (type 283)");
    } else if (!strncmp(mode, "sync-", 5)) {
       const bool timeline = strstr(mode, "timeline") != NULL;
       encode_sync_setup(&cs, timeline);

@@ -389,8 +389,6 @@ UNIT_TEST(ring_on_missing_resource_is_fatal)
    vd_context_destroy(ctx);
 }
 
-UNIT_MAIN()
-
 /* An output array has only its size on the wire (Mesa encodes vkGetPipelineCacheData.pData
  * as "4096 bytes wanted", no contents); the decoder must not ask for the contents, and the
  * memory it hands the driver is zeroed (the arena's promise) so unwritten bytes carry no old
@@ -421,3 +419,40 @@ UNIT_TEST(output_blob_has_only_its_size_on_the_wire_and_is_zeroed)
    UNIT_CHECK(zero);
    vd_arena_fini(&arena);
 }
+
+/* vkGetPhysicalDeviceFeatures2 whose output chain holds VkPhysicalDeviceVulkan14Features (a
+ * partial struct: sType and pNext only), decoded for a context that negotiated Mesa 25.0.7's
+ * protocol (refused, naming the struct and both versions) and for the newest (decoded). */
+static bool decode_features2_with_14(bool mesa25_only, char *error, size_t n)
+{
+   struct vd_arena arena;
+   vd_arena_init(&arena, 1u << 20);
+   struct stream s = { .len = 0 };
+   put64(&s, 1); /* physicalDevice */
+   put64(&s, 1); /* pFeatures present */
+   put32(&s, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
+   put64(&s, 1); /* pNext present */
+   put32(&s, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_4_FEATURES);
+   put64(&s, 0); /* end of chain */
+   struct vd_decoder dec = {
+      .cur = s.buf, .end = s.buf + s.len, .arena = &arena, .mesa25_only = mesa25_only
+   };
+   struct vn_args_vkGetPhysicalDeviceFeatures2 args;
+   vn_commands[VN_CMD_vkGetPhysicalDeviceFeatures2].decode(&dec, &args);
+   snprintf(error, n, "%s", dec.failed ? dec.error : "");
+   const bool ok = !dec.failed && dec.cur == dec.end;
+   vd_arena_fini(&arena);
+   return ok;
+}
+
+UNIT_TEST(newer_pnext_struct_is_refused_below_its_protocol)
+{
+   char error[320];
+   UNIT_CHECK(decode_features2_with_14(false, error, sizeof(error)));
+   UNIT_CHECK(!decode_features2_with_14(true, error, sizeof(error)));
+   printf("    %s\n", error);
+   UNIT_CHECK(strstr(error, "VkPhysicalDeviceVulkan14Features") && strstr(error, "1.3.269") &&
+              strstr(error, "1.4.343"));
+}
+
+UNIT_MAIN()

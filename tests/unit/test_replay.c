@@ -1,5 +1,5 @@
-/* Real command streams recorded from Mesa 25.0.7 (venusd --record) decode cleanly offline,
- * and contain the commands the recorded programs are known to send.  Regenerate the data
+/* Real command streams recorded from Mesa 25.0.7 and 26.2.6 (venusd --record) decode
+ * cleanly offline, and contain the commands the recorded programs are known to send.  Regenerate the data
  * with: venusd vtest --record DIR, then run the client (see tests/unit/data/README). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +61,34 @@ UNIT_TEST(mesa_fill_buffer_streams_decode)
    static const char *const vq[] = { "vkCreateRingMESA", "vkWaitRingSeqnoMESA" };
    check_stream("mesa-fill-ring.vnr", ring, 8);
    check_stream("mesa-fill-virtqueue.vnr", vq, 2);
+}
+
+/* Mesa 26.2.6 (sid) under the newest protocol: its feature and property queries chain the
+ * structs of vk.xml 1.4 and the newer extensions (sType 1000252000, 1000451001, ...), which
+ * Mesa 25.0.7's decoders refused ("not in the Venus protocol"). */
+UNIT_TEST(mesa26_streams_decode)
+{
+   static const char *const info[] = {
+      "vkCreateInstance [reply]",
+      "vkGetPhysicalDeviceFeatures2 [reply]",
+      "vkGetPhysicalDeviceProperties2 [reply]",
+      "vkEnumerateDeviceExtensionProperties [reply]",
+   };
+   static const char *const fill[] = { "vkCreateDevice", "vkAllocateMemory", "vkCmdFillBuffer",
+                                       "vkQueueSubmit", "vkDestroyDevice" };
+   static const char *const vq[] = { "vkCreateRingMESA" };
+   check_stream("mesa26-vulkaninfo-ring.vnr", info, 4);
+   check_stream("mesa26-vulkaninfo-virtqueue.vnr", vq, 1);
+   check_stream("mesa26-fill-ring.vnr", fill, 5);
+   check_stream("mesa26-fill-virtqueue.vnr", vq, 1);
+}
+
+/* The venus_protocol spec-3 host image copies, encoded by hand (tests/unit/data/README). */
+UNIT_TEST(spec3_host_copies_decode)
+{
+   static const char *const cmds[] = { "vkCopyMemoryToImageMESA [reply] (204 bytes)",
+                                       "vkCopyImageToMemoryMESA [reply] (116 bytes)" };
+   check_stream("spec3-host-copy-ring.vnr", cmds, 2);
 }
 
 UNIT_TEST(truncated_recording_is_reported)

@@ -816,10 +816,17 @@ static void vn_w_dec_vkNotifyRingMESA(struct vd_decoder *d, void *a) { vn_dec_cm
 static void vn_w_rep_vkNotifyRingMESA(struct vd_encoder *e, const void *a) { vn_enc_reply_vkNotifyRingMESA(e, a); }
 
 const struct vn_protocol_extension vn_protocol_extensions[VN_PROTOCOL_EXTENSION_COUNT] = {
-   { 147, "VK_KHR_get_memory_requirements2", 1 },
-   { 384, "VK_MESA_venus_protocol", 2 },
-   { 471, "VK_KHR_maintenance5", 1 },
+   { 147, "VK_KHR_get_memory_requirements2", 1, 0 },
+   { 384, "VK_MESA_venus_protocol", 2, 0 },
+   { 471, "VK_KHR_maintenance5", 1, 0 },
 };
+
+uint32_t vn_command_mesa_spec(uint32_t type)
+{
+   switch (type) {
+   default: return 0;
+   }
+}
 
 const struct vn_command_info vn_commands[VN_COMMAND_TYPE_COUNT] = {
    [9] = { "vkGetInstanceProcAddr", 0, NULL, NULL, NULL, false }, /* return type PFN_vkVoidFunction */

@@ -135,14 +135,21 @@ struct vn_command_info {
 
 extern const struct vn_command_info vn_commands[VN_COMMAND_TYPE_COUNT];
 
-/* The extensions of the protocol (protocol/venus_extensions_mesa25.tsv). */
+/* The extensions of the protocol (protocol/venus_extensions_mesa2x.tsv). */
 struct vn_protocol_extension {
    uint32_t number;
    const char *name;
    uint32_t spec_version; /* the most the protocol encodes */
+   uint32_t level;        /* 0: in Mesa 25.0.7's protocol; 1: added by the newest */
 };
 #define VN_PROTOCOL_EXTENSION_COUNT 3
 extern const struct vn_protocol_extension vn_protocol_extensions[VN_PROTOCOL_EXTENSION_COUNT];
+/* The command type values of Mesa 25.0.7's protocol (protocol/venus_command_types.tsv), and
+ * the VK_MESA_venus_protocol spec this protocol speaks. */
+#define VN_COMMAND_TYPE_COUNT_LEVEL0 191
+#define VN_MESA_SPEC_VERSION 2
+/* The VK_MESA_venus_protocol spec that added a MESA command (0: any, or not a command). */
+uint32_t vn_command_mesa_spec(uint32_t type);
 const char *vn_stype_name(int32_t stype);
 /* The handle type of a VkObjectType value of the protocol ("VkBuffer"), else "object". */
 const char *vn_object_type_name(uint32_t objtype);
