@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "doctor.h"
+#include "context/protocol.h"
 #include "transport/capset.h"
 #include "vn_protocol.h"
 
@@ -23,11 +24,11 @@ static const struct {
    { VK_MAKE_API_VERSION(0, 1, 4, 343), 4, 187, "Mesa 26.1/26.2 and virglrenderer main" },
 };
 
-static void check_protocol(struct vd_doctor *d)
+/* One protocol level as the capset offers it (transport/capset.c). */
+static void check_protocol_level(struct vd_doctor *d, uint32_t level, const char *offered_by)
 {
-   vd_doctor_section(d, "protocol");
    uint32_t caps[VD_VENUS_CAPSET_DWORDS];
-   vd_venus_capset_fill(caps);
+   vd_venus_capset_fill(caps, level);
    const uint32_t xml = caps[VD_CAPSET_VK_XML_VERSION];
    const unsigned spec = caps[VD_CAPSET_VK_MESA_VENUS_PROTOCOL_SPEC_VERSION];
    unsigned exts = 0;
@@ -39,24 +40,36 @@ static void check_protocol(struct vd_doctor *d)
       if (protocol_levels[i].xml == xml && protocol_levels[i].extensions == exts &&
           (!protocol_levels[i].spec || protocol_levels[i].spec == spec))
          who = protocol_levels[i].who;
+   if (level == VD_PROTOCOL_NEWEST && xml == VK_MAKE_API_VERSION(0, 1, 4, 343))
+      who = "Mesa 26.1/26.2's vk.xml (their spec 4 and the extensions venusd does not serve "
+            "negotiate down)";
    char version[32];
    snprintf(version, sizeof(version), "%u.%u.%u", VK_API_VERSION_MAJOR(xml),
             VK_API_VERSION_MINOR(xml), VK_API_VERSION_PATCH(xml));
    struct vd_doctor_check *c = vd_doctor_add(
       d, "protocol", VD_DOCTOR_INFO, NULL,
-      "Venus protocol served: vk.xml %s, %u extensions, VK_MESA_venus_protocol spec %u, wire "
-      "format %u (vtest protocol 3): that of %s; a newer guest negotiates down to it",
-      version, exts, spec, caps[VD_CAPSET_WIRE_FORMAT_VERSION], who);
+      "Venus protocol offered %s: vk.xml %s, %u extensions, VK_MESA_venus_protocol spec %u, "
+      "wire format %u (vtest protocol 3): that of %s; a newer guest negotiates down to it",
+      offered_by, version, exts, spec, caps[VD_CAPSET_WIRE_FORMAT_VERSION], who);
+   vd_doctor_field_str(c, "level", level == VD_PROTOCOL_NEWEST ? "newest" : "mesa25");
    vd_doctor_field_str(c, "vk_xml_version", version);
    vd_doctor_field_int(c, "extensions", exts);
    vd_doctor_field_int(c, "table_extensions", VN_PROTOCOL_EXTENSION_COUNT);
    vd_doctor_field_int(c, "venus_protocol_spec", spec);
    vd_doctor_field_int(c, "wire_format", caps[VD_CAPSET_WIRE_FORMAT_VERSION]);
    vd_doctor_field_str(c, "matches", who);
+}
+
+static void check_protocol(struct vd_doctor *d)
+{
+   vd_doctor_section(d, "protocol");
+   check_protocol_level(d, VD_PROTOCOL_NEWEST, "by vtest (--venus-protocol newest)");
+   check_protocol_level(d, VD_PROTOCOL_MESA25,
+                        "by the render server by default (--venus-protocol mesa25)");
    vd_doctor_add(d, "protocol-vmm", VD_DOCTOR_INFO, NULL,
                  "behind a VMM (render-server) the guest's capset comes from the VMM's "
-                 "libvirglrenderer, not from venusd: use libvirglrenderer 1.1.0, whose protocol "
-                 "is this one");
+                 "libvirglrenderer, not from venusd: with libvirglrenderer 1.1.0 (Mesa 25.0.7's "
+                 "protocol) keep the default; with a newer one, --venus-protocol newest");
 }
 
 /* The guest-side switch that matters most for latency (bench/README.md has the runs). */
