@@ -864,8 +864,8 @@ int main(int argc, char **argv)
       return 0;
    }
    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-      printf("venusd %s (Venus protocol of Mesa 25.0.7 / virglrenderer 1.1.0, vtest "
-             "protocol 3)\n",
+      printf("venusd %s (Venus protocols of Mesa 25.0.7 / virglrenderer 1.1.0 and of vk.xml "
+             "1.4.343, spec 3, for Mesa 26; vtest protocol 3)\n",
              VD_VERSION);
       return 0;
    }
