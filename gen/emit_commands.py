@@ -6,6 +6,7 @@ import emit_decode
 import emit_encode
 from plan import created_param, has_target
 from templates import indent, lines, render
+from typeinfo import pad4
 
 
 def args_struct(ti, c):
@@ -71,8 +72,72 @@ def param_dec(ti, c, i, p):
                                   output=ti.is_output_param(p))
 
 
+def fixed_wire(ti, c, i, p):
+    """The wire size of parameter i when it is a handle or a scalar passed by value (no
+    pointer, array or destroy target), else None."""
+    k = ti.kind(p.type)
+    if p.ptr or p.array or p.bitfield:
+        return None
+    if k == "scalar":
+        return pad4(ti.wire(p.type))
+    if k == "handle" and not (i == 1 and has_target(ti, c.name, c.cmd)):
+        return 8
+    return None
+
+
+def fixed_prefix(ti, c):
+    """A vkCmd* command's leading parameters of fixed wire size: [(param, offset, wire)]."""
+    if not c.name.startswith("vkCmd"):
+        return []
+    out, off = [], 0
+    for i, p in enumerate(c.params):
+        w = fixed_wire(ti, c, i, p)
+        if w is None:
+            break
+        out.append((p, off, w))
+        off += w
+    return out if len(out) > 1 else []
+
+
+def fixed_param_dec(ti, i, p, off):
+    """Parameter i at byte off of the prefix w_, whose bounds the caller checked."""
+    at = "w_ + %d" % off
+    fld = '"%s"' % p.name
+    cast = ti.handle_cast(p.type)
+    if ti.kind(p.type) == "scalar":
+        return "memcpy(&a->%s, %s, sizeof(a->%s));\n" % (p.name, at, p.name)
+    if i == 0 and ti.reg.resolve(p.type).dispatchable:
+        return lines(["a->obj = vd_dec_lookup_obj_at(d, %s, %s, %s);" % (
+                          at, ti.objtype(p.type), fld),
+                      "a->%s = %s(a->obj ? a->obj->handle : 0);" % (p.name, cast)])
+    opt = "true" if (p.optional[0] or p.noautovalidity) else "false"
+    return "a->%s = %svd_dec_lookup_at(d, %s, %s, %s, %s);\n" % (
+        p.name, cast, at, ti.objtype(p.type), opt, fld)
+
+
+def fixed_prefix_dec(ti, c, prefix):
+    """The fast path of the recording hot path: one bounds check for the whole prefix, then
+    reads at fixed offsets (lookups through the dispatcher's cache).  Offline (no
+    dispatcher) and near the end of the stream the fields are read one by one, as every
+    other decoder does, so errors name the same field."""
+    size = prefix[-1][1] + prefix[-1][2]
+    scalars = [p for p, _, w in prefix if ti.kind(p.type) == "scalar"]
+    fast = "".join(fixed_param_dec(ti, i, p, off) for i, (p, off, _) in enumerate(prefix))
+    slow = "".join(param_dec(ti, c, i, p) for i, (p, _, _) in enumerate(prefix))
+    check = ""
+    if scalars:
+        check = "_Static_assert(%s, \"wire sizes\");\n" % " && ".join(
+            "sizeof(a->%s) <= %d" % (p.name, w) for p, _, w in prefix if p in scalars)
+    return check + lines([
+        "if (__builtin_expect(d->disp && vd_dec_remaining(d) >= %d, 1)) {" % size,
+        "   const uint8_t *w_ = d->cur;",
+        "   d->cur += %d;" % size]) + indent(fast) + "} else {\n" + indent(slow) + "}\n"
+
+
 def command_decoder(ti, c):
-    body = "".join(param_dec(ti, c, i, p) for i, p in enumerate(c.params))
+    prefix = fixed_prefix(ti, c)
+    body = fixed_prefix_dec(ti, c, prefix) if prefix else ""
+    body += "".join(param_dec(ti, c, i, p) for i, p in enumerate(c.params) if i >= len(prefix))
     body = indent(body) if body else "   (void)d;\n   (void)a;\n"
     return render("command_decoder.c.in", name=c.name, body=body)
 

@@ -114,16 +114,15 @@ def blob_dec(lv, cnt, opt, sub_mode, fld):
     bounds what the guest can make us allocate, and its memory is zeroed, so what the
     driver leaves unwritten in an output (a query that is not ready) carries no old host
     memory back."""
-    full = sub_mode == "full"
-    take = ["   if (p_) vd_dec_take(d, p_, n_, (n_ + 3) & ~(uint64_t)3, %s);" % fld]
+    if sub_mode == "full":
+        # an input: every byte is copied from the stream (vd_dec_blob, no zeroing)
+        return "%s = vd_dec_blob(d, (uint64_t)(%s), %s, %s);\n" % (lv, cnt, opt, fld)
     return lines([
         "{",
-        "   uint64_t n_ = vd_dec_array(d, (uint64_t)(%s), %s, %d, %s);" % (
-            cnt, opt, 1 if full else 0, fld),
-        "   uint8_t *p_ = n_ ? vd_dec_alloc(d, 1, n_, %s) : NULL;" % fld]
-        + (take if full else [])
-        + ["   %s = (void *)p_;" % lv,
-           "}"])
+        "   uint64_t n_ = vd_dec_array(d, (uint64_t)(%s), %s, 0, %s);" % (cnt, opt, fld),
+        "   uint8_t *p_ = n_ ? vd_dec_alloc(d, 1, n_, %s) : NULL;" % fld,
+        "   %s = (void *)p_;" % lv,
+        "}"])
 
 
 def counted_array_dec(ti, m, lv, cnt, mode, fld, output):

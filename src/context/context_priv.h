@@ -58,6 +58,7 @@ struct vd_dispatch {
    } lookup_cache[8];
    uint64_t lookup_cache_removals;
    const _Atomic uint64_t *removals; /* the object table's removal counter */
+   const bool *record_commands;      /* vd_holds_record_commands() */
    bool in_execute_streams;
    FILE *record;
 };
@@ -102,6 +103,92 @@ void vd_dispatch_fatal(struct vd_dispatch *d, const char *fmt, ...)
    __attribute__((format(printf, 2, 3)));
 void vd_context_set_fatal(struct vd_context *ctx);
 
+/* -- Lookups: the decoders' fast path (dispatch.c has the rest) ----------------------- */
+
+static inline size_t vd_lookup_slot(uint64_t id)
+{
+   const size_t n = sizeof(((struct vd_dispatch *)0)->lookup_cache) /
+                    sizeof(((struct vd_dispatch *)0)->lookup_cache[0]);
+   return (size_t)((id ^ (id >> 4) ^ (id >> 12)) & (n - 1));
+}
+
+/* id has been read: everything the fast path does not cover (errors, misses, growth). */
+struct vd_object *vd_dispatch_lookup_slow(struct vd_decoder *dec, uint64_t id, uint32_t objtype,
+                                          bool optional, const char *field);
+
+/* The record of object `id` (read by the caller), or NULL with the decoder failed (or for
+ * id 0 when optional).  The record stays referenced until the command is finished (by the
+ * lookup cache, or the held list) and is appended to the command's looked-up objects.
+ * Command buffers name the same few objects thousands of times: a cached object of the
+ * right type, with room in the looked-up list, costs a few loads and two stores, no lock or
+ * reference.  (A cache entry has an object exactly when its id is not 0, and the cache is
+ * emptied whenever the object table has seen a removal since it was filled: dispatch.c
+ * checks before and after each command.) */
+#define VD_HOT static inline __attribute__((always_inline))
+VD_HOT struct vd_object *vd_dispatch_lookup_id(struct vd_decoder *dec, uint64_t id,
+                                               uint32_t objtype, bool optional, const char *field)
+{
+   struct vd_dispatch *d = dec->disp;
+   const size_t slot = vd_lookup_slot(id);
+   struct vd_object *obj = d->lookup_cache[slot].obj;
+   if (__builtin_expect(obj && d->lookup_cache[slot].id == id && obj->type == objtype &&
+                           d->looked_count < d->looked_cap,
+                        1)) {
+      d->looked_field[d->looked_count] = field;
+      d->looked[d->looked_count++] = obj;
+      return obj;
+   }
+   return vd_dispatch_lookup_slow(dec, id, objtype, optional, field);
+}
+
+/* The host handle of an existing object (0 for an optional id 0).  Offline (replay, no
+ * dispatcher) the id itself. */
+VD_HOT uint64_t vd_dec_lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
+                              const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   if (!dec->disp)
+      return id;
+   struct vd_object *obj = vd_dispatch_lookup_id(dec, id, objtype, optional, field);
+   return obj ? obj->handle : 0;
+}
+
+/* The record of an existing object (NULL offline). */
+VD_HOT struct vd_object *vd_dec_lookup_obj(struct vd_decoder *dec, uint32_t objtype,
+                                           const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   return dec->disp ? vd_dispatch_lookup_id(dec, id, objtype, false, field) : NULL;
+}
+
+/* Same, but id 0 is allowed (returns NULL). */
+VD_HOT struct vd_object *vd_dec_lookup_obj_optional(struct vd_decoder *dec, uint32_t objtype,
+                                                    const char *field)
+{
+   const uint64_t id = vd_dec_u64(dec, field);
+   return dec->disp ? vd_dispatch_lookup_id(dec, id, objtype, true, field) : NULL;
+}
+
+/* vd_dec_lookup and vd_dec_lookup_obj of an id at `at`, inside bytes the caller has already
+ * bounds-checked and consumed (the generated fast paths; only with a dispatcher). */
+VD_HOT uint64_t vd_dec_lookup_at(struct vd_decoder *dec, const uint8_t *at, uint32_t objtype,
+                                 bool optional, const char *field)
+{
+   uint64_t id;
+   memcpy(&id, at, sizeof(id));
+   struct vd_object *obj = vd_dispatch_lookup_id(dec, id, objtype, optional, field);
+   return obj ? obj->handle : 0;
+}
+
+VD_HOT struct vd_object *vd_dec_lookup_obj_at(struct vd_decoder *dec, const uint8_t *at,
+                                              uint32_t objtype, const char *field)
+{
+   uint64_t id;
+   memcpy(&id, at, sizeof(id));
+   return vd_dispatch_lookup_id(dec, id, objtype, false, field);
+}
+#undef VD_HOT
+
 /* Resources */
 struct vd_resource *vd_context_get_resource(struct vd_context *ctx, uint32_t res_id);
 void vd_resource_unref(struct vd_resource *res);
@@ -135,8 +222,8 @@ bool vd_object_remove(struct vd_dispatch *d, uint64_t id);
 bool vd_holds_check_domains(struct vd_dispatch *d);
 /* A vkCmd* command was recorded: its command buffer holds what the command named. */
 void vd_holds_record(struct vd_dispatch *d);
-/* Whether command type `type` records into a command buffer (a vkCmd* command). */
-bool vd_holds_is_record_command(uint32_t type);
+/* By command type, whether it records into a command buffer (a vkCmd* command). */
+const bool *vd_holds_record_commands(void);
 /* Every record whose type is in `types` (a mask of 1 << VkObjectType, types below 64),
  * each with a reference the caller drops (vd_object_unref), in a malloc'ed array the
  * caller frees; NULL with *count 0 when there are none or memory is short. */

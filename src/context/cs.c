@@ -10,6 +10,8 @@ void vd_dec_fail(struct vd_decoder *d, const char *field, const char *fmt, ...)
    if (d->failed)
       return;
    d->failed = true;
+   /* Every later read fails without reading (vd_dec_take). */
+   d->cur = d->end;
    int n = snprintf(d->error, sizeof(d->error), "%s: ", field ? field : "?");
    if (n < 0 || (size_t)n >= sizeof(d->error))
       return;
@@ -17,7 +19,20 @@ void vd_dec_fail(struct vd_decoder *d, const char *field, const char *fmt, ...)
    va_start(ap, fmt);
    vsnprintf(d->error + n, sizeof(d->error) - (size_t)n, fmt, ap);
    va_end(ap);
-   d->cur = d->end;
+}
+
+void vd_dec_take_slow(struct vd_decoder *d, void *dst, uint64_t size, uint64_t wire,
+                      const char *field)
+{
+   if (d->failed)
+      return;
+   if (wire > vd_dec_remaining(d) || size > wire) {
+      vd_dec_fail(d, field, "truncated stream: need %llu bytes, %zu left", (unsigned long long)wire,
+                  vd_dec_remaining(d));
+      return;
+   }
+   memcpy(dst, d->cur, (size_t)size);
+   d->cur += wire;
 }
 
 uint32_t vd_dec_stype(struct vd_decoder *d, int32_t expected, const char *field)
@@ -51,10 +66,9 @@ void vd_dec_null_pointer(struct vd_decoder *d, const char *field)
       vd_dec_fail(d, field, "must be NULL over Venus");
 }
 
-uint64_t vd_dec_array(struct vd_decoder *d, uint64_t count, bool optional, size_t min_elem_wire,
-                      const char *field)
+uint64_t vd_dec_array_slow(struct vd_decoder *d, uint64_t n, uint64_t count, bool optional,
+                           size_t min_elem_wire, const char *field)
 {
-   const uint64_t n = vd_dec_u64(d, field);
    if (d->failed)
       return 0;
    if (n == 0) {
@@ -81,15 +95,11 @@ void vd_dec_fixed_array(struct vd_decoder *d, uint64_t n, const char *field)
       vd_dec_fail(d, field, "fixed array size %" PRIu64 " (must be %" PRIu64 ")", v, n);
 }
 
-void *vd_dec_alloc(struct vd_decoder *d, size_t elem_size, uint64_t count, const char *field)
+void *vd_dec_alloc_fail(struct vd_decoder *d, size_t elem_size, uint64_t count, const char *field)
 {
-   if (d->failed)
-      return NULL;
-   void *p = vd_arena_alloc_array(d->arena, elem_size, count);
-   if (!p)
-      vd_dec_fail(d, field, "decode memory limit exceeded (%" PRIu64 " x %zu bytes)", count,
-                  elem_size);
-   return p;
+   vd_dec_fail(d, field, "decode memory limit exceeded (%" PRIu64 " x %zu bytes)", count,
+               elem_size);
+   return NULL;
 }
 
 const char *vd_dec_string(struct vd_decoder *d, bool optional, const char *field)

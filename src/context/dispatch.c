@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_r
    d->ctx = ctx;
    d->ring = ring;
    d->removals = ctx && ctx->objects ? vd_objtable_removals_counter(ctx->objects) : &no_removals;
+   d->record_commands = vd_holds_record_commands();
    snprintf(d->name, sizeof(d->name), "%s", name);
    vd_arena_init(&d->arena, VD_DECODE_ARENA_MAX);
    if (ctx && ctx->params.record_dir) {
@@ -41,7 +43,7 @@ void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_r
    }
 }
 
-static void release_held(struct vd_dispatch *d)
+static inline void release_held(struct vd_dispatch *d)
 {
    for (uint32_t i = 0; i < d->held_count; i++)
       vd_object_unref(d->held[i]);
@@ -146,10 +148,10 @@ static bool hold(struct vd_dispatch *d, struct vd_object *obj)
    return push_obj(&d->held, &d->held_count, &d->held_cap, obj);
 }
 
-/* The general lookup: everything the fast path below does not cover.  id has been read. */
-static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder *dec, uint64_t id,
-                                                               uint32_t objtype, bool optional,
-                                                               const char *field)
+/* The general lookup: everything the fast path (vd_dispatch_lookup, context_priv.h) does
+ * not cover.  id has been read. */
+struct vd_object *vd_dispatch_lookup_slow(struct vd_decoder *dec, uint64_t id, uint32_t objtype,
+                                          bool optional, const char *field)
 {
    if (dec->failed || !dec->disp)
       return NULL;
@@ -171,8 +173,7 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
          return NULL;
       }
    }
-   const size_t n = sizeof(d->lookup_cache) / sizeof(d->lookup_cache[0]);
-   const size_t slot = (size_t)((id ^ (id >> 4) ^ (id >> 12)) & (n - 1));
+   const size_t slot = vd_lookup_slot(id);
    struct vd_object *obj = d->lookup_cache[slot].obj;
    const bool cached = obj && d->lookup_cache[slot].id == id;
    if (!cached) {
@@ -208,61 +209,12 @@ static __attribute__((noinline)) struct vd_object *lookup_slow(struct vd_decoder
    return obj;
 }
 
-/* Command buffers name the same few objects thousands of times: a cached object of the
- * right type, with room in the looked-up list, takes no locks, calls or references. */
-static inline struct vd_object *lookup(struct vd_decoder *dec, uint32_t objtype, bool optional,
-                                       const char *field)
-{
-   const uint64_t id = vd_dec_u64(dec, field);
-   struct vd_dispatch *d = dec->disp;
-   if (__builtin_expect(!dec->failed && d && id, 1) &&
-       atomic_load_explicit(d->removals, memory_order_acquire) == d->lookup_cache_removals) {
-      const size_t n = sizeof(d->lookup_cache) / sizeof(d->lookup_cache[0]);
-      const size_t slot = (size_t)((id ^ (id >> 4) ^ (id >> 12)) & (n - 1));
-      struct vd_object *obj = d->lookup_cache[slot].obj;
-      if (obj && d->lookup_cache[slot].id == id && obj->type == objtype &&
-          d->looked_count < d->looked_cap) {
-         d->looked_field[d->looked_count] = field;
-         d->looked[d->looked_count++] = obj;
-         return obj;
-      }
-   }
-   return lookup_slow(dec, id, objtype, optional, field);
-}
-
 struct vd_object *vd_dispatch_looked(struct vd_dispatch *d, uint32_t type, uint64_t handle)
 {
    for (uint32_t i = 0; i < d->looked_count; i++)
       if (d->looked[i]->type == type && d->looked[i]->handle == handle)
          return d->looked[i];
    return NULL;
-}
-
-uint64_t vd_dec_lookup(struct vd_decoder *dec, uint32_t objtype, bool optional, const char *field)
-{
-   if (!dec->disp) /* offline replay: keep the id */
-      return vd_dec_u64(dec, field);
-   struct vd_object *obj = lookup(dec, objtype, optional, field);
-   return obj ? obj->handle : 0;
-}
-
-struct vd_object *vd_dec_lookup_obj(struct vd_decoder *dec, uint32_t objtype, const char *field)
-{
-   if (!dec->disp) {
-      vd_dec_u64(dec, field);
-      return NULL;
-   }
-   return lookup(dec, objtype, false, field);
-}
-
-struct vd_object *vd_dec_lookup_obj_optional(struct vd_decoder *dec, uint32_t objtype,
-                                             const char *field)
-{
-   if (!dec->disp) {
-      vd_dec_u64(dec, field);
-      return NULL;
-   }
-   return lookup(dec, objtype, true, field);
 }
 
 uint64_t vd_dec_new_id(struct vd_decoder *dec, const char *field)
@@ -315,6 +267,155 @@ bool vd_dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
    return ok;
 }
 
+/* Arguments of at most this many bytes (every vkCmd* command's) are decoded on the stack:
+ * zeroing them is a few stores, and the arena is left to the arrays. */
+#define ARGS_ON_STACK 256
+
+/* A destroy (here or on another ring) invalidates the lookup cache. */
+static inline void lookup_cache_check(struct vd_dispatch *d)
+{
+   const uint64_t removals = atomic_load_explicit(d->removals, memory_order_acquire);
+   if (__builtin_expect(removals != d->lookup_cache_removals, 0)) {
+      d->lookup_cache_removals = removals;
+      lookup_cache_flush(d);
+   }
+}
+
+/* Every object the command named belongs to the device of its first one
+ * (vd_holds_check_domains reports the first that does not). */
+static inline bool domains_ok(struct vd_dispatch *d)
+{
+   const struct vd_object *dom = d->looked[0]->domain;
+   if (!dom)
+      return true;
+   for (uint32_t i = 1; i < d->looked_count; i++) {
+      const struct vd_object *o = d->looked[i]->domain;
+      if (__builtin_expect(o && o != dom, 0))
+         return vd_holds_check_domains(d);
+   }
+   return true;
+}
+
+/* A vkCmd* command's command buffer holds what it named; usually it holds all of it
+ * already, which the objects' marks tell without a lock. */
+static inline void record_holds(struct vd_dispatch *d)
+{
+   const struct vd_object *cb = d->looked[0];
+   if (cb->type == VK_OBJECT_TYPE_COMMAND_BUFFER &&
+       !vd_object_holds_all(cb, d->looked + 1, d->looked_count - 1))
+      vd_holds_record(d);
+}
+
+/* The table entry of a command type, or NULL after making the context fatal. */
+static inline const struct vn_command_info *command_info(struct vd_dispatch *d, uint32_t type)
+{
+   const struct vn_command_info *info = type < VN_COMMAND_TYPE_COUNT ? &vn_commands[type] : NULL;
+   if (__builtin_expect(!info || !info->name, 0)) {
+      vd_dispatch_fatal(d, "unknown command type %u", type);
+      return NULL;
+   }
+   d->dec.cmd = info->name;
+   char why[320];
+   if (__builtin_expect(!vd_protocol_command_ok(d->ctx->params.protocol_level, type, info->name,
+                                                why, sizeof(why)),
+                        0)) {
+      vd_dispatch_fatal(d, "%s", why);
+      return NULL;
+   }
+   if (__builtin_expect(!info->decode || !info->handle, 0)) {
+      vd_dispatch_fatal(d,
+                        "%s is not served by this renderer (the guest handles it locally "
+                        "in a correct driver)",
+                        info->name);
+      return NULL;
+   }
+   return info;
+}
+
+/* Reads a command's header: its table entry, or NULL after making the context fatal. */
+static const struct vn_command_info *decode_header(struct vd_dispatch *d, uint32_t *type,
+                                                   uint32_t *flags)
+{
+   d->dec.failed = false;
+   d->dec.cmd = NULL;
+   if (__builtin_expect(vd_dec_remaining(&d->dec) >= 8, 1)) {
+      memcpy(type, d->dec.cur, 4);
+      memcpy(flags, d->dec.cur + 4, 4);
+      d->dec.cur += 8;
+      return command_info(d, *type);
+   }
+   *type = vd_dec_u32(&d->dec, "command type");
+   *flags = vd_dec_u32(&d->dec, "command flags");
+   if (d->dec.failed) {
+      vd_dispatch_fatal(d, "%s", d->dec.error);
+      return NULL;
+   }
+   return command_info(d, *type);
+}
+
+/* Decodes, checks and runs one command whose header has been read; false after making the
+ * context fatal. */
+static bool dispatch_one(struct vd_dispatch *d, const struct vn_command_info *info, uint32_t type,
+                         uint32_t flags)
+{
+   struct vd_context *ctx = d->ctx;
+   lookup_cache_check(d);
+   /* Inside vkExecuteCommandStreamsMESA the arena also holds that command's own
+    * arguments: give back each inner command's memory rather than resetting. */
+   const struct vd_arena_mark mark = vd_arena_mark(&d->arena);
+   alignas(VD_ARENA_ALIGN) unsigned char stack_args[ARGS_ON_STACK];
+   const bool on_stack = info->args_size <= ARGS_ON_STACK;
+   void *args = stack_args;
+   if (__builtin_expect(on_stack, 1))
+      vd_arena_zero(stack_args,
+                    (info->args_size + VD_ARENA_ALIGN - 1) & ~(size_t)(VD_ARENA_ALIGN - 1));
+   else if (!(args = vd_arena_alloc(&d->arena, info->args_size))) {
+      vd_dispatch_fatal(d, "out of memory");
+      return false;
+   }
+   info->decode(&d->dec, args);
+   if (__builtin_expect(d->dec.failed, 0)) {
+      vd_dispatch_fatal(d, "%s", d->dec.error);
+      release_held(d);
+      vd_arena_reset(&d->arena);
+      return false;
+   }
+   if (d->looked_count > 1 && !domains_ok(d)) {
+      release_held(d);
+      vd_arena_reset(&d->arena);
+      return false;
+   }
+   vd_trace(VD_CAT_DECODE, "ctx %u %s: %s%s", ctx->params.id, d->name, info->name,
+            (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ? " (reply)" : "");
+   /* The handler may re-enter vd_dispatch_run (vkExecuteCommandStreamsMESA), which
+    * replaces the decoder window: save it. */
+   const uint8_t *cur = d->dec.cur, *end = d->dec.end;
+   const char *cmd = d->dec.cmd;
+   info->handle(d, args);
+   /* Marks balanced: the inner commands of vkExecuteCommandStreamsMESA gave back only
+    * their own memory, so this command's arguments are still in the arena (a failing
+    * inner decode resets it, but then the context is fatal). */
+   assert(atomic_load(&ctx->fatal) ||
+          d->arena.used >= mark.used + (on_stack ? 0 : info->args_size));
+   d->dec.cur = cur;
+   d->dec.end = end;
+   d->dec.cmd = cmd;
+   bool ok = !atomic_load_explicit(&ctx->fatal, memory_order_relaxed);
+   if (ok && d->looked_count > 1 && d->record_commands[type])
+      record_holds(d);
+   if (ok && (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
+      ok = write_reply(d, info, args);
+   /* Drop the cache now if this command destroyed something, so a destroyed object goes
+    * when the command that destroyed it ends, as without the cache. */
+   lookup_cache_check(d);
+   release_held(d);
+   if (!d->in_execute_streams)
+      vd_arena_reset(&d->arena);
+   else
+      vd_arena_release(&d->arena, &mark);
+   return ok;
+}
+
 static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size,
                          void (*on_done)(void *cookie, size_t consumed), void *cookie)
 {
@@ -333,85 +434,9 @@ static bool dispatch_run(struct vd_dispatch *d, const uint8_t *data, size_t size
    while (d->dec.cur < d->dec.end) {
       if (atomic_load_explicit(&ctx->fatal, memory_order_relaxed))
          return false;
-      d->dec.failed = false;
-      d->dec.cmd = NULL;
-      const uint32_t type = vd_dec_u32(&d->dec, "command type");
-      const uint32_t flags = vd_dec_u32(&d->dec, "command flags");
-      if (d->dec.failed) {
-         vd_dispatch_fatal(d, "%s", d->dec.error);
-         return false;
-      }
-      const struct vn_command_info *info = type < VN_COMMAND_TYPE_COUNT ? &vn_commands[type] : NULL;
-      if (!info || !info->name) {
-         vd_dispatch_fatal(d, "unknown command type %u", type);
-         return false;
-      }
-      d->dec.cmd = info->name;
-      char why[320];
-      if (!vd_protocol_command_ok(d->ctx->params.protocol_level, type, info->name, why,
-                                  sizeof(why))) {
-         vd_dispatch_fatal(d, "%s", why);
-         return false;
-      }
-      if (!info->decode || !info->handle) {
-         vd_dispatch_fatal(d,
-                           "%s is not served by this renderer (the guest handles it locally "
-                           "in a correct driver)",
-                           info->name);
-         return false;
-      }
-      /* Inside vkExecuteCommandStreamsMESA the arena also holds that command's own
-       * arguments: give back each inner command's memory rather than resetting. */
-      const struct vd_arena_mark mark = vd_arena_mark(&d->arena);
-      void *args = vd_arena_alloc(&d->arena, info->args_size);
-      if (!args) {
-         vd_dispatch_fatal(d, "out of memory");
-         return false;
-      }
-      info->decode(&d->dec, args);
-      if (d->dec.failed) {
-         vd_dispatch_fatal(d, "%s", d->dec.error);
-         release_held(d);
-         vd_arena_reset(&d->arena);
-         return false;
-      }
-      if (d->looked_count > 1 && !vd_holds_check_domains(d)) {
-         release_held(d);
-         vd_arena_reset(&d->arena);
-         return false;
-      }
-      vd_trace(VD_CAT_DECODE, "ctx %u %s: %s%s", ctx->params.id, d->name, info->name,
-               (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT) ? " (reply)" : "");
-      /* The handler may re-enter vd_dispatch_run (vkExecuteCommandStreamsMESA), which
-       * replaces the decoder window: save it. */
-      const uint8_t *cur = d->dec.cur, *end = d->dec.end;
-      const char *cmd = d->dec.cmd;
-      info->handle(d, args);
-      /* Marks balanced: the inner commands of vkExecuteCommandStreamsMESA gave back only
-       * their own memory, so this command's arguments are still in the arena (a failing
-       * inner decode resets it, but then the context is fatal). */
-      assert(atomic_load(&ctx->fatal) || d->arena.used >= mark.used + info->args_size);
-      d->dec.cur = cur;
-      d->dec.end = end;
-      d->dec.cmd = cmd;
-      bool ok = !atomic_load(&ctx->fatal);
-      if (ok && d->looked_count > 1 && vd_holds_is_record_command(type))
-         vd_holds_record(d);
-      if (ok && (flags & VK_COMMAND_GENERATE_REPLY_BIT_EXT))
-         ok = write_reply(d, info, args);
-      /* A destroy (here or on another ring) invalidates the lookup cache: drop it now, so
-       * a destroyed object goes when the command that destroyed it ends, as without it. */
-      const uint64_t removals = atomic_load_explicit(d->removals, memory_order_acquire);
-      if (removals != d->lookup_cache_removals) {
-         d->lookup_cache_removals = removals;
-         lookup_cache_flush(d);
-      }
-      release_held(d);
-      if (!d->in_execute_streams)
-         vd_arena_reset(&d->arena);
-      else
-         vd_arena_release(&d->arena, &mark);
-      if (!ok)
+      uint32_t type, flags;
+      const struct vn_command_info *info = decode_header(d, &type, &flags);
+      if (!info || !dispatch_one(d, info, type, flags))
          return false;
       if (on_done)
          on_done(cookie, (size_t)(d->dec.cur - data));

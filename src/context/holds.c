@@ -37,13 +37,10 @@ bool vd_holds_check_domains(struct vd_dispatch *d)
 
 /* -- command buffers and descriptor sets ------------------------------------------------ */
 
-static bool *record_commands;
+static bool record_commands[VN_COMMAND_TYPE_COUNT];
 
 static void record_commands_init(void)
 {
-   record_commands = calloc(VN_COMMAND_TYPE_COUNT, sizeof(*record_commands));
-   if (!record_commands)
-      return;
    for (uint32_t t = 0; t < VN_COMMAND_TYPE_COUNT; t++) {
       const char *n = vn_commands[t].name;
       record_commands[t] =
@@ -51,12 +48,11 @@ static void record_commands_init(void)
    }
 }
 
-bool vd_holds_is_record_command(uint32_t type)
+const bool *vd_holds_record_commands(void)
 {
    static pthread_once_t once = PTHREAD_ONCE_INIT;
    pthread_once(&once, record_commands_init);
-   /* Without the table (out of memory) every command counts: holding more is safe. */
-   return !record_commands || record_commands[type];
+   return record_commands;
 }
 
 void vd_holds_record(struct vd_dispatch *d)

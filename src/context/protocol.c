@@ -40,6 +40,8 @@ bool vd_protocol_command_ok(uint32_t level, uint32_t type, const char *name, cha
 {
    const struct vd_protocol *p = vd_protocol_get(level);
    const uint32_t spec = vn_command_mesa_spec(type);
+   if (__builtin_expect(spec <= p->mesa_spec && type < p->command_count, 1))
+      return true; /* the per-command path: no formatting */
    char have[24], need[24];
    xml_str(have, sizeof(have), p->vk_xml_version);
    if (spec > p->mesa_spec) {

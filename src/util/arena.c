@@ -143,7 +143,7 @@ void *vd_arena_alloc_slow(struct vd_arena *a, size_t size)
    return p;
 }
 
-void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count)
+void *vd_arena_alloc_array_slow(struct vd_arena *a, size_t elem_size, uint64_t count)
 {
    if (count == 0 || elem_size == 0)
       return empty_alloc;

@@ -34,7 +34,7 @@ void *vd_arena_alloc_slow(struct vd_arena *a, size_t size);
 /* Zeroes `rounded` bytes (a multiple of VD_ARENA_ALIGN) at the aligned p.  Most decoded
  * arguments are a few dozen bytes, for which a libc memset call costs more than the
  * stores: those sizes get fixed-size stores the compiler inlines. */
-static inline void vd_arena_zero(unsigned char *p, size_t rounded)
+static inline __attribute__((always_inline)) void vd_arena_zero(unsigned char *p, size_t rounded)
 {
    switch (rounded / VD_ARENA_ALIGN) {
    case 4: memset(p + 48, 0, VD_ARENA_ALIGN); /* fall through */
@@ -47,7 +47,7 @@ static inline void vd_arena_zero(unsigned char *p, size_t rounded)
 
 /* Decoding allocates two or three small zeroed objects per command: those come from the
  * current block inline; everything else goes through vd_arena_alloc_slow. */
-static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
+static inline __attribute__((always_inline)) void *vd_arena_alloc(struct vd_arena *a, size_t size)
 {
    struct vd_arena_block *h = a->head;
    const size_t rounded = (size + VD_ARENA_ALIGN - 1) & ~(size_t)(VD_ARENA_ALIGN - 1);
@@ -62,8 +62,33 @@ static inline void *vd_arena_alloc(struct vd_arena *a, size_t size)
    }
    return vd_arena_alloc_slow(a, size);
 }
+/* The same without zeroing, for memory the caller overwrites at once. */
+static inline __attribute__((always_inline)) void *vd_arena_alloc_uninit(struct vd_arena *a,
+                                                                         size_t size)
+{
+   struct vd_arena_block *h = a->head;
+   const size_t rounded = (size + VD_ARENA_ALIGN - 1) & ~(size_t)(VD_ARENA_ALIGN - 1);
+   if (__builtin_expect(h && size - 1 < 4096 && h->cap - h->pos >= rounded &&
+                           (!a->max_bytes || a->used + size <= a->max_bytes),
+                        1)) {
+      unsigned char *p = h->data + h->pos;
+      h->pos += rounded;
+      a->used += size;
+      return p;
+   }
+   return vd_arena_alloc_slow(a, size);
+}
 /* count * elem_size with overflow check; count 0 returns a non-NULL dummy pointer. */
-void *vd_arena_alloc_array(struct vd_arena *a, size_t elem_size, uint64_t count);
+void *vd_arena_alloc_array_slow(struct vd_arena *a, size_t elem_size, uint64_t count);
+static inline __attribute__((always_inline)) void *vd_arena_alloc_array(struct vd_arena *a,
+                                                                        size_t elem_size,
+                                                                        uint64_t count)
+{
+   /* Small arrays (push constants, a few handles or regions) take the inline path. */
+   if (__builtin_expect(count && elem_size && count <= 64 / elem_size, 1))
+      return vd_arena_alloc(a, elem_size * (size_t)count);
+   return vd_arena_alloc_array_slow(a, elem_size, count);
+}
 void vd_arena_reset(struct vd_arena *a);
 
 /* A position in the arena: vd_arena_release() gives back everything allocated after

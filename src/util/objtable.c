@@ -330,14 +330,22 @@ static bool holds_grow(struct vd_holds *h)
    return true;
 }
 
+/* Tokens of sets of holds (struct vd_holds.token): never 0, never reused. */
+static _Atomic uint64_t next_holds_token = 1;
+
 bool vd_object_hold_many(struct vd_object *obj, struct vd_object *const *deps, uint32_t n)
 {
    struct vd_holds *h = &obj->holds;
    bool ok = true;
    holds_lock(h);
+   uint64_t token = atomic_load_explicit(&h->token, memory_order_relaxed);
+   if (!token) {
+      token = atomic_fetch_add_explicit(&next_holds_token, 1, memory_order_relaxed);
+      atomic_store_explicit(&h->token, token, memory_order_relaxed);
+   }
    for (uint32_t k = 0; k < n; k++) {
       struct vd_object *dep = deps[k];
-      if (dep == obj)
+      if (dep == obj || atomic_load_explicit(&dep->held_by, memory_order_relaxed) == token)
          continue;
       bool found = false;
       if (h->slots) {
@@ -347,16 +355,18 @@ bool vd_object_hold_many(struct vd_object *obj, struct vd_object *const *deps, u
                break;
             }
       }
-      if (found)
-         continue;
-      /* Keep count + 1 <= capacity / 2. */
-      if ((!h->slots || h->count + 1 > (h->mask + 1) / 2) && !holds_grow(h)) {
-         ok = false;
-         break;
+      if (!found) {
+         /* Keep count + 1 <= capacity / 2. */
+         if ((!h->slots || h->count + 1 > (h->mask + 1) / 2) && !holds_grow(h)) {
+            ok = false;
+            break;
+         }
+         vd_object_ref(dep);
+         holds_place(h->slots, h->mask, (struct vd_hold){ dep, atomic_load(&dep->gen) });
+         h->count++;
       }
-      vd_object_ref(dep);
-      holds_place(h->slots, h->mask, (struct vd_hold){ dep, atomic_load(&dep->gen) });
-      h->count++;
+      /* (after the insertion: the mark promises that this set holds dep) */
+      atomic_store_explicit(&dep->held_by, token, memory_order_relaxed);
    }
    holds_unlock(h);
    return ok;
@@ -376,6 +386,8 @@ void vd_object_release_holds(struct vd_object *obj)
    h->slots = NULL;
    h->mask = 0;
    h->count = 0;
+   /* The marks that name the old token are stale from here on. */
+   atomic_store_explicit(&h->token, 0, memory_order_relaxed);
    holds_unlock(h);
    /* Outside the lock: a release may destroy objects that hold others. */
    for (size_t i = 0; i < cap; i++)

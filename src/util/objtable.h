@@ -26,6 +26,9 @@ struct vd_holds {
    atomic_flag lock;
    uint32_t count, mask; /* mask: capacity - 1, or 0 with no slots */
    struct vd_hold *slots;
+   /* This set's token, unique in the process, while it holds anything (0 while empty): a
+    * new one after every release, so a stale vd_object.held_by never matches. */
+   _Atomic uint64_t token;
 };
 
 struct vd_object {
@@ -42,6 +45,10 @@ struct vd_object {
    atomic_uint pending; /* submissions using it that the host has not finished */
    atomic_uint gen;     /* bumped when the host object is freed or reset under the record */
    struct vd_holds holds;
+   /* The token of the last set of holds (of another record) that took a reference on this
+    * one: when it is a set's current token, that set holds this record, and recording a
+    * command that names it again needs no lock or probe (dispatch.c). */
+   _Atomic uint64_t held_by;
 };
 
 struct vd_objtable;
@@ -77,8 +84,24 @@ void vd_object_unref(struct vd_object *obj);
 /* Adds a reference on dep to obj's holds, unless obj already holds it (then the first
  * generation stays).  False only when out of memory. */
 bool vd_object_hold(struct vd_object *obj, struct vd_object *dep);
-/* The same for n objects under one lock (obj itself among them is skipped). */
+/* The same for n objects under one lock (obj itself among them is skipped).  Marks each
+ * dep as held by obj's set (held_by), which vd_object_holds_all() reads. */
 bool vd_object_hold_many(struct vd_object *obj, struct vd_object *const *deps, uint32_t n);
+/* Whether obj already holds each of deps, by the marks alone (no lock): false means "not
+ * known", and vd_object_hold_many() then decides.  obj's holds must not be released
+ * concurrently; only a guest that resets a command buffer on one ring while recording
+ * into it on another could do that, and the host driver would race on it as well. */
+static inline bool vd_object_holds_all(const struct vd_object *obj, struct vd_object *const *deps,
+                                       uint32_t n)
+{
+   const uint64_t token = atomic_load_explicit(&obj->holds.token, memory_order_relaxed);
+   if (!token)
+      return false;
+   for (uint32_t i = 0; i < n; i++)
+      if (atomic_load_explicit(&deps[i]->held_by, memory_order_relaxed) != token)
+         return false;
+   return true;
+}
 /* Drops every reference obj holds. */
 void vd_object_release_holds(struct vd_object *obj);
 /* Copies obj's holds into out (up to max entries, each with a new reference the caller

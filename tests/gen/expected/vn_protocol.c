@@ -593,12 +593,24 @@ static void vn_enc_reply_vkDestroyBuffer(struct vd_encoder *e, const struct vn_a
 
 static void vn_dec_cmd_vkCmdFillBuffer(struct vd_decoder *d, struct vn_args_vkCmdFillBuffer *a)
 {
-   a->obj = vd_dec_lookup_obj(d, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
-   a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
-   a->dstBuffer = (VkBuffer)(uintptr_t)vd_dec_lookup(d, VK_OBJECT_TYPE_BUFFER, false, "dstBuffer");
-   vd_dec_take(d, &a->dstOffset, sizeof(a->dstOffset), 8, "vkCmdFillBuffer.dstOffset");
-   vd_dec_take(d, &a->size, sizeof(a->size), 8, "vkCmdFillBuffer.size");
-   vd_dec_take(d, &a->data, sizeof(a->data), 4, "vkCmdFillBuffer.data");
+   _Static_assert(sizeof(a->dstOffset) <= 8 && sizeof(a->size) <= 8 && sizeof(a->data) <= 4, "wire sizes");
+   if (__builtin_expect(d->disp && vd_dec_remaining(d) >= 36, 1)) {
+      const uint8_t *w_ = d->cur;
+      d->cur += 36;
+      a->obj = vd_dec_lookup_obj_at(d, w_ + 0, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
+      a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
+      a->dstBuffer = (VkBuffer)(uintptr_t)vd_dec_lookup_at(d, w_ + 8, VK_OBJECT_TYPE_BUFFER, false, "dstBuffer");
+      memcpy(&a->dstOffset, w_ + 16, sizeof(a->dstOffset));
+      memcpy(&a->size, w_ + 24, sizeof(a->size));
+      memcpy(&a->data, w_ + 32, sizeof(a->data));
+   } else {
+      a->obj = vd_dec_lookup_obj(d, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
+      a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
+      a->dstBuffer = (VkBuffer)(uintptr_t)vd_dec_lookup(d, VK_OBJECT_TYPE_BUFFER, false, "dstBuffer");
+      vd_dec_take(d, &a->dstOffset, sizeof(a->dstOffset), 8, "vkCmdFillBuffer.dstOffset");
+      vd_dec_take(d, &a->size, sizeof(a->size), 8, "vkCmdFillBuffer.size");
+      vd_dec_take(d, &a->data, sizeof(a->data), 4, "vkCmdFillBuffer.data");
+   }
 }
 
 static void vn_enc_reply_vkCmdFillBuffer(struct vd_encoder *e, const struct vn_args_vkCmdFillBuffer *a)
@@ -609,9 +621,18 @@ static void vn_enc_reply_vkCmdFillBuffer(struct vd_encoder *e, const struct vn_a
 
 static void vn_dec_cmd_vkCmdClearAttachments(struct vd_decoder *d, struct vn_args_vkCmdClearAttachments *a)
 {
-   a->obj = vd_dec_lookup_obj(d, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
-   a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
-   vd_dec_take(d, &a->attachmentCount, sizeof(a->attachmentCount), 4, "vkCmdClearAttachments.attachmentCount");
+   _Static_assert(sizeof(a->attachmentCount) <= 4, "wire sizes");
+   if (__builtin_expect(d->disp && vd_dec_remaining(d) >= 12, 1)) {
+      const uint8_t *w_ = d->cur;
+      d->cur += 12;
+      a->obj = vd_dec_lookup_obj_at(d, w_ + 0, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
+      a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
+      memcpy(&a->attachmentCount, w_ + 8, sizeof(a->attachmentCount));
+   } else {
+      a->obj = vd_dec_lookup_obj(d, VK_OBJECT_TYPE_COMMAND_BUFFER, "commandBuffer");
+      a->commandBuffer = (VkCommandBuffer)(uintptr_t)(a->obj ? a->obj->handle : 0);
+      vd_dec_take(d, &a->attachmentCount, sizeof(a->attachmentCount), 4, "vkCmdClearAttachments.attachmentCount");
+   }
    {
       uint64_t n_ = vd_dec_array(d, (uint64_t)(a->attachmentCount), false, 12, "vkCmdClearAttachments.pAttachments");
       VkClearAttachment *p_ = n_ ? vd_dec_alloc(d, sizeof(VkClearAttachment), n_, "vkCmdClearAttachments.pAttachments") : NULL;
