@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "doctor.h"
+#include "platform/platform.h"
 #include "vk/vk_common.h"
 
 /* Where MoltenVK's manifest usually is, for the "no driver" advice (a macOS host is where
@@ -41,8 +42,8 @@ bool vd_doctor_check_loader(struct vd_doctor *d)
       vd_doctor_field_bool(c, "found", false);
       return false;
    }
-   Dl_info info = { 0 };
-   const char *path = dladdr((void *)gipa, &info) && info.dli_fname ? info.dli_fname : "?";
+   char where[4096];
+   const char *path = vd_platform_symbol_file((void *)gipa, where, sizeof(where)) ? where : "?";
    PFN_vkEnumerateInstanceVersion version =
       (PFN_vkEnumerateInstanceVersion)gipa(NULL, "vkEnumerateInstanceVersion");
    uint32_t v = VK_API_VERSION_1_0;

@@ -112,10 +112,15 @@ struct vd_doctor_check *vd_doctor_add(struct vd_doctor *d, const char *name,
    c->section = d->section ? d->section : "";
    c->name = name;
    c->status = status;
-   va_list ap;
+   va_list ap, ap2;
    va_start(ap, fmt);
-   if (vasprintf(&c->message, fmt, ap) < 0)
-      c->message = NULL;
+   va_copy(ap2, ap);
+   /* vasprintf is not POSIX: measure, then print. */
+   const int len = vsnprintf(NULL, 0, fmt, ap);
+   c->message = len >= 0 ? malloc((size_t)len + 1) : NULL;
+   if (c->message)
+      vsnprintf(c->message, (size_t)len + 1, fmt, ap2);
+   va_end(ap2);
    va_end(ap);
    c->fix = fix ? strdup(fix) : NULL;
    if (!d->json)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 
 #include "context/blob.h"
 #include "doctor.h"
+#include "platform/platform.h"
 #include "transport/capset.h"
 #include "transport/listener.h"
 
@@ -248,10 +248,17 @@ struct rs_submit_fence {
 struct rs_test {
    const struct rs_framing *f;
    pid_t pid;
-   int srv, ctx, log_fd, shm_fd, event_fd;
+   int srv, ctx, log_fd, shm_fd;
+   struct vd_wake event; /* the proxy's eventfd (a pipe on POSIX): .wr goes to the server */
    volatile uint32_t *timelines;
    char step[256]; /* what failed */
 };
+
+static void sleep_us(long us)
+{
+   const struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
+   nanosleep(&ts, NULL);
+}
 
 static bool wait_readable(int fd, int ms)
 {
@@ -325,10 +332,11 @@ static bool rs_create_context(struct rs_test *t)
 
 static bool rs_init_context(struct rs_test *t)
 {
-   t->shm_fd = memfd_create("venusd-doctor-timelines", MFD_CLOEXEC);
-   t->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-   if (t->shm_fd < 0 || t->event_fd < 0 || ftruncate(t->shm_fd, RS_SHMEM_SIZE) < 0)
-      return rs_fail(t, "memfd/eventfd: %s", strerror(errno));
+   t->shm_fd = vd_platform_shm_create("venusd-doctor-timelines");
+   if (t->shm_fd < 0)
+      return rs_fail(t, "shared memory: %s", strerror(-t->shm_fd));
+   if (!vd_wake_open(&t->event) || ftruncate(t->shm_fd, RS_SHMEM_SIZE) < 0)
+      return rs_fail(t, "eventfd/ftruncate: %s", strerror(errno));
    void *p = mmap(NULL, RS_SHMEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, t->shm_fd, 0);
    if (p == MAP_FAILED)
       return rs_fail(t, "mmap: %s", strerror(errno));
@@ -336,7 +344,7 @@ static bool rs_init_context(struct rs_test *t)
    const struct rs_ctx_init req = { .op = RS_CTX_INIT,
                                     .flags = VD_CAPSET_ID_VENUS,
                                     .shmem_size = RS_SHMEM_SIZE };
-   const int fds[2] = { t->shm_fd, t->event_fd };
+   const int fds[2] = { t->shm_fd, t->event.wr };
    if (!t->f->send(t->ctx, &req, sizeof(req), fds, 2))
       return rs_fail(t, "sending the context's INIT: %s", strerror(errno));
    return true;
@@ -357,11 +365,11 @@ static bool rs_fence(struct rs_test *t)
    const int64_t end = now_ms() + RS_TIMEOUT_MS;
    uint64_t count = 0;
    while (now_ms() < end) {
-      if (t->timelines[0] == 7 && read(t->event_fd, &count, sizeof(count)) == sizeof(count))
+      if (t->timelines[0] == 7 && read(t->event.rd, &count, sizeof(count)) == sizeof(count))
          return true;
       if (wait_readable(t->ctx, 0))
          return rs_fail(t, "the context closed after INIT and SUBMIT_FENCE");
-      usleep(1000);
+      sleep_us(1000);
    }
    return rs_fail(t, "fence 7 on ring 0 not retired within %d s (timeline holds %u)",
                   RS_TIMEOUT_MS / 1000, t->timelines[0]);
@@ -409,7 +417,7 @@ static bool rs_finish(struct rs_test *t)
    const int64_t end = now_ms() + RS_TIMEOUT_MS;
    pid_t r;
    while ((r = waitpid(t->pid, &status, WNOHANG)) == 0 && now_ms() < end)
-      usleep(5000);
+      sleep_us(5000);
    if (r != t->pid)
       return rs_fail(t, "the server did not exit within %d s of the proxy closing its socket",
                      RS_TIMEOUT_MS / 1000);
@@ -429,7 +437,8 @@ static void rs_cleanup(struct rs_test *t)
    }
    if (t->timelines)
       munmap((void *)t->timelines, RS_SHMEM_SIZE);
-   const int fds[] = { t->srv, t->ctx, t->shm_fd, t->event_fd };
+   vd_wake_close(&t->event);
+   const int fds[] = { t->srv, t->ctx, t->shm_fd };
    for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
       if (fds[i] >= 0)
          close(fds[i]);
@@ -465,7 +474,7 @@ static void note_server_exit(struct rs_test *t)
    pid_t r = 0;
    /* A server that closed its socket is exiting: give it a moment to become a zombie. */
    for (int i = 0; t->pid > 0 && i < 100 && (r = waitpid(t->pid, &status, WNOHANG)) == 0; i++)
-      usleep(10000);
+      sleep_us(10000);
    if (t->pid <= 0 || r != t->pid)
       return;
    t->pid = -1;
@@ -478,12 +487,14 @@ static void note_server_exit(struct rs_test *t)
 static void run_framing(struct vd_doctor *d, const struct vd_doctor_config *cfg,
                         const struct rs_framing *f)
 {
-   struct rs_test t = { .f = f, .pid = -1, .srv = -1, .ctx = -1, .shm_fd = -1, .event_fd = -1 };
-   t.log_fd = memfd_create("venusd-doctor-rs-log", MFD_CLOEXEC);
+   struct rs_test t = {
+      .f = f, .pid = -1, .srv = -1, .ctx = -1, .shm_fd = -1, .event = { -1, -1 }
+   };
+   t.log_fd = vd_platform_shm_create("venusd-doctor-rs-log");
    const bool ok = t.log_fd >= 0 && rs_spawn(&t, cfg->self_exe) && rs_create_context(&t) &&
                    rs_init_context(&t) && rs_fence(&t) && rs_blob(&t) && rs_finish(&t);
    if (t.log_fd < 0)
-      rs_fail(&t, "memfd_create: %s", strerror(errno));
+      rs_fail(&t, "cannot make the log file: %s", strerror(-t.log_fd));
    if (!ok)
       note_server_exit(&t);
    rs_cleanup(&t);

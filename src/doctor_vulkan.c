@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "platform/platform.h"
 #include "util/options.h"
 #include "util/shm.h"
 #include "vk/vk_common.h"
@@ -196,7 +197,7 @@ static VkDevice create_device(struct vk_run *v, struct vd_physical_device *pd,
 static void *map_exactly_aligned(int fd, uint64_t size, uint64_t align)
 {
    const uint64_t span = size + 3 * align;
-   uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+   uint8_t *res = vd_platform_map_reserve(span);
    if (res == MAP_FAILED)
       return MAP_FAILED;
    const uintptr_t two = (uintptr_t)(2 * align);

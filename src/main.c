@@ -556,20 +556,36 @@ static void cli_parse(struct cli *cli, unsigned cmd, int argc, char **argv)
       usage_error(cli->cmd, "unexpected argument '%s'", argv[optind]);
 }
 
+/* The POSIX build (-Dplatform=posix, as on macOS) spawns its workers: fork() without
+ * exec() breaks Metal's XPC connections.  It has no sandbox: seccomp is Linux only. */
+#ifdef VD_PLATFORM_POSIX
+#define VD_DEFAULT_WORKER VD_WORKER_SPAWN
+#else
+#define VD_DEFAULT_WORKER VD_WORKER_PROCESS
+#endif
+
 static void cli_init(struct cli *cli, const char *cmd)
 {
    *cli = (struct cli){
       .cmd = cmd,
       .opts = VD_OPTIONS_DEFAULT,
-      .worker = VD_WORKER_PROCESS,
+      .worker = VD_DEFAULT_WORKER,
       .socket_fd = -1,
       .worker_fd = -1,
    };
+#ifdef VD_PLATFORM_POSIX
+   cli->opts.no_sandbox = true;
+#endif
 }
 
 /* Says once how the workers are confined (the workers themselves log "sandbox on"). */
 static void log_sandbox_mode(const struct vd_options *opts, enum vd_worker_mode worker)
 {
+#ifdef VD_PLATFORM_POSIX
+   vd_info(VD_CAT_MAIN, "the posix build has no sandbox (seccomp is Linux only): workers run "
+                        "as with --no-sandbox");
+   return;
+#endif
    if (opts->no_sandbox)
       vd_info(VD_CAT_MAIN, "--no-sandbox: worker processes run without the seccomp filter");
    else if (worker == VD_WORKER_THREAD)

@@ -10,6 +10,7 @@
 #include "vk/memory_backend.h"
 #include "util/shm.h"
 #include "util/options.h"
+#include "platform/platform.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
 
@@ -34,7 +35,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 static void *map_aligned(int fd, uint64_t size, uint64_t align)
 {
    const uint64_t span = size + align;
-   uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+   uint8_t *res = vd_platform_map_reserve(span);
    if (res == MAP_FAILED)
       return MAP_FAILED;
    uint8_t *aligned = (uint8_t *)(uintptr_t)align_up((uintptr_t)res, align);

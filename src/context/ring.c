@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -18,6 +17,7 @@
 #include "context/context_priv.h"
 #include "util/options.h"
 #include "util/assert_locked.h"
+#include "platform/platform.h"
 #include "util/log.h"
 #include "util/clock.h"
 #include "vn_protocol.h"
@@ -181,7 +181,7 @@ static void *ring_thread(void *arg)
    uint64_t spin_ns = (uint64_t)ctx->params.opts->ring_spin_us * 1000u;
    if (spin_ns > ring->idle_timeout_ns)
       spin_ns = ring->idle_timeout_ns;
-   prctl(PR_SET_TIMERSLACK, 1000ul); /* naps of tens of µs, not the default 50 µs slack */
+   vd_platform_timer_slack(); /* naps of tens of µs, not the default 50 µs slack */
    uint32_t cur = atomic_load_explicit(ring->head, memory_order_relaxed);
    uint64_t last_active = vd_now_ns();
    while (!vd_ring_stopping(ring)) {

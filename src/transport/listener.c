@@ -1,6 +1,8 @@
 /* Who holds a unix socket path (listener.h). */
 #include "transport/listener.h"
 
+#include "platform/platform.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,10 +19,9 @@ pid_t vd_socket_listener(const char *path)
       return 0;
    pid_t pid = 0;
    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-      struct ucred cred;
-      socklen_t len = sizeof(cred);
-      pid =
-         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0 ? cred.pid : -1;
+      pid = vd_platform_peer_pid(fd);
+      if (pid <= 0)
+         pid = -1; /* someone listens; who is unknown */
    } else if (errno != ECONNREFUSED && errno != ENOENT) {
       pid = -1; /* e.g. EAGAIN: a listener whose backlog is full is still a listener */
    }

@@ -8,9 +8,6 @@
  * A request must have exactly its struct's size, as virglrenderer's own server requires.
  * The structs below are venusd's own declarations of that layout; the static asserts pin
  * the sizes. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "transport/render_server.h"
 
 #include <errno.h>
@@ -25,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,6 +30,7 @@
 #include "context/context.h"
 #include "context/protocol.h"
 #include "context/limits.h"
+#include "platform/platform.h"
 #include "util/options.h"
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
@@ -763,9 +759,9 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
    sigaddset(&mask, SIGINT);
    sigaddset(&mask, SIGTERM);
    sigprocmask(SIG_BLOCK, &mask, &s.orig_mask);
-   s.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+   s.signal_fd = vd_signals_open(&mask);
    if (s.signal_fd < 0) {
-      vd_err(VD_CAT_MAIN, "signalfd: %s", strerror(errno));
+      vd_err(VD_CAT_MAIN, "cannot take signals (%s): %s", vd_platform_name(), strerror(errno));
       return 1;
    }
    int type;
@@ -786,10 +782,10 @@ int vd_render_server_serve(const struct vd_render_server_config *cfg)
          break;
       }
       if (pfd[1].revents) {
-         struct signalfd_siginfo si;
-         while (read(s.signal_fd, &si, sizeof(si)) == sizeof(si)) {
-            if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-               vd_info(VD_CAT_MAIN, "signal %u: stopping", si.ssi_signo);
+         int sig;
+         while ((sig = vd_signals_next(s.signal_fd)) != 0) {
+            if (sig == SIGINT || sig == SIGTERM) {
+               vd_info(VD_CAT_MAIN, "signal %d: stopping", sig);
                run = false;
             }
          }

@@ -1,7 +1,4 @@
 /* Message sockets in the seqpacket and stream framings: see socket.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "transport/socket.h"
 
 #include <arpa/inet.h>
@@ -14,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "platform/platform.h"
 #include "util/log.h"
 
 /* Stream framing over a SOCK_SEQPACKET socket reads whole records: the largest is a
@@ -121,7 +119,7 @@ static ssize_t recv_once(int sock, bool records, void *buf, size_t cap, int *fds
    };
    ssize_t n;
    do
-      n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+      n = vd_platform_recvmsg(sock, &msg);
    while (n < 0 && errno == EINTR);
    if (n < 0) {
       if (errno == ECONNRESET)

@@ -22,9 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +32,7 @@
 #include "context/context.h"
 #include "context/limits.h"
 #include "context/protocol.h"
+#include "platform/platform.h"
 #include "util/options.h"
 #include "sandbox/sandbox.h"
 #include "transport/capset.h"
@@ -227,11 +225,7 @@ static bool send_fd(int sock, int fd)
 
 static pid_t peer_pid(int fd)
 {
-   struct ucred cred;
-   socklen_t len = sizeof(cred);
-   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof(cred))
-      return cred.pid;
-   return 0;
+   return vd_platform_peer_pid(fd);
 }
 
 /* -- per-client state ------------------------------------------------------------------------ */
@@ -371,9 +365,7 @@ static bool wait_update_locked(struct vt_client *c, struct vt_wait *w)
 
 static void signal_eventfd(int fd)
 {
-   const uint64_t one = 1;
-   while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
-      ;
+   vd_wake_signal(fd);
 }
 
 /* Signals satisfied waits and drops expired ones. */
@@ -885,8 +877,9 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    w->count = count;
    w->deadline_ns =
       timeout_ms == UINT32_MAX ? UINT64_MAX : vd_now_ns() + (uint64_t)timeout_ms * 1000000u;
-   const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-   if (efd < 0) {
+   /* The client polls wk.rd; the wait keeps a copy of wk.wr (one eventfd on Linux). */
+   struct vd_wake wk;
+   if (!vd_wake_open(&wk)) {
       vt_err("SYNC_WAIT: cannot create an eventfd: %s; dropping the client", strerror(errno));
       free(w);
       return false;
@@ -903,7 +896,7 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
          pthread_mutex_unlock(&c->sync_mutex);
          vt_err("SYNC_WAIT: sync %u does not exist; dropping the client", t[i * 3]);
          free(w);
-         close(efd);
+         vd_wake_close(&wk);
          return false;
       }
       c->syncs[slot].refs++;
@@ -917,8 +910,9 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
        vd_limit_used(c->ctx, VD_LIMIT_WAITS) >= vd_limit_max(c->cfg->opts, VD_LIMIT_WAITS))
       check_waits_locked(c);
    if (keep && !wait_charge(c, w)) {
-      w->fd = efd;
-      wait_free_locked(c, w); /* closes efd */
+      w->fd = fcntl(wk.wr, F_DUPFD_CLOEXEC, 0);
+      wait_free_locked(c, w); /* closes that copy */
+      vd_wake_close(&wk);
       pthread_mutex_unlock(&c->sync_mutex);
       /* Mesa cannot handle a SYNC_WAIT without its fd. */
       vt_err("SYNC_WAIT: the context's pending waits or fds are at their limit (logged "
@@ -928,7 +922,7 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    if (keep) {
       /* The wait owns a copy of the eventfd: it may complete (and close it) on a context
        * thread before the reply below has been sent. */
-      w->fd = fcntl(efd, F_DUPFD_CLOEXEC, 0);
+      w->fd = fcntl(wk.wr, F_DUPFD_CLOEXEC, 0);
       if (w->fd < 0) {
          const int err = errno;
          for (uint32_t i = 0; i < count; i++) {
@@ -941,7 +935,7 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
             vd_limit_release(w->charged, VD_LIMIT_FDS, 1);
          }
          free(w);
-         close(efd);
+         vd_wake_close(&wk);
          vt_err("SYNC_WAIT: cannot duplicate the eventfd: %s; dropping the client", strerror(err));
          return false;
       }
@@ -958,9 +952,9 @@ static bool cmd_sync_wait(struct vt_client *c, const uint32_t *p, uint32_t dword
    pthread_mutex_unlock(&c->sync_mutex);
 
    if (ready)
-      signal_eventfd(efd);
-   const bool ok = reply(c, VCMD_SYNC_WAIT, NULL, 0) && reply_fd(c, VCMD_SYNC_WAIT, efd);
-   close(efd);
+      signal_eventfd(wk.wr);
+   const bool ok = reply(c, VCMD_SYNC_WAIT, NULL, 0) && reply_fd(c, VCMD_SYNC_WAIT, wk.rd);
+   vd_wake_close(&wk);
    return ok;
 }
 
@@ -1186,7 +1180,7 @@ struct vt_server {
    /* thread mode */
    pthread_mutex_t workers_mutex;
    struct vt_worker *workers;
-   int done_fd; /* eventfd: a worker finished */
+   struct vd_wake done; /* a worker finished */
 
    /* process mode */
    bool stopping; /* workers are being killed: their deaths are expected */
@@ -1206,15 +1200,13 @@ static void *worker_main(void *arg)
    w->fd = -1;
    w->done = true;
    pthread_mutex_unlock(&s->workers_mutex);
-   signal_eventfd(s->done_fd);
+   signal_eventfd(s->done.wr);
    return NULL;
 }
 
 static void join_done_workers(struct vt_server *s)
 {
-   uint64_t v;
-   while (read(s->done_fd, &v, sizeof(v)) < 0 && errno == EINTR)
-      ;
+   vd_wake_drain(s->done.rd);
    for (;;) {
       struct vt_worker *found = NULL;
       pthread_mutex_lock(&s->workers_mutex);
@@ -1375,7 +1367,7 @@ static void start_process_worker(struct vt_server *s, int fd, uint32_t id)
 static void accept_clients(struct vt_server *s)
 {
    for (;;) {
-      int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      int fd = vd_platform_accept(s->listen_fd);
       if (fd < 0) {
          if (errno == EINTR || errno == ECONNABORTED)
             continue;
@@ -1444,6 +1436,16 @@ static void stop_children(struct vt_server *s)
 
 /* Stops every thread worker: shuts their sockets down (so their reads end) and joins them.
  * Returns false if some did not finish in time (e.g. stuck in the host driver). */
+/* For vd_platform_join_timed(): whether a worker thread is about to return. */
+static bool worker_finished(void *arg)
+{
+   const struct vt_worker *w = arg;
+   pthread_mutex_lock(&thread_server->workers_mutex);
+   const bool done = w->done;
+   pthread_mutex_unlock(&thread_server->workers_mutex);
+   return done;
+}
+
 static bool stop_workers(struct vt_server *s)
 {
    pthread_mutex_lock(&s->workers_mutex);
@@ -1468,7 +1470,7 @@ static bool stop_workers(struct vt_server *s)
    while (list) {
       struct vt_worker *w = list;
       list = w->next;
-      const int ret = pthread_timedjoin_np(w->thread, NULL, &deadline);
+      const int ret = vd_platform_join_timed(w->thread, &deadline, worker_finished, w);
       if (ret != 0) {
          vd_warn(VD_CAT_MAIN, "client %u's thread did not finish in time (%s)", w->id,
                  strerror(ret));
@@ -1618,7 +1620,11 @@ static int adopt_listen_socket(struct vt_server *s)
    const int fd = VD_LISTEN_FDS_START;
    int domain = -1, type = -1, listening = 0;
    socklen_t len = sizeof(int);
-   bool ok = getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0;
+   /* The domain from the socket's address: SO_DOMAIN is Linux only. */
+   struct sockaddr_storage ss;
+   socklen_t sslen = sizeof(ss);
+   bool ok = getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0;
+   domain = ok ? ss.ss_family : -1;
    len = sizeof(int);
    ok = ok && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
    len = sizeof(int);
@@ -1662,7 +1668,7 @@ static int adopt_listen_socket(struct vt_server *s)
 
 int vd_vtest_serve(const struct vd_vtest_config *cfg)
 {
-   struct vt_server s = { .cfg = cfg, .listen_fd = -1, .signal_fd = -1, .done_fd = -1 };
+   struct vt_server s = { .cfg = cfg, .listen_fd = -1, .signal_fd = -1, .done = { -1, -1 } };
    const bool threads = cfg->worker == VD_WORKER_THREAD;
 
    /* Signals are taken through a signalfd; every thread created later inherits the mask. */
@@ -1677,17 +1683,17 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       vd_err(VD_CAT_MAIN, "sigprocmask: %s", strerror(errno));
       return 1;
    }
-   s.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+   s.signal_fd = vd_signals_open(&mask);
    if (s.signal_fd < 0) {
-      vd_err(VD_CAT_MAIN, "signalfd: %s", strerror(errno));
+      vd_err(VD_CAT_MAIN, "cannot take signals (%s): %s", vd_platform_name(), strerror(errno));
       sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
       return 1;
    }
    if (threads) {
       pthread_mutex_init(&s.workers_mutex, NULL);
-      s.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-      if (s.done_fd < 0) {
-         vd_err(VD_CAT_MAIN, "eventfd: %s", strerror(errno));
+      if (!vd_wake_open(&s.done)) {
+         vd_err(VD_CAT_MAIN, "cannot make the workers' wake-up object (%s): %s", vd_platform_name(),
+                strerror(errno));
          close(s.signal_fd);
          sigprocmask(SIG_SETMASK, &s.orig_mask, NULL);
          return 1;
@@ -1695,8 +1701,8 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       thread_server = &s;
    }
    /* Process mode: whatever a worker leaves behind is re-parented to us and reaped. */
-   if (!threads && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-      vd_dbg(VD_CAT_MAIN, "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+   if (!threads)
+      vd_platform_child_subreaper();
    if (cfg->activated) {
       s.listen_fd = adopt_listen_socket(&s);
    } else {
@@ -1706,7 +1712,7 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
    if (s.listen_fd < 0) {
       close(s.signal_fd);
       if (threads) {
-         close(s.done_fd);
+         vd_wake_close(&s.done);
          pthread_mutex_destroy(&s.workers_mutex);
          thread_server = NULL;
       }
@@ -1721,7 +1727,7 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       struct pollfd pfd[3] = {
          { .fd = s.listen_fd, .events = POLLIN },
          { .fd = s.signal_fd, .events = POLLIN },
-         { .fd = s.done_fd, .events = POLLIN },
+         { .fd = s.done.rd, .events = POLLIN },
       };
       const nfds_t n = threads ? 3 : 2;
       if (poll(pfd, n, -1) < 0) {
@@ -1731,12 +1737,12 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
          break;
       }
       if (pfd[1].revents & POLLIN) {
-         struct signalfd_siginfo si;
-         while (read(s.signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-            if (si.ssi_signo == SIGCHLD)
+         int sig;
+         while ((sig = vd_signals_next(s.signal_fd)) != 0) {
+            if (sig == SIGCHLD)
                reap_children(&s);
             else
-               stop_sig = (int)si.ssi_signo;
+               stop_sig = sig;
          }
       }
       if (stop_sig)
@@ -1765,7 +1771,7 @@ int vd_vtest_serve(const struct vd_vtest_config *cfg)
       _exit(0);
    }
    if (threads) {
-      close(s.done_fd);
+      vd_wake_close(&s.done);
       pthread_mutex_destroy(&s.workers_mutex);
       thread_server = NULL;
    }

@@ -1,7 +1,4 @@
 /* Worker processes by fork or by spawn: see worker.h. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "transport/worker.h"
 
 #include <errno.h>
@@ -9,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "context/limits.h"
+#include "platform/platform.h"
 #include "sandbox/sandbox.h"
 #include "util/log.h"
 #include "util/options.h"
@@ -36,6 +33,7 @@ static const char *worker_program(void)
 
 void vd_worker_enter(const struct vd_options *opts, uint32_t id)
 {
+   vd_platform_die_with_parent(getppid()); /* POSIX: the watch thread did not survive exec */
    vd_limits_apply_process_worker(opts);
    /* A spawned worker has no report page: a forbidden call still kills it with SIGSYS,
     * which the server logs, only without the call's name. */
@@ -99,9 +97,7 @@ pid_t vd_worker_start(const struct vd_worker_start *ws)
       if (ws->close_fds[i] >= 0)
          close(ws->close_fds[i]);
    sigprocmask(SIG_SETMASK, ws->orig_mask, NULL);
-   prctl(PR_SET_PDEATHSIG, SIGKILL);
-   if (getppid() != parent)
-      _exit(0);
+   vd_platform_die_with_parent(parent);
    if (ws->mode == VD_WORKER_SPAWN)
       exec_worker(ws);
    if (ws->child_cleanup)

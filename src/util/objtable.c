@@ -56,7 +56,9 @@ struct vd_objtable *vd_objtable_create(void)
     * constantly, a writer (create/destroy) could starve.  Prefer writers instead. */
    pthread_rwlockattr_t attr;
    pthread_rwlockattr_init(&attr);
+#ifdef VD_PLATFORM_LINUX /* a glibc extension; elsewhere the system's default */
    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
    int err = pthread_rwlock_init(&t->lock, &attr);
    pthread_rwlockattr_destroy(&attr);
    if (err) {

@@ -3,7 +3,7 @@
 # (scripts/check-includes.py; docs/design.md, "Layers"):
 #   src_has_no_cycle     the checker accepts the real src/ tree
 #   layering             every include edge of src/ goes down the documented layers
-#                        (. > transport > backing > vk > context > sandbox > util)
+#                        (. > transport > backing > vk > context > sandbox > util > platform)
 #   catches_cycle        on a copy of src/ where context/context.h includes vk/vk.h (the old
 #                        context -> vk -> context cycle), the checker exits 1 and prints
 #                        the cycle with the file and line behind each edge
@@ -27,7 +27,7 @@ else
 fi
 
 # The layers, lowest last; an edge may only go to a layer further down the list.
-layers=(. transport backing vk context sandbox util)
+layers=(. transport backing vk context sandbox util platform)
 rank() {
   local i
   for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && echo "$i" && return; done
