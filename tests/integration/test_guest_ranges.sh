@@ -2,7 +2,8 @@
 # test_guest_ranges.sh — guest indices and ranges the driver would trust (docs/design.md,
 # "Ranges the driver trusts"; docs/protocol-audit.md), through the real Mesa Venus driver
 # with tests/apps/vk_bad_ranges.c and vk_bad_audit.c, in each worker mode (process, thread;
-# WORKER_MODES picks, lib.sh):
+# WORKER_MODES picks, lib.sh; GUEST_RANGES_WORKER_MODES overrides it for this test, as the
+# ASan pass does):
 #   good/{ranges,audit}  the valid edge cases of every check (last texel, byte, query,
 #       descriptor, mip level, layer, attachment, binding; VK_REMAINING_*, VK_WHOLE_SIZE)
 #       print their OK lines, and venusd logs no fatal error
@@ -65,7 +66,7 @@ expect_fatal() {
 ranges() { expect_fatal "$worker" vk_bad_ranges "$@"; }
 audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
 
-for worker in $(worker_modes); do
+for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   start_venusd_or_fail "guest_ranges/$worker/start" --worker "$worker" || continue
   expect_good "$worker" vk_bad_ranges ranges
   expect_good "$worker" vk_bad_audit audit
