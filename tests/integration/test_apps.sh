@@ -90,6 +90,12 @@ if start_venusd_or_fail "apps/idle/start" --worker thread; then
   # status through venusd) is cleaned up at once: venusd returns to idle.  (A guest that
   # sends a blocking host wait instead is covered by venusd's sliced waits, which give up
   # when the ring stops; Mesa itself never sends one that could block.)
+  # The baseline once the first client's context is gone (slow under sanitizers): else it
+  # counts that context's fds and threads, and the check below finds fewer than "idle".
+  for _ in $(seq 100); do
+    grep -q "(vk_idle) destroyed" "$VD_LOGFILE" 2>/dev/null && break
+    sleep 0.1
+  done
   idle_fds=$(count_fds "$VD_PID"); idle_threads=$(count_threads "$VD_PID")
   ( VN_PERF=no_fence_feedback venus_client "$BUILD/tests/apps/vk_idle" --wait-forever >"$TEST_TMP/wait.out" 2>&1 ) &
   wait_client=$!
