@@ -55,6 +55,12 @@ if [ ! -f "$HOME_DIR/root/.complete" ]; then
   cp -a "$HOME_DIR/root/usr/lib/x86_64-linux-gnu/ggml" "$HOME_DIR/top/"
   (cd "$HOME_DIR/debs" && ls *.deb) >"$HOME_DIR/root/.complete"
 fi
+# make_model.py needs numpy: Debian 12's python3-numpy where no other python3 is named
+if [ -z "${PYTHON:-}" ] && ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get install -y -qq python3-numpy >/dev/null ||
+    { echo "setup.sh: python3-numpy is missing and apt-get could not install it" >&2; exit 1; }
+fi
 for s in "${SIZES[@]}"; do
   m=$HOME_DIR/models/$s.gguf
   [ -s "$m" ] && continue
