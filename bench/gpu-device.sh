@@ -6,7 +6,9 @@
 # VALUE" lines, the format bench/run.sh summarises).  ../.gl/*.deb, if present, are
 # unpacked first (the device tool's way of bringing libglvnd for NVIDIA's ICD).
 # PARTS (default "apps bench llama") picks what runs; llama needs gpu-prepare.sh's LLAMA=1
-# and writes llama.txt (LLAMA_SIZE, default 1b; LLAMA_ROUNDS, default 2).
+# and writes llama.txt (LLAMA_SIZE, default 1b; LLAMA_ROUNDS, default 2; VARIANTS as
+# bench/llama/run.sh's).  With gpu-prepare.sh's MESA26=1 the apps and benchmarks also run
+# through a Mesa 26 guest driver (venus26).
 cd "$(dirname "$0")" || exit 1
 G=$PWD
 for f in ../.gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done; ldconfig 2>/dev/null
@@ -22,6 +24,12 @@ export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d
 VIRTIO=$G/lib/virtio_icd.json
 native() { env VK_DRIVER_FILES="$NV" timeout -s KILL 120 "$@"; }
 venus() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
+# venus26: the same through a Mesa 26 guest driver (gpu-prepare.sh's MESA26=1)
+venus26() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd.sock VENUSD_MESA26_HOME="$G/mesa26" \
+  timeout -s KILL 120 bash "$G/mesa26-client.sh" exec "$@"; }
+venus26_prev() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd-prev.sock VENUSD_MESA26_HOME="$G/mesa26" \
+  timeout -s KILL 120 bash "$G/mesa26-client.sh" exec "$@"; }
+M26=0; [ -f "$G/mesa26/client/.complete" ] && M26=1
 venus_prev() { env VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vd-prev.sock VK_DRIVER_FILES="$VIRTIO" timeout -s KILL 120 "$@"; }
 
 echo "== native smoke"; native "$G/apps/vk_fill"; echo "rc=$?"
@@ -49,7 +57,20 @@ for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke 
     echo "DIFF $a (native rc $nrc, venus rc $vrc)"; failn=$((failn + 1))
     diff "/tmp/$a.native" "/tmp/$a.venus" | head -8; tail -n 1 "/tmp/$a.native"
   fi
+  [ "$M26" = 1 ] || continue
+  venus26 "$G/apps/$a" >"/tmp/$a.venus26" 2>&1; vrc=$?
+  if [ "$nrc" = 0 ] && [ "$vrc" = 0 ] && cmp -s "/tmp/$a.native" "/tmp/$a.venus26"; then
+    echo "SAME $a (Mesa 26 guest)"; pass=$((pass + 1))
+  else
+    echo "DIFF $a (Mesa 26 guest; native rc $nrc, venus rc $vrc)"; failn=$((failn + 1))
+    diff "/tmp/$a.native" "/tmp/$a.venus26" | head -8
+  fi
 done
+if [ "$M26" = 1 ]; then
+  venus26 "$G/vulkaninfo" >/tmp/vi.venus26 2>&1; echo "Mesa 26 guest: vulkaninfo rc=$?"
+  grep -m3 -E "apiVersion|driverInfo" /tmp/vi.venus26
+  grep -c "VK_KHR_cooperative_matrix " /tmp/vi.venus26 | sed 's/^/VK_KHR_cooperative_matrix listed: /'
+fi
 echo "apps: $pass same, $failn different"
 
 echo "== Vulkan 1.3 and the swapchain through venusd (the host's own SYNC_FD / modifiers)"
@@ -86,7 +107,12 @@ for r in $(seq ${ROUNDS:-5}); do
     native "$G/venus_bench" "$b" | sed 's/^/native /' >>"$OUT/bench.txt"
     venus "$G/venus_bench" "$b" | sed 's/^/venus /' >>"$OUT/bench.txt"
     [ -n "$vdp" ] && venus_prev "$G/venus_bench" "$b" | sed 's/^/venus-prev /' >>"$OUT/bench.txt"
+    [ "$M26" = 1 ] && venus26 "$G/venus_bench" "$b" | sed 's/^/venus26 /' >>"$OUT/bench.txt"
+    [ "$M26" = 1 ] && [ -n "$vdp" ] && venus26_prev "$G/venus_bench" "$b" |
+      sed 's/^/venus26-prev /' >>"$OUT/bench.txt"
   done
+  [ "$M26" = 1 ] && VN_PERF=no_fence_feedback venus26 "$G/venus_bench" submit_fence |
+    sed 's/^/venus26-nofb /' >>"$OUT/bench.txt"
   VN_PERF=no_fence_feedback venus "$G/venus_bench" submit_fence | sed 's/^/venus-nofb /' >>"$OUT/bench.txt"
   [ -n "$vdp" ] && VN_PERF=no_fence_feedback venus_prev "$G/venus_bench" submit_fence |
     sed 's/^/venus-prev-nofb /' >>"$OUT/bench.txt"
@@ -100,7 +126,7 @@ if has llama && [ -d "$G/llama" ]; then
   export VENUSD_LLAMA_HOME=/tmp/venusd-llama LLAMA_COPY_BACKENDS=1
   mkdir -p "$VENUSD_LLAMA_HOME" && cp -r "$G/llama/debs" "$VENUSD_LLAMA_HOME/"
   PYTHON=python3 bash "$G/llama/setup.sh" --size "${LLAMA_SIZE:-1b}"
-  VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
+  VENUSD_MESA26_HOME=$G/mesa26 VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
     bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-1b}" --rounds "${LLAMA_ROUNDS:-2}" | tee "$OUT/llama.txt"
 fi
 kill -TERM $vd; wait $vd; echo "venusd exit $?"

@@ -40,6 +40,13 @@ if [ "${LLAMA:-0}" = 1 ]; then
   cp bench/llama/setup.sh bench/llama/llama-run.sh bench/llama/run.sh bench/llama/make_model.py .gpu/llama/
   cp "$lh"/debs/*.deb .gpu/llama/debs/
 fi
+# MESA26=1: a Mesa 26 guest driver too (bench/mesa26-client.sh, about 6 MB): gpu-device.sh
+# then also runs the apps and benchmarks through it ("venus26" lines, llama VARIANTS venus26*)
+if [ "${MESA26:-0}" = 1 ]; then
+  mh=${VENUSD_MESA26_HOME:-/var/cache/venusd-mesa26}
+  bash bench/mesa26-client.sh setup >/dev/null
+  mkdir -p .gpu/mesa26 && cp -a "$mh/client" .gpu/mesa26/ && cp bench/mesa26-client.sh .gpu/
+fi
 cp bench/gpu-device.sh .gpu/
 grep -qs '^/.gpu/$' .git/info/exclude || { mkdir -p .git/info; echo /.gpu/ >>.git/info/exclude; }
 du -sh .gpu

@@ -5,9 +5,9 @@
 # where that directory is missing, the program runs in a private mount namespace in which
 # the unpacked copy is laid over /usr/lib/x86_64-linux-gnu (overlayfs; needs root), so
 # nothing on the host changes.  With LLAMA_COPY_BACKENDS=1 (a throwaway machine without
-# overlayfs) the backends are copied there instead.  LD_LIBRARY_PATH is searched after the
-# unpacked libraries (the loader's --library-path replaces it otherwise): a Venus ICD's own
-# libraries may be there.
+# overlayfs) the backends are copied there instead.  After the unpacked libraries the
+# loader searches LLAMA_LIB_PATH (libraries that must win over older ones of the same name:
+# a Mesa 26 ICD's), then LD_LIBRARY_PATH (which --library-path replaces otherwise).
 set -euo pipefail
 HOME_DIR=${VENUSD_LLAMA_HOME:-/var/cache/venusd-llama}
 R=$HOME_DIR/root
@@ -16,7 +16,8 @@ SYS=/usr/lib/x86_64-linux-gnu
 [ -f "$R/.complete" ] || { echo "llama-run.sh: run bench/llama/setup.sh first" >&2; exit 1; }
 prog=$1
 shift
-run=("$L/ld-linux-x86-64.so.2" --library-path "$L:$L/llama${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$R/usr/bin/$prog" "$@")
+lp=$L:$L/llama${LLAMA_LIB_PATH:+:$LLAMA_LIB_PATH}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+run=("$L/ld-linux-x86-64.so.2" --library-path "$lp" "$R/usr/bin/$prog" "$@")
 if [ -d "$SYS/ggml/backends0" ]; then
   exec "${run[@]}"
 elif [ "${LLAMA_COPY_BACKENDS:-0}" = 1 ]; then

@@ -2,9 +2,11 @@
 # bench/llama/run.sh — LLM inference through venusd against native, in one run: llama.cpp's
 # llama-bench (Vulkan backend) on a random-weight Q4_0 llama, prompt processing (pp) and
 # token generation (tg), natively, through venusd with the guest's defaults, and through
-# venusd with the guest's VN_PERF=no_fence_feedback (and, with VARIANTS, native-nocm:
-# native without cooperative matrices); rounds alternate them.  Prints
-# tokens/s (median of the rounds) and the ratios venus/native.  Nothing is asserted.
+# venusd with the guest's VN_PERF=no_fence_feedback.  More VARIANTS: native-nocm (native
+# without cooperative matrices), native-cm1 (without NVIDIA's coopmat2), venus26 and
+# venus26-nofb (through a Mesa 26 guest driver, bench/mesa26-client.sh).  Rounds alternate
+# them.  Prints tokens/s (median of the rounds) and the ratios venus/native.  Nothing is
+# asserted.
 #
 #   bash bench/llama/run.sh [--size tiny|small|1b] [-p N] [-n N] [-r N] [--rounds N]
 #                           [-- VENUSD_ARGS...]
@@ -12,7 +14,8 @@
 # Environment: VENUSD (default build/venusd), NATIVE_ICD (default lavapipe's manifest),
 # VENUS_ICD (Mesa's Venus manifest), HOST_ICD (what venusd runs on, default NATIVE_ICD),
 # VENUSD_LLAMA_HOME (bench/llama/setup.sh's directory), BENCH_OUT (raw results file),
-# VARIANTS (default "native venus venus-nofb").  Run bench/llama/setup.sh --size SIZE first.
+# VARIANTS (default "native venus venus-nofb"), VENUSD_MESA26_HOME (bench/mesa26-client.sh's
+# directory).  Run bench/llama/setup.sh --size SIZE first.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     -r) REPS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,6 +39,11 @@ NATIVE_ICD=${NATIVE_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json}
 VENUS_ICD=${VENUS_ICD:-/usr/share/vulkan/icd.d/virtio_icd.json}
 HOST_ICD=${HOST_ICD:-$NATIVE_ICD}
 VARIANTS=${VARIANTS:-native venus venus-nofb}
+M26=${VENUSD_MESA26_HOME:-/var/cache/venusd-mesa26}/client
+case " $VARIANTS " in
+  *" venus26"*) [ -f "$M26/.complete" ] ||
+    { echo "run.sh: the venus26 variants need bench/mesa26-client.sh setup" >&2; exit 1; } ;;
+esac
 MODEL=$HOME_DIR/models/$SIZE.gguf
 [ -s "$MODEL" ] || { echo "run.sh: $MODEL missing: run bench/llama/setup.sh --size $SIZE" >&2; exit 1; }
 [ -x "$VENUSD" ] || { echo "run.sh: $VENUSD is not built (meson setup build && ninja -C build)" >&2; exit 1; }
@@ -62,12 +70,22 @@ for r in $(seq "$ROUNDS"); do
     case $v in
       native) GGML_VK_VISIBLE_DEVICES=0 VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       # native without cooperative matrices, which Mesa 25.0.7's Venus protocol lacks
+      # native with cooperative matrices but not NVIDIA's coopmat2 (VK_NV_cooperative_matrix2,
+      # which no Venus protocol carries): the most a Mesa 26 guest's shaders can use
+      native-cm1) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT2=1 \
+        VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       native-nocm) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT=1 GGML_VK_DISABLE_COOPMAT2=1 \
         VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       venus) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
         VK_DRIVER_FILES=$VENUS_ICD bench ;;
       venus-nofb) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VN_PERF=no_fence_feedback \
         VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD bench ;;
+      # a Mesa 26 guest driver (bench/mesa26-client.sh): venusd's newest protocol, with
+      # cooperative matrices and Vulkan 1.4
+      venus26) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
+        VK_DRIVER_FILES=$M26/virtio_icd.json LLAMA_LIB_PATH=$M26 bench ;;
+      venus26-nofb) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VN_PERF=no_fence_feedback \
+        VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$M26/virtio_icd.json LLAMA_LIB_PATH=$M26 bench ;;
     esac | sed "s/^/$v /" >>"$OUT.tmp"
     cat "$OUT.tmp" >>"$OUT" && rm -f "$OUT.tmp"
   done
@@ -78,7 +96,7 @@ echo "llama-bench, model $SIZE ($(du -h "$MODEL" | cut -f1)), $gpu, $(nproc) cor
   "$(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
 # one line per result: variant test tokens/s
 printf "%-8s %-12s %12s %8s\n" test variant tokens/s /native
-grep -v "^# " "$OUT" | sed -E 's/^([a-z-]+) .*"n_prompt": ([0-9]+), "n_gen": ([0-9]+),.*"avg_ts": ([0-9.e+]+).*/\1 \2 \3 \4/' |
+grep -v "^# " "$OUT" | sed -E 's/^([a-z0-9-]+) .*"n_prompt": ([0-9]+), "n_gen": ([0-9]+),.*"avg_ts": ([0-9.e+]+).*/\1 \2 \3 \4/' |
   awk '{ t = ($2 > 0) ? "pp" $2 : "tg" $3; n[$1, t]++; v[$1, t, n[$1, t]] = $4; tests[t] = 1; vars[$1] = 1 }
     function med(k, t,   i, j, c, a, x) {
       c = n[k, t]; for (i = 1; i <= c; i++) a[i] = v[k, t, i]

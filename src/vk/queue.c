@@ -29,6 +29,31 @@ static void release_objs(struct vd_queue_fence *f)
    free(f->objs);
 }
 
+/* An unsignalled host fence: a pooled one, else a new one.  Called with queue->mutex held. */
+static VkResult fence_get_locked(struct vd_queue *queue, VkFence *out)
+{
+   vd_assert_locked(&queue->mutex);
+   if (queue->fence_pool_count) {
+      *out = queue->fence_pool[--queue->fence_pool_count];
+      return VK_SUCCESS;
+   }
+   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   return queue->vk->CreateFence(queue->dev->handle, &fci, NULL, out);
+}
+
+/* Gives back a signalled fence, reset, to the pool (or destroys it when the pool is full or
+ * the reset fails).  Called with queue->mutex held. */
+static void fence_put_locked(struct vd_queue *queue, VkFence fence)
+{
+   vd_assert_locked(&queue->mutex);
+   const uint32_t cap = sizeof(queue->fence_pool) / sizeof(queue->fence_pool[0]);
+   if (queue->fence_pool_count < cap &&
+       queue->vk->ResetFences(queue->dev->handle, 1, &fence) == VK_SUCCESS)
+      queue->fence_pool[queue->fence_pool_count++] = fence;
+   else
+      queue->vk->DestroyFence(queue->dev->handle, fence, NULL);
+}
+
 static void *queue_thread(void *arg)
 {
    struct vd_queue *queue = arg;
@@ -50,10 +75,13 @@ static void *queue_thread(void *arg)
       if (r != VK_SUCCESS)
          vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx,
                  r);
-      vk->DestroyFence(dev, f->fence, NULL);
       if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
       pthread_mutex_lock(&queue->mutex);
+      if (r == VK_SUCCESS)
+         fence_put_locked(queue, f->fence);
+      else
+         vk->DestroyFence(dev, f->fence, NULL);
       queue->pending = f->next;
       if (!queue->pending)
          queue->pending_tail = &queue->pending;
@@ -80,16 +108,16 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    }
    f->ring_idx = ring_idx;
    f->fence_id = fence_id;
-   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-   if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
+   pthread_mutex_lock(&queue->mutex);
+   if (fence_get_locked(queue, &f->fence) != VK_SUCCESS) {
+      pthread_mutex_unlock(&queue->mutex);
       free(f);
       vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
    }
-   pthread_mutex_lock(&queue->mutex);
    if (!queue->thread_started && !vd_limit_charge(ctx, VD_LIMIT_THREADS, 1)) {
+      fence_put_locked(queue, f->fence); /* never submitted: unsignalled, reset is a no-op */
       pthread_mutex_unlock(&queue->mutex);
-      vk->DestroyFence(queue->dev->handle, f->fence, NULL);
       free(f);
       vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
@@ -98,8 +126,9 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    if (r != VK_SUCCESS) {
       if (!queue->thread_started)
          vd_limit_release(ctx, VD_LIMIT_THREADS, 1);
-      pthread_mutex_unlock(&queue->mutex);
+      /* a failed submission may have left the fence in any state: not reused */
       vk->DestroyFence(queue->dev->handle, f->fence, NULL);
+      pthread_mutex_unlock(&queue->mutex);
       free(f);
       vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
@@ -160,8 +189,8 @@ bool vd_queue_retire_after(struct vd_queue *queue, struct vd_object **objs, uint
    /* Fence signal operations of vkQueueSubmit include every command submitted before them
     * in their first synchronization scope: the fence of an empty batch signals once the
     * guest's submission before it is complete. */
-   const VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-   if (vk->CreateFence(queue->dev->handle, &fci, NULL, &f->fence) != VK_SUCCESS) {
+   /* The caller holds queue->mutex (queue_cmds.c: every host call on a queue does). */
+   if (fence_get_locked(queue, &f->fence) != VK_SUCCESS) {
       free(f);
       return false;
    }
@@ -219,8 +248,12 @@ void vd_queue_reap(struct vd_queue *queue, uint64_t timeout_ns)
       queue->retire = f->next;
       if (!queue->retire)
          queue->retire_tail = &queue->retire;
-      if (!f->track_value)
-         vk->DestroyFence(dev, f->fence, NULL);
+      if (!f->track_value) {
+         if (r == VK_SUCCESS)
+            fence_put_locked(queue, f->fence);
+         else
+            vk->DestroyFence(dev, f->fence, NULL);
+      }
       f->next = NULL;
       *done_tail = f;
       done_tail = &f->next;
@@ -247,6 +280,11 @@ void vd_queue_finish(struct vd_queue *queue)
    }
    queue->thread_started = false;
    vd_queue_reap(queue, UINT64_MAX);
+   pthread_mutex_lock(&queue->mutex);
+   while (queue->fence_pool_count)
+      queue->vk->DestroyFence(queue->dev->handle, queue->fence_pool[--queue->fence_pool_count],
+                              NULL);
+   pthread_mutex_unlock(&queue->mutex);
    if (queue->track_sem)
       queue->vk->DestroySemaphore(queue->dev->handle, queue->track_sem, NULL);
    queue->track_sem = VK_NULL_HANDLE;
