@@ -91,7 +91,9 @@ static void advise_fence_feedback(struct vd_doctor *d)
       "for short GPU jobs: LLM token generation, compute loops, frame pacing.  Its cost: every "
       "fence status check is a round trip instead of a memory read, so an application that "
       "polls fences in a tight loop keeps venusd busier.  Set it in the guest application's "
-      "environment: VN_PERF=no_fence_feedback");
+      "environment: VN_PERF=no_fence_feedback.  It is for Mesa 25 guests: Mesa 26's Venus "
+      "driver waits for fences through renderer syncs whatever the setting (H200: submit + "
+      "wait 39-50 us, llama.cpp token generation 0.61x native)");
    vd_doctor_field_str(c, "setting", "VN_PERF=no_fence_feedback");
    vd_doctor_field_str(c, "h200_submit_fence_us", "226.5 default, 11.9 with it, 31.4 native");
    vd_doctor_field_str(c, "h200_llama_tg_ratio", "0.40 default, 0.76 with it");

@@ -117,7 +117,9 @@ if start_venusd_or_fail "apps/idle/start" --worker thread; then
 fi
 # APPS_SHORT=1 (the TSan pass, tests/integration/meson.build): only the idle checks above and
 # the host-pointer run below (every app, the allocation limit and the fatal binds), without
-# its VN_PERF runs, the other modes, emulation, export and validation.
+# its VN_PERF runs, the other modes, emulation, export and validation.  APPS_PERF (the ASan
+# pass: a few) lists the guest's VN_PERF switches to run the apps with (default: all ten);
+# APPS_VALIDATE=0 (the ASan pass) leaves out the run under the validation layer.
 for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer --host-pointer-alignment 16384"; do
   label=${mode%%:*}
   [ -n "${APPS_SHORT:-}" ] && [ "$label" != host-pointer ] && continue
@@ -147,9 +149,10 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
   # classes (tests/apps/vk_bad_ranges.c, vk_bad_audit.c) are fatal likewise, in both
   # worker modes: tests/integration/test_guest_ranges.sh.
   if [ "$label" = host-pointer ] && [ -z "${APPS_SHORT:-}" ]; then
-    for perf in no_fence_feedback no_semaphore_feedback no_event_feedback no_query_feedback \
-      no_async_queue_submit no_async_mem_alloc no_async_buffer_create no_async_set_alloc \
-      no_cmd_batching no_multi_ring; do
+    # shellcheck disable=SC2086 # the list is words
+    for perf in ${APPS_PERF:-no_fence_feedback no_semaphore_feedback no_event_feedback \
+      no_query_feedback no_async_queue_submit no_async_mem_alloc no_async_buffer_create \
+      no_async_set_alloc no_cmd_batching no_multi_ring}; do
       run_apps "$label/VN_PERF=$perf" "$perf"
     done
     idle_check "$label/VN_PERF" "$idle_fds" "$idle_threads"
@@ -226,8 +229,8 @@ fi
 # venusd causes.  (Debian 12's layer is 1.3.239 and does not know structs of newer
 # extensions that the guest legitimately chains, e.g. VK_KHR_maintenance5's; those
 # "unknown VkStructureType" reports are about the layer's age, not venusd.)
-if [ -n "${APPS_SHORT:-}" ]; then
-  : # APPS_SHORT: no validation run
+if [ -n "${APPS_SHORT:-}" ] || [ "${APPS_VALIDATE:-1}" = 0 ]; then
+  : # APPS_SHORT, APPS_VALIDATE=0: no validation run
 elif [ -f /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json ]; then
   if start_venusd_or_fail "apps/validate/start" --worker thread --validate; then
     run_apps validate
