@@ -26,7 +26,8 @@
 # Environment: ONLY=<glob> runs only the meson tests whose name, test_<name> or one of
 # whose suites matches (ONLY='*signals*', ONLY=unit, ONLY=malformed); TEST_TIMEOUT (seconds
 # per integration script, instead of tests/integration/meson.build's timeouts); KEEP_TMP=1
-# (keep each integration script's files, <build>/test-tmp/NAME, even when it passed).
+# (keep each integration script's files, <build>/test-tmp/NAME, even when it passed);
+# PREBUILD=0|1 (the background builds of the later trees: by default on a whole run).
 # One suite by hand: meson test -C build --suite apps (see README.md, "Tests").
 set -u -o pipefail
 
@@ -78,9 +79,17 @@ rfail() {
   FAILED=$((FAILED + 1))
 }
 
+# the background builds (prebuild, below): stopped with the run
+PREBUILD_PID=
+stop_prebuild() {
+  [ -n "$PREBUILD_PID" ] && kill -TERM -- "-$PREBUILD_PID" 2>/dev/null
+  PREBUILD_PID=
+}
+
 finish() {
   local rc=$?
   trap - EXIT INT TERM
+  stop_prebuild
   if [ "$FAILED" = 0 ] && [ "$KEEP_TMP" != 1 ]; then
     rm -rf "$RUN_TMP"
   else
@@ -125,8 +134,26 @@ setup_step() {
   return 1
 }
 
+# Each tree's meson and ninja run under flock on DIR/.build-lock: the background builds
+# below, build() and test_fuzz_smoke.sh's build of build-fuzz take the same lock, so two
+# ninjas never work in one tree.
+build_lock() { # DIR — opens and locks DIR/.build-lock on fd 9 (blocks while another holds it)
+  mkdir -p "$1" && exec 9>"$1/.build-lock" && flock 9
+}
+build_unlock() { exec 9>&-; }
+
 # build DIR NAME [MESON_ARGS...] — configure if needed, then ninja; reports PASS/FAIL NAME.
 build() {
+  build_lock "$1" || {
+    rfail "$2" "cannot lock $1/.build-lock"
+    return 1
+  }
+  build_locked "$@"
+  local rc=$?
+  build_unlock
+  return $rc
+}
+build_locked() {
   local dir=$1 name=$2 log=$RUN_TMP/$2.log
   shift 2
   echo "# --- building $dir"
@@ -265,12 +292,53 @@ for tool in meson ninja python3 vulkaninfo gcc; do
   fi
 done
 
+ASAN_ARGS=(-Db_sanitize=address,undefined -Db_lundef=false)
+TSAN_ARGS=(-Db_sanitize=thread -Db_lundef=false)
+POSIX_ARGS=(-Dplatform=posix)
+
+# prebuild — the trees built after build/'s tests (build-fuzz for test_fuzz_smoke.sh,
+# build-asan, build-tsan, build-posix), built in the background while build/'s tests run:
+# those run one at a time and mostly wait on their clients, so on a 2-core machine the
+# compiles (minutes each: vn_protocol.c alone is 1-5 minutes in a sanitizer build) overlap
+# them instead of following them.  Lowest priority and one job, so that the tests keep a
+# core; each tree under its lock (build_lock), which the foreground build then waits for.
+prebuild() {
+  local spec dir
+  for spec in "build-fuzz:" "build-asan:${ASAN_ARGS[*]}" "build-tsan:${TSAN_ARGS[*]}" \
+    "build-posix:${POSIX_ARGS[*]}"; do
+    dir=${spec%%:*}
+    if [ "$dir" = build-fuzz ]; then
+      FUZZ_SMOKE_BUILD_ONLY=1 nice -n 19 bash tests/integration/test_fuzz_smoke.sh
+      continue
+    fi
+    (
+      build_lock "$dir" || exit 1
+      if [ ! -f "$dir/build.ninja" ]; then
+        # shellcheck disable=SC2086 # the options are words
+        nice -n 19 meson setup "$dir" ${spec#*:} || exit 1
+      fi
+      nice -n 19 ninja -j1 -C "$dir"
+    )
+  done
+}
+
 VM_SETUP_DONE=0
 if build build build; then
+  # PREBUILD=0 never, 1 also for a selection; by default on a whole run (no ONLY, no --quick)
+  if [ "$QUICK" = 0 ] && { [ "${PREBUILD:-}" = 1 ] || { [ "$ONLY" = '*' ] && [ "${PREBUILD:-}" != 0 ]; }; } &&
+    command -v setsid >/dev/null; then
+    echo "# building build-fuzz, build-asan, build-tsan and build-posix in the background" \
+      "(log: $RUN_TMP/prebuild.log)"
+    export -f prebuild build_lock
+    export ASAN_ARGS_S="${ASAN_ARGS[*]}" TSAN_ARGS_S="${TSAN_ARGS[*]}" POSIX_ARGS_S="${POSIX_ARGS[*]}"
+    setsid bash -c 'ASAN_ARGS=($ASAN_ARGS_S) TSAN_ARGS=($TSAN_ARGS_S) POSIX_ARGS=($POSIX_ARGS_S)
+      prebuild' >"$RUN_TMP/prebuild.log" 2>&1 </dev/null &
+    PREBUILD_PID=$!
+  fi
   run_suites build ""
 fi
 if [ "$QUICK" = 0 ]; then
-  if build build-asan build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+  if build build-asan build-asan "${ASAN_ARGS[@]}"; then
     run_suites build-asan "asan:"
   fi
   # ThreadSanitizer over the suite's thread-worker runs: venusd's threads (rings, monitor,
@@ -285,7 +353,7 @@ if [ "$QUICK" = 0 ]; then
     [[ $t == $ONLY || test_$t == $ONLY ]] && tsan_pick=1
   done
   if [ "$tsan_pick" = 1 ]; then
-    if build build-tsan build-tsan -Db_sanitize=thread -Db_lundef=false; then
+    if build build-tsan build-tsan "${TSAN_ARGS[@]}"; then
       run_suites build-tsan "tsan:" "$tsan_tests"
     fi
   fi
@@ -303,7 +371,7 @@ fi
 read -r -a POSIX_SUITES <<<"${POSIX_SUITES:-malformed_client render_server_protocol platform moltenvk_shape}"
 posix_pass() {
   local name suites s
-  build build-posix build-posix -Dplatform=posix || return
+  build build-posix build-posix "${POSIX_ARGS[@]}" || return
   export VENUSD_WORKER=spawn
   while IFS=$'\t' read -r name suites; do
     for s in "${POSIX_SUITES[@]}"; do
