@@ -32,7 +32,8 @@ def command_skip_reason(ti, cmd):
             return "untyped pointer parameter %s" % p.name
         if k in ("funcpointer", "unknown"):
             return "parameter %s of type %s" % (p.name, p.type)
-        if p.ptr >= 2 and p.type != "char":
+        if p.ptr >= 2 and p.type != "char" and (p.ptr > 2 or
+                                                 ti.inner_len(cmd.name, p, "") is None):
             return "pointer-to-pointer parameter %s" % p.name
     bad = _uncarried_member(ti, [p.type for p in cmd.params if ti.kind(p.type) == "struct"])
     if bad:
