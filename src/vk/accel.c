@@ -76,7 +76,7 @@ static bool create_info_ok(struct vd_dispatch *disp, const VkAccelerationStructu
    if (!b)
       return false; /* the decoder required the handle */
    if (!atomic_load(&b->bound)) {
-      vd_dispatch_fatal(disp, "pCreateInfo.buffer: VkBuffer %" PRIu64 " has no memory bound",
+      vd_dispatch_fatal(disp, "pCreateInfo.buffer has no memory bound (VkBuffer %" PRIu64 ")",
                         bo->id);
       return false;
    }
