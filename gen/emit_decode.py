@@ -9,7 +9,7 @@ import copy
 import re
 
 from templates import indent, lines, render
-from typeinfo import GenError, pad4
+from typeinfo import NULL_ONLY, GenError, pad4
 
 PREFIX = {"full": "vn_dec_", "partial": "vn_decp_"}
 
@@ -216,10 +216,9 @@ def member_dec(ti, owner, m, scope, siblings, mode, output=False):
         return "%s = (const char *const *)vd_dec_string_array(d, %s, %s);\n" % (
             lv, ti.len_expr(m, scope, siblings), fld)
     cnt = ti.len_expr(m, scope, siblings) if m.len else None
-    if k == "void" and m.ptr == 1 and cnt is None and ti.struct(owner) is not None and \
-            ti.struct(owner).category == "union":
-        # VkDeviceOrHostAddress(Const)KHR.hostAddress: the Venus protocol carries no host
-        # pointer (only its marker, which must say NULL; virglrenderer fails the same way)
+    if k == "void" and m.ptr == 1 and cnt is None and (owner, m.name) in NULL_ONLY:
+        # the Venus protocol carries no host pointer here, only its marker, which must say
+        # NULL (virglrenderer fails the same way)
         return "vd_dec_null_pointer(d, %s);\n%s = NULL;\n" % (fld, lv)
     if m.ptr == 2 and cnt is not None:
         return pointer_array_dec(ti, owner, m, lv, cnt, scope, mode, fld, output)

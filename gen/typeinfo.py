@@ -21,6 +21,16 @@ INNER_LENS = {
 }
 
 
+# Untyped pointers without a length that the Venus protocol carries as a NULL marker only
+# (u64 0; virglrenderer fails the command on any other): the host pointer of the
+# VkDeviceOrHostAddress(Const)KHR unions, and a capture/replay handle.
+NULL_ONLY = {
+    ("VkDeviceOrHostAddressKHR", "hostAddress"),
+    ("VkDeviceOrHostAddressConstKHR", "hostAddress"),
+    ("VkRayTracingShaderGroupCreateInfoKHR", "pShaderGroupCaptureReplayHandle"),
+}
+
+
 class GenError(Exception):
     """vk.xml asks for something the wire rules cannot express (e.g. a bitfield member)."""
 

@@ -47,6 +47,14 @@ void vd_accel_device_init(struct vd_device *dev)
    dev->max_geometry_count = as.maxGeometryCount;
    dev->max_instance_count = as.maxInstanceCount;
    dev->max_primitive_count = as.maxPrimitiveCount;
+   if (!vd_host_has_extension(dev->pdev, VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME))
+      return;
+   dev->rt = (VkPhysicalDeviceRayTracingPipelinePropertiesKHR){
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_PROPERTIES_KHR,
+   };
+   props.pNext = &dev->rt;
+   dev->vk->GetPhysicalDeviceProperties2(dev->pdev->handle, &props);
+   dev->rt.pNext = NULL;
 }
 
 void vd_accel_hide_features(void *pnext)
@@ -58,6 +66,12 @@ void vd_accel_hide_features(void *pnext)
    f->accelerationStructureHostCommands = VK_FALSE;
    f->accelerationStructureIndirectBuild = VK_FALSE;
    f->accelerationStructureCaptureReplay = VK_FALSE;
+   VkPhysicalDeviceRayTracingPipelineFeaturesKHR *rt =
+      vd_chain_find(pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR);
+   if (rt) {
+      rt->rayTracingPipelineShaderGroupHandleCaptureReplay = VK_FALSE;
+      rt->rayTracingPipelineShaderGroupHandleCaptureReplayMixed = VK_FALSE;
+   }
 }
 
 static void accel_destroy(struct vd_object *obj)
@@ -358,4 +372,89 @@ VD_HANDLER(vkCmdWriteAccelerationStructuresPropertiesKHR)
    vd_object_vk(a->obj)->CmdWriteAccelerationStructuresPropertiesKHR(
       a->commandBuffer, a->accelerationStructureCount, a->pAccelerationStructures, a->queryType,
       a->queryPool, a->firstQuery);
+}
+
+/* -- ray tracing ------------------------------------------------------------------------ */
+
+/* A shader binding table region: empty (size 0: nothing is read), or `size` bytes at its
+ * address inside one device-address buffer, its address aligned to shaderGroupBaseAlignment,
+ * its stride a multiple of shaderGroupHandleAlignment within maxShaderGroupStride (the
+ * raygen region: one record, stride == size).  Which record of the miss, hit and callable
+ * regions a ray reads is computed on the GPU (the shader's missIndex, the instance's SBT
+ * offset in the TLAS, the geometry index): not checkable here (docs/design.md). */
+static bool sbt_ok(struct vd_dispatch *disp, struct vd_object *cb, const char *what,
+                   const VkStridedDeviceAddressRegionKHR *r, bool raygen)
+{
+   const struct vd_device *dev = cb->domain->data;
+   const VkPhysicalDeviceRayTracingPipelinePropertiesKHR *p = &dev->rt;
+   if (!r->size)
+      return true;
+   const uint32_t align = p->shaderGroupHandleAlignment ? p->shaderGroupHandleAlignment : 1;
+   const uint32_t base = p->shaderGroupBaseAlignment ? p->shaderGroupBaseAlignment : 1;
+   if ((raygen && r->stride != r->size) || r->stride % align ||
+       r->stride > p->maxShaderGroupStride || r->deviceAddress % base ||
+       r->size < p->shaderGroupHandleSize) {
+      vd_dispatch_fatal(disp,
+                        "%s: deviceAddress 0x%" PRIx64 ", stride %" PRIu64 ", size %" PRIu64
+                        ": the stride must be a multiple of %u up to %u (the raygen region's: "
+                        "its size), the address a multiple of %u, the size at least a handle "
+                        "(%u bytes)",
+                        what, (uint64_t)r->deviceAddress, (uint64_t)r->stride, (uint64_t)r->size,
+                        align, p->maxShaderGroupStride, base, p->shaderGroupHandleSize);
+      return false;
+   }
+   return vd_address_range_ok(disp, cb, what, r->deviceAddress, r->size);
+}
+
+static bool sbts_ok(struct vd_dispatch *disp, struct vd_object *cb,
+                    const VkStridedDeviceAddressRegionKHR *raygen,
+                    const VkStridedDeviceAddressRegionKHR *miss,
+                    const VkStridedDeviceAddressRegionKHR *hit,
+                    const VkStridedDeviceAddressRegionKHR *callable)
+{
+   return sbt_ok(disp, cb, "pRaygenShaderBindingTable", raygen, true) &&
+          sbt_ok(disp, cb, "pMissShaderBindingTable", miss, false) &&
+          sbt_ok(disp, cb, "pHitShaderBindingTable", hit, false) &&
+          sbt_ok(disp, cb, "pCallableShaderBindingTable", callable, false);
+}
+
+VD_HANDLER(vkCmdTraceRaysKHR)
+{
+   const struct vd_device *dev = a->obj->domain->data;
+   const VkPhysicalDeviceLimits *l = &dev->pdev->props.limits;
+   const uint64_t n = (uint64_t)a->width * a->height * a->depth;
+   if (!sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
+                a->pHitShaderBindingTable, a->pCallableShaderBindingTable))
+      return;
+   if (n > dev->rt.maxRayDispatchInvocationCount ||
+       (uint64_t)a->width >
+          (uint64_t)l->maxComputeWorkGroupCount[0] * l->maxComputeWorkGroupSize[0] ||
+       (uint64_t)a->height >
+          (uint64_t)l->maxComputeWorkGroupCount[1] * l->maxComputeWorkGroupSize[1] ||
+       (uint64_t)a->depth >
+          (uint64_t)l->maxComputeWorkGroupCount[2] * l->maxComputeWorkGroupSize[2]) {
+      vd_dispatch_fatal(disp,
+                        "width %u x height %u x depth %u exceed the device's "
+                        "maxRayDispatchInvocationCount %u or its compute dispatch limits",
+                        a->width, a->height, a->depth, dev->rt.maxRayDispatchInvocationCount);
+      return;
+   }
+   dev->vk->CmdTraceRaysKHR(a->commandBuffer, a->pRaygenShaderBindingTable,
+                            a->pMissShaderBindingTable, a->pHitShaderBindingTable,
+                            a->pCallableShaderBindingTable, a->width, a->height, a->depth);
+}
+
+/* The indirect form reads width, height and depth from memory at execution (not checked:
+ * the GPU wrote them; the spec bounds them by the limits above). */
+VD_HANDLER(vkCmdTraceRaysIndirectKHR)
+{
+   const struct vd_device *dev = a->obj->domain->data;
+   if (!sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
+                a->pHitShaderBindingTable, a->pCallableShaderBindingTable) ||
+       !vd_address_range_ok(disp, a->obj, "indirectDeviceAddress", a->indirectDeviceAddress,
+                            sizeof(VkTraceRaysIndirectCommandKHR)))
+      return;
+   dev->vk->CmdTraceRaysIndirectKHR(a->commandBuffer, a->pRaygenShaderBindingTable,
+                                    a->pMissShaderBindingTable, a->pHitShaderBindingTable,
+                                    a->pCallableShaderBindingTable, a->indirectDeviceAddress);
 }

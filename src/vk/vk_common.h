@@ -117,6 +117,8 @@ struct vd_device {
    struct vd_address_map addresses; /* device_address.c */
    /* VK_KHR_acceleration_structure's limits on the host (accel.c), 0 without it */
    uint64_t max_geometry_count, max_instance_count, max_primitive_count;
+   /* VK_KHR_ray_tracing_pipeline's (accel.c), 0 without it */
+   VkPhysicalDeviceRayTracingPipelinePropertiesKHR rt;
 };
 
 struct vd_queue {
@@ -375,6 +377,9 @@ struct vd_buffer {
  * builds, capture/replay). */
 void vd_accel_device_init(struct vd_device *dev);
 void vd_accel_hide_features(void *pnext);
+/* pipeline.c: the shader groups of a ray tracing pipeline record (with its libraries'), 0
+ * for a pipeline of another kind. */
+uint32_t vd_pipeline_group_count(const struct vd_object *pipeline);
 
 void vd_address_map_init(struct vd_address_map *m);
 void vd_address_map_fini(struct vd_address_map *m);

@@ -15,7 +15,7 @@ APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_
 # Apps of the newest protocol's extensions: a Mesa 25.0.7 client (the host's, or
 # VENUS_CLIENT=trixie) is not offered them and must print "SKIP ..." (not_offered); a Mesa
 # 26 client must print what the app prints natively.
-NEWEST_APPS="vk_ray_query"
+NEWEST_APPS="vk_ray_query vk_ray_pipeline"
 # APPS_ONLY="A B": only these of both lists (a quick run of a few apps)
 if [ -n "${APPS_ONLY:-}" ]; then
   APPS=$(for a in $APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && echo "$a"; done)

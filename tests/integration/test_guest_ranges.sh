@@ -17,7 +17,9 @@
 # transform feedback bindings, push descriptors, dynamic vertex input and blend state.
 #   rt/<mode>  tests/apps/vk_bad_rt.c: acceleration structure creation (range, unbound
 #       buffer) and builds (device addresses outside any buffer or past one's end, scratch,
-#       destination size, geometry arrays, primitive counts), through a Mesa 26 client
+#       destination size, geometry arrays, primitive counts) and ray tracing pipelines
+#       (group shader indices, group ranges of the handle and stack size queries, handle
+#       data size, shader binding table stride and address), through a Mesa 26 client
 #       (VENUS_CLIENT sid or backports, tests/clients/mesa-clients.sh) where one is made;
 #       the host's Mesa 25.0.7 client is not offered the extension (SKIP)
 # shellcheck source-path=SCRIPTDIR
@@ -144,6 +146,12 @@ for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   rt --bad-address-range "vkCmdBuildAccelerationStructuresKHR: pInfos[0] geometry 0 (ppBuildRangeInfos[0][0]).vertexData: 36 bytes at device address 0x"
   rt --bad-geometries "vkCmdBuildAccelerationStructuresKHR: pInfos[0]: pGeometries and ppGeometries are both NULL"
   rt --bad-primitive-count "vkCmdBuildAccelerationStructuresKHR: pInfos[0] geometry 0 (ppBuildRangeInfos[0][0]): primitiveCount 2147483648 is above the host's maxPrimitiveCount"
+  rt --bad-group-index "vkCreateRayTracingPipelinesKHR: pCreateInfos[0].pGroups[0]: type 0 with general 1, closest hit 4294967295, any hit 4294967295, intersection 4294967295: not stages of the 1 given"
+  rt --bad-group-handles "vkGetRayTracingShaderGroupHandlesKHR: group 1 + count 1: not among the 1 shader groups of the pipeline"
+  rt --bad-handles-size "vkGetRayTracingShaderGroupHandlesKHR: dataSize 31 is less than groupCount 1 x shaderGroupHandleSize 32"
+  rt --bad-stack-group "vkGetRayTracingShaderGroupStackSizeKHR: group 1 + count 1: not among the 1 shader groups of the pipeline"
+  rt --bad-sbt-stride "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: deviceAddress 0x"
+  rt --bad-sbt-address "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: 32 bytes at device address 0x10000 are not inside one bound buffer"
   expect_good "$worker" vk_bad_ranges ranges
   stop_venusd "guest_ranges/$worker/clean_exit"
 done
