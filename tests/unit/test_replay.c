@@ -99,6 +99,18 @@ UNIT_TEST(mesa26_ray_query_stream_decodes)
    check_stream("mesa26-ray-query-ring.vnr", cmds, 7);
 }
 
+/* ... and a ray tracing pipeline (tests/apps/vk_ray_pipeline): its groups, handles and a trace. */
+UNIT_TEST(mesa26_ray_pipeline_stream_decodes)
+{
+   static const char *const cmds[] = {
+      "vkCreateRayTracingPipelinesKHR",
+      "vkGetRayTracingShaderGroupHandlesKHR [reply]",
+      "vkCmdTraceRaysKHR",
+      "vkCmdBuildAccelerationStructuresKHR",
+   };
+   check_stream("mesa26-ray-pipeline-ring.vnr", cmds, 4);
+}
+
 /* The venus_protocol spec-3 host image copies, encoded by hand (tests/unit/data/README). */
 UNIT_TEST(spec3_host_copies_decode)
 {
