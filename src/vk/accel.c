@@ -74,6 +74,16 @@ void vd_accel_hide_features(void *pnext)
    }
 }
 
+bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext)
+{
+   if (!fn)
+      vd_dispatch_fatal(disp, "the device was not created with %s (no host entry point)", ext);
+   return fn != NULL;
+}
+
+#define AS_EXT VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME
+#define RT_EXT VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME
+
 static void accel_destroy(struct vd_object *obj)
 {
    struct vd_accel *as = obj->data;
@@ -115,7 +125,8 @@ VD_HANDLER(vkCreateAccelerationStructureKHR)
 {
    struct vd_device *dev = a->obj->data;
    const uint64_t id = (uint64_t)(uintptr_t)*a->pAccelerationStructure;
-   if (!create_info_ok(disp, a->pCreateInfo))
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CreateAccelerationStructureKHR, AS_EXT) ||
+       !create_info_ok(disp, a->pCreateInfo))
       return;
    VkAccelerationStructureCreateInfoKHR info = *a->pCreateInfo;
    vd_strip_mesa_structs(&info.pNext);
@@ -315,6 +326,8 @@ VD_HANDLER(vkCmdBuildAccelerationStructuresKHR)
 {
    struct vd_device *dev = a->obj->domain->data;
    struct build_check c = { .disp = disp, .cb = a->obj };
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CmdBuildAccelerationStructuresKHR, AS_EXT))
+      return;
    for (uint32_t i = 0; i < a->infoCount; i++) {
       const VkAccelerationStructureBuildGeometryInfoKHR *info = &a->pInfos[i];
       snprintf(c.what, sizeof(c.what), "pInfos[%u]", i);
@@ -346,7 +359,8 @@ VD_HANDLER(vkCmdBuildAccelerationStructuresKHR)
 VD_HANDLER(vkGetAccelerationStructureBuildSizesKHR)
 {
    struct vd_device *dev = a->obj->data;
-   if (!geometries_given(disp, "pBuildInfo", a->pBuildInfo, dev))
+   if (!vd_entry_ok(disp, (const void *)dev->vk->GetAccelerationStructureBuildSizesKHR, AS_EXT) ||
+       !geometries_given(disp, "pBuildInfo", a->pBuildInfo, dev))
       return;
    for (uint32_t j = 0; j < a->pBuildInfo->geometryCount; j++) {
       const VkGeometryTypeKHR t = geometry_at(a->pBuildInfo, j)->geometryType;
@@ -363,7 +377,10 @@ VD_HANDLER(vkGetAccelerationStructureBuildSizesKHR)
 VD_HANDLER(vkCmdWriteAccelerationStructuresPropertiesKHR)
 {
    const struct vd_query_pool *p = vd_query_pool_of(disp, a->queryPool);
-   if (!p || !vd_query_range_ok(disp, p, a->firstQuery, a->accelerationStructureCount))
+   if (!vd_entry_ok(disp,
+                    (const void *)vd_object_vk(a->obj)->CmdWriteAccelerationStructuresPropertiesKHR,
+                    AS_EXT) ||
+       !p || !vd_query_range_ok(disp, p, a->firstQuery, a->accelerationStructureCount))
       return;
    if (p->type != a->queryType) {
       vd_dispatch_fatal(disp, "queryType %d is not the pool's type %d", a->queryType, p->type);
@@ -423,7 +440,8 @@ VD_HANDLER(vkCmdTraceRaysKHR)
    const struct vd_device *dev = a->obj->domain->data;
    const VkPhysicalDeviceLimits *l = &dev->pdev->props.limits;
    const uint64_t n = (uint64_t)a->width * a->height * a->depth;
-   if (!sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CmdTraceRaysKHR, RT_EXT) ||
+       !sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
                 a->pHitShaderBindingTable, a->pCallableShaderBindingTable))
       return;
    if (n > dev->rt.maxRayDispatchInvocationCount ||
@@ -449,7 +467,8 @@ VD_HANDLER(vkCmdTraceRaysKHR)
 VD_HANDLER(vkCmdTraceRaysIndirectKHR)
 {
    const struct vd_device *dev = a->obj->domain->data;
-   if (!sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CmdTraceRaysIndirectKHR, RT_EXT) ||
+       !sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,
                 a->pHitShaderBindingTable, a->pCallableShaderBindingTable) ||
        !vd_address_range_ok(disp, a->obj, "indirectDeviceAddress", a->indirectDeviceAddress,
                             sizeof(VkTraceRaysIndirectCommandKHR)))

@@ -398,6 +398,9 @@ static uint32_t rt_groups(struct vd_dispatch *disp, const struct vd_device *dev,
 VD_HANDLER(vkCreateRayTracingPipelinesKHR)
 {
    struct vd_device *dev = a->obj->data;
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CreateRayTracingPipelinesKHR,
+                    VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME))
+      return;
    uint32_t *groups = vd_arena_alloc_array(&disp->arena, sizeof(*groups),
                                            a->createInfoCount ? a->createInfoCount : 1);
    if (!groups) {

@@ -377,6 +377,9 @@ struct vd_buffer {
  * builds, capture/replay). */
 void vd_accel_device_init(struct vd_device *dev);
 void vd_accel_hide_features(void *pnext);
+/* accel.c: `fn`, a host entry point of extension `ext`, exists: the device enabled `ext`
+ * (the host's vkGetDeviceProcAddr gives NULL otherwise), else the context goes fatal. */
+bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext);
 /* pipeline.c: the shader groups of a ray tracing pipeline record (with its libraries'), 0
  * for a pipeline of another kind. */
 uint32_t vd_pipeline_group_count(const struct vd_object *pipeline);
