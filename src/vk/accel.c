@@ -14,6 +14,8 @@
  * and the instance pointers of an arrayOfPointers build.  These are the same class as
  * buffer device addresses that shaders dereference (docs/design.md, "Not covered yet").
  *
+ * VK_KHR_ray_tracing_maintenance1 is served without rayTracingPipelineTraceRaysIndirect2
+ * (its vkCmdTraceRaysIndirect2KHR is refused: the shader binding tables are in GPU memory).
  * The host commands (vkBuildAccelerationStructuresKHR and the other CPU-side copies and
  * queries) are not served: Mesa's Venus driver leaves them unimplemented and venusd reports
  * accelerationStructureHostCommands off; indirect builds, whose ranges are in GPU memory,
@@ -72,6 +74,12 @@ void vd_accel_hide_features(void *pnext)
       rt->rayTracingPipelineShaderGroupHandleCaptureReplay = VK_FALSE;
       rt->rayTracingPipelineShaderGroupHandleCaptureReplayMixed = VK_FALSE;
    }
+   /* vkCmdTraceRaysIndirect2KHR reads its shader binding tables from GPU memory, which
+    * cannot be checked when it is recorded: reported off and refused */
+   VkPhysicalDeviceRayTracingMaintenance1FeaturesKHR *m1 = vd_chain_find(
+      pnext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_MAINTENANCE_1_FEATURES_KHR);
+   if (m1)
+      m1->rayTracingPipelineTraceRaysIndirect2 = VK_FALSE;
 }
 
 bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext)

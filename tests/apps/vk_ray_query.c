@@ -5,7 +5,8 @@
  * (ray_query.comp) that casts a 16x16 grid of rays along +z and writes, per ray, 1 + the
  * instance's custom index (0: miss), the primitive id and the barycentrics x 1000.  The
  * compacted size of the bottom-level structure is queried on the GPU
- * (vkCmdWriteAccelerationStructuresPropertiesKHR).
+ * (vkCmdWriteAccelerationStructuresPropertiesKHR), and its size too where the device has
+ * VK_KHR_ray_tracing_maintenance1.
  * Prints the grid of hits, a checksum of every value and "OK ray_query", exit 0; "FAIL ..."
  * and exit 1 where a ray known to hit or miss did not; "SKIP no VK_KHR_ray_query" where the
  * device lacks the extensions (a Mesa 25.0.7 guest: not in its protocol).
@@ -26,10 +27,12 @@ static PFN_vkGetAccelerationStructureDeviceAddressKHR as_address;
 static PFN_vkCmdWriteAccelerationStructuresPropertiesKHR cmd_write_props;
 
 static const char *const exts[] = {
-   VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME,
-   VK_KHR_RAY_QUERY_EXTENSION_NAME,
+   VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME, VK_KHR_RAY_QUERY_EXTENSION_NAME,
    VK_KHR_DEFERRED_HOST_OPERATIONS_EXTENSION_NAME,
+   VK_KHR_RAY_TRACING_MAINTENANCE_1_EXTENSION_NAME, /* optional: the size query */
 };
+#define N_REQUIRED 3u
+static int has_maintenance1;
 
 struct buf {
    VkBuffer buf;
@@ -44,12 +47,14 @@ static int has_extensions(VkPhysicalDevice pd)
    CK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL));
    VkExtensionProperties *p = calloc(n ? n : 1, sizeof(*p));
    CK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p));
-   int found = 0;
-   for (uint32_t e = 0; e < sizeof(exts) / sizeof(exts[0]); e++)
+   unsigned found = 0;
+   for (uint32_t e = 0; e < N_REQUIRED; e++)
       for (uint32_t i = 0; i < n; i++)
          found += !strcmp(p[i].extensionName, exts[e]);
+   for (uint32_t i = 0; i < n; i++)
+      has_maintenance1 |= !strcmp(p[i].extensionName, exts[N_REQUIRED]);
    free(p);
-   return found == (int)(sizeof(exts) / sizeof(exts[0]));
+   return found == N_REQUIRED;
 }
 
 static void make_device(struct smoke *s)
@@ -70,8 +75,13 @@ static void make_device(struct smoke *s)
    float prio = 1;
    VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
                                    .pQueuePriorities = &prio };
+   VkPhysicalDeviceRayTracingMaintenance1FeaturesKHR m1 = {
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_MAINTENANCE_1_FEATURES_KHR,
+      .rayTracingMaintenance1 = VK_TRUE
+   };
    VkPhysicalDeviceRayQueryFeaturesKHR rq = {
-      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_QUERY_FEATURES_KHR, .rayQuery = VK_TRUE
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_QUERY_FEATURES_KHR,
+      .pNext = has_maintenance1 ? &m1 : NULL, .rayQuery = VK_TRUE
    };
    VkPhysicalDeviceAccelerationStructureFeaturesKHR asf = {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR, .pNext = &rq,
@@ -83,7 +93,7 @@ static void make_device(struct smoke *s)
                               .pNext = &f12,
                               .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci,
-                              .enabledExtensionCount = sizeof(exts) / sizeof(exts[0]),
+                              .enabledExtensionCount = N_REQUIRED + (has_maintenance1 ? 1 : 0),
                               .ppEnabledExtensionNames = exts };
    CK(smoke_create_device(s->pd, &dci, &s->dev));
    vkGetDeviceQueue(s->dev, 0, 0, &s->q);
@@ -316,8 +326,12 @@ int main(void)
                                   .queryType =
                                      VK_QUERY_TYPE_ACCELERATION_STRUCTURE_COMPACTED_SIZE_KHR,
                                   .queryCount = 1 };
-   VkQueryPool qp;
+   VkQueryPool qp, qsize = VK_NULL_HANDLE;
    CK(vkCreateQueryPool(s.dev, &qpci, NULL, &qp));
+   if (has_maintenance1) { /* VK_KHR_ray_tracing_maintenance1's size query */
+      qpci.queryType = VK_QUERY_TYPE_ACCELERATION_STRUCTURE_SIZE_KHR;
+      CK(vkCreateQueryPool(s.dev, &qpci, NULL, &qsize));
+   }
 
    VkCommandPool pool;
    VkCommandBuffer cb = smoke_command_buffer(&s, 0, &pool);
@@ -325,6 +339,8 @@ int main(void)
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
    CK(vkBeginCommandBuffer(cb, &bi));
    vkCmdResetQueryPool(cb, qp, 0, 1);
+   if (qsize)
+      vkCmdResetQueryPool(cb, qsize, 0, 1);
    const VkAccelerationStructureBuildRangeInfoKHR brange = { .primitiveCount = 2 };
    const VkAccelerationStructureBuildRangeInfoKHR *pbrange = &brange;
    cmd_build(cb, 1, &blas_info, &pbrange);
@@ -332,6 +348,8 @@ int main(void)
    barrier(cb, as_stage, VK_ACCESS_ACCELERATION_STRUCTURE_WRITE_BIT_KHR, as_stage,
            VK_ACCESS_ACCELERATION_STRUCTURE_READ_BIT_KHR);
    cmd_write_props(cb, 1, &blas, VK_QUERY_TYPE_ACCELERATION_STRUCTURE_COMPACTED_SIZE_KHR, qp, 0);
+   if (qsize)
+      cmd_write_props(cb, 1, &blas, VK_QUERY_TYPE_ACCELERATION_STRUCTURE_SIZE_KHR, qsize, 0);
    const VkAccelerationStructureBuildRangeInfoKHR trange = { .primitiveCount = 2 };
    const VkAccelerationStructureBuildRangeInfoKHR *ptrange = &trange;
    cmd_build(cb, 1, &tlas_info, &ptrange);
@@ -351,6 +369,10 @@ int main(void)
    uint64_t compacted = 0;
    CK(vkGetQueryPoolResults(s.dev, qp, 0, 1, sizeof(compacted), &compacted, sizeof(compacted),
                             VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+   uint64_t as_size = 0;
+   if (qsize)
+      CK(vkGetQueryPoolResults(s.dev, qsize, 0, 1, sizeof(as_size), &as_size, sizeof(as_size),
+                               VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
    const uint32_t(*v)[4] = out.map;
    uint64_t sum = 0;
    for (uint32_t y = 0; y < GRID; y++) {
@@ -365,6 +387,12 @@ int main(void)
       printf("row %2u %s\n", y, row);
    }
    printf("compacted size > 0: %s\n", compacted ? "yes" : "no");
+   if (qsize)
+      printf("size (VK_KHR_ray_tracing_maintenance1) %s the build's %llu bytes\n",
+             as_size == bsz.accelerationStructureSize ? "is" : "is NOT",
+             (unsigned long long)bsz.accelerationStructureSize);
+   else
+      printf("size query: no VK_KHR_ray_tracing_maintenance1\n");
    printf("checksum %016llx\n", (unsigned long long)sum);
    /* ray (x, y) starts at -1 + (x + 0.5) / 4: (5, 5) is at (0.375, 0.375), inside the first
     * instance only; (11, 9) at (1.875, 1.375), inside the second only; (0, 0) misses. */
@@ -378,6 +406,8 @@ int main(void)
 
    vkDestroyCommandPool(s.dev, pool, NULL);
    vkDestroyQueryPool(s.dev, qp, NULL);
+   if (qsize)
+      vkDestroyQueryPool(s.dev, qsize, NULL);
    vkDestroyDescriptorPool(s.dev, dp, NULL);
    vkDestroyPipeline(s.dev, pipe, NULL);
    vkDestroyPipelineLayout(s.dev, pl, NULL);
