@@ -3,7 +3,9 @@
  * of it with custom indices 5 and 9, the second translated by (1.5, 1, 0.5)), traced by a
  * pipeline of three groups (rt.rgen, rt.rmiss, rt.rchit) through a shader binding table
  * built from vkGetRayTracingShaderGroupHandlesKHR, with vkCmdTraceRaysKHR over a 16x16
- * grid.  Each ray stores 1 + the instance's custom index (0: miss, with 77 from the miss
+ * grid (where the device has VK_EXT_pipeline_library_group_handles, the three groups are a
+ * pipeline library linked into the traced pipeline, whose handles must equal the
+ * library's).  Each ray stores 1 + the instance's custom index (0: miss, with 77 from the miss
  * shader), the primitive id and the barycentrics x 1000.
  * Prints the grid of hits, a checksum of every value and "OK ray_pipeline", exit 0; "FAIL
  * ..." and exit 1 where a ray known to hit or miss did not; "SKIP no
@@ -32,8 +34,12 @@ static const char *const exts[] = {
    VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME,
    VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME,
    VK_KHR_DEFERRED_HOST_OPERATIONS_EXTENSION_NAME,
+   /* optional: the pipeline as a library linked into another */
+   VK_KHR_PIPELINE_LIBRARY_EXTENSION_NAME,
+   VK_EXT_PIPELINE_LIBRARY_GROUP_HANDLES_EXTENSION_NAME,
 };
-#define N_EXTS (sizeof(exts) / sizeof(exts[0]))
+#define N_EXTS 3u
+static int has_lib; /* both optional extensions */
 
 struct buf {
    VkBuffer buf;
@@ -48,10 +54,11 @@ static int has_extensions(VkPhysicalDevice pd)
    CK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL));
    VkExtensionProperties *p = calloc(n ? n : 1, sizeof(*p));
    CK(vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p));
-   unsigned found = 0;
-   for (uint32_t e = 0; e < N_EXTS; e++)
+   unsigned found = 0, optional = 0;
+   for (uint32_t e = 0; e < N_EXTS + 2; e++)
       for (uint32_t i = 0; i < n; i++)
-         found += !strcmp(p[i].extensionName, exts[e]);
+         *(e < N_EXTS ? &found : &optional) += !strcmp(p[i].extensionName, exts[e]);
+   has_lib = optional == 2;
    free(p);
    return found == N_EXTS;
 }
@@ -74,9 +81,13 @@ static void make_device(struct smoke *s)
    float prio = 1;
    VkDeviceQueueCreateInfo qci = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueCount = 1,
                                    .pQueuePriorities = &prio };
+   VkPhysicalDevicePipelineLibraryGroupHandlesFeaturesEXT lgh = {
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_LIBRARY_GROUP_HANDLES_FEATURES_EXT,
+      .pipelineLibraryGroupHandles = VK_TRUE
+   };
    VkPhysicalDeviceRayTracingPipelineFeaturesKHR rt = {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_RAY_TRACING_PIPELINE_FEATURES_KHR,
-      .rayTracingPipeline = VK_TRUE
+      .pNext = has_lib ? &lgh : NULL, .rayTracingPipeline = VK_TRUE
    };
    VkPhysicalDeviceAccelerationStructureFeaturesKHR asf = {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ACCELERATION_STRUCTURE_FEATURES_KHR, .pNext = &rt,
@@ -88,7 +99,7 @@ static void make_device(struct smoke *s)
                               .pNext = &f12,
                               .queueCreateInfoCount = 1,
                               .pQueueCreateInfos = &qci,
-                              .enabledExtensionCount = N_EXTS,
+                              .enabledExtensionCount = N_EXTS + (has_lib ? 2 : 0),
                               .ppEnabledExtensionNames = exts };
    CK(smoke_create_device(s->pd, &dci, &s->dev));
    vkGetDeviceQueue(s->dev, 0, 0, &s->q);
@@ -180,7 +191,10 @@ static VkShaderModule module(struct smoke *s, const uint32_t *code, size_t size)
    return m;
 }
 
-static VkPipeline make_pipeline(struct smoke *s, VkDescriptorSetLayout *dsl, VkPipelineLayout *pl)
+/* The pipeline of three groups (raygen, miss, hit); with VK_EXT_pipeline_library_group_handles
+ * made as a library (*lib) linked into the pipeline returned. */
+static VkPipeline make_pipeline(struct smoke *s, VkDescriptorSetLayout *dsl, VkPipelineLayout *pl,
+                                VkPipeline *lib)
 {
    VkDescriptorSetLayoutBinding b[2] = {
       { 0, VK_DESCRIPTOR_TYPE_ACCELERATION_STRUCTURE_KHR, 1, VK_SHADER_STAGE_RAYGEN_BIT_KHR, NULL },
@@ -214,17 +228,35 @@ static VkPipeline make_pipeline(struct smoke *s, VkDescriptorSetLayout *dsl, VkP
         .type = VK_RAY_TRACING_SHADER_GROUP_TYPE_TRIANGLES_HIT_GROUP_KHR, .generalShader = u,
         .closestHitShader = 2, .anyHitShader = u, .intersectionShader = u },
    };
+   VkRayTracingPipelineInterfaceCreateInfoKHR itf = {
+      VK_STRUCTURE_TYPE_RAY_TRACING_PIPELINE_INTERFACE_CREATE_INFO_KHR,
+      .maxPipelineRayPayloadSize = 16, .maxPipelineRayHitAttributeSize = 8
+   };
    VkRayTracingPipelineCreateInfoKHR ci = { VK_STRUCTURE_TYPE_RAY_TRACING_PIPELINE_CREATE_INFO_KHR,
+                                            .flags =
+                                               has_lib ? VK_PIPELINE_CREATE_LIBRARY_BIT_KHR : 0,
                                             .stageCount = 3,
                                             .pStages = st,
                                             .groupCount = 3,
                                             .pGroups = g,
                                             .maxPipelineRayRecursionDepth = 1,
+                                            .pLibraryInterface = has_lib ? &itf : NULL,
                                             .layout = *pl };
    VkPipeline p;
    CK(create_rt(s->dev, VK_NULL_HANDLE, VK_NULL_HANDLE, 1, &ci, NULL, &p));
    for (int i = 0; i < 3; i++)
       vkDestroyShaderModule(s->dev, st[i].module, NULL);
+   if (!has_lib)
+      return p;
+   /* the three groups as a library, linked into a pipeline of no groups of its own */
+   *lib = p;
+   VkPipelineLibraryCreateInfoKHR li = { VK_STRUCTURE_TYPE_PIPELINE_LIBRARY_CREATE_INFO_KHR,
+                                         .libraryCount = 1, .pLibraries = lib };
+   VkRayTracingPipelineCreateInfoKHR link = {
+      VK_STRUCTURE_TYPE_RAY_TRACING_PIPELINE_CREATE_INFO_KHR, .maxPipelineRayRecursionDepth = 1,
+      .pLibraryInfo = &li, .pLibraryInterface = &itf, .layout = *pl
+   };
+   CK(create_rt(s->dev, VK_NULL_HANDLE, VK_NULL_HANDLE, 1, &link, NULL, &p));
    return p;
 }
 
@@ -308,7 +340,8 @@ int main(void)
 
    VkDescriptorSetLayout dsl;
    VkPipelineLayout pl;
-   VkPipeline pipe = make_pipeline(&s, &dsl, &pl);
+   VkPipeline lib = VK_NULL_HANDLE;
+   VkPipeline pipe = make_pipeline(&s, &dsl, &pl, &lib);
    /* the shader binding table: raygen, miss, hit, one record each, base-aligned */
    const uint32_t hsize = rtp.shaderGroupHandleSize;
    uint8_t handles[3 * 64];
@@ -317,6 +350,14 @@ int main(void)
       return 1;
    }
    CK(group_handles(s.dev, pipe, 0, 3, 3 * hsize, handles));
+   if (lib) { /* the library's handles are the linked pipeline's */
+      uint8_t lib_handles[3 * 64];
+      CK(group_handles(s.dev, lib, 0, 3, 3 * hsize, lib_handles));
+      printf("library group handles equal the linked pipeline's: %s\n",
+             memcmp(handles, lib_handles, 3 * hsize) ? "no" : "yes");
+   } else {
+      printf("library group handles: no VK_EXT_pipeline_library_group_handles\n");
+   }
    const VkDeviceSize stride = align_up(hsize, rtp.shaderGroupHandleAlignment);
    const VkDeviceSize region = align_up(stride, rtp.shaderGroupBaseAlignment);
    struct buf sbt = make_buf(&s, 3 * region + rtp.shaderGroupBaseAlignment,
@@ -396,6 +437,8 @@ int main(void)
    vkDestroyCommandPool(s.dev, pool, NULL);
    vkDestroyDescriptorPool(s.dev, dp, NULL);
    vkDestroyPipeline(s.dev, pipe, NULL);
+   if (lib)
+      vkDestroyPipeline(s.dev, lib, NULL);
    vkDestroyPipelineLayout(s.dev, pl, NULL);
    vkDestroyDescriptorSetLayout(s.dev, dsl, NULL);
    destroy_as(s.dev, tlas, NULL);

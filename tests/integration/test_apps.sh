@@ -18,8 +18,8 @@ APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_
 NEWEST_APPS="vk_ray_query vk_ray_pipeline"
 # APPS_ONLY="A B": only these of both lists (a quick run of a few apps)
 if [ -n "${APPS_ONLY:-}" ]; then
-  APPS=$(for a in $APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && echo "$a"; done)
-  NEWEST_APPS=$(for a in $NEWEST_APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && echo "$a"; done)
+  APPS=$(for a in $APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && printf '%s ' "$a"; done)
+  NEWEST_APPS=$(for a in $NEWEST_APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && printf '%s ' "$a"; done)
 fi
 for app in $APPS $NEWEST_APPS vk_alloc_limits vk_modifiers; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
