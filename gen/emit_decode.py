@@ -5,8 +5,11 @@ A "full" decoder reads an input; a "partial" decoder reads an output as the gues
 (only sType/pNext, handles, counts that size an array, and the arrays themselves).
 """
 
+import copy
+import re
+
 from templates import indent, lines, render
-from typeinfo import GenError, pad4
+from typeinfo import NULL_ONLY, GenError, pad4
 
 PREFIX = {"full": "vn_dec_", "partial": "vn_decp_"}
 
@@ -158,6 +161,36 @@ def counted_array_dec(ti, m, lv, cnt, mode, fld, output):
     ]) + elems + lines(["   %s = p_;" % lv, "}"])
 
 
+def pointer_array_dec(ti, owner, m, lv, cnt, scope, mode, fld, output):
+    """A pointer to cnt pointers, each to an array (ppGeometries, ppBuildRangeInfos): the
+    outer count (u64), then for each element its inner count (u64) and elements, as
+    counted_array_dec; the inner counts come from typeinfo.inner_len."""
+    inner_cnt = ti.inner_len(owner, m, scope)
+    if inner_cnt is None or output:
+        raise GenError("pointer-to-pointer without an inner count at %s" % fld)
+    inner = copy.copy(m)
+    inner.ptr = 1
+    inner.optional = [False]  # each inner array is required (optional="true,false")
+    inner.noautovalidity = False
+    text = counted_array_dec(ti, inner, "INNER_LV", "INNER_CNT", mode, fld, False)
+    # the inner block's names must not shadow the outer loop's
+    text = re.sub(r"\bn_\b", "m_", text)
+    text = re.sub(r"\bp_\b", "q_", text)
+    text = re.sub(r"\bi\b", "j", text)
+    text = text.replace("INNER_LV", "p_[i]").replace("INNER_CNT", inner_cnt)
+    ltype = ti.elem_ctype(m)
+    opt = "true" if (m.optional[0] or mode == "partial") else "false"
+    return lines([
+        "{",
+        "   uint64_t n_ = vd_dec_array(d, (uint64_t)(%s), %s, 8, %s);" % (cnt, opt, fld),
+        "   const %s **p_ = n_ ? vd_dec_alloc(d, sizeof(*p_), n_, %s) : NULL;" % (ltype, fld),
+        "   for (uint64_t i = 0; p_ && i < n_ && !d->failed; i++) {",
+    ]) + indent(text, 6) + lines([
+        "   }",
+        "   %s = (const %s *const *)p_;" % (lv, ltype),
+        "}"])
+
+
 def member_dec(ti, owner, m, scope, siblings, mode, output=False):
     """Decodes member or parameter m of owner into scope + m.name.
     scope: prefix of the siblings ("val->" or "a->"); output: a command's output parameter
@@ -183,6 +216,12 @@ def member_dec(ti, owner, m, scope, siblings, mode, output=False):
         return "%s = (const char *const *)vd_dec_string_array(d, %s, %s);\n" % (
             lv, ti.len_expr(m, scope, siblings), fld)
     cnt = ti.len_expr(m, scope, siblings) if m.len else None
+    if k == "void" and m.ptr == 1 and cnt is None and (owner, m.name) in NULL_ONLY:
+        # the Venus protocol carries no host pointer here, only its marker, which must say
+        # NULL (virglrenderer fails the same way)
+        return "vd_dec_null_pointer(d, %s);\n%s = NULL;\n" % (fld, lv)
+    if m.ptr == 2 and cnt is not None:
+        return pointer_array_dec(ti, owner, m, lv, cnt, scope, mode, fld, output)
     if m.ptr != 1:
         raise GenError("pointer depth %d at %s" % (m.ptr, fld))
     if cnt is None:
@@ -212,7 +251,7 @@ def struct_decoder(ti, t, mode):
 
 def union_decoder(ti, t, mode):
     """The tag (the member's index), then that member (always decoded in full)."""
-    cases = "".join("   case %d:\n" % i
+    cases = "".join("   case %d:\n" % ti.union_tag(t, i, m)
                     + indent(member_dec(ti, t.name, m, "val->", t.members, "full"), 6)
                     + "      break;\n" for i, m in enumerate(t.members))
     return render("union_decoder.c.in", fn=PREFIX[mode], name=t.name, cases=cases)

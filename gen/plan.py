@@ -6,6 +6,8 @@ The Plan is computed once, before anything is emitted; the emitters only read it
 
 import re
 
+from typeinfo import NULL_ONLY
+
 
 class ProtocolCommand:
     """One command type value of the protocol: its name (the one that owns the value), its
@@ -32,7 +34,8 @@ def command_skip_reason(ti, cmd):
             return "untyped pointer parameter %s" % p.name
         if k in ("funcpointer", "unknown"):
             return "parameter %s of type %s" % (p.name, p.type)
-        if p.ptr >= 2 and p.type != "char":
+        if p.ptr >= 2 and p.type != "char" and (p.ptr > 2 or
+                                                 ti.inner_len(cmd.name, p, "") is None):
             return "pointer-to-pointer parameter %s" % p.name
     bad = _uncarried_member(ti, [p.type for p in cmd.params if ti.kind(p.type) == "struct"])
     if bad:
@@ -57,7 +60,8 @@ def _uncarried_member(ti, todo):
         seen.add(t)
         for m in ti.struct(t).members:
             k = ti.kind(m.type)
-            if k == "void" and m.ptr and not m.len and m.name != "pNext":
+            if k == "void" and m.ptr and not m.len and m.name != "pNext" and \
+                    (t, m.name) not in NULL_ONLY:
                 return "untyped pointer member %s.%s" % (t, m.name)
             if k == "struct":
                 todo.append(m.type)

@@ -70,6 +70,8 @@ class Member:
         self.optional = [o == "true" for o in opt.split(",")] if opt else [False]
         self.noautovalidity = el.get("noautovalidity") == "true"
         self.values = el.get("values")
+        # a union member's selector value(s) (vk.xml "selection"): the Venus wire tag
+        self.selection = el.get("selection")
         self.bitfield = ":" in after.split("[")[0]
 
     @property

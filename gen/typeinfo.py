@@ -9,6 +9,28 @@ import re
 from registry import C_SCALARS
 
 
+# Pointer-to-pointer parameters the Venus protocol carries, and the count of each inner
+# array, which vk.xml does not give (its len names only the outer count): Mesa's and
+# virglrenderer's venus-protocol coders send the outer count, then for each element the
+# inner count (u64) and the elements, with the inner counts below ("i": the outer index).
+# A pointer-to-pointer parameter not listed here cannot be carried (plan.py).
+INNER_LENS = {
+    ("vkCmdBuildAccelerationStructuresKHR", "ppBuildRangeInfos"): "pInfos[i].geometryCount",
+    ("vkCmdBuildAccelerationStructuresIndirectKHR", "ppMaxPrimitiveCounts"):
+        "pInfos[i].geometryCount",
+}
+
+
+# Untyped pointers without a length that the Venus protocol carries as a NULL marker only
+# (u64 0; virglrenderer fails the command on any other): the host pointer of the
+# VkDeviceOrHostAddress(Const)KHR unions, and a capture/replay handle.
+NULL_ONLY = {
+    ("VkDeviceOrHostAddressKHR", "hostAddress"),
+    ("VkDeviceOrHostAddressConstKHR", "hostAddress"),
+    ("VkRayTracingShaderGroupCreateInfoKHR", "pShaderGroupCaptureReplayHandle"),
+}
+
+
 class GenError(Exception):
     """vk.xml asks for something the wire rules cannot express (e.g. a bitfield member)."""
 
@@ -102,6 +124,25 @@ class TypeInfo:
         # Only pointer arrays make their count an input; fixed arrays with a len
         # (memoryTypes[] / memoryTypeCount) are always sent whole.
         return any(o is not m and o.len and o.lens[0] == m.name and o.ptr for o in t.members)
+
+    def union_tag(self, t, i, m):
+        """The wire tag of member i of union t: the value of its first selector (vk.xml
+        "selection"; VkAccelerationStructureGeometryDataKHR: the VkGeometryTypeKHR) where
+        every member has one, else the member's index (VkClearColorValue,
+        VkDeviceOrHostAddressKHR: 0 the device address, 1 the host pointer)."""
+        if all(x.selection for x in t.members):
+            return self.reg.enum_values[m.selection.split(",")[0]]
+        return i
+
+    def inner_len(self, owner, m, scope):
+        """The C count of inner array i of pointer-to-pointer m (None: not carried)."""
+        if len(m.lens) > 1 and m.lens[1].isdigit():
+            return m.lens[1]  # VkAccelerationStructureBuildGeometryInfoKHR.ppGeometries: 1
+        expr = INNER_LENS.get((owner, m.name))
+        if expr is None:
+            return None
+        arr = expr.split("[")[0]
+        return "(%s%s ? %s%s : 0)" % (scope, arr, scope, expr)
 
     # -- expressions ------------------------------------------------------------------
     def len_expr(self, m, scope, siblings):

@@ -14,6 +14,7 @@
 static void buffer_destroy(struct vd_object *obj)
 {
    struct vd_buffer *b = obj->data;
+   vd_address_buffer_gone(obj);
    b->dev->vk->DestroyBuffer(b->dev->handle, (VkBuffer)(uintptr_t)obj->handle, NULL);
    free(b);
 }
@@ -41,13 +42,18 @@ VD_HANDLER(vkCreateBuffer)
       info.pNext = &ext;
    }
    /* The size is kept so that commands naming the buffer can be checked (range_check.c). */
-   struct vd_buffer *b = malloc(sizeof(*b));
+   struct vd_buffer *b = calloc(1, sizeof(*b));
    if (!b) {
       a->ret = VK_ERROR_OUT_OF_HOST_MEMORY;
       return;
    }
    b->dev = dev;
    b->size = info.size;
+   /* Its device addresses may be named by commands (device_address.c). */
+   const VkBufferUsageFlags2CreateInfo *u2 =
+      vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO);
+   b->device_address =
+      ((u2 ? u2->usage : info.usage) & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0;
    VkBuffer buf;
    a->ret = dev->vk->CreateBuffer(a->device, &info, NULL, &buf);
    if (a->ret != VK_SUCCESS) {
@@ -161,6 +167,13 @@ static bool write_has_payload(const VkWriteDescriptorSet *w)
    case VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER: return w->pTexelBufferView != NULL;
    case VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK:
       return vd_chain_find(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_INLINE_UNIFORM_BLOCK);
+   case VK_DESCRIPTOR_TYPE_ACCELERATION_STRUCTURE_KHR: {
+      /* the driver reads descriptorCount handles from it */
+      const VkWriteDescriptorSetAccelerationStructureKHR *as =
+         vd_chain_find(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_ACCELERATION_STRUCTURE_KHR);
+      return as && as->accelerationStructureCount == w->descriptorCount &&
+             as->pAccelerationStructures;
+   }
    default: return false;
    }
 }

@@ -14,6 +14,7 @@ static void device_destroy(struct vd_object *obj)
    dev->table.DestroyDevice(dev->handle, NULL);
    vd_backing_cache_fini(&dev->backings);
    pthread_mutex_destroy(&dev->backings.mutex);
+   vd_address_map_fini(&dev->addresses);
    free(dev);
 }
 
@@ -232,10 +233,12 @@ VD_HANDLER(vkCreateDevice)
           "robustImageAccess %s (venusd enables both when the driver has them)",
           disp->ctx->params.id, pd->props.deviceName, rba ? "on" : "off", ria ? "on" : "off");
    pthread_mutex_init(&dev->backings.mutex, NULL);
+   vd_address_map_init(&dev->addresses);
    dev->table = *ivk; /* instance-level entries, then the device-level ones */
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
    dev->vk = &dev->table;
    dev->pdev = pd;
+   vd_accel_device_init(dev);
    /* Device-group indices of binds and queries are checked against the group's size. */
    const VkDeviceGroupDeviceCreateInfo *group =
       vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_DEVICE_CREATE_INFO);
@@ -253,6 +256,7 @@ VD_HANDLER(vkCreateDevice)
                       dev, device_destroy)) {
       dev->table.DestroyDevice(dev->handle, NULL);
       pthread_mutex_destroy(&dev->backings.mutex);
+      vd_address_map_fini(&dev->addresses);
       free(dev);
       a->ret = VK_ERROR_INITIALIZATION_FAILED;
    }

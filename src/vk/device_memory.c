@@ -281,6 +281,15 @@ static void hold_memory(struct vd_dispatch *disp, uint32_t type, uint64_t handle
       vd_dispatch_fatal(disp, "out of memory holding the memory of object %" PRIu64, res->id);
 }
 
+/* A bound buffer's device address can be named by commands (device_address.c). */
+static void buffer_bound(struct vd_dispatch *disp, VkBuffer buffer)
+{
+   struct vd_object *b =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
+   if (b)
+      vd_address_buffer_bound(b);
+}
+
 VD_HANDLER(vkBindBufferMemory)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
@@ -288,6 +297,8 @@ VD_HANDLER(vkBindBufferMemory)
                  buffer_size(vk, a->device, a->buffer))) {
       a->ret = vk->BindBufferMemory(a->device, a->buffer, a->memory, a->memoryOffset);
       hold_memory(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)a->buffer, a->memory);
+      if (a->ret == VK_SUCCESS)
+         buffer_bound(disp, a->buffer);
    }
 }
 
@@ -362,9 +373,12 @@ VD_HANDLER(vkBindBufferMemory2)
          return;
    }
    a->ret = vk->BindBufferMemory2(a->device, a->bindInfoCount, a->pBindInfos);
-   for (uint32_t i = 0; i < a->bindInfoCount; i++)
+   for (uint32_t i = 0; i < a->bindInfoCount; i++) {
       hold_memory(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)a->pBindInfos[i].buffer,
                   a->pBindInfos[i].memory);
+      if (a->ret == VK_SUCCESS)
+         buffer_bound(disp, a->pBindInfos[i].buffer);
+   }
 }
 
 VD_HANDLER(vkBindImageMemory)

@@ -366,6 +366,7 @@ VD_HANDLER(vkGetPhysicalDeviceFeatures2)
    pd->vk->GetPhysicalDeviceFeatures2(a->physicalDevice, a->pFeatures);
    if (pd->sparse_hidden)
       hide_sparse_features(&a->pFeatures->features);
+   vd_accel_hide_features(a->pFeatures->pNext);
 }
 
 VD_HANDLER(vkGetPhysicalDeviceSparseImageFormatProperties)

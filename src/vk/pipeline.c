@@ -121,10 +121,24 @@ VD_HANDLER(vkCmdPushDescriptorSetKHR)
 
 /* -- pipelines ---------------------------------------------------------------------------- */
 
+/* The record of a VkPipeline: a ray tracing pipeline's shader groups (its own and its
+ * libraries') bound the group indices of the commands that name it. */
+struct vd_pipeline {
+   struct vd_device *dev;
+   uint32_t groups; /* 0: not a ray tracing pipeline */
+};
+
 static void pipeline_destroy(struct vd_object *obj)
 {
-   const struct vd_device *dev = obj->data;
-   dev->vk->DestroyPipeline(dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
+   struct vd_pipeline *p = obj->data;
+   p->dev->vk->DestroyPipeline(p->dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
+   free(p);
+}
+
+uint32_t vd_pipeline_group_count(const struct vd_object *pipeline)
+{
+   const struct vd_pipeline *p = pipeline ? pipeline->data : NULL;
+   return p ? p->groups : 0;
 }
 
 /* Each specialization constant lies in the data (the driver reads it at pData + offset).
@@ -238,9 +252,10 @@ static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, u
 }
 
 /* Adds the pipelines the driver created (VK_NULL_HANDLE where it made none) under the
- * guest's ids, which the reply echoes. */
+ * guest's ids, which the reply echoes; `groups`: each one's shader groups (NULL: none). */
 static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, uint32_t n,
-                          const uint64_t *ids, VkPipeline *pipelines, VkResult ret)
+                          const uint64_t *ids, VkPipeline *pipelines, VkResult ret,
+                          const uint32_t *groups)
 {
    struct vd_device *dev = dev_obj->data;
    for (uint32_t i = 0; i < n; i++) {
@@ -248,9 +263,16 @@ static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, u
       pipelines[i] = (VkPipeline)(uintptr_t)ids[i];
       if (ret < 0 || !p)
          continue;
-      if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)p, dev_obj,
-                         dev, pipeline_destroy))
+      struct vd_pipeline *rec = malloc(sizeof(*rec));
+      if (rec)
+         *rec = (struct vd_pipeline){ dev, groups ? groups[i] : 0 };
+      if (!rec || !vd_object_add(disp, ids[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)p,
+                                 dev_obj, rec, pipeline_destroy)) {
+         if (!rec)
+            vd_dispatch_fatal(disp, "out of memory adding pipeline %" PRIu64, ids[i]);
          dev->vk->DestroyPipeline(dev->handle, p, NULL);
+         free(rec);
+      }
    }
 }
 
@@ -276,7 +298,7 @@ VD_HANDLER(vkCreateGraphicsPipelines)
       return;
    a->ret = dev->vk->CreateGraphicsPipelines(a->device, a->pipelineCache, a->createInfoCount,
                                              a->pCreateInfos, NULL, a->pPipelines);
-   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL);
 }
 
 VD_HANDLER(vkCreateComputePipelines)
@@ -295,5 +317,148 @@ VD_HANDLER(vkCreateComputePipelines)
       return;
    a->ret = dev->vk->CreateComputePipelines(a->device, a->pipelineCache, a->createInfoCount,
                                             a->pCreateInfos, NULL, a->pPipelines);
-   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL);
+}
+
+/* -- ray tracing pipelines (VK_KHR_ray_tracing_pipeline, newest protocol only) ----------- */
+
+/* A group's shader indices name stages of its create info (the driver indexes pStages with
+ * them), or are VK_SHADER_UNUSED_KHR where its type has no such shader. */
+static bool group_ok(struct vd_dispatch *disp, uint32_t i, uint32_t g, uint32_t stages,
+                     const VkRayTracingShaderGroupCreateInfoKHR *gr)
+{
+   const uint32_t u = VK_SHADER_UNUSED_KHR;
+   const uint32_t idx[4] = { gr->generalShader, gr->closestHitShader, gr->anyHitShader,
+                             gr->intersectionShader };
+   /* which of the four each type may (1) or must (2) name */
+   static const uint8_t use[3][4] = { { 2, 0, 0, 0 }, { 0, 1, 1, 0 }, { 0, 1, 1, 2 } };
+   bool ok = gr->type <= VK_RAY_TRACING_SHADER_GROUP_TYPE_PROCEDURAL_HIT_GROUP_KHR;
+   for (int k = 0; ok && k < 4; k++) {
+      const uint8_t m = use[gr->type][k];
+      ok = (idx[k] == u && m != 2) || (idx[k] != u && m && idx[k] < stages);
+   }
+   if (!ok)
+      vd_dispatch_fatal(disp,
+                        "pCreateInfos[%u].pGroups[%u]: type %d with general %u, closest hit %u, "
+                        "any hit %u, intersection %u: not stages of the %u given (or "
+                        "VK_SHADER_UNUSED_KHR where the type has none)",
+                        i, g, gr->type, idx[0], idx[1], idx[2], idx[3], stages);
+   return ok;
+}
+
+/* The groups of create info i with its libraries' (each a ray tracing pipeline), or 0 after
+ * making the context fatal. */
+static uint32_t rt_groups(struct vd_dispatch *disp, const struct vd_device *dev, uint32_t i,
+                          const VkRayTracingPipelineCreateInfoKHR *c)
+{
+   if (c->maxPipelineRayRecursionDepth > dev->rt.maxRayRecursionDepth ||
+       (c->flags & (VK_PIPELINE_CREATE_RAY_TRACING_SHADER_GROUP_HANDLE_CAPTURE_REPLAY_BIT_KHR))) {
+      vd_dispatch_fatal(disp,
+                        "pCreateInfos[%u]: maxPipelineRayRecursionDepth %u above the device's %u, "
+                        "or flags 0x%x ask for capture/replay handles (reported off)",
+                        i, c->maxPipelineRayRecursionDepth, dev->rt.maxRayRecursionDepth, c->flags);
+      return 0;
+   }
+   for (uint32_t s = 0; c->pStages && s < c->stageCount; s++) {
+      char what[48];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].pStages[%u]", i, s);
+      if (!specialization_ok(disp, what, &c->pStages[s]))
+         return 0;
+   }
+   uint64_t total = c->groupCount;
+   for (uint32_t g = 0; g < c->groupCount; g++)
+      if (!group_ok(disp, i, g, c->stageCount, &c->pGroups[g]))
+         return 0;
+   for (uint32_t l = 0; c->pLibraryInfo && l < c->pLibraryInfo->libraryCount; l++) {
+      const struct vd_object *lib = vd_dispatch_looked(
+         disp, VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)c->pLibraryInfo->pLibraries[l]);
+      const uint32_t n = vd_pipeline_group_count(lib);
+      if (!n) {
+         vd_dispatch_fatal(disp,
+                           "pCreateInfos[%u].pLibraryInfo->pLibraries[%u] is not a ray tracing "
+                           "pipeline",
+                           i, l);
+         return 0;
+      }
+      total += n;
+   }
+   if (!base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex))
+      return 0;
+   if (!total || total > UINT32_MAX) {
+      vd_dispatch_fatal(disp, "pCreateInfos[%u]: %" PRIu64 " shader groups", i, total);
+      return 0;
+   }
+   return (uint32_t)total;
+}
+
+/* A deferred operation is not used on the host: the pipelines are created at once and the
+ * guest is told VK_OPERATION_NOT_DEFERRED_KHR, which the spec allows for any deferrable
+ * command (venusd would otherwise have to learn the handles when the host's operation
+ * completes). */
+VD_HANDLER(vkCreateRayTracingPipelinesKHR)
+{
+   struct vd_device *dev = a->obj->data;
+   if (!vd_entry_ok(disp, (const void *)dev->vk->CreateRayTracingPipelinesKHR,
+                    VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME))
+      return;
+   uint32_t *groups = vd_arena_alloc_array(&disp->arena, sizeof(*groups),
+                                           a->createInfoCount ? a->createInfoCount : 1);
+   if (!groups) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   for (uint32_t i = 0; i < a->createInfoCount; i++)
+      if (!(groups[i] = rt_groups(disp, dev, i, &a->pCreateInfos[i])))
+         return;
+   uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
+   if (!ids)
+      return;
+   a->ret = dev->vk->CreateRayTracingPipelinesKHR(a->device, VK_NULL_HANDLE, a->pipelineCache,
+                                                  a->createInfoCount, a->pCreateInfos, NULL,
+                                                  a->pPipelines);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, groups);
+   if (a->ret == VK_SUCCESS && a->deferredOperation)
+      a->ret = VK_OPERATION_NOT_DEFERRED_KHR;
+}
+
+/* The ray tracing pipeline a query names, with [first, first + count) among its groups. */
+static bool groups_in(struct vd_dispatch *disp, VkPipeline pipeline, uint32_t first, uint32_t count)
+{
+   const struct vd_object *p =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)pipeline);
+   const uint32_t n = vd_pipeline_group_count(p);
+   if (n && first < n && count <= n - first)
+      return true;
+   vd_dispatch_fatal(disp,
+                     "group %u + count %u: not among the %u shader groups of the pipeline (0: "
+                     "not a ray tracing pipeline)",
+                     first, count, n);
+   return false;
+}
+
+VD_HANDLER(vkGetRayTracingShaderGroupHandlesKHR)
+{
+   const struct vd_device *dev = a->obj->data;
+   if (!groups_in(disp, a->pipeline, a->firstGroup, a->groupCount))
+      return;
+   if ((uint64_t)a->groupCount * dev->rt.shaderGroupHandleSize > a->dataSize || !a->pData) {
+      vd_dispatch_fatal(disp, "dataSize %zu is less than groupCount %u x shaderGroupHandleSize %u",
+                        a->dataSize, a->groupCount, dev->rt.shaderGroupHandleSize);
+      return;
+   }
+   a->ret = dev->vk->GetRayTracingShaderGroupHandlesKHR(a->device, a->pipeline, a->firstGroup,
+                                                        a->groupCount, a->dataSize, a->pData);
+}
+
+VD_HANDLER(vkGetRayTracingShaderGroupStackSizeKHR)
+{
+   const struct vd_device *dev = a->obj->data;
+   if (!groups_in(disp, a->pipeline, a->group, 1))
+      return;
+   if (a->groupShader > VK_SHADER_GROUP_SHADER_INTERSECTION_KHR) {
+      vd_dispatch_fatal(disp, "groupShader %d is not a VkShaderGroupShaderKHR", a->groupShader);
+      return;
+   }
+   a->ret = dev->vk->GetRayTracingShaderGroupStackSizeKHR(a->device, a->pipeline, a->group,
+                                                          a->groupShader);
 }

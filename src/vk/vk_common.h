@@ -91,6 +91,21 @@ struct vd_backing_cache {
    } slots[VD_BACKING_CACHE_SLOTS];
 };
 
+/* device_address.c: the device addresses of a device's bound buffers with
+ * SHADER_DEVICE_ADDRESS usage, so that an address a command passes (acceleration structure
+ * builds) can be checked against a live buffer before the driver dereferences it (on
+ * lavapipe a device address is a host pointer). */
+struct vd_address_range {
+   VkDeviceAddress addr;
+   VkDeviceSize size;
+   struct vd_object *buffer; /* no reference: removed by the buffer's destroy */
+};
+struct vd_address_map {
+   pthread_mutex_t mutex;
+   struct vd_address_range *ranges;
+   size_t count, cap;
+};
+
 struct vd_device {
    const struct vd_vk_dispatch *vk;
    struct vd_vk_dispatch table;
@@ -99,6 +114,11 @@ struct vd_device {
    unsigned emulated;   /* pdev->emulated, limited to what the guest enabled */
    uint32_t group_size; /* physical devices in the device (VkDeviceGroupDeviceCreateInfo) */
    struct vd_backing_cache backings;
+   struct vd_address_map addresses; /* device_address.c */
+   /* VK_KHR_acceleration_structure's limits on the host (accel.c), 0 without it */
+   uint64_t max_geometry_count, max_instance_count, max_primitive_count;
+   /* VK_KHR_ray_tracing_pipeline's (accel.c), 0 without it */
+   VkPhysicalDeviceRayTracingPipelinePropertiesKHR rt;
 };
 
 struct vd_queue {
@@ -350,6 +370,36 @@ VkResult vd_modifier_check_layout(struct vd_dispatch *disp, struct vd_device *de
 struct vd_buffer {
    struct vd_device *dev;
    VkDeviceSize size;
+   bool device_address;  /* created with SHADER_DEVICE_ADDRESS usage */
+   _Atomic bool bound;   /* bound to memory (device_memory.c) */
+   VkDeviceAddress addr; /* its host device address once bound, if device_address */
 };
+
+/* device_address.c (struct vd_address_map: before struct vd_device) */
+/* accel.c: the host's acceleration structure limits into dev (at vkCreateDevice), and the
+ * features venusd does not serve cleared in a features chain (host commands, indirect
+ * builds, capture/replay). */
+void vd_accel_device_init(struct vd_device *dev);
+void vd_accel_hide_features(void *pnext);
+/* accel.c: `fn`, a host entry point of extension `ext`, exists: the device enabled `ext`
+ * (the host's vkGetDeviceProcAddr gives NULL otherwise), else the context goes fatal. */
+bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext);
+/* pipeline.c: the shader groups of a ray tracing pipeline record (with its libraries'), 0
+ * for a pipeline of another kind. */
+uint32_t vd_pipeline_group_count(const struct vd_object *pipeline);
+
+void vd_address_map_init(struct vd_address_map *m);
+void vd_address_map_fini(struct vd_address_map *m);
+/* After a successful bind: registers the buffer's range if it has device-address usage. */
+void vd_address_buffer_bound(struct vd_object *buffer);
+/* From the buffer's host destroy. */
+void vd_address_buffer_gone(struct vd_object *buffer);
+/* [addr, addr + size) lies inside one live bound buffer of dev with device-address usage:
+ * returns it with a reference taken (the caller unrefs), else NULL. */
+struct vd_object *vd_address_find(struct vd_device *dev, VkDeviceAddress addr, VkDeviceSize size);
+/* The same, for a command: the command buffer `cb` holds the buffer found (docs/design.md,
+ * "Lifetimes"); else the context goes fatal naming `what`, the address and size (false). */
+bool vd_address_range_ok(struct vd_dispatch *disp, struct vd_object *cb, const char *what,
+                         VkDeviceAddress addr, VkDeviceSize size);
 
 #endif

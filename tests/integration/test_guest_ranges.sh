@@ -15,6 +15,13 @@
 # pipeline indices, push constant ranges, render pass attachments, input aspects,
 # dependencies and inherited subpasses, clears, clear attachments, barriers (v1, v2, events), device-group indices,
 # transform feedback bindings, push descriptors, dynamic vertex input and blend state.
+#   rt/<mode>  tests/apps/vk_bad_rt.c: acceleration structure creation (range, unbound
+#       buffer) and builds (device addresses outside any buffer or past one's end, scratch,
+#       destination size, geometry arrays, primitive counts) and ray tracing pipelines
+#       (group shader indices, group ranges of the handle and stack size queries, handle
+#       data size, shader binding table stride and address), through a Mesa 26 client
+#       (VENUS_CLIENT sid or backports, tests/clients/mesa-clients.sh) where one is made;
+#       the host's Mesa 25.0.7 client is not offered the extension (SKIP)
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -23,7 +30,7 @@ set -u -o pipefail
 test_init guest_ranges
 
 BUILD=$(dirname "$VENUSD")
-for app in vk_bad_ranges vk_bad_audit; do
+for app in vk_bad_ranges vk_bad_audit vk_bad_rt; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail guest_ranges/build "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev: scripts/setup-deps.sh)"
     test_finish
@@ -65,6 +72,10 @@ expect_fatal() {
 
 ranges() { expect_fatal "$worker" vk_bad_ranges "$@"; }
 audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
+# the newest protocol's checks need a Mesa 26 client
+RT_CLIENT=$([ "$(id -u)" = 0 ] && bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null |
+  awk '$1 == "sid" || $1 == "backports" { print $1; exit }')
+rt() { VENUS_CLIENT=$RT_CLIENT expect_fatal "$worker" vk_bad_rt "$@"; }
 
 for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   start_venusd_or_fail "guest_ranges/$worker/start" --worker "$worker" || continue
@@ -124,6 +135,23 @@ for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   audit --bad-blend-attachment "vkCmdSetColorWriteMaskEXT: firstAttachment 8 + attachmentCount 1 exceed the device's maxColorAttachments (8)"
   audit --bad-device-subresource-layout \
     "vkGetDeviceImageSubresourceLayoutKHR: pInfo->pSubresource: mipLevel 1, arrayLayer 1 are not in the described image's 1 mip levels and 2 array layers"
+  if [ -n "$RT_CLIENT" ]; then
+    VENUS_CLIENT=$RT_CLIENT expect_good "$worker" vk_bad_rt rt
+  fi
+  rt --bad-as-range "vkCreateAccelerationStructureKHR: pCreateInfo.buffer: "
+  rt --bad-as-unbound "vkCreateAccelerationStructureKHR: pCreateInfo.buffer has no memory bound"
+  rt --bad-dst-size "vkCmdBuildAccelerationStructuresKHR: pInfos[0]: dstAccelerationStructure of 64 bytes, the build needs "
+  rt --bad-scratch "vkCmdBuildAccelerationStructuresKHR: pInfos[0].scratchData: 64 bytes at device address 0x"
+  rt --bad-address "vkCmdBuildAccelerationStructuresKHR: pInfos[0] geometry 0 (ppBuildRangeInfos[0][0]).vertexData: 36 bytes at device address 0x10000 are not inside one bound buffer of the device created with SHADER_DEVICE_ADDRESS usage"
+  rt --bad-address-range "vkCmdBuildAccelerationStructuresKHR: pInfos[0] geometry 0 (ppBuildRangeInfos[0][0]).vertexData: 36 bytes at device address 0x"
+  rt --bad-geometries "vkCmdBuildAccelerationStructuresKHR: pInfos[0]: pGeometries and ppGeometries are both NULL"
+  rt --bad-primitive-count "vkCmdBuildAccelerationStructuresKHR: pInfos[0] geometry 0 (ppBuildRangeInfos[0][0]): primitiveCount 2147483648 is above the host's maxPrimitiveCount"
+  rt --bad-group-index "vkCreateRayTracingPipelinesKHR: pCreateInfos[0].pGroups[0]: type 0 with general 1, closest hit 4294967295, any hit 4294967295, intersection 4294967295: not stages of the 1 given"
+  rt --bad-group-handles "vkGetRayTracingShaderGroupHandlesKHR: group 1 + count 1: not among the 1 shader groups of the pipeline"
+  rt --bad-handles-size "vkGetRayTracingShaderGroupHandlesKHR: dataSize 31 is less than groupCount 1 x shaderGroupHandleSize 32"
+  rt --bad-stack-group "vkGetRayTracingShaderGroupStackSizeKHR: group 1 + count 1: not among the 1 shader groups of the pipeline"
+  rt --bad-sbt-stride "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: deviceAddress 0x"
+  rt --bad-sbt-address "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: 32 bytes at device address 0x10000 are not inside one bound buffer"
   expect_good "$worker" vk_bad_ranges ranges
   stop_venusd "guest_ranges/$worker/clean_exit"
 done

@@ -16,6 +16,11 @@
 #                            0-600 ms, so at every stage from device creation on: no worker
 #                            may die of a signal (process mode), venusd must stay up (thread
 #                            mode), and every context must be destroyed
+#   rt_kill_loop             where a Mesa 26 client is made (tests/clients/mesa-clients.sh):
+#                            TEARDOWN_RT_KILLS (default 6) clients of vk_ray_query
+#                            (acceleration structure builds and a ray-query dispatch)
+#                            killed with SIGKILL after a random 0-2 s: no worker dies of a
+#                            signal, every context is destroyed
 #   idle                     fds, threads and worker processes back to idle, no shm files
 #                            left, and (stop_venusd) a clean exit with no sanitizer report
 # shellcheck source-path=SCRIPTDIR
@@ -37,6 +42,25 @@ if [ ! -x "$APP" ]; then
 fi
 
 shm_files() { find /dev/shm -maxdepth 1 -name 'venusd-*' 2>/dev/null | wc -l; }
+
+RT_APP=${APPS_DIR:-$BUILD/tests/apps}/vk_ray_query
+RT_CLIENT=$([ "$(id -u)" = 0 ] && [ -x "$RT_APP" ] &&
+  bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null |
+  awk '$1 == "sid" || $1 == "backports" { print $1; exit }')
+RT_KILLS=${TEARDOWN_RT_KILLS:-6}
+# kill_tree_app PID NAME — SIGKILL to the processes under PID (this test's own client
+# subshell) whose command line holds NAME, by pid.
+kill_tree_app() {
+  local p
+  for p in $(children "$1"); do
+    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "$2"; then
+      kill -KILL "$p" 2>/dev/null
+    fi
+    kill_tree_app "$p" "$2"
+  done
+}
+rt_created() { grep -c "context [0-9]* (vk_ray_query) created" "$VD_LOGFILE"; }
+rt_destroyed() { grep -c "context [0-9]* (vk_ray_query) destroyed" "$VD_LOGFILE"; }
 destroyed() { grep -c "context [0-9]* (vk_inflight) destroyed" "$VD_LOGFILE"; }
 created() { grep -c "context [0-9]* (vk_inflight) created" "$VD_LOGFILE"; }
 
@@ -102,6 +126,30 @@ for worker in process thread; do
     pass "teardown/$worker/kill_loop"
   fi
   note "$worker: $KILLS kills in $(($(date +%s) - start)) s, $n contexts made it to creation"
+
+  if [ -n "$RT_CLIENT" ]; then
+    for i in $(seq "$RT_KILLS"); do
+      (VENUS_CLIENT=$RT_CLIENT CLIENT_TIMEOUT=60 venus_client "$RT_APP" >/dev/null 2>&1) &
+      client=$!
+      sleep "$((RANDOM % 2)).$(printf '%03d' $((RANDOM % 1000)))"
+      kill_tree_app "$client" vk_ray_query
+      wait "$client" 2>/dev/null
+    done
+    n=$(rt_created)
+    for _ in $(seq 200); do [ "$(rt_destroyed)" -ge "$n" ] && break; sleep 0.1; done
+    crashes=$(grep -c "was killed by signal" "$VD_LOGFILE")
+    if ! alive "$VD_PID"; then
+      fail "teardown/$worker/rt_kill_loop" "venusd died: $(tail -n 2 "$VD_LOGFILE" | tr '\n' ' ')"
+      continue
+    elif [ "$crashes" != 0 ] || [ "$(rt_destroyed)" != "$n" ]; then
+      fail "teardown/$worker/rt_kill_loop" "$crashes worker(s) killed by a signal; $(rt_destroyed) of $n vk_ray_query contexts destroyed"
+    else
+      pass "teardown/$worker/rt_kill_loop"
+    fi
+    note "$worker: $RT_KILLS vk_ray_query clients ($RT_CLIENT) killed, $n contexts made it to creation"
+  else
+    skip "teardown/$worker/rt_kill_loop" "no Mesa 26 client (tests/clients/mesa-clients.sh setup, as root)"
+  fi
 
   for _ in $(seq 50); do
     [ "$(count_fds "$VD_PID")" = "$idle_fds" ] && [ "$(count_threads "$VD_PID")" -le $((idle_threads + SLACK)) ] &&

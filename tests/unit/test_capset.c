@@ -87,13 +87,13 @@ UNIT_TEST(capset_extension_mask_matches_tsv)
    UNIT_CHECK(mask_matches(caps, want));
 }
 
-/* The newest protocol: vk.xml 1.4.343, the MESA spec venusd serves (3), and the 178 of the
+/* The newest protocol: vk.xml 1.4.343, the MESA spec venusd serves (3), and the 184 of the
  * 187 extensions of Mesa 26.x's protocol that venusd decodes. */
 UNIT_TEST(capset_newest_protocol)
 {
    uint32_t want[32];
    int bad = 0;
-   UNIT_CHECK_EQ(tsv_mask(VD_EXT_TSV26, want, &bad), 178);
+   UNIT_CHECK_EQ(tsv_mask(VD_EXT_TSV26, want, &bad), 184);
    UNIT_CHECK_EQ(bad, 0);
    uint32_t caps[VD_VENUS_CAPSET_DWORDS];
    vd_venus_capset_fill(caps, VD_PROTOCOL_NEWEST);

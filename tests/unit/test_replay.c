@@ -83,6 +83,34 @@ UNIT_TEST(mesa26_streams_decode)
    check_stream("mesa26-fill-virtqueue.vnr", vq, 1);
 }
 
+/* Mesa 26.2.6 building acceleration structures (tests/apps/vk_ray_query): the pointer-to-pointer
+ * arrays (ppGeometries, ppBuildRangeInfos) and the address unions decode. */
+UNIT_TEST(mesa26_ray_query_stream_decodes)
+{
+   static const char *const cmds[] = {
+      "vkGetAccelerationStructureBuildSizesKHR [reply]",
+      "vkCreateAccelerationStructureKHR",
+      "vkGetAccelerationStructureDeviceAddressKHR [reply]",
+      "vkCmdBuildAccelerationStructuresKHR (224 bytes)",
+      "vkCmdWriteAccelerationStructuresPropertiesKHR",
+      "vkCmdBuildAccelerationStructuresKHR (192 bytes)",
+      "vkDestroyAccelerationStructureKHR",
+   };
+   check_stream("mesa26-ray-query-ring.vnr", cmds, 7);
+}
+
+/* ... and a ray tracing pipeline (tests/apps/vk_ray_pipeline): its groups, handles and a trace. */
+UNIT_TEST(mesa26_ray_pipeline_stream_decodes)
+{
+   static const char *const cmds[] = {
+      "vkCreateRayTracingPipelinesKHR",
+      "vkGetRayTracingShaderGroupHandlesKHR [reply]",
+      "vkCmdTraceRaysKHR",
+      "vkCmdBuildAccelerationStructuresKHR",
+   };
+   check_stream("mesa26-ray-pipeline-ring.vnr", cmds, 4);
+}
+
 /* The venus_protocol spec-3 host image copies, encoded by hand (tests/unit/data/README). */
 UNIT_TEST(spec3_host_copies_decode)
 {
