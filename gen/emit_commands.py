@@ -186,7 +186,7 @@ def passthrough_handler(c):
     call = "vk->%s(%s)" % (c.name[2:], call_args(c))
     if c.cmd.ret != "void":
         call = "a->ret = " + call
-    return render("passthrough_handler.c.in", name=c.name, call=call)
+    return render("passthrough_handler.c.in", name=c.name, call=call, fn=c.name[2:])
 
 
 def generated_handlers(ti, plan):

@@ -460,3 +460,14 @@ VD_HANDLER(vkGetDeviceQueue2)
    ctx->timeline_queue[ring_idx] = queue;
    pthread_mutex_unlock(&ctx->timeline_mutex);
 }
+
+void vd_vk_no_entry(struct vd_dispatch *disp, const char *command)
+{
+   /* The loader gives NULL for a command whose extension the device (or instance) was not
+    * created with; calling it would crash the worker. */
+   /* vd_dispatch_fatal names the command being dispatched: `command` only documents it. */
+   (void)command;
+   vd_dispatch_fatal(disp, "the host has no entry point for it on this object: the guest did "
+                           "not enable its extension (or Vulkan version) at creation, so it "
+                           "must not send it");
+}

@@ -27,6 +27,11 @@ static inline const struct vd_vk_dispatch *vd_object_vk(const struct vd_object *
    return ((const struct vd_vk_record *)obj->data)->vk;
 }
 
+/* The host has no entry point for `command` on this device or instance: its extension (or
+ * Vulkan version) was not enabled when the object was created, so a valid guest never
+ * sends it.  Makes the context fatal (device.c). */
+void vd_vk_no_entry(struct vd_dispatch *disp, const char *command);
+
 struct vd_physical_device {
    const struct vd_vk_dispatch *vk; /* the instance's table */
    VkPhysicalDevice handle;

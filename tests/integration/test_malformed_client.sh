@@ -16,6 +16,9 @@
 #   sync-import-timeline, sync-wait-timeline  the same on a timeline semaphore, and
 #   sync-import-resource  an import naming resource 0x7777: fatal, and the log line names
 #                       the command, the field and what is wrong
+#   no-entry-point      a device created with no extension, then vkGetCalibratedTimestampsEXT,
+#                       for which the host has no entry point on it: fatal and named (calling
+#                       the NULL entry point would crash the worker)
 #   many-rings          9 rings against venusd's --max-rings 8: fatal at the ninth, named
 #   fast-monitor, high-priority  a 1 us monitor period and priority -20: no error, the
 #                       period is raised to 10 ms and the priority clamped to venusd's own
@@ -115,6 +118,7 @@ run_bad() {
           sync-wait-timeline) want="vkWaitSemaphoreResourceMESA: semaphore: semaphore 260 is a timeline semaphore" ;;
           sync-import-resource) want="pImportSemaphoreResourceInfo->resourceId 30583: no such resource in this context" ;;
           many-rings) want="vkCreateRingMESA: the context already has 8 rings, the most allowed (--max-rings 8)" ;;
+          no-entry-point) want="vkGetCalibratedTimestampsEXT: the host has no entry point for it on this object" ;;
         esac
         if [ -n "$want" ]; then
           if grep -qF "$want" "$newlog"; then
@@ -145,7 +149,7 @@ for worker in process thread; do
   if start_venusd_or_fail "malformed_client/$worker/start" --worker "$worker" --max-rings 8; then
     for mode in handshake-only good-ring garbage-header truncated-submit unknown-command \
       bad-ring no-create-renderer sync-binary sync-import-timeline sync-wait-timeline \
-      sync-import-resource many-rings fast-monitor high-priority; do
+      sync-import-resource no-entry-point many-rings fast-monitor high-priority; do
       run_bad "$worker" "$mode" || break
     done
     stop_venusd "malformed_client/$worker/clean_exit"

@@ -100,6 +100,7 @@ enum {
 #define VK_COMMAND_TYPE_vkDestroyRingMESA 189
 #define VN_UNKNOWN_COMMAND_TYPE 9999
 #define VK_COMMAND_TYPE_vkCmdSetSampleLocationsEXT 283
+#define VK_COMMAND_TYPE_vkGetCalibratedTimestampsEXT 236
 #define VK_COMMAND_TYPE_vkCopyMemoryToImageMESA 298
 #define VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA 1000384000
 #define VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA 1000384006
@@ -660,6 +661,7 @@ int main(int argc, char **argv)
                                         "unknown-command",
                                         "mesa-spec3",
                                         "vkxml-1-4",
+                                        "no-entry-point",
                                         "bad-ring",
                                         "good-ring",
                                         "no-create-renderer",
@@ -735,6 +737,22 @@ int main(int argc, char **argv)
       sent = send_submit_cmd2(fd, &cs, cs.n);
       printf("sent SUBMIT_CMD2 with %s\n",
              spec3 ? "vkCopyMemoryToImageMESA (spec 3)" : "vkCmdSetSampleLocationsEXT (type 283)");
+   } else if (!strcmp(mode, "no-entry-point")) {
+      /* A device created with no extension, then a command of VK_EXT_calibrated_timestamps:
+       * the host's loader has no entry point for it on that device. */
+      encode_sync_setup(&cs, false);
+      cs_u32(&cs, VK_COMMAND_TYPE_vkGetCalibratedTimestampsEXT);
+      cs_u32(&cs, 0);
+      cs_u64(&cs, ID_DEVICE);
+      cs_u32(&cs, 1);          /* timestampCount */
+      cs_u64(&cs, 1);          /* pTimestampInfos: 1 */
+      cs_u32(&cs, 1000184000); /* VK_STRUCTURE_TYPE_CALIBRATED_TIMESTAMP_INFO_KHR */
+      cs_u64(&cs, 0);          /* pNext */
+      cs_u32(&cs, 0);          /* VK_TIME_DOMAIN_DEVICE_KHR */
+      cs_u64(&cs, 1);          /* pTimestamps: room for 1 */
+      cs_u64(&cs, 1);          /* pMaxDeviation */
+      sent = send_submit_cmd2(fd, &cs, cs.n);
+      printf("sent instance, device (no extensions) and vkGetCalibratedTimestampsEXT\n");
    } else if (!strncmp(mode, "sync-", 5)) {
       const bool timeline = strstr(mode, "timeline") != NULL;
       encode_sync_setup(&cs, timeline);

@@ -735,13 +735,19 @@ static void vd_gen_destroy_VkBuffer(struct vd_object *obj)
 static void vd_pass_vkEnumerateDeviceExtensionProperties(struct vd_dispatch *disp, struct vn_args_vkEnumerateDeviceExtensionProperties *a)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
-   (void)disp;
+   if (__builtin_expect(!vk->EnumerateDeviceExtensionProperties, 0)) {
+      vd_vk_no_entry(disp, "vkEnumerateDeviceExtensionProperties");
+      return;
+   }
    a->ret = vk->EnumerateDeviceExtensionProperties(a->physicalDevice, a->pLayerName, a->pPropertyCount, a->pProperties);
 }
-
 static void vd_gen_vkCreateBuffer(struct vd_dispatch *disp, struct vn_args_vkCreateBuffer *a)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
+   if (__builtin_expect(!vk->CreateBuffer, 0)) {
+      vd_vk_no_entry(disp, "vkCreateBuffer");
+      return;
+   }
    const uint32_t n = (uint32_t)(1);
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n);
    if (!ids) {
@@ -772,17 +778,21 @@ static void vd_gen_vkDestroyBuffer(struct vd_dispatch *disp, struct vn_args_vkDe
 static void vd_pass_vkCmdClearAttachments(struct vd_dispatch *disp, struct vn_args_vkCmdClearAttachments *a)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
-   (void)disp;
+   if (__builtin_expect(!vk->CmdClearAttachments, 0)) {
+      vd_vk_no_entry(disp, "vkCmdClearAttachments");
+      return;
+   }
    vk->CmdClearAttachments(a->commandBuffer, a->attachmentCount, a->pAttachments, a->rectCount, a->pRects);
 }
-
 static void vd_pass_vkGetBufferMemoryRequirements2(struct vd_dispatch *disp, struct vn_args_vkGetBufferMemoryRequirements2 *a)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
-   (void)disp;
+   if (__builtin_expect(!vk->GetBufferMemoryRequirements2, 0)) {
+      vd_vk_no_entry(disp, "vkGetBufferMemoryRequirements2");
+      return;
+   }
    vk->GetBufferMemoryRequirements2(a->device, a->pInfo, a->pMemoryRequirements);
 }
-
 const char *vn_stype_name(int32_t stype)
 {
    switch (stype) {
