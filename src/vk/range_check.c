@@ -128,6 +128,104 @@ VD_HANDLER(vkCmdDrawIndexedIndirectCount)
                                                         a->maxDrawCount, a->stride);
 }
 
+/* -- mesh draws (VK_EXT_mesh_shader) ----------------------------------------------------- */
+
+static const struct vd_physical_device *pdev_of(const struct vd_object *cb)
+{
+   return ((const struct vd_device *)cb->data)->pdev;
+}
+
+/* The alignment rules of indirect mesh draws: offsets (VUID-...-offset-02710,
+ * countBufferOffset-02716) and, where records follow each other, strides (drawCount-07088,
+ * stride-07096) are multiples of 4, strides at least one record. */
+static bool mesh_stride_ok(struct vd_dispatch *disp, const char *count_name, uint32_t count,
+                           uint32_t stride, bool always)
+{
+   const uint32_t record = sizeof(VkDrawMeshTasksIndirectCommandEXT);
+   if ((always || count > 1) && (stride % 4 || stride < record)) {
+      vd_dispatch_fatal(disp,
+                        "stride %u (%s %u) is not a multiple of 4 of at least %u bytes "
+                        "(sizeof(VkDrawMeshTasksIndirectCommandEXT))",
+                        stride, count_name, count, record);
+      return false;
+   }
+   return true;
+}
+
+static bool multiple_of_4(struct vd_dispatch *disp, const char *what, VkDeviceSize offset)
+{
+   if (offset % 4) {
+      vd_dispatch_fatal(disp, "%s %" PRIu64 " is not a multiple of 4", what, (uint64_t)offset);
+      return false;
+   }
+   return true;
+}
+
+/* VUID-vkCmdDrawMeshTasksIndirectEXT-drawCount-02719. */
+static bool mesh_count_ok(struct vd_dispatch *disp, const struct vd_object *cb, uint32_t count)
+{
+   const uint32_t max = pdev_of(cb)->props.limits.maxDrawIndirectCount;
+   if (count > max) {
+      vd_dispatch_fatal(disp, "drawCount %u exceeds the device's maxDrawIndirectCount (%u)", count,
+                        max);
+      return false;
+   }
+   return true;
+}
+
+/* The spec bounds each group count and their product by the task shader's limits when the
+ * bound pipeline has one, else by the mesh shader's (VUID-vkCmdDrawMeshTasksEXT-TaskEXT-07322
+ * to -07329).  venusd does not track which pipeline a command buffer has bound, so it checks
+ * against the larger of the two limits (equal on lavapipe): valid draws are never refused,
+ * and no draw exceeds what the driver declares for both stages. */
+static bool mesh_groups_ok(struct vd_dispatch *disp, const struct vd_physical_device *pd,
+                           const uint32_t g[3])
+{
+   const uint32_t *max = pd->mesh_group_count;
+   /* each count fits its limit (< 2^32) first, so the products below cannot wrap */
+   if (g[0] <= max[0] && g[1] <= max[1] && g[2] <= max[2] &&
+       (uint64_t)g[0] * g[1] <= pd->mesh_group_total &&
+       (uint64_t)g[0] * g[1] * g[2] <= pd->mesh_group_total)
+      return true;
+   vd_dispatch_fatal(disp,
+                     "groupCountX %u, groupCountY %u, groupCountZ %u exceed the device's work "
+                     "group counts (%u, %u, %u, and %u in all: the larger of the task and mesh "
+                     "shader limits)",
+                     g[0], g[1], g[2], max[0], max[1], max[2], pd->mesh_group_total);
+   return false;
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksEXT)
+{
+   const uint32_t g[3] = { a->groupCountX, a->groupCountY, a->groupCountZ };
+   if (mesh_groups_ok(disp, pdev_of(a->obj), g))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksEXT(a->commandBuffer, g[0], g[1], g[2]);
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
+{
+   if (multiple_of_4(disp, "offset", a->offset) &&
+       mesh_stride_ok(disp, "drawCount", a->drawCount, a->stride, false) &&
+       mesh_count_ok(disp, a->obj, a->drawCount) &&
+       records_ok(disp, "buffer", a->buffer, a->offset, a->drawCount, a->stride,
+                  sizeof(VkDrawMeshTasksIndirectCommandEXT)))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectEXT(a->commandBuffer, a->buffer, a->offset,
+                                                        a->drawCount, a->stride);
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksIndirectCountEXT)
+{
+   if (multiple_of_4(disp, "offset", a->offset) &&
+       multiple_of_4(disp, "countBufferOffset", a->countBufferOffset) &&
+       mesh_stride_ok(disp, "maxDrawCount", a->maxDrawCount, a->stride, true) &&
+       records_ok(disp, "buffer", a->buffer, a->offset, a->maxDrawCount, a->stride,
+                  sizeof(VkDrawMeshTasksIndirectCommandEXT)) &&
+       range_ok(disp, "countBuffer", a->countBuffer, a->countBufferOffset, sizeof(uint32_t)))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectCountEXT(a->commandBuffer, a->buffer, a->offset,
+                                                             a->countBuffer, a->countBufferOffset,
+                                                             a->maxDrawCount, a->stride);
+}
+
 /* -- indices into the driver's per-command-buffer state ---------------------------------- */
 
 /* Drivers keep bound state in fixed arrays sized by their own limits (lavapipe: viewports,

@@ -60,6 +60,11 @@ struct vd_physical_device {
     * every subset feature the host has at vkCreateDevice (device.c); the guest never sees it. */
    bool has_portability_subset;
    VkPhysicalDevicePortabilitySubsetFeaturesKHR portability_subset;
+   /* VK_EXT_mesh_shader: the larger of the host's task and mesh work group counts per
+    * dimension, and of their totals (range_check.c checks direct mesh draws against them);
+    * zeros where the host lacks the extension. */
+   uint32_t mesh_group_count[3];
+   uint32_t mesh_group_total;
 };
 
 struct vd_instance {
