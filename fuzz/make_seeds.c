@@ -3,7 +3,9 @@
  *
  *    fuzz_make_seeds TARGET OUTDIR FILE.vnr...
  *
- * TARGET decoder: one seed per chunk.
+ * TARGET decoder: two seeds per chunk: as it is (fuzz_decoder runs a stream whose size is
+ *    a multiple of 4 at the newest protocol level) and with one byte more (Mesa 25.0.7's
+ *    level; the byte is not read).
  * TARGET vtest: per file, the session Mesa's vtest transport opens (CREATE_RENDERER,
  *    version, param and capset queries, CONTEXT_INIT, the ring's shared-memory blob) with
  *    every chunk as a SUBMIT_CMD2 batch that signals a sync, then sync and resource
@@ -252,6 +254,9 @@ int main(int argc, char **argv)
             b.len = 0;
             put(&b, c.data + c.off[i], c.size[i]);
             snprintf(suffix, sizeof(suffix), "-%zu", i);
+            write_seed(dir, argv[a], suffix, &b);
+            put8(&b, 0);
+            snprintf(suffix, sizeof(suffix), "-%zu-mesa25", i);
             write_seed(dir, argv[a], suffix, &b);
          }
       } else if (!strcmp(target, "vtest")) {

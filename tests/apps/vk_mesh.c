@@ -382,21 +382,21 @@ static int record_edges(struct smoke *s, const char *mode)
       draw_mesh(cmd, tc[0], 1, 1);
       draw_mesh(cmd, 1, 1, tc[2]);
       draw_mesh(cmd, 0, 0, 0);
-   } else if (!strcmp(mode, "--bad-indirect-range")) {
+   } else if (!strcmp(mode, "--bad-mesh-indirect-range")) {
       draw_mesh_indirect(cmd, ind, 16, 4, 16); /* 16 + 3 * 16 + 12 = 76 > 64 */
-   } else if (!strcmp(mode, "--bad-indirect-stride")) {
+   } else if (!strcmp(mode, "--bad-mesh-indirect-stride")) {
       draw_mesh_indirect(cmd, ind, 0, 2, 6);
-   } else if (!strcmp(mode, "--bad-indirect-offset")) {
+   } else if (!strcmp(mode, "--bad-mesh-indirect-offset")) {
       draw_mesh_indirect(cmd, ind, 2, 1, 0);
-   } else if (!strcmp(mode, "--bad-count-buffer")) {
+   } else if (!strcmp(mode, "--bad-mesh-count-buffer")) {
       draw_mesh_count(cmd, ind, 0, cnt, 16, 1, 12); /* the count at 16 of a 16-byte buffer */
-   } else if (!strcmp(mode, "--bad-count-records")) {
+   } else if (!strcmp(mode, "--bad-mesh-count-records")) {
       draw_mesh_count(cmd, ind, 0, cnt, 0, 6, 12); /* 5 * 12 + 12 = 72 > 64 */
-   } else if (!strcmp(mode, "--bad-count-stride")) {
+   } else if (!strcmp(mode, "--bad-mesh-count-stride")) {
       draw_mesh_count(cmd, ind, 0, cnt, 0, 1, 8);
-   } else if (!strcmp(mode, "--bad-group-count")) {
+   } else if (!strcmp(mode, "--bad-mesh-group-count")) {
       draw_mesh(cmd, tc[0] + 1, 1, 1);
-   } else if (!strcmp(mode, "--bad-group-total")) {
+   } else if (!strcmp(mode, "--bad-mesh-group-total")) {
       draw_mesh(cmd, tc[0], tc[1], tc[2]);
    } else {
       printf("FAIL unknown mode %s\n", mode);

@@ -14,7 +14,9 @@
 # described image), descriptor writes and layouts, image views, specialization data, base
 # pipeline indices, push constant ranges, render pass attachments, input aspects,
 # dependencies and inherited subpasses, clears, clear attachments, barriers (v1, v2, events), device-group indices,
-# transform feedback bindings, push descriptors, dynamic vertex input and blend state.
+# transform feedback bindings, push descriptors, dynamic vertex input and blend state; mesh
+# draws (tests/apps/vk_mesh.c through a Mesa 26 client: the indirect records, count buffer,
+# offsets and strides, the direct draw's group counts).
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -23,7 +25,7 @@ set -u -o pipefail
 test_init guest_ranges
 
 BUILD=$(dirname "$VENUSD")
-for app in vk_bad_ranges vk_bad_audit; do
+for app in vk_bad_ranges vk_bad_audit vk_mesh; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail guest_ranges/build "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev: scripts/setup-deps.sh)"
     test_finish
@@ -65,6 +67,35 @@ expect_fatal() {
 
 ranges() { expect_fatal "$worker" vk_bad_ranges "$@"; }
 audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
+
+# VK_EXT_mesh_shader is in the newest protocol only: its draws are checked through a Mesa 26
+# client (tests/clients/mesa-clients.sh, when made: root), with tests/apps/vk_mesh.c.
+MESH_CLIENT=
+made=$([ "$(id -u)" = 0 ] && bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null)
+grep -q '^backports ' <<<"$made" && MESH_CLIENT=backports
+mesh() { VENUS_CLIENT=$MESH_CLIENT expect_fatal "$worker" vk_mesh "$@"; }
+mesh_checks() {
+  if [ -z "$MESH_CLIENT" ]; then
+    skip "guest_ranges/$1/mesh" "Mesa 26 clients not made (tests/clients/mesa-clients.sh setup, as root)"
+    return
+  fi
+  VENUS_CLIENT=$MESH_CLIENT expect_good "$1" vk_mesh mesh
+  mesh --bad-mesh-indirect-range \
+    "vkCmdDrawMeshTasksIndirectEXT: buffer: 60 bytes at offset 16 do not fit the 64-byte buffer"
+  mesh --bad-mesh-indirect-stride \
+    "vkCmdDrawMeshTasksIndirectEXT: stride 6 (drawCount 2) is not a multiple of 4 of at least 12 bytes"
+  mesh --bad-mesh-indirect-offset "vkCmdDrawMeshTasksIndirectEXT: offset 2 is not a multiple of 4"
+  mesh --bad-mesh-count-buffer \
+    "vkCmdDrawMeshTasksIndirectCountEXT: countBuffer: 4 bytes at offset 16 do not fit the 16-byte buffer"
+  mesh --bad-mesh-count-records \
+    "vkCmdDrawMeshTasksIndirectCountEXT: buffer: 72 bytes at offset 0 do not fit the 64-byte buffer"
+  mesh --bad-mesh-count-stride \
+    "vkCmdDrawMeshTasksIndirectCountEXT: stride 8 (maxDrawCount 1) is not a multiple of 4 of at least 12 bytes"
+  mesh --bad-mesh-group-count \
+    "vkCmdDrawMeshTasksEXT: groupCountX 65537, groupCountY 1, groupCountZ 1 exceed the device's work group counts (65536, 65536, 65536, and 4194304 in all"
+  mesh --bad-mesh-group-total \
+    "vkCmdDrawMeshTasksEXT: groupCountX 65536, groupCountY 65536, groupCountZ 65536 exceed the device's work group counts"
+}
 
 for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   start_venusd_or_fail "guest_ranges/$worker/start" --worker "$worker" || continue
@@ -124,6 +155,7 @@ for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   audit --bad-blend-attachment "vkCmdSetColorWriteMaskEXT: firstAttachment 8 + attachmentCount 1 exceed the device's maxColorAttachments (8)"
   audit --bad-device-subresource-layout \
     "vkGetDeviceImageSubresourceLayoutKHR: pInfo->pSubresource: mipLevel 1, arrayLayer 1 are not in the described image's 1 mip levels and 2 array layers"
+  mesh_checks "$worker"
   expect_good "$worker" vk_bad_ranges ranges
   stop_venusd "guest_ranges/$worker/clean_exit"
 done
