@@ -1202,10 +1202,26 @@ bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d)
 
 /* -- Vulkan 1.4 (VK_KHR_maintenance6) forms: the same index checks as their 1.0 forms ---- */
 
+/* The layout these take may be VK_NULL_HANDLE only with dynamicPipelineLayout
+ * (VK_NV_per_stage_descriptor_set: a chained VkPipelineLayoutCreateInfo stands for it), which
+ * the Venus protocol lacks; drivers dereference the layout (VUID-VkBindDescriptorSetsInfo-
+ * None-09495, VkPushConstantsInfo-None-09495). */
+static bool layout_given(struct vd_dispatch *disp, const char *what, VkPipelineLayout layout)
+{
+   if (layout)
+      return true;
+   vd_dispatch_fatal(disp,
+                     "%s->layout is VK_NULL_HANDLE (only dynamicPipelineLayout allows it, "
+                     "which no Venus guest can enable)",
+                     what);
+   return false;
+}
+
 VD_HANDLER(vkCmdBindDescriptorSets2)
 {
    const VkBindDescriptorSetsInfo *info = a->pBindDescriptorSetsInfo;
-   if (within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
+   if (layout_given(disp, "pBindDescriptorSetsInfo", info->layout) &&
+       within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
                     info->descriptorSetCount, limits_of(a->obj)->maxBoundDescriptorSets,
                     "maxBoundDescriptorSets"))
       vd_object_vk(a->obj)->CmdBindDescriptorSets2(a->commandBuffer, info);
@@ -1214,17 +1230,10 @@ VD_HANDLER(vkCmdBindDescriptorSets2)
 VD_HANDLER(vkCmdPushConstants2)
 {
    const VkPushConstantsInfo *info = a->pPushConstantsInfo;
-   if (within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
+   if (layout_given(disp, "pPushConstantsInfo", info->layout) &&
+       within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
                     limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
       vd_object_vk(a->obj)->CmdPushConstants2(a->commandBuffer, info);
-}
-
-VD_HANDLER(vkCmdPushDescriptorSet2)
-{
-   const VkPushDescriptorSetInfo *info = a->pPushDescriptorSetInfo;
-   if (within_limit(disp, "pPushDescriptorSetInfo->set", info->set, "set count", 1,
-                    limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
-      vd_object_vk(a->obj)->CmdPushDescriptorSet2(a->commandBuffer, info);
 }
 
 /* -- host image copies through the Venus streams (venus_protocol spec 3) ------------------
@@ -1269,7 +1278,8 @@ static bool host_region_ok(struct vd_dispatch *disp, uint32_t i, const struct vd
 VD_HANDLER(vkCopyImageToMemoryMESA)
 {
    const VkCopyImageToMemoryInfoMESA *info = a->pCopyImageToMemoryInfo;
-   const struct vd_image *img = image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
+   const struct vd_image *img =
+      host_image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
    const struct buffer_image_region r = { 0,
                                           info->memoryRowLength,
                                           info->memoryImageHeight,
@@ -1301,7 +1311,8 @@ VD_HANDLER(vkCopyImageToMemoryMESA)
 VD_HANDLER(vkCopyMemoryToImageMESA)
 {
    const VkCopyMemoryToImageInfoMESA *info = a->pCopyMemoryToImageInfo;
-   const struct vd_image *img = image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
+   const struct vd_image *img =
+      host_image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
    if (!img)
       return;
    VkMemoryToImageCopy *regions =
@@ -1450,25 +1461,36 @@ VD_HANDLER(vkCmdSetRenderingAttachmentLocations)
    vd_object_vk(a->obj)->CmdSetRenderingAttachmentLocations(a->commandBuffer, info);
 }
 
+bool vd_input_attachment_indices_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                                    const char *what,
+                                    const VkRenderingInputAttachmentIndexInfo *info)
+{
+   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
+   char name[160];
+   snprintf(name, sizeof(name), "%s->colorAttachmentCount", what);
+   if (!within_limit(disp, name, 0, "colorAttachmentCount", info->colorAttachmentCount,
+                     l->maxColorAttachments, "maxColorAttachments"))
+      return false;
+   snprintf(name, sizeof(name), "%s->pColorAttachmentInputIndices", what);
+   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, name, i, info->pColorAttachmentInputIndices[i], max,
+                    "maxPerStageDescriptorInputAttachments"))
+         return false;
+   snprintf(name, sizeof(name), "%s->pDepthInputAttachmentIndex", what);
+   if (info->pDepthInputAttachmentIndex &&
+       !index_ok(disp, name, 0, *info->pDepthInputAttachmentIndex, max,
+                 "maxPerStageDescriptorInputAttachments"))
+      return false;
+   snprintf(name, sizeof(name), "%s->pStencilInputAttachmentIndex", what);
+   return !info->pStencilInputAttachmentIndex ||
+          index_ok(disp, name, 0, *info->pStencilInputAttachmentIndex, max,
+                   "maxPerStageDescriptorInputAttachments");
+}
+
 VD_HANDLER(vkCmdSetRenderingInputAttachmentIndices)
 {
-   const VkRenderingInputAttachmentIndexInfo *info = a->pInputAttachmentIndexInfo;
-   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
-   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
-   if (!within_limit(disp, "pInputAttachmentIndexInfo->colorAttachmentCount", 0,
-                     "colorAttachmentCount", info->colorAttachmentCount, l->maxColorAttachments,
-                     "maxColorAttachments"))
-      return;
-   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
-      if (!index_ok(disp, "pColorAttachmentInputIndices", i, info->pColorAttachmentInputIndices[i],
-                    max, "maxPerStageDescriptorInputAttachments"))
-         return;
-   if ((info->pDepthInputAttachmentIndex &&
-        !index_ok(disp, "pDepthInputAttachmentIndex", 0, *info->pDepthInputAttachmentIndex, max,
-                  "maxPerStageDescriptorInputAttachments")) ||
-       (info->pStencilInputAttachmentIndex &&
-        !index_ok(disp, "pStencilInputAttachmentIndex", 0, *info->pStencilInputAttachmentIndex, max,
-                  "maxPerStageDescriptorInputAttachments")))
-      return;
-   vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer, info);
+   if (vd_input_attachment_indices_ok(disp, limits_of(a->obj), "pInputAttachmentIndexInfo",
+                                      a->pInputAttachmentIndexInfo))
+      vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer,
+                                                                  a->pInputAttachmentIndexInfo);
 }

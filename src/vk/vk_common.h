@@ -263,6 +263,14 @@ bool vd_barriers_ok(struct vd_dispatch *disp, uint32_t buffer_count,
                     const VkImageMemoryBarrier *images);
 bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d);
 
+/* range_check.c: the input attachment indices of dynamic rendering local read (in
+ * vkCmdSetRenderingInputAttachmentIndices, a pipeline's or an inheritance info's chain) are
+ * VK_ATTACHMENT_UNUSED or below maxPerStageDescriptorInputAttachments, their count within
+ * maxColorAttachments, else the context goes fatal naming `what` (false). */
+bool vd_input_attachment_indices_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                                    const char *what,
+                                    const VkRenderingInputAttachmentIndexInfo *info);
+
 /* render_pass.c: `subpass` is a subpass of `pass` (VK_NULL_HANDLE: nothing to check), else
  * the context goes fatal naming `what` (false). */
 bool vd_subpass_ok(struct vd_dispatch *disp, const char *what, VkRenderPass pass, uint32_t subpass);
