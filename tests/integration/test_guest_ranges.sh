@@ -16,7 +16,9 @@
 # dependencies and inherited subpasses, clears, clear attachments, barriers (v1, v2, events), device-group indices,
 # transform feedback bindings, push descriptors, dynamic vertex input and blend state; mesh
 # draws (tests/apps/vk_mesh.c through a Mesa 26 client: the indirect records, count buffer,
-# offsets and strides, the direct draw's group counts).
+# offsets and strides, the direct draw's group counts); the newest protocol's push
+# descriptors, layouts, sliced 3D views, inherited input attachment indices and host image
+# copies (tests/apps/vk_bad_newest.c, Mesa 26 client).
 # shellcheck source-path=SCRIPTDIR
 set -u -o pipefail
 # shellcheck source=lib.sh
@@ -25,7 +27,7 @@ set -u -o pipefail
 test_init guest_ranges
 
 BUILD=$(dirname "$VENUSD")
-for app in vk_bad_ranges vk_bad_audit vk_mesh; do
+for app in vk_bad_ranges vk_bad_audit vk_mesh vk_bad_newest; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail guest_ranges/build "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev: scripts/setup-deps.sh)"
     test_finish
@@ -68,15 +70,17 @@ expect_fatal() {
 ranges() { expect_fatal "$worker" vk_bad_ranges "$@"; }
 audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
 
-# VK_EXT_mesh_shader is in the newest protocol only: its draws are checked through a Mesa 26
-# client (tests/clients/mesa-clients.sh, when made: root), with tests/apps/vk_mesh.c.
+# The newest protocol's own commands and structs (Vulkan 1.4, VK_EXT_mesh_shader, ...) are
+# checked through a Mesa 26 client (tests/clients/mesa-clients.sh, when made: root), with
+# tests/apps/vk_mesh.c and vk_bad_newest.c.
 MESH_CLIENT=
 made=$([ "$(id -u)" = 0 ] && bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null)
 grep -q '^backports ' <<<"$made" && MESH_CLIENT=backports
 mesh() { VENUS_CLIENT=$MESH_CLIENT expect_fatal "$worker" vk_mesh "$@"; }
+newest() { VENUS_CLIENT=$MESH_CLIENT expect_fatal "$worker" vk_bad_newest "$@"; }
 mesh_checks() {
   if [ -z "$MESH_CLIENT" ]; then
-    skip "guest_ranges/$1/mesh" "Mesa 26 clients not made (tests/clients/mesa-clients.sh setup, as root)"
+    skip "guest_ranges/$1/newest" "Mesa 26 clients not made (tests/clients/mesa-clients.sh setup, as root)"
     return
   fi
   VENUS_CLIENT=$MESH_CLIENT expect_good "$1" vk_mesh mesh
@@ -95,6 +99,16 @@ mesh_checks() {
     "vkCmdDrawMeshTasksEXT: groupCountX 65537, groupCountY 1, groupCountZ 1 exceed the device's work group counts (65536, 65536, 65536, and 4194304 in all"
   mesh --bad-mesh-group-total \
     "vkCmdDrawMeshTasksEXT: groupCountX 65536, groupCountY 65536, groupCountZ 65536 exceed the device's work group counts"
+  VENUS_CLIENT=$MESH_CLIENT expect_good "$1" vk_bad_newest newest
+  newest --bad-push-descriptor2 \
+    "vkCmdPushDescriptorSet2: pDescriptorWrites[0]: dstArrayElement 2 + descriptorCount 1 exceed the 2 descriptors from dstBinding 0 on"
+  newest --bad-bind-sets2-null-layout "vkCmdBindDescriptorSets2: pBindDescriptorSetsInfo->layout is VK_NULL_HANDLE"
+  newest --bad-sliced-view \
+    "vkCreateImageView: pCreateInfo->pNext<VkImageViewSlicedCreateInfoEXT>: sliceOffset 4, sliceCount 1 are not in the 4 slices of mip level 0"
+  newest --bad-inherited-input-index \
+    "vkBeginCommandBuffer: pBeginInfo->pInheritanceInfo->pNext->pColorAttachmentInputIndices[0] = "
+  newest --bad-host-copy-unbound \
+    "vkCopyMemoryToImageMESA: pCopyMemoryToImageInfo->dstImage: a host image copy on an image with no memory bound"
 }
 
 for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
