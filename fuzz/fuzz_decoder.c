@@ -23,12 +23,19 @@
  * nowhere, fuzz/campaign.sh on a host without lavapipe) vkCreateInstance fails and the
  * live pass ends at the first command naming an object.
  *
+ * The protocol level of the context comes from the input's size: the stream is read in
+ * 4-byte words, and the 1 to 3 bytes a size leaves over pick Mesa 25.0.7's level
+ * (VD_PROTOCOL_MESA25: commands and pNext structs above it make the context fatal), a
+ * multiple of 4 the newest (VD_PROTOCOL_NEWEST: every command of the build, e.g. the mesh
+ * draws, reaches its handler).  fuzz_make_seeds writes each stream at both levels.
+ *
  * Build and run: see fuzz/README.md. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "context/context_priv.h"
+#include "context/protocol.h"
 #include "fuzz_common.h"
 #include "util/log.h"
 #include "util/options.h"
@@ -73,7 +80,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
    struct vd_context_params p = {
-      .id = 1, .name = "fuzz", .hooks = &vd_vk_context_hooks, .opts = &fuzz_opts
+      .id = 1,
+      .name = "fuzz",
+      .hooks = &vd_vk_context_hooks,
+      .opts = &fuzz_opts,
+      .protocol_level = size % 4 ? VD_PROTOCOL_MESA25 : VD_PROTOCOL_NEWEST,
    };
    struct vd_context *ctx = vd_context_create(&p);
    if (!ctx)

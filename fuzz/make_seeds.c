@@ -3,7 +3,11 @@
  *
  *    fuzz_make_seeds TARGET OUTDIR FILE.vnr...
  *
- * TARGET decoder: one seed per chunk.
+ * TARGET decoder: per file, one seed per chunk and one of all chunks in order (the whole
+ *    session, which creates the objects its later commands use, so that these reach their
+ *    handlers live, e.g. the mesh draws of mesa26-mesh-ring.vnr); each twice: as it is
+ *    (fuzz_decoder runs a stream whose size is a multiple of 4 at the newest protocol
+ *    level) and with one byte more (Mesa 25.0.7's level; the byte is not read).
  * TARGET vtest: per file, the session Mesa's vtest transport opens (CREATE_RENDERER,
  *    version, param and capset queries, CONTEXT_INIT, the ring's shared-memory blob) with
  *    every chunk as a SUBMIT_CMD2 batch that signals a sync, then sync and resource
@@ -253,7 +257,16 @@ int main(int argc, char **argv)
             put(&b, c.data + c.off[i], c.size[i]);
             snprintf(suffix, sizeof(suffix), "-%zu", i);
             write_seed(dir, argv[a], suffix, &b);
+            put8(&b, 0);
+            snprintf(suffix, sizeof(suffix), "-%zu-mesa25", i);
+            write_seed(dir, argv[a], suffix, &b);
          }
+         b.len = 0;
+         for (size_t i = 0; i < c.count; i++)
+            put(&b, c.data + c.off[i], c.size[i]);
+         write_seed(dir, argv[a], "-all", &b);
+         put8(&b, 0);
+         write_seed(dir, argv[a], "-all-mesa25", &b);
       } else if (!strcmp(target, "vtest")) {
          vt_session(&b, &c, 0, c.count);
          write_seed(dir, argv[a], "-all", &b);

@@ -634,6 +634,29 @@ static uint32_t view_layers(const struct vd_image *img, const VkImageViewCreateI
    return d ? d : 1;
 }
 
+/* A 3D view's slices (VK_EXT_image_sliced_view_of_3d) lie in the depth of its mip level
+ * (VUID-VkImageViewSlicedCreateInfoEXT-sliceOffset-07867, -sliceCount-07868): Mesa's common
+ * image view code only asserts it, and lavapipe makes the slices the storage view's layers. */
+static bool slices_ok(struct vd_dispatch *disp, const struct vd_image *img,
+                      const VkImageViewCreateInfo *info)
+{
+   const VkImageViewSlicedCreateInfoEXT *sl =
+      vd_chain_find(info->pNext, VK_STRUCTURE_TYPE_IMAGE_VIEW_SLICED_CREATE_INFO_EXT);
+   if (!sl || info->viewType != VK_IMAGE_VIEW_TYPE_3D)
+      return true;
+   const uint32_t level = info->subresourceRange.baseMipLevel;
+   uint32_t depth = level >= 32 ? 0 : img->extent.depth >> level;
+   depth = depth ? depth : 1;
+   if (sl->sliceOffset < depth && (sl->sliceCount == VK_REMAINING_3D_SLICES_EXT ||
+                                   (sl->sliceCount && sl->sliceCount <= depth - sl->sliceOffset)))
+      return true;
+   vd_dispatch_fatal(disp,
+                     "pCreateInfo->pNext<VkImageViewSlicedCreateInfoEXT>: sliceOffset %u, "
+                     "sliceCount %u are not in the %u slices of mip level %u",
+                     sl->sliceOffset, sl->sliceCount, depth, level);
+   return false;
+}
+
 /* lavapipe computes a view's addresses from its base mip level and layer: the range must
  * lie in the image (the spec's rule). */
 VD_HANDLER(vkCreateImageView)
@@ -649,7 +672,8 @@ VD_HANDLER(vkCreateImageView)
    }
    const struct vd_image *img = o->data;
    if (!vd_subresource_range_ok(disp, "pCreateInfo->subresourceRange", img, &info.subresourceRange,
-                                view_layers(img, &info)))
+                                view_layers(img, &info)) ||
+       !slices_ok(disp, img, &info))
       return;
    vd_strip_mesa_structs(&info.pNext);
    VkImageView view;

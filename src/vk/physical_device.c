@@ -22,6 +22,28 @@ bool vd_host_has_extension(const struct vd_physical_device *pd, const char *name
    return found;
 }
 
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+   return a > b ? a : b;
+}
+
+/* The work group limits of direct mesh draws (vk_common.h, range_check.c). */
+static void probe_mesh_limits(struct vd_physical_device *pd)
+{
+   if (!vd_host_has_extension(pd, "VK_EXT_mesh_shader"))
+      return;
+   VkPhysicalDeviceMeshShaderPropertiesEXT mesh = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MESH_SHADER_PROPERTIES_EXT,
+   };
+   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &mesh };
+   pd->vk->GetPhysicalDeviceProperties2(pd->handle, &props);
+   for (int i = 0; i < 3; i++)
+      pd->mesh_group_count[i] =
+         max_u32(mesh.maxTaskWorkGroupCount[i], mesh.maxMeshWorkGroupCount[i]);
+   pd->mesh_group_total = max_u32(mesh.maxTaskWorkGroupTotalCount, mesh.maxMeshWorkGroupTotalCount);
+}
+
 /* What venusd itself can use on this device (memory backends). */
 static void probe_host_features(struct vd_physical_device *pd)
 {
@@ -83,6 +105,7 @@ static void probe_host_features(struct vd_physical_device *pd)
    if (pd->instance->opts->host_pointer_alignment > align)
       align = pd->instance->opts->host_pointer_alignment;
    pd->host_pointer_alignment = align;
+   probe_mesh_limits(pd);
 }
 
 /* A portability-subset host (MoltenVK) cannot do some things core Vulkan promises.  Venus

@@ -98,25 +98,41 @@ VD_HANDLER(vkCreatePipelineLayout)
 
 /* The writes name bindings and elements of the layout's set `set` (lavapipe writes them
  * into a set it sizes by that set layout). */
-VD_HANDLER(vkCmdPushDescriptorSetKHR)
+static bool push_writes_ok(struct vd_dispatch *disp, VkPipelineLayout layout, uint32_t set,
+                           uint32_t count, const VkWriteDescriptorSet *writes)
 {
    const struct vd_object *o =
-      vd_dispatch_looked(disp, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)a->layout);
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_PIPELINE_LAYOUT, (uint64_t)(uintptr_t)layout);
    if (!o) {
       vd_dispatch_fatal(disp, "layout: not found among the command's objects");
-      return;
+      return false;
    }
    const struct pipeline_layout *r = o->data;
-   if (a->set >= r->set_count || !r->sets[a->set]) {
-      vd_dispatch_fatal(disp, "set %u is not a set layout of the %u-set pipeline layout", a->set,
+   if (set >= r->set_count || !r->sets[set]) {
+      vd_dispatch_fatal(disp, "set %u is not a set layout of the %u-set pipeline layout", set,
                         r->set_count);
-      return;
+      return false;
    }
-   if (vd_push_descriptor_writes_ok(disp, r->sets[a->set], a->descriptorWriteCount,
-                                    a->pDescriptorWrites))
+   return vd_push_descriptor_writes_ok(disp, r->sets[set], count, writes);
+}
+
+VD_HANDLER(vkCmdPushDescriptorSetKHR)
+{
+   if (push_writes_ok(disp, a->layout, a->set, a->descriptorWriteCount, a->pDescriptorWrites))
       vd_object_vk(a->obj)->CmdPushDescriptorSetKHR(a->commandBuffer, a->pipelineBindPoint,
                                                     a->layout, a->set, a->descriptorWriteCount,
                                                     a->pDescriptorWrites);
+}
+
+/* The Vulkan 1.4 form: the same checks.  (Its chained VkPipelineLayoutCreateInfo stands for
+ * the layout only with VK_NV_per_stage_descriptor_set's dynamicPipelineLayout, which the
+ * Venus protocol lacks: the layout handle is required here.) */
+VD_HANDLER(vkCmdPushDescriptorSet2)
+{
+   const VkPushDescriptorSetInfo *info = a->pPushDescriptorSetInfo;
+   if (push_writes_ok(disp, info->layout, info->set, info->descriptorWriteCount,
+                      info->pDescriptorWrites))
+      vd_object_vk(a->obj)->CmdPushDescriptorSet2(a->commandBuffer, info);
 }
 
 /* -- pipelines ---------------------------------------------------------------------------- */
@@ -240,7 +256,13 @@ static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, u
          if (!specialization_ok(disp, what, &c->pStages[s]))
             return false;
       }
-      char what[40];
+      const VkRenderingInputAttachmentIndexInfo *inputs =
+         vd_chain_find(c->pNext, VK_STRUCTURE_TYPE_RENDERING_INPUT_ATTACHMENT_INDEX_INFO);
+      char what[80];
+      snprintf(what, sizeof(what), "pCreateInfos[%u].pNext<VkRenderingInputAttachmentIndexInfo>",
+               i);
+      if (inputs && !vd_input_attachment_indices_ok(disp, l, what, inputs))
+         return false;
       snprintf(what, sizeof(what), "pCreateInfos[%u].subpass", i);
       if (!vd_subpass_ok(disp, what, c->renderPass, c->subpass) ||
           !base_index_ok(disp, i, c->flags, c->basePipelineHandle, c->basePipelineIndex) ||

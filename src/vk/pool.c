@@ -189,6 +189,14 @@ VD_HANDLER(vkBeginCommandBuffer)
    if (inh && (a->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) &&
        !vd_subpass_ok(disp, "pBeginInfo->pInheritanceInfo->subpass", inh->renderPass, inh->subpass))
       return;
+   /* ... and its dynamic rendering local read indices are in range (range_check.c). */
+   const VkRenderingInputAttachmentIndexInfo *inputs =
+      inh ? vd_chain_find(inh->pNext, VK_STRUCTURE_TYPE_RENDERING_INPUT_ATTACHMENT_INDEX_INFO)
+          : NULL;
+   const struct vd_device *dev = a->obj->data;
+   if (inputs && !vd_input_attachment_indices_ok(disp, &dev->pdev->props.limits,
+                                                 "pBeginInfo->pInheritanceInfo->pNext", inputs))
+      return;
    a->ret = vd_object_vk(a->obj)->BeginCommandBuffer(a->commandBuffer, a->pBeginInfo);
    if (!vd_object_hold_many(a->obj, disp->looked + 1, disp->looked_count - 1))
       vd_dispatch_fatal(disp, "out of memory holding the objects of command buffer %" PRIu64,

@@ -128,6 +128,104 @@ VD_HANDLER(vkCmdDrawIndexedIndirectCount)
                                                         a->maxDrawCount, a->stride);
 }
 
+/* -- mesh draws (VK_EXT_mesh_shader) ----------------------------------------------------- */
+
+static const struct vd_physical_device *pdev_of(const struct vd_object *cb)
+{
+   return ((const struct vd_device *)cb->data)->pdev;
+}
+
+/* The alignment rules of indirect mesh draws: offsets (VUID-...-offset-02710,
+ * countBufferOffset-02716) and, where records follow each other, strides (drawCount-07088,
+ * stride-07096) are multiples of 4, strides at least one record. */
+static bool mesh_stride_ok(struct vd_dispatch *disp, const char *count_name, uint32_t count,
+                           uint32_t stride, bool always)
+{
+   const uint32_t record = sizeof(VkDrawMeshTasksIndirectCommandEXT);
+   if ((always || count > 1) && (stride % 4 || stride < record)) {
+      vd_dispatch_fatal(disp,
+                        "stride %u (%s %u) is not a multiple of 4 of at least %u bytes "
+                        "(sizeof(VkDrawMeshTasksIndirectCommandEXT))",
+                        stride, count_name, count, record);
+      return false;
+   }
+   return true;
+}
+
+static bool multiple_of_4(struct vd_dispatch *disp, const char *what, VkDeviceSize offset)
+{
+   if (offset % 4) {
+      vd_dispatch_fatal(disp, "%s %" PRIu64 " is not a multiple of 4", what, (uint64_t)offset);
+      return false;
+   }
+   return true;
+}
+
+/* VUID-vkCmdDrawMeshTasksIndirectEXT-drawCount-02719. */
+static bool mesh_count_ok(struct vd_dispatch *disp, const struct vd_object *cb, uint32_t count)
+{
+   const uint32_t max = pdev_of(cb)->props.limits.maxDrawIndirectCount;
+   if (count > max) {
+      vd_dispatch_fatal(disp, "drawCount %u exceeds the device's maxDrawIndirectCount (%u)", count,
+                        max);
+      return false;
+   }
+   return true;
+}
+
+/* The spec bounds each group count and their product by the task shader's limits when the
+ * bound pipeline has one, else by the mesh shader's (VUID-vkCmdDrawMeshTasksEXT-TaskEXT-07322
+ * to -07329).  venusd does not track which pipeline a command buffer has bound, so it checks
+ * against the larger of the two limits (equal on lavapipe): valid draws are never refused,
+ * and no draw exceeds what the driver declares for both stages. */
+static bool mesh_groups_ok(struct vd_dispatch *disp, const struct vd_physical_device *pd,
+                           const uint32_t g[3])
+{
+   const uint32_t *max = pd->mesh_group_count;
+   /* each count fits its limit (< 2^32) first, so the products below cannot wrap */
+   if (g[0] <= max[0] && g[1] <= max[1] && g[2] <= max[2] &&
+       (uint64_t)g[0] * g[1] <= pd->mesh_group_total &&
+       (uint64_t)g[0] * g[1] * g[2] <= pd->mesh_group_total)
+      return true;
+   vd_dispatch_fatal(disp,
+                     "groupCountX %u, groupCountY %u, groupCountZ %u exceed the device's work "
+                     "group counts (%u, %u, %u, and %u in all: the larger of the task and mesh "
+                     "shader limits)",
+                     g[0], g[1], g[2], max[0], max[1], max[2], pd->mesh_group_total);
+   return false;
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksEXT)
+{
+   const uint32_t g[3] = { a->groupCountX, a->groupCountY, a->groupCountZ };
+   if (mesh_groups_ok(disp, pdev_of(a->obj), g))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksEXT(a->commandBuffer, g[0], g[1], g[2]);
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
+{
+   if (multiple_of_4(disp, "offset", a->offset) &&
+       mesh_stride_ok(disp, "drawCount", a->drawCount, a->stride, false) &&
+       mesh_count_ok(disp, a->obj, a->drawCount) &&
+       records_ok(disp, "buffer", a->buffer, a->offset, a->drawCount, a->stride,
+                  sizeof(VkDrawMeshTasksIndirectCommandEXT)))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectEXT(a->commandBuffer, a->buffer, a->offset,
+                                                        a->drawCount, a->stride);
+}
+
+VD_HANDLER(vkCmdDrawMeshTasksIndirectCountEXT)
+{
+   if (multiple_of_4(disp, "offset", a->offset) &&
+       multiple_of_4(disp, "countBufferOffset", a->countBufferOffset) &&
+       mesh_stride_ok(disp, "maxDrawCount", a->maxDrawCount, a->stride, true) &&
+       records_ok(disp, "buffer", a->buffer, a->offset, a->maxDrawCount, a->stride,
+                  sizeof(VkDrawMeshTasksIndirectCommandEXT)) &&
+       range_ok(disp, "countBuffer", a->countBuffer, a->countBufferOffset, sizeof(uint32_t)))
+      vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectCountEXT(a->commandBuffer, a->buffer, a->offset,
+                                                             a->countBuffer, a->countBufferOffset,
+                                                             a->maxDrawCount, a->stride);
+}
+
 /* -- indices into the driver's per-command-buffer state ---------------------------------- */
 
 /* Drivers keep bound state in fixed arrays sized by their own limits (lavapipe: viewports,
@@ -1104,10 +1202,26 @@ bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d)
 
 /* -- Vulkan 1.4 (VK_KHR_maintenance6) forms: the same index checks as their 1.0 forms ---- */
 
+/* The layout these take may be VK_NULL_HANDLE only with dynamicPipelineLayout
+ * (VK_NV_per_stage_descriptor_set: a chained VkPipelineLayoutCreateInfo stands for it), which
+ * the Venus protocol lacks; drivers dereference the layout (VUID-VkBindDescriptorSetsInfo-
+ * None-09495, VkPushConstantsInfo-None-09495). */
+static bool layout_given(struct vd_dispatch *disp, const char *what, VkPipelineLayout layout)
+{
+   if (layout)
+      return true;
+   vd_dispatch_fatal(disp,
+                     "%s->layout is VK_NULL_HANDLE (only dynamicPipelineLayout allows it, "
+                     "which no Venus guest can enable)",
+                     what);
+   return false;
+}
+
 VD_HANDLER(vkCmdBindDescriptorSets2)
 {
    const VkBindDescriptorSetsInfo *info = a->pBindDescriptorSetsInfo;
-   if (within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
+   if (layout_given(disp, "pBindDescriptorSetsInfo", info->layout) &&
+       within_limit(disp, "pBindDescriptorSetsInfo->firstSet", info->firstSet, "descriptorSetCount",
                     info->descriptorSetCount, limits_of(a->obj)->maxBoundDescriptorSets,
                     "maxBoundDescriptorSets"))
       vd_object_vk(a->obj)->CmdBindDescriptorSets2(a->commandBuffer, info);
@@ -1116,17 +1230,10 @@ VD_HANDLER(vkCmdBindDescriptorSets2)
 VD_HANDLER(vkCmdPushConstants2)
 {
    const VkPushConstantsInfo *info = a->pPushConstantsInfo;
-   if (within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
+   if (layout_given(disp, "pPushConstantsInfo", info->layout) &&
+       within_limit(disp, "pPushConstantsInfo->offset", info->offset, "size", info->size,
                     limits_of(a->obj)->maxPushConstantsSize, "maxPushConstantsSize"))
       vd_object_vk(a->obj)->CmdPushConstants2(a->commandBuffer, info);
-}
-
-VD_HANDLER(vkCmdPushDescriptorSet2)
-{
-   const VkPushDescriptorSetInfo *info = a->pPushDescriptorSetInfo;
-   if (within_limit(disp, "pPushDescriptorSetInfo->set", info->set, "set count", 1,
-                    limits_of(a->obj)->maxBoundDescriptorSets, "maxBoundDescriptorSets"))
-      vd_object_vk(a->obj)->CmdPushDescriptorSet2(a->commandBuffer, info);
 }
 
 /* -- host image copies through the Venus streams (venus_protocol spec 3) ------------------
@@ -1171,7 +1278,8 @@ static bool host_region_ok(struct vd_dispatch *disp, uint32_t i, const struct vd
 VD_HANDLER(vkCopyImageToMemoryMESA)
 {
    const VkCopyImageToMemoryInfoMESA *info = a->pCopyImageToMemoryInfo;
-   const struct vd_image *img = image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
+   const struct vd_image *img =
+      host_image_of(disp, "pCopyImageToMemoryInfo->srcImage", info->srcImage);
    const struct buffer_image_region r = { 0,
                                           info->memoryRowLength,
                                           info->memoryImageHeight,
@@ -1203,7 +1311,8 @@ VD_HANDLER(vkCopyImageToMemoryMESA)
 VD_HANDLER(vkCopyMemoryToImageMESA)
 {
    const VkCopyMemoryToImageInfoMESA *info = a->pCopyMemoryToImageInfo;
-   const struct vd_image *img = image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
+   const struct vd_image *img =
+      host_image_of(disp, "pCopyMemoryToImageInfo->dstImage", info->dstImage);
    if (!img)
       return;
    VkMemoryToImageCopy *regions =
@@ -1352,25 +1461,36 @@ VD_HANDLER(vkCmdSetRenderingAttachmentLocations)
    vd_object_vk(a->obj)->CmdSetRenderingAttachmentLocations(a->commandBuffer, info);
 }
 
+bool vd_input_attachment_indices_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                                    const char *what,
+                                    const VkRenderingInputAttachmentIndexInfo *info)
+{
+   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
+   char name[160];
+   snprintf(name, sizeof(name), "%s->colorAttachmentCount", what);
+   if (!within_limit(disp, name, 0, "colorAttachmentCount", info->colorAttachmentCount,
+                     l->maxColorAttachments, "maxColorAttachments"))
+      return false;
+   snprintf(name, sizeof(name), "%s->pColorAttachmentInputIndices", what);
+   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
+      if (!index_ok(disp, name, i, info->pColorAttachmentInputIndices[i], max,
+                    "maxPerStageDescriptorInputAttachments"))
+         return false;
+   snprintf(name, sizeof(name), "%s->pDepthInputAttachmentIndex", what);
+   if (info->pDepthInputAttachmentIndex &&
+       !index_ok(disp, name, 0, *info->pDepthInputAttachmentIndex, max,
+                 "maxPerStageDescriptorInputAttachments"))
+      return false;
+   snprintf(name, sizeof(name), "%s->pStencilInputAttachmentIndex", what);
+   return !info->pStencilInputAttachmentIndex ||
+          index_ok(disp, name, 0, *info->pStencilInputAttachmentIndex, max,
+                   "maxPerStageDescriptorInputAttachments");
+}
+
 VD_HANDLER(vkCmdSetRenderingInputAttachmentIndices)
 {
-   const VkRenderingInputAttachmentIndexInfo *info = a->pInputAttachmentIndexInfo;
-   const VkPhysicalDeviceLimits *l = limits_of(a->obj);
-   const uint32_t max = l->maxPerStageDescriptorInputAttachments;
-   if (!within_limit(disp, "pInputAttachmentIndexInfo->colorAttachmentCount", 0,
-                     "colorAttachmentCount", info->colorAttachmentCount, l->maxColorAttachments,
-                     "maxColorAttachments"))
-      return;
-   for (uint32_t i = 0; info->pColorAttachmentInputIndices && i < info->colorAttachmentCount; i++)
-      if (!index_ok(disp, "pColorAttachmentInputIndices", i, info->pColorAttachmentInputIndices[i],
-                    max, "maxPerStageDescriptorInputAttachments"))
-         return;
-   if ((info->pDepthInputAttachmentIndex &&
-        !index_ok(disp, "pDepthInputAttachmentIndex", 0, *info->pDepthInputAttachmentIndex, max,
-                  "maxPerStageDescriptorInputAttachments")) ||
-       (info->pStencilInputAttachmentIndex &&
-        !index_ok(disp, "pStencilInputAttachmentIndex", 0, *info->pStencilInputAttachmentIndex, max,
-                  "maxPerStageDescriptorInputAttachments")))
-      return;
-   vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer, info);
+   if (vd_input_attachment_indices_ok(disp, limits_of(a->obj), "pInputAttachmentIndexInfo",
+                                      a->pInputAttachmentIndexInfo))
+      vd_object_vk(a->obj)->CmdSetRenderingInputAttachmentIndices(a->commandBuffer,
+                                                                  a->pInputAttachmentIndexInfo);
 }

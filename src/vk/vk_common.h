@@ -65,6 +65,11 @@ struct vd_physical_device {
     * every subset feature the host has at vkCreateDevice (device.c); the guest never sees it. */
    bool has_portability_subset;
    VkPhysicalDevicePortabilitySubsetFeaturesKHR portability_subset;
+   /* VK_EXT_mesh_shader: the larger of the host's task and mesh work group counts per
+    * dimension, and of their totals (range_check.c checks direct mesh draws against them);
+    * zeros where the host lacks the extension. */
+   uint32_t mesh_group_count[3];
+   uint32_t mesh_group_total;
 };
 
 struct vd_instance {
@@ -286,6 +291,14 @@ bool vd_barriers_ok(struct vd_dispatch *disp, uint32_t buffer_count,
                     const VkBufferMemoryBarrier *buffers, uint32_t image_count,
                     const VkImageMemoryBarrier *images);
 bool vd_dependency_ok(struct vd_dispatch *disp, const VkDependencyInfo *d);
+
+/* range_check.c: the input attachment indices of dynamic rendering local read (in
+ * vkCmdSetRenderingInputAttachmentIndices, a pipeline's or an inheritance info's chain) are
+ * VK_ATTACHMENT_UNUSED or below maxPerStageDescriptorInputAttachments, their count within
+ * maxColorAttachments, else the context goes fatal naming `what` (false). */
+bool vd_input_attachment_indices_ok(struct vd_dispatch *disp, const VkPhysicalDeviceLimits *l,
+                                    const char *what,
+                                    const VkRenderingInputAttachmentIndexInfo *info);
 
 /* render_pass.c: `subpass` is a subpass of `pass` (VK_NULL_HANDLE: nothing to check), else
  * the context goes fatal naming `what` (false). */

@@ -21,7 +21,7 @@ if [ -n "${APPS_ONLY:-}" ]; then
   APPS=$(for a in $APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && printf '%s ' "$a"; done)
   NEWEST_APPS=$(for a in $NEWEST_APPS; do [[ " $APPS_ONLY " == *" $a "* ]] && printf '%s ' "$a"; done)
 fi
-for app in $APPS $NEWEST_APPS vk_alloc_limits vk_modifiers; do
+for app in $APPS $NEWEST_APPS vk_alloc_limits vk_modifiers vk_mesh; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail "apps/build" "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev are installed by scripts/setup-deps.sh)"
     test_finish
@@ -53,6 +53,35 @@ run_apps() {
       show_file "$VD_LOGFILE" 10
     fi
   done
+  run_mesh "$label" "$perf"
+}
+
+# run_mesh LABEL [VN_PERF] — tests/apps/vk_mesh (VK_EXT_mesh_shader: task and mesh shaders,
+# direct, indirect and indirect-count mesh draws).  The extension is in the newest Venus
+# protocol only: a Mesa 26 client (VENUS_CLIENT=backports, sid) must draw what the program
+# draws natively; a Mesa 25.0.7 one (the host's, or VENUS_CLIENT=trixie) is not offered it.
+run_mesh() {
+  local label=$1 perf=${2:-} out
+  out=$TEST_TMP/$(printf %s "$label-vk_mesh" | tr "/=" "__")
+  VN_PERF=$perf venus_client "$BUILD/tests/apps/vk_mesh" >"$out.venus" 2>&1
+  case ${VENUS_CLIENT:-host} in
+  host | trixie)
+    if grep -q '^SKIP no VK_EXT_mesh_shader' "$out.venus"; then
+      pass "apps/$label/vk_mesh_not_offered_to_mesa25"
+    else
+      fail "apps/$label/vk_mesh_not_offered_to_mesa25" "a Mesa 25.0.7 guest must not see VK_EXT_mesh_shader: $(tail -n 1 "$out.venus")"
+    fi
+    ;;
+  *)
+    native_client "$BUILD/tests/apps/vk_mesh" >"$out.native" 2>&1
+    if grep -q '^OK mesh' "$out.venus" && diff -q "$out.native" "$out.venus" >/dev/null; then
+      pass "apps/$label/vk_mesh"
+    else
+      fail "apps/$label/vk_mesh" "output differs from native or the client failed: $(tail -n 1 "$out.venus")"
+      show_file "$VD_LOGFILE" 10
+    fi
+    ;;
+  esac
 }
 
 # idle_check LABEL FDS THREADS — venusd's counts return to the idle values (threads: up to

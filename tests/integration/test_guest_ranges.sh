@@ -14,7 +14,11 @@
 # described image), descriptor writes and layouts, image views, specialization data, base
 # pipeline indices, push constant ranges, render pass attachments, input aspects,
 # dependencies and inherited subpasses, clears, clear attachments, barriers (v1, v2, events), device-group indices,
-# transform feedback bindings, push descriptors, dynamic vertex input and blend state.
+# transform feedback bindings, push descriptors, dynamic vertex input and blend state; mesh
+# draws (tests/apps/vk_mesh.c through a Mesa 26 client: the indirect records, count buffer,
+# offsets and strides, the direct draw's group counts); the newest protocol's push
+# descriptors, layouts, sliced 3D views, inherited input attachment indices and host image
+# copies (tests/apps/vk_bad_newest.c, Mesa 26 client).
 #   rt/<mode>  tests/apps/vk_bad_rt.c: acceleration structure creation (range, unbound
 #       buffer) and builds (device addresses outside any buffer or past one's end, scratch,
 #       destination size, geometry arrays, primitive counts) and ray tracing pipelines
@@ -30,7 +34,7 @@ set -u -o pipefail
 test_init guest_ranges
 
 BUILD=$(dirname "$VENUSD")
-for app in vk_bad_ranges vk_bad_audit vk_bad_rt; do
+for app in vk_bad_ranges vk_bad_audit vk_bad_rt vk_mesh vk_bad_newest; do
   if [ ! -x "$BUILD/tests/apps/$app" ]; then
     fail guest_ranges/build "$BUILD/tests/apps/$app missing (glslang-tools and libvulkan-dev: scripts/setup-deps.sh)"
     test_finish
@@ -76,6 +80,47 @@ audit() { expect_fatal "$worker" vk_bad_audit "$@"; }
 RT_CLIENT=$([ "$(id -u)" = 0 ] && bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null |
   awk '$1 == "sid" || $1 == "backports" { print $1; exit }')
 rt() { VENUS_CLIENT=$RT_CLIENT expect_fatal "$worker" vk_bad_rt "$@"; }
+
+# The newest protocol's own commands and structs (Vulkan 1.4, VK_EXT_mesh_shader, ...) are
+# checked through a Mesa 26 client (tests/clients/mesa-clients.sh, when made: root), with
+# tests/apps/vk_mesh.c and vk_bad_newest.c.
+MESH_CLIENT=
+made=$([ "$(id -u)" = 0 ] && bash "$REPO_ROOT/tests/clients/mesa-clients.sh" list 2>/dev/null)
+grep -q '^backports ' <<<"$made" && MESH_CLIENT=backports
+mesh() { VENUS_CLIENT=$MESH_CLIENT expect_fatal "$worker" vk_mesh "$@"; }
+newest() { VENUS_CLIENT=$MESH_CLIENT expect_fatal "$worker" vk_bad_newest "$@"; }
+mesh_checks() {
+  if [ -z "$MESH_CLIENT" ]; then
+    skip "guest_ranges/$1/newest" "Mesa 26 clients not made (tests/clients/mesa-clients.sh setup, as root)"
+    return
+  fi
+  VENUS_CLIENT=$MESH_CLIENT expect_good "$1" vk_mesh mesh
+  mesh --bad-mesh-indirect-range \
+    "vkCmdDrawMeshTasksIndirectEXT: buffer: 60 bytes at offset 16 do not fit the 64-byte buffer"
+  mesh --bad-mesh-indirect-stride \
+    "vkCmdDrawMeshTasksIndirectEXT: stride 6 (drawCount 2) is not a multiple of 4 of at least 12 bytes"
+  mesh --bad-mesh-indirect-offset "vkCmdDrawMeshTasksIndirectEXT: offset 2 is not a multiple of 4"
+  mesh --bad-mesh-count-buffer \
+    "vkCmdDrawMeshTasksIndirectCountEXT: countBuffer: 4 bytes at offset 16 do not fit the 16-byte buffer"
+  mesh --bad-mesh-count-records \
+    "vkCmdDrawMeshTasksIndirectCountEXT: buffer: 72 bytes at offset 0 do not fit the 64-byte buffer"
+  mesh --bad-mesh-count-stride \
+    "vkCmdDrawMeshTasksIndirectCountEXT: stride 8 (maxDrawCount 1) is not a multiple of 4 of at least 12 bytes"
+  mesh --bad-mesh-group-count \
+    "vkCmdDrawMeshTasksEXT: groupCountX 65537, groupCountY 1, groupCountZ 1 exceed the device's work group counts (65536, 65536, 65536, and 4194304 in all"
+  mesh --bad-mesh-group-total \
+    "vkCmdDrawMeshTasksEXT: groupCountX 65536, groupCountY 65536, groupCountZ 65536 exceed the device's work group counts"
+  VENUS_CLIENT=$MESH_CLIENT expect_good "$1" vk_bad_newest newest
+  newest --bad-push-descriptor2 \
+    "vkCmdPushDescriptorSet2: pDescriptorWrites[0]: dstArrayElement 2 + descriptorCount 1 exceed the 2 descriptors from dstBinding 0 on"
+  newest --bad-bind-sets2-null-layout "vkCmdBindDescriptorSets2: pBindDescriptorSetsInfo->layout is VK_NULL_HANDLE"
+  newest --bad-sliced-view \
+    "vkCreateImageView: pCreateInfo->pNext<VkImageViewSlicedCreateInfoEXT>: sliceOffset 4, sliceCount 1 are not in the 4 slices of mip level 0"
+  newest --bad-inherited-input-index \
+    "vkBeginCommandBuffer: pBeginInfo->pInheritanceInfo->pNext->pColorAttachmentInputIndices[0] = "
+  newest --bad-host-copy-unbound \
+    "vkCopyMemoryToImageMESA: pCopyMemoryToImageInfo->dstImage: a host image copy on an image with no memory bound"
+}
 
 for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   start_venusd_or_fail "guest_ranges/$worker/start" --worker "$worker" || continue
@@ -152,6 +197,7 @@ for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   rt --bad-stack-group "vkGetRayTracingShaderGroupStackSizeKHR: group 1 + count 1: not among the 1 shader groups of the pipeline"
   rt --bad-sbt-stride "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: deviceAddress 0x"
   rt --bad-sbt-address "vkCmdTraceRaysKHR: pRaygenShaderBindingTable: 32 bytes at device address 0x10000 are not inside one bound buffer"
+  mesh_checks "$worker"
   expect_good "$worker" vk_bad_ranges ranges
   stop_venusd "guest_ranges/$worker/clean_exit"
 done

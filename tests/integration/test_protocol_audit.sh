@@ -16,7 +16,7 @@ set -u -o pipefail
 test_init protocol_audit
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-VK_XML=$ROOT/third_party/vulkan-sdk/usr/share/vulkan/registry/vk.xml
+VK_XML=$ROOT/third_party/vulkan-sdk-sid/usr/share/vulkan/registry/vk.xml
 audit() { python3 "$ROOT/gen/protocol_audit.py" --vk-xml "$VK_XML" "$@"; }
 
 if out=$(audit --protocol-dir "$ROOT/protocol" --check "$ROOT/docs/protocol-audit.md" 2>&1); then

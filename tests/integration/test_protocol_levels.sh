@@ -11,6 +11,10 @@
 #                        both versions; venusd keeps serving
 #   newest/spec3_decoded   the same spec-3 command under newest is decoded (and fails only
 #                        on its never-created device id)
+#   OFFER/CLIENT/mesh_shader  tests/apps/vk_mesh (task and mesh shaders, VK_EXT_mesh_shader)
+#                        through a Mesa 26 client under newest draws what it draws natively;
+#                        under mesa25, and for the Mesa 25.0.7 guest, the extension is not
+#                        offered ("SKIP")
 #   newest/CLIENT/host_copy  tests/apps/vk_host_copy (host image copy: layout transition,
 #                        memory to image, image to memory, image to image) through a Mesa 26
 #                        client prints what it prints natively, and the recorded streams
@@ -48,6 +52,8 @@ bad() {
 
 HOST_COPY=$(dirname "$VENUSD")/tests/apps/vk_host_copy
 native_client "$HOST_COPY" >"$TEST_TMP/host_copy.native" 2>&1
+MESH=$(dirname "$VENUSD")/tests/apps/vk_mesh
+native_client "$MESH" >"$TEST_TMP/mesh.native" 2>&1
 
 for offer in newest mesa25; do
   rec=$TEST_TMP/rec-$offer
@@ -68,6 +74,24 @@ for offer in newest mesa25; do
       fi
     else
       fail "protocol_levels/$offer/$client/api_version" "$VENUS_ERR: $(head -n 3 "$out.err")"
+    fi
+  done
+  # VK_EXT_mesh_shader is in the newest protocol only: offered to a Mesa 26 client under
+  # newest, to no client under mesa25 and never to the host's Mesa 25.0.7.
+  for client in $clients; do
+    out=$TEST_TMP/mesh.$offer.$client
+    if [ "$client" = host ]; then venus_client "$MESH" >"$out" 2>&1; else
+      VENUS_CLIENT=$client venus_client "$MESH" >"$out" 2>&1; fi
+    if [ "$client" != host ] && [ "$offer" = newest ]; then
+      if grep -q '^OK mesh' "$out" && cmp -s "$out" "$TEST_TMP/mesh.native"; then
+        pass "protocol_levels/$offer/$client/mesh_shader"
+      else
+        fail "protocol_levels/$offer/$client/mesh_shader" "venus: $(tail -n 1 "$out"); native: $(tail -n 1 "$TEST_TMP/mesh.native")"
+      fi
+    elif grep -q '^SKIP no VK_EXT_mesh_shader' "$out"; then
+      pass "protocol_levels/$offer/$client/mesh_shader_not_offered"
+    else
+      fail "protocol_levels/$offer/$client/mesh_shader_not_offered" "$(tail -n 1 "$out")"
     fi
   done
   if [ "$offer" = newest ]; then

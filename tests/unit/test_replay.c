@@ -111,6 +111,20 @@ UNIT_TEST(mesa26_ray_pipeline_stream_decodes)
    check_stream("mesa26-ray-pipeline-ring.vnr", cmds, 4);
 }
 
+/* Mesa 26.2.6 drawing with task and mesh shaders (tests/apps/vk_mesh, VK_EXT_mesh_shader:
+ * command types 332-334, in the newest protocol only). */
+UNIT_TEST(mesa26_mesh_stream_decodes)
+{
+   static const char *const cmds[] = {
+      "vkCreateGraphicsPipelines",
+      "vkCmdDrawMeshTasksEXT (28 bytes)",
+      "vkCmdDrawMeshTasksIndirectEXT (40 bytes)",
+      "vkCmdDrawMeshTasksIndirectCountEXT (56 bytes)",
+      "vkQueueSubmit",
+   };
+   check_stream("mesa26-mesh-ring.vnr", cmds, 5);
+}
+
 /* The venus_protocol spec-3 host image copies, encoded by hand (tests/unit/data/README). */
 UNIT_TEST(spec3_host_copies_decode)
 {
