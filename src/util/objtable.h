@@ -33,7 +33,10 @@ struct vd_holds {
 
 struct vd_object {
    uint64_t id;
-   uint32_t type;                /* VkObjectType */
+   uint32_t type; /* VkObjectType */
+   /* Family-specific flags, touched only by the thread recording the object: for a command
+    * buffer, the pipelines bound since it was begun (vk/bind_state.c). */
+   uint32_t state;
    uint64_t handle;              /* host handle (dispatchable handles cast to uint64) */
    struct vd_object *parent;     /* the instance / physical device / device it belongs to */
    void *data;                   /* family-specific record (struct vd_device *, ...) */

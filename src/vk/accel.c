@@ -445,6 +445,8 @@ static bool sbts_ok(struct vd_dispatch *disp, struct vd_object *cb,
 
 VD_HANDLER(vkCmdTraceRaysKHR)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_RAY_TRACING, "ray tracing pipeline"))
+      return;
    const struct vd_device *dev = a->obj->domain->data;
    const VkPhysicalDeviceLimits *l = &dev->pdev->props.limits;
    const uint64_t n = (uint64_t)a->width * a->height * a->depth;
@@ -474,6 +476,8 @@ VD_HANDLER(vkCmdTraceRaysKHR)
  * the GPU wrote them; the spec bounds them by the limits above). */
 VD_HANDLER(vkCmdTraceRaysIndirectKHR)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_RAY_TRACING, "ray tracing pipeline"))
+      return;
    const struct vd_device *dev = a->obj->domain->data;
    if (!vd_entry_ok(disp, (const void *)dev->vk->CmdTraceRaysIndirectKHR, RT_EXT) ||
        !sbts_ok(disp, a->obj, a->pRaygenShaderBindingTable, a->pMissShaderBindingTable,

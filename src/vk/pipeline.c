@@ -141,7 +141,8 @@ VD_HANDLER(vkCmdPushDescriptorSet2)
  * libraries') bound the group indices of the commands that name it. */
 struct vd_pipeline {
    struct vd_device *dev;
-   uint32_t groups; /* 0: not a ray tracing pipeline */
+   uint32_t groups;    /* 0: not a ray tracing pipeline */
+   uint32_t bind_bits; /* VD_BOUND_* (bind_state.c); 0 for a library */
 };
 
 static void pipeline_destroy(struct vd_object *obj)
@@ -149,6 +150,41 @@ static void pipeline_destroy(struct vd_object *obj)
    struct vd_pipeline *p = obj->data;
    p->dev->vk->DestroyPipeline(p->dev->handle, (VkPipeline)(uintptr_t)obj->handle, NULL);
    free(p);
+}
+
+uint32_t vd_pipeline_bind_bits(const struct vd_object *pipeline)
+{
+   const struct vd_pipeline *p = pipeline ? pipeline->data : NULL;
+   return p ? p->bind_bits : 0;
+}
+
+const char *vd_pipeline_kind_name(const struct vd_object *pipeline)
+{
+   switch (vd_pipeline_bind_bits(pipeline)) {
+   case 0: return pipeline ? "a pipeline library" : "no pipeline";
+   case VD_BOUND_VERTEX: return "a graphics pipeline with vertex input stages";
+   case VD_BOUND_MESH: return "a graphics pipeline with mesh stages";
+   case VD_BOUND_VERTEX | VD_BOUND_MESH: return "a graphics pipeline";
+   case VD_BOUND_COMPUTE: return "a compute pipeline";
+   default: return "a ray tracing pipeline";
+   }
+}
+
+/* What a pipeline may be bound as: libraries cannot be bound at all; a graphics pipeline
+ * linked from libraries has its stages there, so it may stand for either kind of draw. */
+static uint32_t graphics_bind_bits(const VkGraphicsPipelineCreateInfo *c)
+{
+   if (c->flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR)
+      return 0;
+   uint32_t bits = 0;
+   for (uint32_t s = 0; s < c->stageCount; s++) {
+      const VkShaderStageFlagBits st = c->pStages[s].stage;
+      if (st & (VK_SHADER_STAGE_MESH_BIT_EXT | VK_SHADER_STAGE_TASK_BIT_EXT))
+         bits |= VD_BOUND_MESH;
+      else if (st == VK_SHADER_STAGE_VERTEX_BIT)
+         bits |= VD_BOUND_VERTEX;
+   }
+   return bits ? bits : VD_BOUND_VERTEX | VD_BOUND_MESH;
 }
 
 uint32_t vd_pipeline_group_count(const struct vd_object *pipeline)
@@ -277,7 +313,7 @@ static bool graphics_ok(struct vd_dispatch *disp, const struct vd_device *dev, u
  * guest's ids, which the reply echoes; `groups`: each one's shader groups (NULL: none). */
 static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, uint32_t n,
                           const uint64_t *ids, VkPipeline *pipelines, VkResult ret,
-                          const uint32_t *groups)
+                          const uint32_t *groups, const uint32_t *bind_bits)
 {
    struct vd_device *dev = dev_obj->data;
    for (uint32_t i = 0; i < n; i++) {
@@ -287,7 +323,7 @@ static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, u
          continue;
       struct vd_pipeline *rec = malloc(sizeof(*rec));
       if (rec)
-         *rec = (struct vd_pipeline){ dev, groups ? groups[i] : 0 };
+         *rec = (struct vd_pipeline){ dev, groups ? groups[i] : 0, bind_bits[i] };
       if (!rec || !vd_object_add(disp, ids[i], VK_OBJECT_TYPE_PIPELINE, (uint64_t)(uintptr_t)p,
                                  dev_obj, rec, pipeline_destroy)) {
          if (!rec)
@@ -318,9 +354,16 @@ VD_HANDLER(vkCreateGraphicsPipelines)
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
+   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
+   if (!bits) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   for (uint32_t i = 0; i < a->createInfoCount; i++)
+      bits[i] = graphics_bind_bits(&a->pCreateInfos[i]);
    a->ret = dev->vk->CreateGraphicsPipelines(a->device, a->pipelineCache, a->createInfoCount,
                                              a->pCreateInfos, NULL, a->pPipelines);
-   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL, bits);
 }
 
 VD_HANDLER(vkCreateComputePipelines)
@@ -337,9 +380,16 @@ VD_HANDLER(vkCreateComputePipelines)
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
+   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
+   if (!bits) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   for (uint32_t i = 0; i < a->createInfoCount; i++)
+      bits[i] = VD_BOUND_COMPUTE;
    a->ret = dev->vk->CreateComputePipelines(a->device, a->pipelineCache, a->createInfoCount,
                                             a->pCreateInfos, NULL, a->pPipelines);
-   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, NULL, bits);
 }
 
 /* -- ray tracing pipelines (VK_KHR_ray_tracing_pipeline, newest protocol only) ----------- */
@@ -435,10 +485,18 @@ VD_HANDLER(vkCreateRayTracingPipelinesKHR)
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
+   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
+   if (!bits) {
+      vd_dispatch_fatal(disp, "out of memory");
+      return;
+   }
+   for (uint32_t i = 0; i < a->createInfoCount; i++)
+      bits[i] =
+         (a->pCreateInfos[i].flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR) ? 0 : VD_BOUND_RAY_TRACING;
    a->ret = dev->vk->CreateRayTracingPipelinesKHR(a->device, VK_NULL_HANDLE, a->pipelineCache,
                                                   a->createInfoCount, a->pCreateInfos, NULL,
                                                   a->pPipelines);
-   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, groups);
+   pipelines_add(disp, a->obj, a->createInfoCount, ids, a->pPipelines, a->ret, groups, bits);
    if (a->ret == VK_SUCCESS && a->deferredOperation)
       a->ret = VK_OPERATION_NOT_DEFERRED_KHR;
 }

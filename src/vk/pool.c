@@ -71,8 +71,11 @@ static bool children_wait_unused(struct vd_dispatch *disp, struct vd_object **ch
 
 static void children_invalidate(struct vd_object **children, uint32_t n)
 {
-   for (uint32_t i = 0; i < n; i++)
+   for (uint32_t i = 0; i < n; i++) {
       vd_lifetime_invalidate(children[i]);
+      if (children[i]->type == VK_OBJECT_TYPE_COMMAND_BUFFER)
+         vd_bind_state_reset(children[i]);
+   }
 }
 
 static void pool_destroy(struct vd_object *obj)
@@ -184,6 +187,7 @@ VD_HANDLER(vkBeginCommandBuffer)
    if (!vd_lifetime_wait_unused(disp, a->obj, "commandBuffer"))
       return;
    vd_lifetime_invalidate(a->obj);
+   vd_bind_state_reset(a->obj);
    /* A secondary continuing a render pass names one of its subpasses (render_pass.c). */
    const VkCommandBufferInheritanceInfo *inh = a->pBeginInfo->pInheritanceInfo;
    if (inh && (a->pBeginInfo->flags & VK_COMMAND_BUFFER_USAGE_RENDER_PASS_CONTINUE_BIT) &&
@@ -208,6 +212,7 @@ VD_HANDLER(vkResetCommandBuffer)
    if (!vd_lifetime_wait_unused(disp, a->obj, "commandBuffer"))
       return;
    vd_lifetime_invalidate(a->obj);
+   vd_bind_state_reset(a->obj);
    a->ret = vd_object_vk(a->obj)->ResetCommandBuffer(a->commandBuffer, a->flags);
 }
 

@@ -88,12 +88,17 @@ VD_HANDLER(vkCmdCopyBuffer2)
 
 VD_HANDLER(vkCmdDispatchIndirect)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_COMPUTE, "compute pipeline"))
+      return;
    if (range_ok(disp, "buffer", a->buffer, a->offset, sizeof(VkDispatchIndirectCommand)))
       vd_object_vk(a->obj)->CmdDispatchIndirect(a->commandBuffer, a->buffer, a->offset);
 }
 
 VD_HANDLER(vkCmdDrawIndirect)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
+                         "graphics pipeline with vertex input stages"))
+      return;
    if (records_ok(disp, "buffer", a->buffer, a->offset, a->drawCount, a->stride,
                   sizeof(VkDrawIndirectCommand)))
       vd_object_vk(a->obj)->CmdDrawIndirect(a->commandBuffer, a->buffer, a->offset, a->drawCount,
@@ -102,6 +107,9 @@ VD_HANDLER(vkCmdDrawIndirect)
 
 VD_HANDLER(vkCmdDrawIndexedIndirect)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
+                         "graphics pipeline with vertex input stages"))
+      return;
    if (records_ok(disp, "buffer", a->buffer, a->offset, a->drawCount, a->stride,
                   sizeof(VkDrawIndexedIndirectCommand)))
       vd_object_vk(a->obj)->CmdDrawIndexedIndirect(a->commandBuffer, a->buffer, a->offset,
@@ -110,6 +118,9 @@ VD_HANDLER(vkCmdDrawIndexedIndirect)
 
 VD_HANDLER(vkCmdDrawIndirectCount)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
+                         "graphics pipeline with vertex input stages"))
+      return;
    if (records_ok(disp, "buffer", a->buffer, a->offset, a->maxDrawCount, a->stride,
                   sizeof(VkDrawIndirectCommand)) &&
        range_ok(disp, "countBuffer", a->countBuffer, a->countBufferOffset, sizeof(uint32_t)))
@@ -120,6 +131,9 @@ VD_HANDLER(vkCmdDrawIndirectCount)
 
 VD_HANDLER(vkCmdDrawIndexedIndirectCount)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
+                         "graphics pipeline with vertex input stages"))
+      return;
    if (records_ok(disp, "buffer", a->buffer, a->offset, a->maxDrawCount, a->stride,
                   sizeof(VkDrawIndexedIndirectCommand)) &&
        range_ok(disp, "countBuffer", a->countBuffer, a->countBufferOffset, sizeof(uint32_t)))
@@ -197,6 +211,8 @@ static bool mesh_groups_ok(struct vd_dispatch *disp, const struct vd_physical_de
 
 VD_HANDLER(vkCmdDrawMeshTasksEXT)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
+      return;
    const uint32_t g[3] = { a->groupCountX, a->groupCountY, a->groupCountZ };
    if (mesh_groups_ok(disp, pdev_of(a->obj), g))
       vd_object_vk(a->obj)->CmdDrawMeshTasksEXT(a->commandBuffer, g[0], g[1], g[2]);
@@ -204,6 +220,8 @@ VD_HANDLER(vkCmdDrawMeshTasksEXT)
 
 VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
+      return;
    if (multiple_of_4(disp, "offset", a->offset) &&
        mesh_stride_ok(disp, "drawCount", a->drawCount, a->stride, false) &&
        mesh_count_ok(disp, a->obj, a->drawCount) &&
@@ -215,6 +233,8 @@ VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
 
 VD_HANDLER(vkCmdDrawMeshTasksIndirectCountEXT)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
+      return;
    if (multiple_of_4(disp, "offset", a->offset) &&
        multiple_of_4(disp, "countBufferOffset", a->countBufferOffset) &&
        mesh_stride_ok(disp, "maxDrawCount", a->maxDrawCount, a->stride, true) &&
@@ -430,6 +450,9 @@ VD_HANDLER(vkCmdEndTransformFeedbackEXT)
 
 VD_HANDLER(vkCmdDrawIndirectByteCountEXT)
 {
+   if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
+                         "graphics pipeline with vertex input stages"))
+      return;
    if (range_ok(disp, "counterBuffer", a->counterBuffer, a->counterBufferOffset, 4))
       vd_object_vk(a->obj)->CmdDrawIndirectByteCountEXT(
          a->commandBuffer, a->instanceCount, a->firstInstance, a->counterBuffer,

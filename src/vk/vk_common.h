@@ -27,6 +27,25 @@ static inline const struct vd_vk_dispatch *vd_object_vk(const struct vd_object *
    return ((const struct vd_vk_record *)obj->data)->vk;
 }
 
+/* bind_state.c: the pipelines bound to a command buffer (its vd_object.state) since it was
+ * begun, by kind.  A graphics pipeline built from libraries counts as both vertex and mesh
+ * (its stages are in the libraries). */
+enum {
+   VD_BOUND_VERTEX = 1u << 0, /* graphics, vertex input stages */
+   VD_BOUND_MESH = 1u << 1,   /* graphics, task/mesh stages */
+   VD_BOUND_COMPUTE = 1u << 2,
+   VD_BOUND_RAY_TRACING = 1u << 3,
+};
+/* Forgets what was bound (the command buffer was begun or reset). */
+void vd_bind_state_reset(struct vd_object *cb);
+/* True if cb has a pipeline of one of the `need` kinds bound; else fatal, naming `what`. */
+bool vd_bind_state_ok(struct vd_dispatch *disp, struct vd_object *cb, uint32_t need,
+                      const char *what);
+/* pipeline.c: the VD_BOUND_* kinds a pipeline may be bound as (0: a library, or NULL), and
+ * its kind in words for an error. */
+uint32_t vd_pipeline_bind_bits(const struct vd_object *pipeline);
+const char *vd_pipeline_kind_name(const struct vd_object *pipeline);
+
 /* The host has no entry point for `command` on this device or instance: its extension (or
  * Vulkan version) was not enabled when the object was created, so a valid guest never
  * sends it.  Makes the context fatal (device.c). */

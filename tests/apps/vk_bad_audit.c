@@ -12,7 +12,8 @@
  *     --bad-barrier-buffer | --bad-barrier2-image | --bad-set-event2 | --bad-peer-memory |
  *     --bad-bind-device-index | --bad-xfb-binding | --bad-push-descriptor |
  *     --bad-push-descriptor-set | --bad-vertex-input | --bad-blend-attachment |
- *     --bad-device-subresource-layout | --bad-inheritance-subpass */
+ *     --bad-device-subresource-layout | --bad-inheritance-subpass | --bad-dispatch-no-pipeline |
+ *     --bad-draw-no-pipeline | --bad-bind-compute-as-graphics */
 #include <stdbool.h>
 #include <string.h>
 
@@ -191,6 +192,8 @@ static void submit(void)
    CK(vkQueueWaitIdle(s.q));
 }
 
+static VkPipeline last_compute; /* the last pipeline compute_pipeline made */
+
 /* A compute pipeline of add.comp whose one specialization entry is [offset, offset + 4) of
  * 4 bytes of data; with `derivative`, a second create info derives from index `base`. */
 static VkResult compute_pipeline(uint32_t offset, bool derivative, int32_t base)
@@ -226,7 +229,11 @@ static VkResult compute_pipeline(uint32_t offset, bool derivative, int32_t base)
    ci[1].flags = VK_PIPELINE_CREATE_DERIVATIVE_BIT;
    ci[1].basePipelineIndex = base;
    VkPipeline p[2];
-   return vkCreateComputePipelines(s.dev, VK_NULL_HANDLE, derivative ? 2 : 1, ci, NULL, p);
+   const VkResult r =
+      vkCreateComputePipelines(s.dev, VK_NULL_HANDLE, derivative ? 2 : 1, ci, NULL, p);
+   if (r == VK_SUCCESS)
+      last_compute = p[0];
+   return r;
 }
 
 static VkPipelineLayout push_constant_layout(uint32_t offset, uint32_t size)
@@ -612,6 +619,13 @@ static int bad_command(const char *mode, VkBuffer buf)
       if (!needs(has_vi, "VK_EXT_vertex_input_dynamic_state"))
          return 0;
       vertex_input(0);
+   } else if (!strcmp(mode, "--bad-dispatch-no-pipeline")) {
+      vkCmdDispatch(cb, 1, 1, 1);
+   } else if (!strcmp(mode, "--bad-draw-no-pipeline")) {
+      vkCmdDraw(cb, 3, 1, 0, 0);
+   } else if (!strcmp(mode, "--bad-bind-compute-as-graphics")) {
+      CK(compute_pipeline(0, false, -1));
+      vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, last_compute);
    } else if (!strcmp(mode, "--bad-blend-attachment")) {
       if (!needs(has_eds3, "VK_EXT_extended_dynamic_state3"))
          return 0;

@@ -178,6 +178,11 @@ for worker in ${GUEST_RANGES_WORKER_MODES:-$(worker_modes)}; do
   audit --bad-push-descriptor-set "vkCmdPushDescriptorSetKHR: set 1 is not a set layout of the 1-set pipeline layout"
   audit --bad-vertex-input "vkCmdSetVertexInputEXT: pVertexAttributeDescriptions[0].binding 0 is not among the 1 pVertexBindingDescriptions"
   audit --bad-blend-attachment "vkCmdSetColorWriteMaskEXT: firstAttachment 8 + attachmentCount 1 exceed the device's maxColorAttachments (8)"
+  audit --bad-dispatch-no-pipeline "vkCmdDispatch: no compute pipeline is bound to command buffer"
+  audit --bad-draw-no-pipeline \
+    "vkCmdDraw: no graphics pipeline with vertex input stages is bound to command buffer"
+  audit --bad-bind-compute-as-graphics \
+    "vkCmdBindPipeline: a compute pipeline (pipeline "
   audit --bad-device-subresource-layout \
     "vkGetDeviceImageSubresourceLayoutKHR: pInfo->pSubresource: mipLevel 1, arrayLayer 1 are not in the described image's 1 mip levels and 2 array layers"
   if [ -n "$RT_CLIENT" ]; then
