@@ -33,6 +33,17 @@ if ! bash "$CLIENTS_SH" setup >"$TEST_TMP/setup.log" 2>&1; then
 fi
 pass "mesa_clients/setup"
 sed 's/^/    /' "$TEST_TMP/setup.log" | tail -n 3
+REAL_APPS=${MESA_CLIENTS_REAL_APPS-${MESA_CLIENTS_APPS-backports sid}}
+if [ -n "${REAL_APPS// /}" ] && [ "$REAL_APPS" != none ]; then
+  t0=$SECONDS
+  if bash "$CLIENTS_SH" setup-apps >"$TEST_TMP/setup-apps.log" 2>&1; then
+    pass "mesa_clients/setup_apps"
+    note "real apps in the chroot: $((SECONDS - t0)) s$(grep -m1 'installing' "$TEST_TMP/setup-apps.log" | sed 's/^.*installing/ (installed/;s/$/)/')"
+  else
+    fail "mesa_clients/setup_apps" "tests/clients/mesa-clients.sh setup-apps failed: $(tail -n 1 "$TEST_TMP/setup-apps.log")"
+    REAL_APPS=none
+  fi
+fi
 
 for client in trixie backports sid; do
   version=$(bash "$CLIENTS_SH" list | awk -v c="$client" '$1 == c { print $2 }')
@@ -82,6 +93,15 @@ for client in trixie backports sid; do
       bash "$LIB_DIR/test_apps.sh"; then
       fail "mesa_clients/$client/app_suite" "test_apps.sh with Mesa $version failed (its FAIL lines are above)"
     fi
+  fi
+  if [[ " $REAL_APPS " == *" $client "* ]]; then
+    t0=$SECONDS
+    note "the real apps with Mesa $version (test_real_apps.sh, VENUS_CLIENT=$client)"
+    if ! VENUS_CLIENT=$client TEST_PREFIX="${TEST_PREFIX}mesa-$client:" TEST_TMP= \
+      bash "$LIB_DIR/test_real_apps.sh"; then
+      fail "mesa_clients/$client/real_apps" "test_real_apps.sh with Mesa $version failed (its FAIL lines are above)"
+    fi
+    note "real apps with Mesa $version: $((SECONDS - t0)) s"
   fi
 done
 test_finish
