@@ -205,6 +205,15 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
     else
       pass "real_apps/$label/ffmpeg/no_worker_crash"
     fi
+    # ffmpeg 7.1.5's own hwdownload (see FF_UP), shown, not counted: all-zero frames while
+    # its copy_buffer_data() bug lasts.
+    if [ -n "${VENUS_CLIENT:-}" ] && [ "$label" = host-pointer ]; then
+      out=$TEST_TMP/ffmpeg-hwdownload.$label
+      FF_UP=hwupload FF_DOWN="hwdownload,format=yuv420p" \
+        venus_client bash -c "$(fn ffmpeg_run)" _ "$out" "${FILTERS%% *}"
+      zero=$(head -c 115200 /dev/zero | md5sum | cut -d' ' -f1)
+      note "ffmpeg's hwdownload through venusd: $(grep -c "$zero" "$out") of $(grep -c '^0,' "$out") frames all zero"
+    fi
     # The overrunning avgblur (see OVERRUN_FILTER) corrupts the heap of whichever process
     # runs lavapipe: through venusd that is this client's worker, which may die at any
     # point.  Whatever the client sees, the server and its other clients must carry on
