@@ -9,10 +9,10 @@
  * and prints "waited MS" if it had to.  With --close it
  * then asks the window's owner to close it (a WM_DELETE_WINDOW client message, which
  * vk_present and gl_window wait for in --hold-ms).  WINDOW is an id as xwininfo prints it
- * (0x...), or size:WxH, the first top-level window of that size, which --wait-ms also waits
- * for: for a program that prints no window id and sets no title (Debian 13's vkcube).  --min-colours N
- * waits, as the probes do, until the window holds at least N colours.  Exit status 0, or 1
- * with the reason on stderr. */
+ * (0x...), or size:WxH, the first viewable top-level window of that size, which --wait-ms
+ * also waits for: for a program that prints no window id and sets no title (Debian 13's
+ * vkcube).  --min-colours N waits, as the probes do, until the window holds at least N
+ * colours.  Exit status 0, or 1 with the reason on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +44,20 @@ static int probes_ok(const struct grab *g, int probes[][3], int n)
    return 1;
 }
 
-/* The first child of a root window that is w x h pixels, or 0. */
+/* Whether `win` is w x h pixels and viewable (GetImage fails on a window not yet mapped). */
+static int viewable_sized(xcb_connection_t *c, xcb_window_t win, unsigned w, unsigned h)
+{
+   xcb_get_geometry_reply_t *g = xcb_get_geometry_reply(c, xcb_get_geometry(c, win), NULL);
+   xcb_get_window_attributes_reply_t *a =
+      xcb_get_window_attributes_reply(c, xcb_get_window_attributes(c, win), NULL);
+   const int ok =
+      g && a && g->width == w && g->height == h && a->map_state == XCB_MAP_STATE_VIEWABLE;
+   free(g);
+   free(a);
+   return ok;
+}
+
+/* The first viewable child of a root window that is w x h pixels, or 0. */
 static xcb_window_t find_sized(xcb_connection_t *c, unsigned w, unsigned h)
 {
    xcb_window_t found = 0;
@@ -54,13 +67,9 @@ static xcb_window_t find_sized(xcb_connection_t *c, unsigned w, unsigned h)
       if (!t)
          continue;
       const xcb_window_t *kids = xcb_query_tree_children(t);
-      for (int k = 0; k < xcb_query_tree_children_length(t) && !found; k++) {
-         xcb_get_geometry_reply_t *g =
-            xcb_get_geometry_reply(c, xcb_get_geometry(c, kids[k]), NULL);
-         if (g && g->width == w && g->height == h)
+      for (int k = 0; k < xcb_query_tree_children_length(t) && !found; k++)
+         if (viewable_sized(c, kids[k], w, h))
             found = kids[k];
-         free(g);
-      }
       free(t);
    }
    return found;
@@ -84,7 +93,8 @@ static xcb_window_t resolve_window(xcb_connection_t *c, const char *arg, int wai
       if (win)
          return win;
       if (*waited >= wait_ms) {
-         fprintf(stderr, "x11_grab: no %ux%u top-level window after %d ms\n", w, h, *waited);
+         fprintf(stderr, "x11_grab: no viewable %ux%u top-level window after %d ms\n", w, h,
+                 *waited);
          return 0;
       }
       sleep_20ms();
