@@ -10,6 +10,9 @@
 #
 #   mesa-clients.sh setup [NAME...]  make the clients (default: all; idempotent) and install
 #                                    what the tests run in the chroot (vulkan-tools)
+#   mesa-clients.sh setup-apps       install the real apps of test_real_apps.sh in the chroot
+#                                    (ffmpeg, gst-launch-1.0 and GStreamer's Vulkan plugin,
+#                                    libGLESv2 for gles_zink; idempotent, after setup)
 #   mesa-clients.sh list             the clients made, one "NAME VERSION" line each
 #   mesa-clients.sh exec NAME [--native] -- CMD...
 #                                    run CMD in the chroot with the repo at its own path:
@@ -39,6 +42,14 @@ ALL="trixie backports sid"
 # What the tests run in the chroot with every client, and what trixie-backports' Mesa links
 # that trixie's own Mesa does not.
 CHROOT_PKGS="vulkan-tools libdisplay-info2"
+# The real apps (setup-apps), without recommends: trixie's ffmpeg 7.1 (its Vulkan filters and
+# libplacebo), gst-launch-1.0 with videotestsrc, and GLES for tests/apps/gles_zink.  GStreamer's
+# Vulkan elements are in gstreamer1.0-plugins-bad, whose ~90 other plugins pull in ~45 MB of
+# codec libraries: only its libgstvulkan.so is unpacked (it needs nothing but
+# libgstreamer-plugins-bad1.0-0 and what the rest installs), into GST_VULKAN_DIR.
+APPS_PKGS="ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base libgstreamer-plugins-bad1.0-0
+  libgles2"
+GST_VULKAN_DIR=/opt/venusd-apps/gstreamer-1.0 # inside the chroot: GST_PLUGIN_PATH for it
 
 die() {
   echo "mesa-clients.sh: $*" >&2
@@ -138,6 +149,40 @@ setup() {
   list
 }
 
+# gst_vulkan_plugin — GST_VULKAN_DIR/libgstvulkan.so from the gstreamer1.0-plugins-bad of the
+# installed libgstreamer-plugins-bad1.0-0's version (they must match), unless already there.
+gst_vulkan_plugin() {
+  local ver d=$HOST$GST_VULKAN_DIR tmp=/var/tmp/venusd-gst-vulkan missing
+  ver=$(chroot "$HOST" dpkg-query -W -f '${Version}' libgstreamer-plugins-bad1.0-0) ||
+    die "libgstreamer-plugins-bad1.0-0 is not installed in the chroot"
+  [ -f "$d/VERSION" ] && [ "$(cat "$d/VERSION")" = "$ver" ] && return 0
+  say "GStreamer's Vulkan plugin from gstreamer1.0-plugins-bad $ver"
+  rm -rf "$HOST$tmp" && mkdir -p "$HOST$tmp/x" || die "cannot write $HOST$tmp"
+  if ! chroot "$HOST" sh -c "cd $tmp && apt-get -o APT::Sandbox::User=root download \
+    gstreamer1.0-plugins-bad=$ver" >"$HOST$tmp.log" 2>&1; then
+    cat "$HOST$tmp.log" >&2
+    die "apt-get download gstreamer1.0-plugins-bad=$ver failed (no network?)"
+  fi
+  dpkg -x "$HOST$tmp"/gstreamer1.0-plugins-bad_*.deb "$HOST$tmp/x" ||
+    die "dpkg -x of gstreamer1.0-plugins-bad failed"
+  rm -rf "$d" && mkdir -p "$d" &&
+    cp "$HOST$tmp/x/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvulkan.so" "$d/" ||
+    die "gstreamer1.0-plugins-bad $ver has no libgstvulkan.so"
+  rm -rf "$HOST$tmp" "$HOST$tmp.log"
+  missing=$(chroot "$HOST" ldd -r "$GST_VULKAN_DIR/libgstvulkan.so" 2>&1 |
+    awk '/not found/ { print $1 } /undefined symbol/ { print $3 }' | tr -d ',' | tr '\n' ' ')
+  [ -z "$missing" ] || die "libgstvulkan.so needs $missing, which the chroot lacks"
+  echo "$ver" >"$d/VERSION"
+}
+
+setup_apps() {
+  [ "$(id -u)" = 0 ] || die "needs root (chroot): run it with sudo"
+  [ -x "$HOST/usr/bin/vulkaninfo" ] || die "no clients' chroot yet: run 'mesa-clients.sh setup' first"
+  # shellcheck disable=SC2086
+  bash "$VM" host-install $APPS_PKGS || die "installing the real apps in the chroot failed"
+  gst_vulkan_plugin
+}
+
 list() {
   local v
   for v in "$HOST$CLIENTS"/*/VERSION; do
@@ -174,6 +219,7 @@ usage() { sed -n '2,/^set -u/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 case ${1:-} in
   setup) shift; setup "$@" ;;
+  setup-apps) setup_apps ;;
   list) list ;;
   exec) shift; exec_client "$@" ;;
   -h | --help | help) usage ;;

@@ -12,10 +12,16 @@
 # expected differences (test_vulkaninfo_full.sh with VULKANINFO_CLIENT; venus-expected-diffs-
 # trixie.txt, -mesa26.txt, -backports.txt), Vulkan 1.4 for the Mesa 26 clients.  For the two
 # Mesa 26 clients, the whole app suite (test_apps.sh, every
-# venusd mode and VN_PERF switch) must give native output too.
+# venusd mode and VN_PERF switch) must give native output too, and so must the real apps
+# (test_real_apps.sh: Debian 13's ffmpeg, GStreamer and zink in the chroot, against the same
+# programs on the chroot's lavapipe; mesa-clients.sh setup-apps installs them); presenting to
+# an Xvfb window (test_present.sh: vkcube, vk_present, GL through zink) must work through the
+# client's software WSI.
 #
 # Environment: MESA_CLIENTS_APPS, the clients that run the app suite (default
-# "backports sid"; the ASan pass of tests/integration/meson.build sets "none", for time).
+# "backports sid"; the ASan pass of tests/integration/meson.build sets "none", for time);
+# MESA_CLIENTS_REAL_APPS, the clients that run the real apps and test_present.sh (default:
+# MESA_CLIENTS_APPS).
 . "$(dirname "$0")/lib.sh"
 test_init mesa_clients
 
@@ -33,6 +39,18 @@ if ! bash "$CLIENTS_SH" setup >"$TEST_TMP/setup.log" 2>&1; then
 fi
 pass "mesa_clients/setup"
 sed 's/^/    /' "$TEST_TMP/setup.log" | tail -n 3
+REAL_APPS=${MESA_CLIENTS_REAL_APPS-${MESA_CLIENTS_APPS-backports sid}}
+if [ -n "${REAL_APPS// /}" ] && [ "$REAL_APPS" != none ]; then
+  t0=$SECONDS
+  if bash "$CLIENTS_SH" setup-apps >"$TEST_TMP/setup-apps.log" 2>&1; then
+    pass "mesa_clients/setup_apps"
+    note "mesa-clients.sh setup-apps: $((SECONDS - t0)) s"
+    sed 's/^/    /' "$TEST_TMP/setup-apps.log"
+  else
+    fail "mesa_clients/setup_apps" "tests/clients/mesa-clients.sh setup-apps failed: $(tail -n 1 "$TEST_TMP/setup-apps.log")"
+    REAL_APPS=none
+  fi
+fi
 
 for client in trixie backports sid; do
   version=$(bash "$CLIENTS_SH" list | awk -v c="$client" '$1 == c { print $2 }')
@@ -82,6 +100,21 @@ for client in trixie backports sid; do
       bash "$LIB_DIR/test_apps.sh"; then
       fail "mesa_clients/$client/app_suite" "test_apps.sh with Mesa $version failed (its FAIL lines are above)"
     fi
+  fi
+  if [[ " $REAL_APPS " == *" $client "* ]]; then
+    t0=$SECONDS
+    note "the real apps with Mesa $version (test_real_apps.sh, VENUS_CLIENT=$client)"
+    if ! VENUS_CLIENT=$client TEST_PREFIX="${TEST_PREFIX}mesa-$client:" TEST_TMP= \
+      bash "$LIB_DIR/test_real_apps.sh"; then
+      fail "mesa_clients/$client/real_apps" "test_real_apps.sh with Mesa $version failed (its FAIL lines are above)"
+    fi
+    note "real apps with Mesa $version: $((SECONDS - t0)) s"
+    t0=$SECONDS
+    if ! VENUS_CLIENT=$client TEST_PREFIX="${TEST_PREFIX}mesa-$client:" TEST_TMP= \
+      bash "$LIB_DIR/test_present.sh"; then
+      fail "mesa_clients/$client/present" "test_present.sh with Mesa $version failed (its FAIL lines are above)"
+    fi
+    note "presenting with Mesa $version: $((SECONDS - t0)) s"
   fi
 done
 test_finish
