@@ -444,6 +444,18 @@ static void fence_cancel(struct vt_client *c, uint64_t fence_id)
 
 /* -- replies --------------------------------------------------------------------------------- */
 
+/* A reply that cannot be sent: a client that went away (killed while it waited, which a
+ * valid client may be) is not an error; anything else is. */
+static void reply_failed(struct vt_client *c, uint32_t cmd, const char *what)
+{
+   if (errno == EPIPE || errno == ECONNRESET)
+      vd_info(VD_CAT_TRANSPORT, "client %u went away before the %s to %s; dropping it", c->id, what,
+              cmd_name(cmd));
+   else
+      vt_err("cannot send the %s to %s: %s; dropping the client", what, cmd_name(cmd),
+             strerror(errno));
+}
+
 static bool reply(struct vt_client *c, uint32_t cmd, const uint32_t *payload, uint32_t dwords)
 {
    uint32_t msg[2 + 1 + VD_VENUS_CAPSET_DWORDS];
@@ -454,8 +466,7 @@ static bool reply(struct vt_client *c, uint32_t cmd, const uint32_t *payload, ui
    if (dwords)
       memcpy(&msg[2], payload, (size_t)dwords * 4);
    if (!write_full(c->fd, msg, (size_t)(2 + dwords) * 4)) {
-      vt_err("cannot send the reply to %s: %s; dropping the client", cmd_name(cmd),
-             strerror(errno));
+      reply_failed(c, cmd, "reply");
       return false;
    }
    return true;
@@ -464,8 +475,7 @@ static bool reply(struct vt_client *c, uint32_t cmd, const uint32_t *payload, ui
 static bool reply_fd(struct vt_client *c, uint32_t cmd, int fd)
 {
    if (!send_fd(c->fd, fd)) {
-      vt_err("cannot send the fd of the %s reply: %s; dropping the client", cmd_name(cmd),
-             strerror(errno));
+      reply_failed(c, cmd, "fd of the reply");
       return false;
    }
    return true;
