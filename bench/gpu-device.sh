@@ -66,6 +66,18 @@ for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke 
     diff "/tmp/$a.native" "/tmp/$a.venus26" | head -8
   fi
 done
+# the newest protocol's apps (mesh shaders, ray queries, ray tracing pipelines): Mesa 26 only
+for a in vk_mesh vk_ray_query vk_ray_pipeline; do
+  [ "$M26" = 1 ] && [ -x "$G/apps/$a" ] || continue
+  native "$G/apps/$a" >"/tmp/$a.native" 2>&1; nrc=$?
+  venus26 "$G/apps/$a" >"/tmp/$a.venus26" 2>&1; vrc=$?
+  if [ "$nrc" = 0 ] && [ "$vrc" = 0 ] && cmp -s "/tmp/$a.native" "/tmp/$a.venus26"; then
+    echo "SAME $a (Mesa 26 guest): $(tail -n 1 "/tmp/$a.native")"; pass=$((pass + 1))
+  else
+    echo "DIFF $a (Mesa 26 guest; native rc $nrc, venus rc $vrc)"; failn=$((failn + 1))
+    tail -n 2 "/tmp/$a.native" "/tmp/$a.venus26"
+  fi
+done
 if [ "$M26" = 1 ]; then
   venus26 "$G/vulkaninfo" >/tmp/vi.venus26 2>&1; echo "Mesa 26 guest: vulkaninfo rc=$?"
   grep -m3 -E "apiVersion|driverInfo" /tmp/vi.venus26
