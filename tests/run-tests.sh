@@ -5,7 +5,8 @@
 #
 # 1. setup (idempotent, seconds when done): scripts/setup-deps.sh (packages, third_party/);
 #    then, when a selected test is in the suite 'vm-cache' (render-server, vm), tests/vm/vm.sh
-#    setup (Debian 13 chroots and a guest in /var/cache/venusd-vm; minutes the first time,
+#    setup and tests/clients/mesa-clients.sh setup (Debian 13 chroots, the Mesa 26 clients
+#    and a guest in /var/cache/venusd-vm; minutes the first time,
 #    root and network).  A setup that fails is "FAIL setup/...: reason", and the tests that
 #    need it fail with their own reason.  --no-setup leaves both out.
 # 2. builds build/ and, unless --quick, build-asan/ (ASan+UBSan) and build-tsan/
@@ -253,7 +254,10 @@ run_suites() {
   # the VM cache, once, before the first test that needs it
   if [ "$need_vm" = 1 ] && [ "$SETUP" = 1 ] && [ "$VM_SETUP_DONE" = 0 ]; then
     VM_SETUP_DONE=1
-    setup_step vm-cache bash tests/vm/vm.sh setup
+    # and the Mesa 26 clients in its chroot: guest_ranges and protocol_levels send the
+    # newest protocol's input through them, before mesa_clients (which would make them) runs
+    setup_step vm-cache bash tests/vm/vm.sh setup &&
+      setup_step mesa-clients bash tests/clients/mesa-clients.sh setup
   fi
   # TEST_TIMEOUT replaces tap.sh's limits; meson's (2 minutes above tap.sh's, 30 s for
   # unit tests) must not cut it short.
