@@ -82,13 +82,6 @@ void vd_accel_hide_features(void *pnext)
       m1->rayTracingPipelineTraceRaysIndirect2 = VK_FALSE;
 }
 
-bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext)
-{
-   if (!fn)
-      vd_dispatch_fatal(disp, "the device was not created with %s (no host entry point)", ext);
-   return fn != NULL;
-}
-
 #define AS_EXT VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME
 #define RT_EXT VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME
 

@@ -85,10 +85,8 @@ VD_HANDLER(vkCmdDrawIndexed)
 VD_HANDLER(vkCmdDrawMultiEXT)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
-   if (!vk->CmdDrawMultiEXT) {
-      vd_vk_no_entry(disp, "vkCmdDrawMultiEXT");
+   if (!vd_entry_ok(disp, (const void *)vk->CmdDrawMultiEXT, VK_EXT_MULTI_DRAW_EXTENSION_NAME))
       return;
-   }
    /* The decoder stored the draws as a plain array: the guest's stride described the
     * guest's memory, not this array, and passing it on would let the driver read past it. */
    if (NEED_VERTEX(disp, a))
@@ -99,10 +97,9 @@ VD_HANDLER(vkCmdDrawMultiEXT)
 VD_HANDLER(vkCmdDrawMultiIndexedEXT)
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
-   if (!vk->CmdDrawMultiIndexedEXT) {
-      vd_vk_no_entry(disp, "vkCmdDrawMultiIndexedEXT");
+   if (!vd_entry_ok(disp, (const void *)vk->CmdDrawMultiIndexedEXT,
+                    VK_EXT_MULTI_DRAW_EXTENSION_NAME))
       return;
-   }
    /* As for vkCmdDrawMultiEXT: the decoded draws are a plain array. */
    if (NEED_VERTEX(disp, a))
       vk->CmdDrawMultiIndexedEXT(a->commandBuffer, a->drawCount, a->pIndexInfo, a->instanceCount,

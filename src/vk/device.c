@@ -461,13 +461,12 @@ VD_HANDLER(vkGetDeviceQueue2)
    pthread_mutex_unlock(&ctx->timeline_mutex);
 }
 
-void vd_vk_no_entry(struct vd_dispatch *disp, const char *command)
+void vd_vk_no_entry(struct vd_dispatch *disp, const char *ext)
 {
    /* The loader gives NULL for a command whose extension the device (or instance) was not
-    * created with; calling it would crash the worker. */
-   /* vd_dispatch_fatal names the command being dispatched: `command` only documents it. */
-   (void)command;
-   vd_dispatch_fatal(disp, "the host has no entry point for it on this object: the guest did "
-                           "not enable its extension (or Vulkan version) at creation, so it "
-                           "must not send it");
+    * created with; calling it would crash the worker.  vd_dispatch_fatal names the command. */
+   vd_dispatch_fatal(disp,
+                     "the host has no entry point for it on this object: the guest did not "
+                     "enable %s at creation, so it must not send it",
+                     ext ? ext : "its extension (or Vulkan version)");
 }

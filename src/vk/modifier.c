@@ -332,6 +332,8 @@ VD_HANDLER(vkGetImageSubresourceLayout)
 
 VD_HANDLER(vkGetImageSubresourceLayout2EXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->GetImageSubresourceLayout2EXT, NULL))
+      return;
    VkImageSubresource2 sub = *a->pSubresource;
    if (subresource_in_image(disp, a->image, &sub.imageSubresource) &&
        fix_aspect(disp, a->image, &sub.imageSubresource.aspectMask))
@@ -342,6 +344,9 @@ VD_HANDLER(vkGetImageSubresourceLayout2EXT)
  * of that mip level and layer (lavapipe indexes its per-level offsets with the level). */
 VD_HANDLER(vkGetDeviceImageSubresourceLayoutKHR)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->GetDeviceImageSubresourceLayoutKHR,
+                    NULL))
+      return;
    const VkImageCreateInfo *ci = a->pInfo->pCreateInfo;
    const VkImageSubresource *s = &a->pInfo->pSubresource->imageSubresource;
    if (s->mipLevel >= ci->mipLevels || s->arrayLayer >= ci->arrayLayers) {

@@ -118,6 +118,8 @@ static bool push_writes_ok(struct vd_dispatch *disp, VkPipelineLayout layout, ui
 
 VD_HANDLER(vkCmdPushDescriptorSetKHR)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdPushDescriptorSetKHR, NULL))
+      return;
    if (push_writes_ok(disp, a->layout, a->set, a->descriptorWriteCount, a->pDescriptorWrites))
       vd_object_vk(a->obj)->CmdPushDescriptorSetKHR(a->commandBuffer, a->pipelineBindPoint,
                                                     a->layout, a->set, a->descriptorWriteCount,

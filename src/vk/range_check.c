@@ -211,6 +211,8 @@ static bool mesh_groups_ok(struct vd_dispatch *disp, const struct vd_physical_de
 
 VD_HANDLER(vkCmdDrawMeshTasksEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdDrawMeshTasksEXT, NULL))
+      return;
    if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
       return;
    const uint32_t g[3] = { a->groupCountX, a->groupCountY, a->groupCountZ };
@@ -220,6 +222,8 @@ VD_HANDLER(vkCmdDrawMeshTasksEXT)
 
 VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectEXT, NULL))
+      return;
    if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
       return;
    if (multiple_of_4(disp, "offset", a->offset) &&
@@ -233,6 +237,9 @@ VD_HANDLER(vkCmdDrawMeshTasksIndirectEXT)
 
 VD_HANDLER(vkCmdDrawMeshTasksIndirectCountEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdDrawMeshTasksIndirectCountEXT,
+                    NULL))
+      return;
    if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_MESH, "graphics pipeline with mesh stages"))
       return;
    if (multiple_of_4(disp, "offset", a->offset) &&
@@ -381,6 +388,8 @@ VD_HANDLER(vkCmdBindIndexBuffer)
 
 VD_HANDLER(vkCmdBindIndexBuffer2KHR)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdBindIndexBuffer2KHR, NULL))
+      return;
    if (binding_ok(disp, "buffer", UINT32_MAX, a->buffer, a->offset, a->size))
       vd_object_vk(a->obj)->CmdBindIndexBuffer2KHR(a->commandBuffer, a->buffer, a->offset, a->size,
                                                    a->indexType);
@@ -402,6 +411,9 @@ static uint32_t max_xfb_buffers(const struct vd_object *cb)
 
 VD_HANDLER(vkCmdBindTransformFeedbackBuffersEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdBindTransformFeedbackBuffersEXT,
+                    NULL))
+      return;
    if (!within_limit(disp, "firstBinding", a->firstBinding, "bindingCount", a->bindingCount,
                      max_xfb_buffers(a->obj), "maxTransformFeedbackBuffers"))
       return;
@@ -428,6 +440,8 @@ static bool counters_ok(struct vd_dispatch *disp, uint32_t count, const VkBuffer
 
 VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdBeginTransformFeedbackEXT, NULL))
+      return;
    if (within_limit(disp, "firstCounterBuffer", a->firstCounterBuffer, "counterBufferCount",
                     a->counterBufferCount, max_xfb_buffers(a->obj),
                     "maxTransformFeedbackBuffers") &&
@@ -439,6 +453,8 @@ VD_HANDLER(vkCmdBeginTransformFeedbackEXT)
 
 VD_HANDLER(vkCmdEndTransformFeedbackEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdEndTransformFeedbackEXT, NULL))
+      return;
    if (within_limit(disp, "firstCounterBuffer", a->firstCounterBuffer, "counterBufferCount",
                     a->counterBufferCount, max_xfb_buffers(a->obj),
                     "maxTransformFeedbackBuffers") &&
@@ -450,6 +466,8 @@ VD_HANDLER(vkCmdEndTransformFeedbackEXT)
 
 VD_HANDLER(vkCmdDrawIndirectByteCountEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdDrawIndirectByteCountEXT, NULL))
+      return;
    if (!vd_bind_state_ok(disp, a->obj, VD_BOUND_VERTEX,
                          "graphics pipeline with vertex input stages"))
       return;
@@ -462,6 +480,9 @@ VD_HANDLER(vkCmdDrawIndirectByteCountEXT)
 /* The condition is a 32-bit value at the offset. */
 VD_HANDLER(vkCmdBeginConditionalRenderingEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdBeginConditionalRenderingEXT,
+                    NULL))
+      return;
    const VkConditionalRenderingBeginInfoEXT *c = a->pConditionalRenderingBegin;
    if (range_ok(disp, "pConditionalRenderingBegin->buffer", c->buffer, c->offset, 4))
       vd_object_vk(a->obj)->CmdBeginConditionalRenderingEXT(a->commandBuffer, c);
@@ -979,6 +1000,8 @@ VD_HANDLER(vkCmdEndQuery)
 
 VD_HANDLER(vkCmdBeginQueryIndexedEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdBeginQueryIndexedEXT, NULL))
+      return;
    if (query_ok(disp, a->queryPool, a->query))
       vd_object_vk(a->obj)->CmdBeginQueryIndexedEXT(a->commandBuffer, a->queryPool, a->query,
                                                     a->flags, a->index);
@@ -986,6 +1009,8 @@ VD_HANDLER(vkCmdBeginQueryIndexedEXT)
 
 VD_HANDLER(vkCmdEndQueryIndexedEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdEndQueryIndexedEXT, NULL))
+      return;
    if (query_ok(disp, a->queryPool, a->query))
       vd_object_vk(a->obj)->CmdEndQueryIndexedEXT(a->commandBuffer, a->queryPool, a->query,
                                                   a->index);
@@ -1074,6 +1099,8 @@ static bool vertex_attributes_ok(struct vd_dispatch *disp, const VkPhysicalDevic
 
 VD_HANDLER(vkCmdSetVertexInputEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdSetVertexInputEXT, NULL))
+      return;
    const VkPhysicalDeviceLimits *l = limits_of(a->obj);
    const uint32_t nb = a->pVertexBindingDescriptions ? a->vertexBindingDescriptionCount : 0;
    const uint32_t na = a->pVertexAttributeDescriptions ? a->vertexAttributeDescriptionCount : 0;
@@ -1094,6 +1121,8 @@ static bool attachments_ok(struct vd_dispatch *disp, const struct vd_object *cb,
 
 VD_HANDLER(vkCmdSetColorBlendEnableEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdSetColorBlendEnableEXT, NULL))
+      return;
    if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
       vd_object_vk(a->obj)->CmdSetColorBlendEnableEXT(a->commandBuffer, a->firstAttachment,
                                                       a->attachmentCount, a->pColorBlendEnables);
@@ -1101,6 +1130,8 @@ VD_HANDLER(vkCmdSetColorBlendEnableEXT)
 
 VD_HANDLER(vkCmdSetColorBlendEquationEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdSetColorBlendEquationEXT, NULL))
+      return;
    if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
       vd_object_vk(a->obj)->CmdSetColorBlendEquationEXT(
          a->commandBuffer, a->firstAttachment, a->attachmentCount, a->pColorBlendEquations);
@@ -1108,6 +1139,8 @@ VD_HANDLER(vkCmdSetColorBlendEquationEXT)
 
 VD_HANDLER(vkCmdSetColorWriteMaskEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdSetColorWriteMaskEXT, NULL))
+      return;
    if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
       vd_object_vk(a->obj)->CmdSetColorWriteMaskEXT(a->commandBuffer, a->firstAttachment,
                                                     a->attachmentCount, a->pColorWriteMasks);
@@ -1115,6 +1148,8 @@ VD_HANDLER(vkCmdSetColorWriteMaskEXT)
 
 VD_HANDLER(vkCmdSetColorBlendAdvancedEXT)
 {
+   if (!vd_entry_ok(disp, (const void *)vd_object_vk(a->obj)->CmdSetColorBlendAdvancedEXT, NULL))
+      return;
    if (attachments_ok(disp, a->obj, a->firstAttachment, a->attachmentCount))
       vd_object_vk(a->obj)->CmdSetColorBlendAdvancedEXT(a->commandBuffer, a->firstAttachment,
                                                         a->attachmentCount, a->pColorBlendAdvanced);

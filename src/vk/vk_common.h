@@ -46,10 +46,18 @@ bool vd_bind_state_ok(struct vd_dispatch *disp, struct vd_object *cb, uint32_t n
 uint32_t vd_pipeline_bind_bits(const struct vd_object *pipeline);
 const char *vd_pipeline_kind_name(const struct vd_object *pipeline);
 
-/* The host has no entry point for `command` on this device or instance: its extension (or
- * Vulkan version) was not enabled when the object was created, so a valid guest never
- * sends it.  Makes the context fatal (device.c). */
-void vd_vk_no_entry(struct vd_dispatch *disp, const char *command);
+/* The host has no entry point for the command being dispatched on this device or instance:
+ * its extension `ext` (NULL: "its extension") or Vulkan version was not enabled when the
+ * object was created, so a valid guest never sends it.  Makes the context fatal (device.c).
+ * vd_entry_ok: true if `fn` is there, else that. */
+void vd_vk_no_entry(struct vd_dispatch *disp, const char *ext);
+static inline bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext)
+{
+   if (__builtin_expect(fn != NULL, 1))
+      return true;
+   vd_vk_no_entry(disp, ext);
+   return false;
+}
 
 struct vd_physical_device {
    const struct vd_vk_dispatch *vk; /* the instance's table */
@@ -420,7 +428,6 @@ void vd_accel_device_init(struct vd_device *dev);
 void vd_accel_hide_features(void *pnext);
 /* accel.c: `fn`, a host entry point of extension `ext`, exists: the device enabled `ext`
  * (the host's vkGetDeviceProcAddr gives NULL otherwise), else the context goes fatal. */
-bool vd_entry_ok(struct vd_dispatch *disp, const void *fn, const char *ext);
 /* pipeline.c: the shader groups of a ray tracing pipeline record (with its libraries'), 0
  * for a pipeline of another kind. */
 uint32_t vd_pipeline_group_count(const struct vd_object *pipeline);

@@ -736,7 +736,7 @@ static void vd_pass_vkEnumerateDeviceExtensionProperties(struct vd_dispatch *dis
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (__builtin_expect(!vk->EnumerateDeviceExtensionProperties, 0)) {
-      vd_vk_no_entry(disp, "vkEnumerateDeviceExtensionProperties");
+      vd_vk_no_entry(disp, NULL);
       return;
    }
    a->ret = vk->EnumerateDeviceExtensionProperties(a->physicalDevice, a->pLayerName, a->pPropertyCount, a->pProperties);
@@ -745,7 +745,7 @@ static void vd_gen_vkCreateBuffer(struct vd_dispatch *disp, struct vn_args_vkCre
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (__builtin_expect(!vk->CreateBuffer, 0)) {
-      vd_vk_no_entry(disp, "vkCreateBuffer");
+      vd_vk_no_entry(disp, NULL);
       return;
    }
    const uint32_t n = (uint32_t)(1);
@@ -779,7 +779,7 @@ static void vd_pass_vkCmdClearAttachments(struct vd_dispatch *disp, struct vn_ar
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (__builtin_expect(!vk->CmdClearAttachments, 0)) {
-      vd_vk_no_entry(disp, "vkCmdClearAttachments");
+      vd_vk_no_entry(disp, NULL);
       return;
    }
    vk->CmdClearAttachments(a->commandBuffer, a->attachmentCount, a->pAttachments, a->rectCount, a->pRects);
@@ -788,7 +788,7 @@ static void vd_pass_vkGetBufferMemoryRequirements2(struct vd_dispatch *disp, str
 {
    const struct vd_vk_dispatch *vk = vd_object_vk(a->obj);
    if (__builtin_expect(!vk->GetBufferMemoryRequirements2, 0)) {
-      vd_vk_no_entry(disp, "vkGetBufferMemoryRequirements2");
+      vd_vk_no_entry(disp, NULL);
       return;
    }
    vk->GetBufferMemoryRequirements2(a->device, a->pInfo, a->pMemoryRequirements);
