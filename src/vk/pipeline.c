@@ -336,6 +336,15 @@ static void pipelines_add(struct vd_dispatch *disp, struct vd_object *dev_obj, u
    }
 }
 
+/* A uint32_t for each of n pipelines, for the length of the command (NULL: fatal). */
+static uint32_t *per_pipeline(struct vd_dispatch *disp, uint32_t n)
+{
+   uint32_t *v = vd_arena_alloc_array(&disp->arena, sizeof(*v), n ? n : 1);
+   if (!v)
+      vd_dispatch_fatal(disp, "out of memory");
+   return v;
+}
+
 static uint64_t *guest_ids(struct vd_dispatch *disp, uint32_t n, const VkPipeline *pipelines)
 {
    uint64_t *ids = vd_arena_alloc_array(&disp->arena, sizeof(*ids), n ? n : 1);
@@ -356,11 +365,9 @@ VD_HANDLER(vkCreateGraphicsPipelines)
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
-   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
-   if (!bits) {
-      vd_dispatch_fatal(disp, "out of memory");
+   uint32_t *bits = per_pipeline(disp, a->createInfoCount);
+   if (!bits)
       return;
-   }
    for (uint32_t i = 0; i < a->createInfoCount; i++)
       bits[i] = graphics_bind_bits(&a->pCreateInfos[i]);
    a->ret = dev->vk->CreateGraphicsPipelines(a->device, a->pipelineCache, a->createInfoCount,
@@ -382,11 +389,9 @@ VD_HANDLER(vkCreateComputePipelines)
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
-   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
-   if (!bits) {
-      vd_dispatch_fatal(disp, "out of memory");
+   uint32_t *bits = per_pipeline(disp, a->createInfoCount);
+   if (!bits)
       return;
-   }
    for (uint32_t i = 0; i < a->createInfoCount; i++)
       bits[i] = VD_BOUND_COMPUTE;
    a->ret = dev->vk->CreateComputePipelines(a->device, a->pipelineCache, a->createInfoCount,
@@ -475,23 +480,18 @@ VD_HANDLER(vkCreateRayTracingPipelinesKHR)
    if (!vd_entry_ok(disp, (const void *)dev->vk->CreateRayTracingPipelinesKHR,
                     VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME))
       return;
-   uint32_t *groups = vd_arena_alloc_array(&disp->arena, sizeof(*groups),
-                                           a->createInfoCount ? a->createInfoCount : 1);
-   if (!groups) {
-      vd_dispatch_fatal(disp, "out of memory");
+   uint32_t *groups = per_pipeline(disp, a->createInfoCount);
+   if (!groups)
       return;
-   }
    for (uint32_t i = 0; i < a->createInfoCount; i++)
       if (!(groups[i] = rt_groups(disp, dev, i, &a->pCreateInfos[i])))
          return;
    uint64_t *ids = guest_ids(disp, a->createInfoCount, a->pPipelines);
    if (!ids)
       return;
-   uint32_t *bits = vd_arena_alloc_array(&disp->arena, sizeof(*bits), a->createInfoCount + 1);
-   if (!bits) {
-      vd_dispatch_fatal(disp, "out of memory");
+   uint32_t *bits = per_pipeline(disp, a->createInfoCount);
+   if (!bits)
       return;
-   }
    for (uint32_t i = 0; i < a->createInfoCount; i++)
       bits[i] =
          (a->pCreateInfos[i].flags & VK_PIPELINE_CREATE_LIBRARY_BIT_KHR) ? 0 : VD_BOUND_RAY_TRACING;
