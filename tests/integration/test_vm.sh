@@ -106,8 +106,22 @@ note "vm.sh run: status $vm_rc in $((SECONDS - t0)) s ($(grep '^vm: guest' "$TES
 sed -n 's/^step /guest step /p' "$TEST_TMP/run.out" | sed 's/^/    /'
 QLOG=$RUN/qemu.log
 RES=$RUN/share/res
+# where_stuck — for a run that never finished: how far the guest got (the share is a host
+# directory, so a step's .rc is there as soon as the step ends), and venusd's last line.
+where_stuck() {
+  local done="" f cur
+  if [ ! -f "$RUN/share/.vm/boot_s" ]; then
+    echo "the guest never reached its script (kernel: $(tail -n 1 "$RUN/console.log" 2>/dev/null))"
+    return
+  fi
+  for f in "$RES"/*.rc; do [ -f "$f" ] && done+=" $(basename "$f" .rc)=$(cat "$f")"; done
+  # shellcheck disable=SC2012 # our own file names
+  cur=$(ls -t "$RES"/*.out 2>/dev/null | head -n 1)
+  echo "steps done:${done:- none}; last started: $(basename "${cur:-none}" .out);" \
+    "venusd's last line: $(grep -v '^qemu' "$QLOG" 2>/dev/null | tail -n 1)"
+}
 if [ "$vm_rc" != 0 ] || [ ! -d "$RES" ]; then
-  fail "vm/boot" "the guest did not run its script (vm.sh run status $vm_rc): $(grep -E '^vm' "$TEST_TMP/run.out" | tail -n 1)"
+  fail "vm/boot" "the guest did not run its script (vm.sh run status $vm_rc): $(grep -E '^vm' "$TEST_TMP/run.out" | tail -n 1); $(where_stuck)"
   show_file "$TEST_TMP/run.out" 15
   show_file "$QLOG" 15
   test_finish

@@ -52,7 +52,9 @@
 # QEMU runs under TCG: /dev/kvm on these machines, where there is one, is PVM and cannot
 # boot a stock kernel.  One vCPU: QEMU 10.0's TCG sometimes aborts with "iotlb_to_section:
 # Assertion" while blobs are mapped (more often with two); a run that ends that way before
-# the guest reports is retried (VENUSD_VM_RETRY times, default 2).  Each run lives in its
+# the guest reports is retried (VENUSD_VM_RETRY times, default 2), and so is one whose guest
+# has not reached its command after VENUSD_VM_BOOT_LIMIT seconds (default 150; a boot takes
+# 5-10 s).  Each run lives in its
 # own mount and PID namespace, so its mounts, Xvfb, QEMU and render server all go away
 # with it, however it ends.
 #
@@ -429,8 +431,23 @@ ns_main() {
     -virtfs local,path=/vm/guest,mount_tag=root,security_model=none,readonly=on \
     -virtfs local,path=/vm/run/share,mount_tag=share,security_model=none \
     -device "virtio-gpu-gl-pci,venus=on,blob=on,hostmem=${VENUSD_VM_HOSTMEM:-4G}" \
-    -display sdl,gl=on >>"$run/qemu.log" 2>&1 </dev/null
+    -display sdl,gl=on >>"$run/qemu.log" 2>&1 </dev/null &
+  local qpid=$! wpid
+  # Boot watchdog: the guest reaches its script in 5-10 s under TCG.  One that has not in
+  # VENUSD_VM_BOOT_LIMIT seconds hangs in the kernel or QEMU, before any render server
+  # work: kill it, and run() boots again (boot-hung).
+  (
+    for _ in $(seq $((${VENUSD_VM_BOOT_LIMIT:-150} * 10))); do
+      [ -f "$run/share/.vm/boot_s" ] && exit 0
+      sleep 0.1
+    done
+    echo "no boot after ${VENUSD_VM_BOOT_LIMIT:-150} s; last kernel line: $(tail -n 1 "$run/console.log" 2>/dev/null)" >"$run/boot-hung"
+    pkill -KILL -f qemu-system-x86_64
+  ) &
+  wpid=$!
+  wait "$qpid"
   qrc=$?
+  kill "$wpid" 2>/dev/null
   echo "$qrc" >"$run/qemu.status"
 
   # The render server must follow QEMU out (its socket to the proxy closed): give it 5 s.
@@ -505,7 +522,7 @@ run() {
   local attempt status retries=${VENUSD_VM_RETRY:-2} t0 grc boot end
   for attempt in $(seq 0 "$retries"); do
     rm -rf "$dir/share" "$dir/qemu.log" "$dir/console.log" "$dir/xvfb.log" "$dir/xvfb.display" \
-      "$dir/qemu.status" "$dir/server-leftover"
+      "$dir/qemu.status" "$dir/server-leftover" "$dir/boot-hung"
     mkdir -p "$dir/share/.vm"
     for f in "${copies[@]}"; do cp "$f" "$dir/share/" || die "cannot copy $f"; done
     {
@@ -536,6 +553,11 @@ run() {
       [ -s "$dir/server-leftover" ] && echo "vm: render server processes still running 5 s after QEMU exited: $(tr '\n' ';' <"$dir/server-leftover")" >&2
       return "$grc"
     fi
+    if [ "$attempt" -lt "$retries" ] && [ -f "$dir/boot-hung" ]; then
+      echo "vm: the guest did not boot: $(cat "$dir/boot-hung"); retrying" >&2
+      mkdir -p "$dir/attempt-$attempt" && cp "$dir"/*.log "$dir/boot-hung" "$dir/attempt-$attempt/" 2>/dev/null
+      continue
+    fi
     if [ "$attempt" -lt "$retries" ] && grep -q 'iotlb_to_section: Assertion' "$dir/qemu.log" 2>/dev/null; then
       echo "vm: QEMU aborted in iotlb_to_section (a QEMU 10.0 TCG bug, not the render server); retrying" >&2
       mkdir -p "$dir/attempt-$attempt" && cp "$dir"/*.log "$dir/attempt-$attempt/" 2>/dev/null
@@ -543,7 +565,13 @@ run() {
     fi
     break
   done
-  echo "vm: the guest reported no exit status (qemu status $status$([ "$status" = 137 ] && echo ", killed after $timeout s")); logs in $dir" >&2
+  local why=""
+  if [ -f "$dir/boot-hung" ]; then
+    why=", killed: $(cat "$dir/boot-hung")"
+  elif [ "$status" = 137 ]; then
+    why=", killed after $timeout s"
+  fi
+  echo "vm: the guest reported no exit status (qemu status $status$why); logs in $dir" >&2
   tail -n 5 "$dir/qemu.log" "$dir/console.log" 2>/dev/null | sed 's/^/  /' >&2
   return 125
 }
