@@ -365,6 +365,38 @@ venus_client() {
     timeout -s KILL "$CLIENT_TIMEOUT" "$@"
 }
 
+# venus_client_to_fatal BEFORE CMD... — venus_client CMD..., ended 0.3 s after venusd's
+# log gains a line holding "fatal" past its line BEFORE (log_line_count), or when it exits.
+# A Mesa client whose context went fatal only notices after about 4 s: vn_relax reads the
+# ring's FATAL bit at its 4096th iteration, after sleeps that double up to 1.3 ms.  Tests
+# of bad input need only venusd's line and the client's output so far.  Returns the
+# client's status (137 when ended here).
+venus_client_to_fatal() {
+  local before=$1 pid i
+  shift
+  venus_client "$@" &
+  pid=$!
+  for ((i = 0; i < CLIENT_TIMEOUT * 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    if log_lines_since "$VD_LOGFILE" "$before" | grep -q fatal; then
+      sleep 0.3
+      kill_descendants "$pid"
+      break
+    fi
+    sleep 0.05
+  done
+  wait "$pid"
+}
+
+# kill_descendants PID — SIGKILL every process under PID, leaves first.
+kill_descendants() {
+  local c
+  for c in $(children "$1"); do
+    kill_descendants "$c"
+    kill -KILL "$c" 2>/dev/null
+  done
+}
+
 # native_client CMD... — runs CMD directly on lavapipe.
 native_client() {
   env -u VK_ICD_FILENAMES -u VK_INSTANCE_LAYERS -u DISPLAY -u WAYLAND_DISPLAY -u VN_DEBUG \

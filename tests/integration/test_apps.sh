@@ -103,7 +103,8 @@ idle_check() {
 # must never print OK, and venusd's log must hold LOGLINE (COMMAND: what to show if not).
 expect_fatal() {
   local name=$1 mode=$2 cmd=$3 line=$4 out=$TEST_TMP/${1//\//_}.venus
-  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/${FATAL_APP:-vk_alloc_limits}" "$mode" >"$out" 2>&1
+  CLIENT_TIMEOUT=20 venus_client_to_fatal "$(log_line_count "$VD_LOGFILE")" \
+    "$BUILD/tests/apps/${FATAL_APP:-vk_alloc_limits}" "$mode" >"$out" 2>&1
   if grep -qF "$line" "$VD_LOGFILE" && ! grep -q '^OK' "$out"; then
     pass "apps/$name"
   else

@@ -63,8 +63,7 @@ expect_fatal() {
   local worker=$1 app=$2 mode=$3 text=$4 name="guest_ranges/$1/${3#--bad-}" out before line
   out=$TEST_TMP/$worker-$mode.out
   before=$(log_line_count "$VD_LOGFILE")
-  CLIENT_TIMEOUT=20 venus_client "$BUILD/tests/apps/$app" "$mode" >"$out" 2>&1
-  sleep 0.2
+  CLIENT_TIMEOUT=20 venus_client_to_fatal "$before" "$BUILD/tests/apps/$app" "$mode" >"$out" 2>&1
   line=$(log_lines_since "$VD_LOGFILE" "$before" | grep -m1 fatal)
   if grep -q '^SKIP' "$out"; then
     skip "$name" "$(grep -m1 '^SKIP' "$out")"

@@ -51,8 +51,7 @@ expect_fatal() {
   local worker=$1 mode=$2 name="lifetimes/$1/${2//-/_}" out=$TEST_TMP/$1-$2.out before line t ok=1
   shift 2
   before=$(log_line_count "$VD_LOGFILE")
-  CLIENT_TIMEOUT=20 venus_client "$APP" "--$mode" >"$out" 2>&1
-  sleep 0.2
+  CLIENT_TIMEOUT=20 venus_client_to_fatal "$before" "$APP" "--$mode" >"$out" 2>&1
   line=$(log_lines_since "$VD_LOGFILE" "$before" | grep -m1 'fatal')
   for t in "$@"; do
     case $line in *"$t"*) ;; *) ok=0 ;; esac
