@@ -123,7 +123,8 @@ if runs_worker process && start_venusd_or_fail limits/a/start --max-blobs 8 --ma
   expect_log threads/fatal "vkCreateRingMESA: ring 1002 not created: the context runs 3 threads, the most allowed (--max-threads 3)"
   alive_after threads
 
-  CLIENT_TIMEOUT=30 venus_client "$BUILD/tests/apps/vk_compute_smoke" >"$TEST_TMP/objects.out" 2>&1
+  CLIENT_TIMEOUT=30 venus_client_to_fatal "$(log_line_count "$VD_LOGFILE")" "$BUILD/tests/apps/vk_compute_smoke" \
+    >"$TEST_TMP/objects.out" 2>&1
   if grep -q '^OK' "$TEST_TMP/objects.out"; then
     fail objects/client "vk_compute_smoke succeeded with 6 objects"
   else

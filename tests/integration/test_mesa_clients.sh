@@ -74,7 +74,7 @@ for client in trixie backports sid; do
     fail "mesa_clients/$client/sparse_hidden" "$(grep -m1 -E 'sparse|FAIL' "$out")"
   fi
   n0=$(log_line_count "$VD_LOGFILE")
-  CLIENT_TIMEOUT=20 VENUS_CLIENT=$client venus_client "$SPARSE_APP" --bind >"$out.bind" 2>&1
+  CLIENT_TIMEOUT=20 VENUS_CLIENT=$client venus_client_to_fatal "$n0" "$SPARSE_APP" --bind >"$out.bind" 2>&1
   if log_lines_since "$VD_LOGFILE" "$n0" | grep -q "vkQueueBindSparse: pBindInfo\[0\]: sparse binding is not offered on this device" &&
     ! grep -q '^OK' "$out.bind"; then
     pass "mesa_clients/$client/sparse_bind_is_fatal"
