@@ -15,7 +15,9 @@
 # VENUS_ICD (Mesa's Venus manifest), HOST_ICD (what venusd runs on, default NATIVE_ICD),
 # VENUSD_LLAMA_HOME (bench/llama/setup.sh's directory), BENCH_OUT (raw results file),
 # VARIANTS (default "native venus venus-nofb"), VENUSD_MESA26_HOME (bench/mesa26-client.sh's
-# directory).  Run bench/llama/setup.sh --size SIZE first.
+# directory), VENUSD_PREV (an earlier venusd build, run beside VENUSD for the variants
+# venus-prev and venus26-prev: a before/after figure in one run).  Run
+# bench/llama/setup.sh --size SIZE first.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -52,9 +54,18 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/venusd-llama.XXXXXX")
 sock=$work/venusd.sock
 VK_DRIVER_FILES=$HOST_ICD "$VENUSD" vtest --socket "$sock" "${EXTRA[@]}" >"$work/venusd.log" 2>&1 </dev/null &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+ppid_=
+sockp=$work/venusd-prev.sock
+case " $VARIANTS " in
+  *"-prev "*)
+    [ -x "${VENUSD_PREV:-}" ] || { echo "run.sh: the -prev variants need VENUSD_PREV" >&2; exit 1; }
+    VK_DRIVER_FILES=$HOST_ICD "$VENUSD_PREV" vtest --socket "$sockp" "${EXTRA[@]}" >"$work/venusd-prev.log" 2>&1 </dev/null &
+    ppid_=$! ;;
+esac
+trap 'kill -TERM $pid $ppid_ 2>/dev/null; wait $pid $ppid_ 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -S "$sock" ] && { [ -z "$ppid_" ] || [ -S "$sockp" ]; } && break; sleep 0.1; done
 [ -S "$sock" ] || { cat "$work/venusd.log" >&2; echo "run.sh: venusd did not start" >&2; exit 1; }
+[ -z "$ppid_" ] || [ -S "$sockp" ] || { cat "$work/venusd-prev.log" >&2; echo "run.sh: VENUSD_PREV did not start" >&2; exit 1; }
 
 # GGML_VK_VISIBLE_DEVICES=0: ggml skips CPU-type devices (lavapipe) unless they are named.
 # Each variant's first run also records what ggml saw of the device ("# VARIANT ggml_vulkan:
@@ -86,6 +97,11 @@ for r in $(seq "$ROUNDS"); do
         VK_DRIVER_FILES=$M26/virtio_icd.json LLAMA_LIB_PATH=$M26 bench ;;
       venus26-nofb) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VN_PERF=no_fence_feedback \
         VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$M26/virtio_icd.json LLAMA_LIB_PATH=$M26 bench ;;
+      # the same two guests against VENUSD_PREV
+      venus-prev) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sockp \
+        VK_DRIVER_FILES=$VENUS_ICD bench ;;
+      venus26-prev) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sockp \
+        VK_DRIVER_FILES=$M26/virtio_icd.json LLAMA_LIB_PATH=$M26 bench ;;
     esac | sed "s/^/$v /" >>"$OUT.tmp"
     cat "$OUT.tmp" >>"$OUT" && rm -f "$OUT.tmp"
   done

@@ -304,6 +304,7 @@ static VkResult empty_submit(struct vd_dispatch *disp, struct vd_device *dev, Vk
       found = true;
       pthread_mutex_lock(&q->mutex);
       r = dev->vk->QueueSubmit(q->handle, 1, &submit, VK_NULL_HANDLE);
+      q->track_covers_all = false; /* a semaphore wait or signal: not tracked */
       pthread_mutex_unlock(&q->mutex);
    }
    pthread_mutex_unlock(&ctx->timeline_mutex);

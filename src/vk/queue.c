@@ -1,6 +1,9 @@
 /* Queue timelines: a fence on timeline N retires when all work submitted to the VkQueue
- * bound to N before it has completed.  We submit an empty batch with a host VkFence and a
- * per-queue thread waits for it, so neither the virtqueue nor a ring ever blocks on it. */
+ * bound to N before it has completed.  It waits for the value the guest's last submission
+ * signalled on the queue's tracking semaphore, or, where that does not cover everything
+ * submitted, for a host VkFence on an empty batch; a per-queue thread does the waiting, so
+ * neither the virtqueue nor a ring ever blocks on it. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,15 +73,28 @@ static void *queue_thread(void *arg)
       if (!queue->pending)
          break;
       struct vd_queue_fence *f = queue->pending;
+      /* track_sem lives until vd_queue_finish, which joins this thread first */
+      const VkSemaphore sem = queue->track_sem;
       pthread_mutex_unlock(&queue->mutex);
-      VkResult r = vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+      VkResult r;
+      if (f->fence) {
+         r = vk->WaitForFences(dev, 1, &f->fence, VK_TRUE, UINT64_MAX);
+      } else {
+         const VkSemaphoreWaitInfo wi = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                                          .semaphoreCount = 1,
+                                          .pSemaphores = &sem,
+                                          .pValues = &f->track_value };
+         r = vk->WaitSemaphores(dev, &wi, UINT64_MAX);
+      }
       if (r != VK_SUCCESS)
          vd_warn(VD_CAT_CONTEXT, "timeline %u: host fence wait failed: VkResult %d", f->ring_idx,
                  r);
       if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
       pthread_mutex_lock(&queue->mutex);
-      if (r == VK_SUCCESS)
+      if (!f->fence)
+         ; /* waited on the tracking semaphore: no host fence */
+      else if (r == VK_SUCCESS)
          fence_put_locked(queue, f->fence);
       else
          vk->DestroyFence(dev, f->fence, NULL);
@@ -109,20 +125,30 @@ bool vd_queue_submit_fence(struct vd_context *ctx, struct vd_queue *queue, uint3
    f->ring_idx = ring_idx;
    f->fence_id = fence_id;
    pthread_mutex_lock(&queue->mutex);
-   if (fence_get_locked(queue, &f->fence) != VK_SUCCESS) {
+   /* Where the guest's last submission signalled the tracking semaphore, the fence is that
+    * value: a semaphore signal of vkQueueSubmit includes every command earlier in
+    * submission order, so nothing needs submitting (an empty batch with a fence costs NVIDIA's
+    * driver a host submission per guest fence).  Else an empty batch with a host fence. */
+   const bool ride = queue->track_sem && queue->track_covers_all && queue->track_value;
+   if (ride) {
+      f->track_value = queue->track_value;
+      vd_trace(VD_CAT_CONTEXT, "fence %" PRIu64 " on timeline %u: tracking value %" PRIu64,
+               fence_id, ring_idx, f->track_value);
+   } else if (fence_get_locked(queue, &f->fence) != VK_SUCCESS) {
       pthread_mutex_unlock(&queue->mutex);
       free(f);
       vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
    }
    if (!queue->thread_started && !vd_limit_charge(ctx, VD_LIMIT_THREADS, 1)) {
-      fence_put_locked(queue, f->fence); /* never submitted: unsignalled, reset is a no-op */
+      if (f->fence)
+         fence_put_locked(queue, f->fence); /* never submitted: unsignalled, reset is a no-op */
       pthread_mutex_unlock(&queue->mutex);
       free(f);
       vd_limit_release(ctx, VD_LIMIT_WAITS, 1);
       return false;
    }
-   VkResult r = vk->QueueSubmit(queue->handle, 0, NULL, f->fence);
+   VkResult r = ride ? VK_SUCCESS : vk->QueueSubmit(queue->handle, 0, NULL, f->fence);
    if (r != VK_SUCCESS) {
       if (!queue->thread_started)
          vd_limit_release(ctx, VD_LIMIT_THREADS, 1);

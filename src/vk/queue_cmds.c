@@ -89,6 +89,15 @@ static const VkSubmitInfo2 *track_submit2(struct vd_dispatch *disp, const VkSubm
    return copy;
 }
 
+/* After a guest submission (queue mutex held): a submission with no objects has no work
+ * (no command buffers, no semaphores) and changes nothing; any other one is covered by
+ * the tracking semaphore only if it signals it. */
+static void note_tracked(struct vd_queue *q, uint32_t objs, VkResult r, uint64_t track_value)
+{
+   if (objs)
+      q->track_covers_all = r == VK_SUCCESS && track_value;
+}
+
 VD_HANDLER(vkQueueSubmit)
 {
    struct vd_queue *q = a->obj->data;
@@ -111,6 +120,7 @@ VD_HANDLER(vkQueueSubmit)
    if (v && !count)
       count = 1;
    a->ret = q->vk->QueueSubmit(a->queue, count, subs, a->fence);
+   note_tracked(q, n, a->ret, v);
    vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
@@ -135,6 +145,7 @@ VD_HANDLER(vkQueueSubmit2)
    if (v && !count)
       count = 1;
    a->ret = q->vk->QueueSubmit2(a->queue, count, subs, a->fence);
+   note_tracked(q, n, a->ret, v);
    vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, v);
    pthread_mutex_unlock(&q->mutex);
 }
@@ -149,6 +160,7 @@ VD_HANDLER(vkQueueBindSparse)
       return;
    pthread_mutex_lock(&q->mutex);
    a->ret = q->vk->QueueBindSparse(a->queue, a->bindInfoCount, a->pBindInfo, a->fence);
+   q->track_covers_all = false;
    vd_lifetime_submit_end(q, objs, n, a->ret == VK_SUCCESS, 0);
    pthread_mutex_unlock(&q->mutex);
    if (a->ret != VK_SUCCESS)

@@ -182,6 +182,9 @@ struct vd_queue {
    VkSemaphore track_sem;
    uint64_t track_value; /* the last value submitted */
    bool track_failed;
+   /* The last host submission with work on this queue signalled track_value: waiting for
+    * that value then waits for everything submitted so far (vd_queue_submit_fence). */
+   bool track_covers_all;
 };
 
 /* loader.c: the host Vulkan loader, loaded once per process. */
