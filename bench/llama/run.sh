@@ -3,7 +3,8 @@
 # llama-bench (Vulkan backend) on a random-weight Q4_0 llama, prompt processing (pp) and
 # token generation (tg), natively, through venusd with the guest's defaults, and through
 # venusd with the guest's VN_PERF=no_fence_feedback.  More VARIANTS: native-nocm (native
-# without cooperative matrices), native-cm1 (without NVIDIA's coopmat2), venus26 and
+# without cooperative matrices), native-cm1 (without NVIDIA's coopmat2), native-cm1-novidmem
+# (native-cm1 without host-visible device memory, GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM), venus26 and
 # venus26-nofb (through a Mesa 26 guest driver, bench/mesa26-client.sh).  Rounds alternate
 # them.  Prints tokens/s (median of the rounds) and the ratios venus/native.  Nothing is
 # asserted.
@@ -15,7 +16,7 @@
 # VENUS_ICD (Mesa's Venus manifest), HOST_ICD (what venusd runs on, default NATIVE_ICD),
 # VENUSD_LLAMA_HOME (bench/llama/setup.sh's directory), BENCH_OUT (raw results file),
 # VARIANTS (default "native venus venus-nofb"), VENUSD_MESA26_HOME (bench/mesa26-client.sh's
-# directory), VENUSD_PREV (an earlier venusd build, run beside VENUSD for the variants
+# directory), VENUSD_LOG_OUT (a file to keep venusd's log in), VENUSD_PREV (an earlier venusd build, run beside VENUSD for the variants
 # venus-prev and venus26-prev: a before/after figure in one run).  Run
 # bench/llama/setup.sh --size SIZE first.
 set -euo pipefail
@@ -62,7 +63,9 @@ case " $VARIANTS " in
     VK_DRIVER_FILES=$HOST_ICD "$VENUSD_PREV" vtest --socket "$sockp" "${EXTRA[@]}" >"$work/venusd-prev.log" 2>&1 </dev/null &
     ppid_=$! ;;
 esac
-trap 'kill -TERM $pid $ppid_ 2>/dev/null; wait $pid $ppid_ 2>/dev/null; rm -rf "$work"' EXIT
+# VENUSD_LOG_OUT=FILE keeps venusd's log (the server's messages about the guest's requests)
+trap 'kill -TERM $pid $ppid_ 2>/dev/null; wait $pid $ppid_ 2>/dev/null
+  [ -n "${VENUSD_LOG_OUT:-}" ] && cp "$work/venusd.log" "$VENUSD_LOG_OUT"; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -S "$sock" ] && { [ -z "$ppid_" ] || [ -S "$sockp" ]; } && break; sleep 0.1; done
 [ -S "$sock" ] || { cat "$work/venusd.log" >&2; echo "run.sh: venusd did not start" >&2; exit 1; }
 [ -z "$ppid_" ] || [ -S "$sockp" ] || { cat "$work/venusd-prev.log" >&2; echo "run.sh: VENUSD_PREV did not start" >&2; exit 1; }
@@ -85,6 +88,10 @@ for r in $(seq "$ROUNDS"); do
       # which no Venus protocol carries): the most a Mesa 26 guest's shaders can use
       native-cm1) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT2=1 \
         VK_DRIVER_FILES=$NATIVE_ICD bench ;;
+      # native-cm1 without NVIDIA's host-visible device memory (ReBAR): what a guest gets, whose
+      # host-visible memory types venusd backs with host memory
+      native-cm1-novidmem) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT2=1 \
+        GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       native-nocm) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT=1 GGML_VK_DISABLE_COOPMAT2=1 \
         VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       venus) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
