@@ -18,7 +18,7 @@ if [ -n "${VENUSD_PREV:-}" ]; then
 fi
 for a in vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats \
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads \
-  vk_sync_objects vk_advanced vk_modifiers vk_mesh vk_ray_query vk_ray_pipeline; do
+  vk_sync_objects vk_advanced vk_modifiers vk_mesh vk_ray_query vk_ray_pipeline vk_memory_types; do
   cp "build/tests/apps/$a" .gpu/apps/
 done
 # the guest-visible checks of the Vulkan 1.3 / swapchain emulation: vulkaninfo (Debian's) and

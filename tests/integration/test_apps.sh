@@ -11,7 +11,7 @@ test_init apps
 BUILD=$(dirname "$VENUSD")
 APPS="vk_fill vk_buffer_ops vk_compute_smoke vk_push_indexing vk_image_smoke vk_image_formats
   vk_triangle_smoke vk_scene vk_secondary vk_queries vk_threads_smoke vk_timeline_threads
-  vk_sync_objects vk_advanced"
+  vk_sync_objects vk_advanced vk_memory_types"
 # Apps of the newest protocol's extensions: a Mesa 25.0.7 client (the host's, or
 # VENUS_CLIENT=trixie) is not offered them and must print "SKIP ..." (not_offered); a Mesa
 # 26 client must print what the app prints natively.
