@@ -93,7 +93,8 @@ static void advise_fence_feedback(struct vd_doctor *d)
       "polls fences in a tight loop keeps venusd busier.  Set it in the guest application's "
       "environment: VN_PERF=no_fence_feedback.  It is for Mesa 25 guests: Mesa 26's Venus "
       "driver waits for fences through renderer syncs whatever the setting (H200: submit + "
-      "wait 39-50 us, llama.cpp token generation 0.61x native)");
+      "wait 35 us, native 34 us; llama.cpp token generation 0.87-0.91x native without "
+      "host-visible VRAM, which a Venus guest does not get)");
    vd_doctor_field_str(c, "setting", "VN_PERF=no_fence_feedback");
    vd_doctor_field_str(c, "h200_submit_fence_us", "226.5 default, 11.9 with it, 31.4 native");
    vd_doctor_field_str(c, "h200_llama_tg_ratio", "0.40 default, 0.76 with it");
