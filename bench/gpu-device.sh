@@ -139,7 +139,7 @@ if has llama && [ -d "$G/llama" ]; then
   mkdir -p "$VENUSD_LLAMA_HOME" && cp -r "$G/llama/debs" "$VENUSD_LLAMA_HOME/"
   PYTHON=python3 bash "$G/llama/setup.sh" --size "${LLAMA_SIZE:-1b}"
   [ -x "$G/venusd-prev" ] && export VENUSD_PREV=$G/venusd-prev
-  VENUSD_LOG_OUT=$OUT/llama-venusd.log VENUSD_MESA26_HOME=$G/mesa26 VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
+  VD_HIDE_EXT_LAYER=$G/libvd_hide_extensions.so VENUSD_LOG_OUT=$OUT/llama-venusd.log VENUSD_MESA26_HOME=$G/mesa26 VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
     bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-1b}" --rounds "${LLAMA_ROUNDS:-2}" | tee "$OUT/llama.txt"
 fi
 kill -TERM $vd; wait $vd; echo "venusd exit $?"

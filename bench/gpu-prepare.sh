@@ -11,6 +11,7 @@ ninja -C build >/dev/null
 rm -rf .gpu && mkdir -p .gpu/lib .gpu/apps
 cp build/venusd build/bench/venus_bench build/bench/transport_floor build/bench/feedback_poll .gpu/
 cp build/bench/ctx_hold .gpu/ # for bench/contexts.sh (bench/README.md: cost per context)
+cp build/bench/libvd_hide_extensions.so .gpu/ # llama variant native-venuslike
 # VENUSD_PREV=path/to/another/venusd: gpu-device.sh also measures it, alternating with this
 # build in the same run (a before/after figure for a change)
 if [ -n "${VENUSD_PREV:-}" ]; then

@@ -4,7 +4,9 @@
 # token generation (tg), natively, through venusd with the guest's defaults, and through
 # venusd with the guest's VN_PERF=no_fence_feedback.  More VARIANTS: native-nocm (native
 # without cooperative matrices), native-cm1 (without NVIDIA's coopmat2), native-cm1-novidmem
-# (native-cm1 without host-visible device memory, GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM), venus26 and
+# (native-cm1 without host-visible device memory, GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM),
+# native-venuslike (that, and VK_NV_shader_sm_builtins hidden: what a Venus guest sees; the
+# layer is VD_HIDE_EXT_LAYER, default build/bench/libvd_hide_extensions.so), venus26 and
 # venus26-nofb (through a Mesa 26 guest driver, bench/mesa26-client.sh).  Rounds alternate
 # them.  Prints tokens/s (median of the rounds) and the ratios venus/native.  Nothing is
 # asserted.
@@ -55,6 +57,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/venusd-llama.XXXXXX")
 sock=$work/venusd.sock
 VK_DRIVER_FILES=$HOST_ICD "$VENUSD" vtest --socket "$sock" "${EXTRA[@]}" >"$work/venusd.log" 2>&1 </dev/null &
 pid=$!
+# the extension-hiding layer's manifest (variant native-venuslike)
+HIDE_LAYER=${VD_HIDE_EXT_LAYER:-$ROOT/build/bench/libvd_hide_extensions.so}
+case " $VARIANTS " in
+  *" native-venuslike "*)
+    [ -f "$HIDE_LAYER" ] || { echo "run.sh: native-venuslike needs $HIDE_LAYER (ninja -C build)" >&2; exit 1; }
+    mkdir -p "$work/layer"
+    printf '{ "file_format_version": "1.0.0", "layer": { "name": "VK_LAYER_VENUSD_hide_extensions", "type": "GLOBAL", "library_path": "%s", "api_version": "1.3.0", "implementation_version": "1", "description": "hides device extensions" } }\n' \
+      "$HIDE_LAYER" >"$work/layer/VkLayer_venusd_hide_extensions.json" ;;
+esac
 ppid_=
 sockp=$work/venusd-prev.sock
 case " $VARIANTS " in
@@ -92,6 +103,12 @@ for r in $(seq "$ROUNDS"); do
       # host-visible memory types venusd backs with host memory
       native-cm1-novidmem) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT2=1 \
         GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 VK_DRIVER_FILES=$NATIVE_ICD bench ;;
+      # ... and without VK_NV_shader_sm_builtins (no Venus protocol carries it), hidden by
+      # bench/hide_ext_layer.c: native ggml as a Venus guest sees the H200
+      native-venuslike) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT2=1 \
+        GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 VK_LAYER_PATH=$work/layer \
+        VK_INSTANCE_LAYERS=VK_LAYER_VENUSD_hide_extensions \
+        VD_HIDE_DEVICE_EXTENSIONS=VK_NV_shader_sm_builtins VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       native-nocm) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT=1 GGML_VK_DISABLE_COOPMAT2=1 \
         VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       venus) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
