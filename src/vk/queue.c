@@ -92,11 +92,9 @@ static void *queue_thread(void *arg)
       if (queue->ctx->params.fence_retired)
          queue->ctx->params.fence_retired(queue->ctx->params.cookie, f->ring_idx, f->fence_id);
       pthread_mutex_lock(&queue->mutex);
-      if (!f->fence)
-         ; /* waited on the tracking semaphore: no host fence */
-      else if (r == VK_SUCCESS)
+      if (f->fence && r == VK_SUCCESS)
          fence_put_locked(queue, f->fence);
-      else
+      else if (f->fence)
          vk->DestroyFence(dev, f->fence, NULL);
       queue->pending = f->next;
       if (!queue->pending)

@@ -16,6 +16,8 @@
 #include <vulkan/vk_layer.h>
 #include <vulkan/vulkan_core.h>
 
+#include "../layers/layer_link.h"
+
 static PFN_vkGetInstanceProcAddr next_gipa;
 static PFN_vkGetDeviceProcAddr next_gdpa;
 static PFN_vkAllocateMemory next_allocate;
@@ -44,10 +46,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_create_instance(const VkInstanceCrea
                                                             const VkAllocationCallbacks *alloc,
                                                             VkInstance *inst)
 {
-   VkLayerInstanceCreateInfo *link = (void *)ci->pNext;
-   while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO &&
-                    link->function == VK_LAYER_LINK_INFO))
-      link = (void *)link->pNext;
+   VkLayerInstanceCreateInfo *link = layer_instance_link(ci);
    if (!link)
       return VK_ERROR_INITIALIZATION_FAILED;
    next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
@@ -79,10 +78,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_create_device(VkPhysicalDevice pd,
                                                           const VkAllocationCallbacks *alloc,
                                                           VkDevice *dev)
 {
-   VkLayerDeviceCreateInfo *link = (void *)ci->pNext;
-   while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO &&
-                    link->function == VK_LAYER_LINK_INFO))
-      link = (void *)link->pNext;
+   VkLayerDeviceCreateInfo *link = layer_device_link(ci);
    if (!link)
       return VK_ERROR_INITIALIZATION_FAILED;
    PFN_vkGetInstanceProcAddr gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;

@@ -39,6 +39,8 @@
 #include <vulkan/vk_layer.h>
 #include <vulkan/vulkan.h>
 
+#include "layer_link.h"
+
 #define LAYER_NAME "VK_LAYER_VENUSD_moltenvk_shape"
 #define HOST_POINTER_ALIGNMENT 16384
 #define MAX_OBJECTS 256
@@ -419,10 +421,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreat
                                                            const VkAllocationCallbacks *alloc,
                                                            VkInstance *out)
 {
-   VkLayerInstanceCreateInfo *link = (VkLayerInstanceCreateInfo *)ci->pNext;
-   while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO &&
-                    link->function == VK_LAYER_LINK_INFO))
-      link = (VkLayerInstanceCreateInfo *)link->pNext;
+   VkLayerInstanceCreateInfo *link = layer_instance_link(ci);
    if (!link)
       return VK_ERROR_INITIALIZATION_FAILED;
    PFN_vkGetInstanceProcAddr gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
@@ -800,10 +799,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice pd,
    VkResult r = check_device_info(ci);
    if (r != VK_SUCCESS)
       return r;
-   VkLayerDeviceCreateInfo *link = (VkLayerDeviceCreateInfo *)ci->pNext;
-   while (link && !(link->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO &&
-                    link->function == VK_LAYER_LINK_INFO))
-      link = (VkLayerDeviceCreateInfo *)link->pNext;
+   VkLayerDeviceCreateInfo *link = layer_device_link(ci);
    if (!link)
       return VK_ERROR_INITIALIZATION_FAILED;
    PFN_vkGetInstanceProcAddr gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
