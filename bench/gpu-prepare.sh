@@ -49,5 +49,29 @@ if [ "${MESA26:-0}" = 1 ]; then
   mkdir -p .gpu/mesa26 && cp -a "$mh/client" .gpu/mesa26/ && cp bench/mesa26-client.sh .gpu/
 fi
 cp bench/gpu-device.sh .gpu/
+# LAVAPIPE=1: .lvp/ (git-ignored, carried on its own: it is too large to travel with .gpu/)
+# for bench/gpu-lavapipe.sh, llama-bench on this machine's lavapipe (Debian 12's Mesa 25.0.7
+# and LLVM 15, whose libraries are packed with xz) on the GPU machine's many CPU cores:
+# natively, through venusd with Mesa 25.0.7's Venus driver and with Mesa 26's (MESA26=1).
+if [ "${LAVAPIPE:-0}" = 1 ]; then
+  [ -d .gpu/llama ] || { echo "gpu-prepare.sh: LAVAPIPE=1 needs LLAMA=1" >&2; exit 1; }
+  rm -rf .lvp && mkdir -p .lvp/pack/lvp
+  lvp=/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so
+  for l in $(ldd "$lvp" | awk '$3 ~ /^\// {print $3}' | grep -v -E '/lib(c|m|pthread|gcc_s|dl|rt)\.so'); do
+    [ -f ".gpu/lib/$(basename "$l")" ] || cp -L "$l" .lvp/pack/lvp/
+  done
+  cp -L "$lvp" .lvp/pack/lvp/
+  # the guest drivers go into the archive too: uncompressed, all of it would not travel
+  cp -a .gpu/lib .lvp/pack/
+  [ -d .gpu/mesa26 ] && cp -a .gpu/mesa26 .lvp/pack/
+  tar -C .lvp/pack -cf - . | xz -T0 -9 >.lvp/lvp.tar.xz
+  rm -rf .lvp/pack
+  # the rest of what the run needs, from .gpu/ (venusd without its debug sections)
+  cp -a .gpu/llama .gpu/libvd_hide_extensions.so bench/gpu-lavapipe.sh .lvp/
+  strip --strip-debug -o .lvp/venusd .gpu/venusd
+  [ -d .gpu/mesa26 ] && cp .gpu/mesa26-client.sh .lvp/
+  grep -qs '^/.lvp/$' .git/info/exclude || echo /.lvp/ >>.git/info/exclude
+  du -sh .lvp
+fi
 grep -qs '^/.gpu/$' .git/info/exclude || { mkdir -p .git/info; echo /.gpu/ >>.git/info/exclude; }
 du -sh .gpu

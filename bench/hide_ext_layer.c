@@ -5,6 +5,11 @@
  * which no Venus protocol carries: without it ggml does not know the GPU's SM count and
  * chooses other matrix-multiplication splits (bench/README.md).
  *
+ * With VD_FORCE_ROBUSTNESS=1 it also enables robustBufferAccess and robustImageAccess at
+ * vkCreateDevice, as venusd does for every guest device (src/vk/device.c): variant
+ * native-robust measures what that costs natively.  It writes into the application's
+ * feature structs where the chain has them (a benchmark layer, not a general one).
+ *
  * Load it with VK_LAYER_PATH=<dir with VkLayer_venusd_hide_extensions.json>
  * VK_INSTANCE_LAYERS=VK_LAYER_VENUSD_hide_extensions (bench/llama/run.sh writes the
  * manifest).  Not a test fixture: nothing in the test suite loads it. */
@@ -103,7 +108,40 @@ static VKAPI_ATTR VkResult VKAPI_CALL layer_create_device(VkPhysicalDevice pd,
    next_gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
    link->u.pLayerInfo = link->u.pLayerInfo->pNext;
    PFN_vkCreateDevice create = (PFN_vkCreateDevice)gipa(the_instance, "vkCreateDevice");
-   return create(pd, ci, alloc, dev);
+   const char *force = getenv("VD_FORCE_ROBUSTNESS");
+   if (!force || strcmp(force, "1"))
+      return create(pd, ci, alloc, dev);
+   VkDeviceCreateInfo info = *ci;
+   VkPhysicalDeviceFeatures features = { 0 };
+   VkPhysicalDeviceImageRobustnessFeatures image = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES,
+      .robustImageAccess = VK_TRUE,
+   };
+   bool buffer_set = false, image_set = false;
+   for (VkBaseOutStructure *s = (VkBaseOutStructure *)info.pNext; s; s = s->pNext) {
+      if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2) {
+         ((VkPhysicalDeviceFeatures2 *)s)->features.robustBufferAccess = VK_TRUE;
+         buffer_set = true;
+      } else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES) {
+         ((VkPhysicalDeviceVulkan13Features *)s)->robustImageAccess = VK_TRUE;
+         image_set = true;
+      } else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_ROBUSTNESS_FEATURES) {
+         ((VkPhysicalDeviceImageRobustnessFeatures *)s)->robustImageAccess = VK_TRUE;
+         image_set = true;
+      }
+   }
+   if (!buffer_set) {
+      if (info.pEnabledFeatures)
+         features = *info.pEnabledFeatures;
+      features.robustBufferAccess = VK_TRUE;
+      info.pEnabledFeatures = &features;
+   }
+   /* the devices this runs on (lavapipe, NVIDIA) are Vulkan 1.3: the struct is core */
+   if (!image_set) {
+      image.pNext = (void *)info.pNext;
+      info.pNext = &image;
+   }
+   return create(pd, &info, alloc, dev);
 }
 
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL layer_gdpa(VkDevice dev, const char *name)

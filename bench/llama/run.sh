@@ -6,7 +6,9 @@
 # without cooperative matrices), native-cm1 (without NVIDIA's coopmat2), native-cm1-novidmem
 # (native-cm1 without host-visible device memory, GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM),
 # native-venuslike (that, and VK_NV_shader_sm_builtins hidden: what a Venus guest sees; the
-# layer is VD_HIDE_EXT_LAYER, default build/bench/libvd_hide_extensions.so), venus26 and
+# layer is VD_HIDE_EXT_LAYER, default build/bench/libvd_hide_extensions.so), native-robust
+# (native with robustBufferAccess/robustImageAccess forced on by that layer, as venusd
+# forces them), venus26 and
 # venus26-nofb (through a Mesa 26 guest driver, bench/mesa26-client.sh).  Rounds alternate
 # them.  Prints tokens/s (median of the rounds) and the ratios venus/native.  Nothing is
 # asserted.
@@ -18,9 +20,11 @@
 # VENUS_ICD (Mesa's Venus manifest), HOST_ICD (what venusd runs on, default NATIVE_ICD),
 # VENUSD_LLAMA_HOME (bench/llama/setup.sh's directory), BENCH_OUT (raw results file),
 # VARIANTS (default "native venus venus-nofb"), VENUSD_MESA26_HOME (bench/mesa26-client.sh's
-# directory), VENUSD_LOG_OUT (a file to keep venusd's log in), VENUSD_PREV (an earlier venusd build, run beside VENUSD for the variants
-# venus-prev and venus26-prev: a before/after figure in one run).  Run
-# bench/llama/setup.sh --size SIZE first.
+# directory), VENUSD_LOG_OUT (a file to keep venusd's log in), VENUSD_PREV (an earlier
+# venusd build, run beside VENUSD for the variants venus-prev and venus26-prev: a
+# before/after figure in one run), LLAMA_SHADER_CACHE (off, the default: Mesa's shader disk
+# cache is disabled for every variant; on: left as it is).  Run bench/llama/setup.sh
+# --size SIZE first.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -35,10 +39,21 @@ while [ $# -gt 0 ]; do
     -r) REPS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
 done
+# Mesa's shader disk cache is off for every variant (venusd, so its host driver, and the
+# clients), unless LLAMA_SHADER_CACHE=on: lavapipe 25.0.7 (Debian 12, LLVM 15) ran ggml's
+# compute shaders loaded from that cache 7-8x slower than freshly compiled ones, with 20x
+# the page faults (bench/README.md), so whichever variant ran after the cache was filled
+# looked slow.  NVIDIA's driver does not read this variable.
+LLAMA_SHADER_CACHE=${LLAMA_SHADER_CACHE:-off}
+case $LLAMA_SHADER_CACHE in
+  off) export MESA_SHADER_CACHE_DISABLE=true ;;
+  on) ;;
+  *) echo "run.sh: LLAMA_SHADER_CACHE is on or off, not $LLAMA_SHADER_CACHE" >&2; exit 2 ;;
+esac
 VENUSD=${VENUSD:-$ROOT/build/venusd}
 NATIVE_ICD=${NATIVE_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json}
 VENUS_ICD=${VENUS_ICD:-/usr/share/vulkan/icd.d/virtio_icd.json}
@@ -60,8 +75,8 @@ pid=$!
 # the extension-hiding layer's manifest (variant native-venuslike)
 HIDE_LAYER=${VD_HIDE_EXT_LAYER:-$ROOT/build/bench/libvd_hide_extensions.so}
 case " $VARIANTS " in
-  *" native-venuslike "*)
-    [ -f "$HIDE_LAYER" ] || { echo "run.sh: native-venuslike needs $HIDE_LAYER (ninja -C build)" >&2; exit 1; }
+  *" native-venuslike "* | *" native-robust "*)
+    [ -f "$HIDE_LAYER" ] || { echo "run.sh: native-venuslike and native-robust need $HIDE_LAYER (ninja -C build)" >&2; exit 1; }
     mkdir -p "$work/layer"
     printf '{ "file_format_version": "1.0.0", "layer": { "name": "VK_LAYER_VENUSD_hide_extensions", "type": "GLOBAL", "library_path": "%s", "api_version": "1.3.0", "implementation_version": "1", "description": "hides device extensions" } }\n' \
       "$HIDE_LAYER" >"$work/layer/VkLayer_venusd_hide_extensions.json" ;;
@@ -109,6 +124,11 @@ for r in $(seq "$ROUNDS"); do
         GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 VK_LAYER_PATH=$work/layer \
         VK_INSTANCE_LAYERS=VK_LAYER_VENUSD_hide_extensions \
         VD_HIDE_DEVICE_EXTENSIONS=VK_NV_shader_sm_builtins VK_DRIVER_FILES=$NATIVE_ICD bench ;;
+      # native with robustBufferAccess and robustImageAccess forced on by the same layer, as
+      # venusd forces them for every guest device: what that costs the driver
+      native-robust) GGML_VK_VISIBLE_DEVICES=0 VK_LAYER_PATH=$work/layer \
+        VK_INSTANCE_LAYERS=VK_LAYER_VENUSD_hide_extensions VD_FORCE_ROBUSTNESS=1 \
+        VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       native-nocm) GGML_VK_VISIBLE_DEVICES=0 GGML_VK_DISABLE_COOPMAT=1 GGML_VK_DISABLE_COOPMAT2=1 \
         VK_DRIVER_FILES=$NATIVE_ICD bench ;;
       venus) GGML_VK_VISIBLE_DEVICES=0 VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock \
@@ -133,7 +153,7 @@ done
 grep "^# " "$OUT" | sed 's/^# //'
 gpu=$(grep -m1 -o '"gpu_info": "[^"]*"' "$OUT" | cut -d'"' -f4)
 echo "llama-bench, model $SIZE ($(du -h "$MODEL" | cut -f1)), $gpu, $(nproc) cores," \
-  "$(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
+  "Mesa shader disk cache $LLAMA_SHADER_CACHE, $(date -u +%Y-%m-%dT%H:%MZ); raw results: $OUT"
 # one line per result: variant test tokens/s
 printf "%-8s %-12s %12s %8s\n" test variant tokens/s /native
 grep -v "^# " "$OUT" | sed -E 's/^([a-z0-9-]+) .*"n_prompt": ([0-9]+), "n_gen": ([0-9]+),.*"avg_ts": ([0-9.e+]+).*/\1 \2 \3 \4/' |
