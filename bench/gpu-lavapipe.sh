@@ -15,13 +15,15 @@ printf '{ "file_format_version": "1.0.0", "ICD": { "library_path": "/tmp/lvp/lvp
 export LD_LIBRARY_PATH=/tmp/lvp/lib:/tmp/lvp/lvp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export VENUSD_LLAMA_HOME=/tmp/venusd-llama LLAMA_COPY_BACKENDS=1
 mkdir -p "$VENUSD_LLAMA_HOME" && cp -r "$G/llama/debs" "$VENUSD_LLAMA_HOME/"
-PYTHON=python3 bash "$G/llama/setup.sh" --size "${LLAMA_SIZE:-tiny}" >/dev/null
+SIZE=${LLAMA_SIZE:-tiny}
+PYTHON=python3 bash "$G/llama/setup.sh" --size "$SIZE" >/dev/null
 v="native venus venus-nofb"
 [ -f /tmp/lvp/mesa26/client/.complete ] && v="$v venus26"
 echo "cores: $(nproc)"
 VK_DRIVER_FILES=/tmp/lvp/lvp_icd.json timeout -s KILL 60 "$G/venusd" doctor 2>&1 |
   grep -i -E "llvmpipe|FAIL" | head -5 || true
-VD_HIDE_EXT_LAYER=$G/libvd_hide_extensions.so VENUSD_MESA26_HOME=/tmp/lvp/mesa26 VENUSD=$G/venusd NATIVE_ICD=/tmp/lvp/lvp_icd.json \
-  HOST_ICD=/tmp/lvp/lvp_icd.json VENUS_ICD=/tmp/lvp/lib/virtio_icd.json BENCH_OUT=$OUT/llama-lvp.jsonl \
-  VARIANTS="${VARIANTS:-$v}" bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-tiny}" \
-  -r "${LLAMA_REPS:-2}" --rounds "${LLAMA_ROUNDS:-2}" | tee "$OUT/llama-lvp.txt"
+VD_HIDE_EXT_LAYER=$G/libvd_hide_extensions.so VENUSD_MESA26_HOME=/tmp/lvp/mesa26 \
+  VENUSD=$G/venusd NATIVE_ICD=/tmp/lvp/lvp_icd.json HOST_ICD=/tmp/lvp/lvp_icd.json \
+  VENUS_ICD=/tmp/lvp/lib/virtio_icd.json BENCH_OUT=$OUT/llama-lvp.jsonl VARIANTS="${VARIANTS:-$v}" \
+  bash "$G/llama/run.sh" --size "$SIZE" -r "${LLAMA_REPS:-2}" --rounds "${LLAMA_ROUNDS:-2}" |
+  tee "$OUT/llama-lvp.txt"

@@ -25,8 +25,10 @@ done
 # the guest-visible checks of the Vulkan 1.3 / swapchain emulation: vulkaninfo (Debian's) and
 # the raw-protocol SYNC_FD client, which on a GPU with real SYNC_FD take the host's path
 cp /usr/bin/vulkaninfo build/tests/integration/vtest_bad_client .gpu/
+# deps LIB: the libraries LIB loads beyond glibc's own (which every machine has)
+deps() { ldd "$1" | awk '$3 ~ /^\// {print $3}' | grep -v -E '/lib(c|m|pthread|gcc_s|dl|rt)\.so'; }
 virtio=/usr/lib/x86_64-linux-gnu/libvulkan_virtio.so
-for l in $(ldd "$virtio" | awk '$3 ~ /^\// {print $3}' | grep -v -E 'lib(c|m|pthread|gcc_s)\.so'); do
+for l in $(deps "$virtio"); do
   cp -L "$l" .gpu/lib/
 done
 cp -L "$virtio" /usr/lib/x86_64-linux-gnu/libvulkan.so.1 .gpu/lib/
@@ -57,7 +59,7 @@ if [ "${LAVAPIPE:-0}" = 1 ]; then
   [ -d .gpu/llama ] || { echo "gpu-prepare.sh: LAVAPIPE=1 needs LLAMA=1" >&2; exit 1; }
   rm -rf .lvp && mkdir -p .lvp/pack/lvp
   lvp=/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so
-  for l in $(ldd "$lvp" | awk '$3 ~ /^\// {print $3}' | grep -v -E '/lib(c|m|pthread|gcc_s|dl|rt)\.so'); do
+  for l in $(deps "$lvp"); do
     [ -f ".gpu/lib/$(basename "$l")" ] || cp -L "$l" .lvp/pack/lvp/
   done
   cp -L "$lvp" .lvp/pack/lvp/

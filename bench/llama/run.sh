@@ -72,7 +72,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/venusd-llama.XXXXXX")
 sock=$work/venusd.sock
 VK_DRIVER_FILES=$HOST_ICD "$VENUSD" vtest --socket "$sock" "${EXTRA[@]}" >"$work/venusd.log" 2>&1 </dev/null &
 pid=$!
-# the extension-hiding layer's manifest (variant native-venuslike)
+# the benchmark layer's manifest (variants native-venuslike and native-robust)
 HIDE_LAYER=${VD_HIDE_EXT_LAYER:-$ROOT/build/bench/libvd_hide_extensions.so}
 case " $VARIANTS " in
   *" native-venuslike "* | *" native-robust "*)
