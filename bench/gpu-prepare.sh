@@ -50,7 +50,7 @@ if [ "${MESA26:-0}" = 1 ]; then
   bash bench/mesa26-client.sh setup >/dev/null
   mkdir -p .gpu/mesa26 && cp -a "$mh/client" .gpu/mesa26/ && cp bench/mesa26-client.sh .gpu/
 fi
-cp bench/gpu-device.sh .gpu/
+cp bench/gpu-device.sh bench/gpu-sweep.sh .gpu/
 # LAVAPIPE=1: .lvp/ (git-ignored, carried on its own: it is too large to travel with .gpu/)
 # for bench/gpu-lavapipe.sh, llama-bench on this machine's lavapipe (Debian 12's Mesa 25.0.7
 # and LLVM 15, whose libraries are packed with xz) on the GPU machine's many CPU cores:

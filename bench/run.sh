@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 MEMORY=host-pointer
 ROUNDS=2
-ONLY="submit_fence submit_cmd_fence sync_call cmds_100k alloc_64k alloc_4m mapped_bw"
+ONLY="submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix alloc_64k alloc_4m mapped_bw"
 EXTRA=()
 SUMMARIZE=
 while [ $# -gt 0 ]; do
@@ -71,8 +71,8 @@ awk '
   }
   END {
     printf "%-20s %-7s %24s %24s %9s\n", "metric", "unit", "native median (min-max)", "venus median (min-max)", "ratio"
-    split("submit_fence submit_cmd_fence sync_call cmds_100k alloc_map_free_64k alloc_map_free_4m mapped_write mapped_read", order, " ")
-    for (o = 1; o <= 8; o++) {
+    no = split("submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix alloc_map_free_64k alloc_map_free_4m mapped_write mapped_read", order, " ")
+    for (o = 1; o <= no; o++) {
       k = order[o]; if (!(k in keys)) continue
       mn = median("native", k); nl = lo["native"]; nh = hi["native"]
       mv = median("venus", k); vl = lo["venus"]; vh = hi["venus"]
@@ -80,11 +80,11 @@ awk '
       ratio = mn > 0 ? mv / mn : 0
       printf "%-20s %-7s %11.4g (%g-%g) %11.4g (%g-%g) %8.2fx %s\n", k, unit[k], mn, nl, nh, mv, vl, vh, ratio,
         time ? "(time: lower is better)" : "(throughput: higher is better)"
-      if (k == "cmds_100k" && n["venus", "cmds_100k_record"]) {
+      if ((k == "cmds_100k" || k == "cmds_mix") && n["venus", k "_record"]) {
         # Mesa sends a command buffer at vkEndCommandBuffer, so through Venus recording in the
         # guest, decoding + recording in the host and execution run one after the other.
-        gr = median("venus", "cmds_100k_record"); nr = median("native", "cmds_100k_record")
-        ns = median("native", "cmds_100k_submit_wait"); vs = median("venus", "cmds_100k_submit_wait")
+        gr = median("venus", k "_record"); nr = median("native", k "_record")
+        ns = median("native", k "_submit_wait"); vs = median("venus", k "_submit_wait")
         printf "  ms: native record %.2f + submit/wait %.2f; venus guest encode %.2f + submit/wait %.2f\n", nr, ns, gr, vs
         printf "  (host decode + driver record + execute); serial bound: guest encode + native total =\n"
         printf "  %.2f ms, i.e. at most %.2fx even with a zero-cost host decoder\n", gr + nr + ns, (nr + ns) / (gr + nr + ns)

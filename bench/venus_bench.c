@@ -216,6 +216,101 @@ static void bench_cmds_100k(void)
    vkDestroyPipelineLayout(dev, pl, NULL);
 }
 
+/* What a compute framework records per dispatch, without the dispatch (no shader, so
+ * execution stays trivial and the figure is the recording path's): 10k rounds of
+ * vkUpdateDescriptorSets (a new set, two storage buffers: outside the command buffer, so
+ * through Venus on the ring), vkCmdBindDescriptorSets, vkCmdPushConstants and
+ * vkCmdPipelineBarrier with one buffer barrier; then submit and wait.  40k calls. */
+#define MIX_ROUNDS 10000
+static void bench_cmds_mix(void)
+{
+   VkDescriptorSetLayoutBinding b = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2,
+                                      VK_SHADER_STAGE_COMPUTE_BIT };
+   VkDescriptorSetLayoutCreateInfo dlci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = 1, .pBindings = &b };
+   VkDescriptorSetLayout dsl;
+   CK(vkCreateDescriptorSetLayout(dev, &dlci, NULL, &dsl));
+   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1, .pSetLayouts = &dsl,
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   VkPipelineLayout pl;
+   CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
+   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 * MIX_ROUNDS };
+   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                       .maxSets = MIX_ROUNDS, .poolSizeCount = 1,
+                                       .pPoolSizes = &ps };
+   VkDescriptorPool dp;
+   CK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
+   static VkDescriptorSet sets[MIX_ROUNDS];
+   static VkDescriptorSetLayout layouts[MIX_ROUNDS];
+   for (uint32_t i = 0; i < MIX_ROUNDS; i++)
+      layouts[i] = dsl;
+   VkDescriptorSetAllocateInfo dai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                       .descriptorPool = dp, .descriptorSetCount = MIX_ROUNDS,
+                                       .pSetLayouts = layouts };
+   CK(vkAllocateDescriptorSets(dev, &dai, sets));
+   VkDeviceMemory mem[2];
+   VkBuffer buf[2];
+   for (int i = 0; i < 2; i++)
+      buf[i] = host_buffer(1 << 20, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem[i]);
+   VkCommandPool pool;
+   VkCommandBuffer cb = command_buffer(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
+   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence f;
+   CK(vkCreateFence(dev, &fci, NULL, &f));
+   for (int rep = -1; rep < REPS; rep++) {
+      const double t0 = now();
+      VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+      CK(vkBeginCommandBuffer(cb, &bi));
+      for (uint32_t i = 0; i < MIX_ROUNDS; i++) {
+         const VkDeviceSize off = (VkDeviceSize)(i % 4096) * 256;
+         VkDescriptorBufferInfo dbi[2] = { { buf[0], off, 256 }, { buf[1], off, 256 } };
+         VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets[i],
+                                    .descriptorCount = 2,
+                                    .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                    .pBufferInfo = dbi };
+         vkUpdateDescriptorSets(dev, 1, &w, 0, NULL);
+         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &sets[i], 0, NULL);
+         const uint32_t pc[4] = { i, i + 1, i + 2, i + 3 };
+         vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
+         VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                      .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+                                      .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                      .buffer = buf[i & 1],
+                                      .offset = off,
+                                      .size = 256 };
+         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
+      }
+      CK(vkEndCommandBuffer(cb));
+      const double t1 = now();
+      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                          .pCommandBuffers = &cb };
+      CK(vkQueueSubmit(queue, 1, &si, f));
+      CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+      CK(vkResetFences(dev, 1, &f));
+      if (rep >= 0) {
+         const double t2 = now();
+         printf("metric cmds_mix calls/s %.0f\n", 4.0 * MIX_ROUNDS / (t2 - t0));
+         printf("metric cmds_mix_record ms %.3f\n", (t1 - t0) * 1e3);
+         printf("metric cmds_mix_submit_wait ms %.3f\n", (t2 - t1) * 1e3);
+      }
+   }
+   vkDestroyFence(dev, f, NULL);
+   vkDestroyCommandPool(dev, pool, NULL);
+   for (int i = 0; i < 2; i++) {
+      vkDestroyBuffer(dev, buf[i], NULL);
+      vkFreeMemory(dev, mem[i], NULL);
+   }
+   vkDestroyDescriptorPool(dev, dp, NULL);
+   vkDestroyPipelineLayout(dev, pl, NULL);
+   vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+}
+
 /* vkAllocateMemory + vkMapMemory + one write + vkUnmapMemory + vkFreeMemory. */
 static void bench_alloc_map_free(VkDeviceSize size, const char *name)
 {
@@ -274,9 +369,9 @@ static void bench_mapped_bw(void)
 int main(int argc, char **argv)
 {
    if (argc != 2) {
-      fprintf(stderr,
-              "usage: venus_bench "
-              "submit_fence|submit_cmd_fence|sync_call|cmds_100k|alloc_64k|alloc_4m|mapped_bw\n");
+      fprintf(stderr, "usage: venus_bench "
+                      "submit_fence|submit_cmd_fence|sync_call|cmds_100k|cmds_mix|alloc_64k|alloc_"
+                      "4m|mapped_bw\n");
       return 2;
    }
    init();
@@ -289,6 +384,8 @@ int main(int argc, char **argv)
       bench_sync_call();
    else if (!strcmp(b, "cmds_100k"))
       bench_cmds_100k();
+   else if (!strcmp(b, "cmds_mix"))
+      bench_cmds_mix();
    else if (!strcmp(b, "alloc_64k"))
       bench_alloc_map_free(64 << 10, "alloc_map_free_64k");
    else if (!strcmp(b, "alloc_4m"))

@@ -310,6 +310,11 @@ static const struct cli_option cli_options[] = {
              "libvirglrenderer 1.1.0)" },
    { "validate", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.validate),
      .help = "enable VK_LAYER_KHRONOS_validation on the host instance" },
+   { "stats", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.stats),
+     .help = "when a context ends, log for each of its rings and its virtqueue\n"
+             "how many commands it served, how long that took, and the command\n"
+             "types that took longest (count, total, mean; inclusive of the host\n"
+             "driver's call; a vkExecuteCommandStreamsMESA includes its commands)" },
    { "no-sandbox", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.no_sandbox),
      .help = "run worker processes without the seccomp filter that otherwise\n"
              "limits each to the system calls the host driver needs once its\n"

@@ -354,26 +354,79 @@ static void obj_rec_destroy(struct vd_object *obj)
    free(rec);
 }
 
+/* Whether a new object with this parent holds dep, one of the objects its command named:
+ * not the device-level objects every child already reaches through its parent. */
+static bool holds_created_from(const struct vd_object *parent, const struct vd_object *dep)
+{
+   return dep != parent && dep->type != VK_OBJECT_TYPE_DEVICE &&
+          dep->type != VK_OBJECT_TYPE_QUEUE && dep->type != VK_OBJECT_TYPE_INSTANCE &&
+          dep->type != VK_OBJECT_TYPE_PHYSICAL_DEVICE;
+}
+
+/* obj holds each of the command's named objects that holds_created_from() picks; returns
+ * how many it picked, or -1 when out of memory. */
+static int64_t hold_named(struct vd_dispatch *d, struct vd_object *obj,
+                          const struct vd_object *parent)
+{
+   struct vd_object *batch[32];
+   uint32_t n = 0;
+   int64_t picked = 0;
+   for (uint32_t i = 0; i < d->looked_count; i++) {
+      if (d->looked[i] == obj || !holds_created_from(parent, d->looked[i]))
+         continue;
+      picked++;
+      batch[n++] = d->looked[i];
+      if (n == sizeof(batch) / sizeof(batch[0])) {
+         if (!vd_object_hold_many(obj, batch, n))
+            return -1;
+         n = 0;
+      }
+   }
+   return !n || vd_object_hold_many(obj, batch, n) ? picked : -1;
+}
+
+static void bundle_destroy(struct vd_object *obj)
+{
+   vd_object_release_holds(obj);
+   free(obj);
+}
+
 /* A new object holds the objects its create command named (the image of a view, the
  * buffer of a buffer view, the views of a framebuffer, a pipeline's layout and modules):
  * the host object may point at them until it is destroyed.  Not memory, which may name a
- * dedicated image that will hold it once bound (a cycle), nor the device-level objects
- * every child already reaches through its parent. */
+ * dedicated image that will hold it once bound (a cycle).  A command that creates many
+ * objects (vkAllocateDescriptorSets, vkCreate*Pipelines) names many: its second and later
+ * objects hold one bundle that holds them, so n objects from a command naming m cost
+ * n + m holds, not n * m (a guest's batch of 10k sets would otherwise take 10^8). */
 static void hold_created_from(struct vd_dispatch *d, struct vd_object *obj)
 {
    if (obj->type == VK_OBJECT_TYPE_DEVICE_MEMORY || obj->type == VK_OBJECT_TYPE_DEVICE ||
        obj->type == VK_OBJECT_TYPE_INSTANCE || obj->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE)
       return;
-   for (uint32_t i = 0; i < d->looked_count; i++) {
-      struct vd_object *dep = d->looked[i];
-      if (dep == obj->parent || dep == obj || dep->type == VK_OBJECT_TYPE_DEVICE ||
-          dep->type == VK_OBJECT_TYPE_QUEUE || dep->type == VK_OBJECT_TYPE_INSTANCE ||
-          dep->type == VK_OBJECT_TYPE_PHYSICAL_DEVICE)
-         continue;
-      if (!vd_object_hold(obj, dep))
-         vd_dispatch_fatal(d, "out of memory holding object %" PRIu64 " for object %" PRIu64,
-                           dep->id, obj->id);
+   bool ok = true;
+   if (d->created++ == 0) {
+      const int64_t picked = hold_named(d, obj, obj->parent);
+      ok = picked >= 0;
+      d->created_named = picked > 0; /* later objects need a bundle */
+   } else if (d->created_named) {
+      if (!d->create_bundle) {
+         struct vd_object *b = calloc(1, sizeof(*b));
+         if (b) {
+            b->type = VK_OBJECT_TYPE_UNKNOWN;
+            b->destroy = bundle_destroy;
+            atomic_init(&b->refs, 1);
+            if (hold_named(d, b, obj->parent) < 0) {
+               vd_object_unref(b);
+               b = NULL;
+            }
+         }
+         d->create_bundle = b; /* dropped when the command ends (dispatch.c) */
+      }
+      ok = d->create_bundle && vd_object_hold(obj, d->create_bundle);
    }
+   if (!ok)
+      vd_dispatch_fatal(
+         d, "out of memory holding the objects named by the command for object %" PRIu64, obj->id);
 }
 
 struct vd_object *vd_object_add(struct vd_dispatch *d, uint64_t id, uint32_t type, uint64_t handle,

@@ -50,6 +50,17 @@ struct vd_dispatch {
    struct vd_object **looked;
    const char **looked_field; /* the field each was named by (looked_cap entries) */
    uint32_t looked_count, looked_cap;
+   /* A hash index of `looked` by type and handle, for commands that name many objects (a
+    * batch of descriptor writes or set allocations): slots hold positions + 1.  Built and
+    * extended by vd_dispatch_looked, emptied with `looked`. */
+   uint32_t *looked_index;
+   uint32_t looked_index_mask; /* slots - 1 */
+   uint32_t looked_indexed;    /* looked[0, looked_indexed) are in the index */
+   /* The objects the current command named, held once for the second and later objects it
+    * creates (vd_object_add); dropped when the command ends. */
+   struct vd_object *create_bundle;
+   uint32_t created;   /* objects the current command has created */
+   bool created_named; /* the first of them held some of the objects the command named */
    /* Recent lookups, each holding a reference, valid while the object table has seen no
     * removal; dropped at the end of every top-level vd_dispatch_run (dispatch.c). */
    struct {
@@ -61,6 +72,12 @@ struct vd_dispatch {
    const bool *record_commands;      /* vd_holds_record_commands() */
    bool in_execute_streams;
    FILE *record;
+   /* --stats: per command type, how many and the nanoseconds from the start of decoding to
+    * the end of the reply (NULL without --stats); the top-level commands' total; since */
+   struct vd_dispatch_stat {
+      uint64_t count, ns;
+   } *stats;
+   uint64_t stats_busy_ns, stats_since_ns;
 };
 
 struct vd_context {

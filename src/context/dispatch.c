@@ -13,6 +13,7 @@
 
 #include "context/context_priv.h"
 #include "context/protocol.h"
+#include "util/clock.h"
 #include "util/options.h"
 #include "util/log.h"
 #include "vn_protocol.h"
@@ -30,6 +31,10 @@ void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_r
    d->record_commands = vd_holds_record_commands();
    snprintf(d->name, sizeof(d->name), "%s", name);
    vd_arena_init(&d->arena, VD_DECODE_ARENA_MAX);
+   if (ctx && ctx->params.opts && ctx->params.opts->stats) {
+      d->stats = calloc(VN_COMMAND_TYPE_COUNT, sizeof(*d->stats));
+      d->stats_since_ns = vd_now_ns();
+   }
    if (ctx && ctx->params.record_dir) {
       char path[512];
       mkdir(ctx->params.record_dir, 0755);
@@ -49,6 +54,23 @@ static inline void release_held(struct vd_dispatch *d)
       vd_object_unref(d->held[i]);
    d->held_count = 0;
    d->looked_count = 0;
+   if (__builtin_expect(d->looked_indexed != 0, 0)) {
+      /* A big index (from a command that named thousands of objects) is not kept for the
+       * next one, which would have to clear it. */
+      if (d->looked_index_mask >= 4096) {
+         free(d->looked_index);
+         d->looked_index = NULL;
+         d->looked_index_mask = 0;
+      } else {
+         memset(d->looked_index, 0, sizeof(*d->looked_index) * ((size_t)d->looked_index_mask + 1));
+      }
+      d->looked_indexed = 0;
+   }
+   if (__builtin_expect(d->create_bundle != NULL, 0)) {
+      vd_object_unref(d->create_bundle);
+      d->create_bundle = NULL;
+   }
+   d->created = 0;
 }
 
 static bool push_looked(struct vd_dispatch *d, struct vd_object *obj, const char *field)
@@ -108,8 +130,46 @@ static void lookup_cache_flush(struct vd_dispatch *d)
    lookup_cache_flush_to(d, false);
 }
 
+/* --stats: one log line for the dispatcher, then one per command type among the ten that
+ * took longest. */
+static void stats_log(const struct vd_dispatch *d)
+{
+   uint64_t commands = 0;
+   for (uint32_t t = 0; t < VN_COMMAND_TYPE_COUNT; t++)
+      commands += d->stats[t].count;
+   if (!commands)
+      return;
+   const unsigned id = d->ctx->params.id;
+   const uint64_t wall = vd_now_ns() - d->stats_since_ns;
+   vd_info(VD_CAT_CONTEXT,
+           "stats: ctx %u %s: %" PRIu64 " commands in %.3f ms busy of %.3f ms (%.1f %%)", id,
+           d->name, commands, (double)d->stats_busy_ns / 1e6, (double)wall / 1e6,
+           wall ? 100.0 * (double)d->stats_busy_ns / (double)wall : 0.0);
+   bool shown[VN_COMMAND_TYPE_COUNT] = { false };
+   for (int rank = 0; rank < 10; rank++) {
+      uint32_t best = VN_COMMAND_TYPE_COUNT;
+      for (uint32_t t = 0; t < VN_COMMAND_TYPE_COUNT; t++)
+         if (!shown[t] && d->stats[t].count &&
+             (best == VN_COMMAND_TYPE_COUNT || d->stats[t].ns > d->stats[best].ns))
+            best = t;
+      if (best == VN_COMMAND_TYPE_COUNT)
+         break;
+      shown[best] = true;
+      const struct vd_dispatch_stat *s = &d->stats[best];
+      vd_info(VD_CAT_CONTEXT,
+              "stats: ctx %u %s:   %-36s %10" PRIu64 " x %12.3f ms = %10.3f us each", id,
+              d->name, vn_commands[best].name, s->count, (double)s->ns / 1e6,
+              (double)s->ns / 1e3 / (double)s->count);
+   }
+}
+
 void vd_dispatch_fini(struct vd_dispatch *d)
 {
+   if (d->stats) {
+      stats_log(d);
+      free(d->stats);
+      d->stats = NULL;
+   }
    lookup_cache_flush(d);
    release_held(d);
    free(d->held);
@@ -118,6 +178,9 @@ void vd_dispatch_fini(struct vd_dispatch *d)
    d->looked = NULL;
    free(d->looked_field);
    d->looked_field = NULL;
+   free(d->looked_index);
+   d->looked_index = NULL;
+   d->looked_index_mask = 0;
    if (d->reply_res)
       vd_resource_unref(d->reply_res);
    d->reply_res = NULL;
@@ -209,8 +272,62 @@ struct vd_object *vd_dispatch_lookup_slow(struct vd_decoder *dec, uint64_t id, u
    return obj;
 }
 
+/* Up to this many looked-up objects a search scans them; past it, it uses the index. */
+#define LOOKED_SCAN 16
+
+static inline size_t looked_slot(uint32_t type, uint64_t handle, uint32_t mask)
+{
+   const uint64_t h = (handle ^ ((uint64_t)type << 40)) * 0x9e3779b97f4a7c15ull;
+   return (size_t)(h >> 32) & mask;
+}
+
+/* Adds looked[i] to the index unless an earlier entry has its type and handle (a search
+ * finds the first, as a scan would). */
+static void looked_index_add(struct vd_dispatch *d, uint32_t i)
+{
+   const struct vd_object *o = d->looked[i];
+   size_t s = looked_slot(o->type, o->handle, d->looked_index_mask);
+   for (; d->looked_index[s]; s = (s + 1) & d->looked_index_mask) {
+      const struct vd_object *e = d->looked[d->looked_index[s] - 1];
+      if (e->type == o->type && e->handle == o->handle)
+         return;
+   }
+   d->looked_index[s] = i + 1;
+}
+
+/* Makes the index cover every looked-up object, at most half full; false when out of
+ * memory (the caller scans). */
+static bool looked_index_update(struct vd_dispatch *d)
+{
+   const size_t want = (size_t)d->looked_count * 2;
+   if (!d->looked_index || want > (size_t)d->looked_index_mask + 1) {
+      size_t cap = 64;
+      while (cap < want)
+         cap *= 2;
+      uint32_t *index = calloc(cap, sizeof(*index));
+      if (!index)
+         return false;
+      free(d->looked_index);
+      d->looked_index = index;
+      d->looked_index_mask = (uint32_t)(cap - 1);
+      d->looked_indexed = 0;
+   }
+   while (d->looked_indexed < d->looked_count)
+      looked_index_add(d, d->looked_indexed++);
+   return true;
+}
+
 struct vd_object *vd_dispatch_looked(struct vd_dispatch *d, uint32_t type, uint64_t handle)
 {
+   if (d->looked_count > LOOKED_SCAN && looked_index_update(d)) {
+      for (size_t s = looked_slot(type, handle, d->looked_index_mask); d->looked_index[s];
+           s = (s + 1) & d->looked_index_mask) {
+         struct vd_object *o = d->looked[d->looked_index[s] - 1];
+         if (o->type == type && o->handle == handle)
+            return o;
+      }
+      return NULL;
+   }
    for (uint32_t i = 0; i < d->looked_count; i++)
       if (d->looked[i]->type == type && d->looked[i]->handle == handle)
          return d->looked[i];
@@ -359,6 +476,7 @@ static bool dispatch_one(struct vd_dispatch *d, const struct vn_command_info *in
                          uint32_t flags)
 {
    struct vd_context *ctx = d->ctx;
+   const uint64_t stats_t0 = __builtin_expect(d->stats != NULL, 0) ? vd_now_ns() : 0;
    lookup_cache_check(d);
    /* Inside vkExecuteCommandStreamsMESA the arena also holds that command's own
     * arguments: give back each inner command's memory rather than resetting. */
@@ -413,6 +531,13 @@ static bool dispatch_one(struct vd_dispatch *d, const struct vn_command_info *in
       vd_arena_reset(&d->arena);
    else
       vd_arena_release(&d->arena, &mark);
+   if (__builtin_expect(d->stats != NULL, 0)) {
+      const uint64_t dt = vd_now_ns() - stats_t0;
+      d->stats[type].count++;
+      d->stats[type].ns += dt;
+      if (!d->in_execute_streams)
+         d->stats_busy_ns += dt;
+   }
    return ok;
 }
 

@@ -43,6 +43,8 @@ struct vd_options {
    int memory_mode;                 /* --memory: enum vd_memory_mode */
    uint64_t host_pointer_alignment; /* --host-pointer-alignment N, 0 = driver minimum */
    bool validate;                   /* --validate: enable host validation layers */
+   bool stats;                      /* --stats: log each dispatcher's time per command
+                                       type when its context ends (context/dispatch.c) */
    int64_t spin_us;                 /* --spin-us N: poll a client socket this long before
                                        sleeping in read() (VD_SPIN_US_DEFAULT) */
    int64_t ring_spin_us;            /* --ring-spin-us N: yield-poll an empty ring this long,

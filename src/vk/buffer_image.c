@@ -524,6 +524,9 @@ static bool inline_data_ok(struct vd_dispatch *disp, const char *what,
    return true; /* write_has_payload found none */
 }
 
+static bool layout_write_quick_ok(const struct vd_set_layout *l, uint32_t variable_count,
+                                  const VkWriteDescriptorSet *w);
+
 bool vd_push_descriptor_writes_ok(struct vd_dispatch *disp, const struct vd_set_layout *l,
                                   uint32_t count, const VkWriteDescriptorSet *writes)
 {
@@ -535,6 +538,8 @@ bool vd_push_descriptor_writes_ok(struct vd_dispatch *disp, const struct vd_set_
                            w->descriptorType);
          return false;
       }
+      if (layout_write_quick_ok(l, 0, w))
+         continue;
       snprintf(what, sizeof(what), "pDescriptorWrites[%u]", i);
       if (!inline_data_ok(disp, what, w) ||
           !layout_range_ok(disp, what, "dst", l, 0, w->dstBinding, w->dstArrayElement,
@@ -544,24 +549,105 @@ bool vd_push_descriptor_writes_ok(struct vd_dispatch *disp, const struct vd_set_
    return true;
 }
 
-/* A descriptor set holds what is written into it (docs/design.md, "Lifetimes"): every
- * object the command named that is not a set, held by every destination set (more than
- * each write's own is safe), and what a copy's source set holds.  An overwritten
- * descriptor's object stays held until the set is freed or its pool reset: a submission
- * may still be reading it. */
+/* Holds of one descriptor set, taken in batches under its lock. */
+struct hold_batch {
+   struct vd_dispatch *disp;
+   struct vd_object *dst;
+   struct vd_object *v[32];
+   uint32_t n, named; /* named: objects added so far (with repeats) */
+   bool ok;
+};
+
+static void batch_flush(struct hold_batch *b)
+{
+   if (b->n && b->ok)
+      b->ok = vd_object_hold_many(b->dst, b->v, b->n);
+   b->n = 0;
+}
+
+static void batch_add(struct hold_batch *b, uint32_t type, uint64_t handle)
+{
+   if (!handle)
+      return;
+   struct vd_object *o = vd_dispatch_looked(b->disp, type, handle);
+   if (!o)
+      return;
+   b->named++;
+   b->v[b->n++] = o;
+   if (b->n == sizeof(b->v) / sizeof(b->v[0]))
+      batch_flush(b);
+}
+
+/* Adds what write w names: the fields of VkWriteDescriptorSet and its pNext chain that the
+ * generated decoder looks up (samplers, image views, buffers, buffer views, acceleration
+ * structures), not its dstSet. */
+static void batch_add_write(struct hold_batch *b, const VkWriteDescriptorSet *w)
+{
+   for (uint32_t j = 0; j < w->descriptorCount; j++) {
+      if (w->pImageInfo) {
+         batch_add(b, VK_OBJECT_TYPE_SAMPLER, (uint64_t)(uintptr_t)w->pImageInfo[j].sampler);
+         batch_add(b, VK_OBJECT_TYPE_IMAGE_VIEW, (uint64_t)(uintptr_t)w->pImageInfo[j].imageView);
+      }
+      if (w->pBufferInfo)
+         batch_add(b, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)w->pBufferInfo[j].buffer);
+      if (w->pTexelBufferView)
+         batch_add(b, VK_OBJECT_TYPE_BUFFER_VIEW, (uint64_t)(uintptr_t)w->pTexelBufferView[j]);
+   }
+   const VkWriteDescriptorSetAccelerationStructureKHR *as =
+      vd_chain_find(w->pNext, VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET_ACCELERATION_STRUCTURE_KHR);
+   for (uint32_t j = 0; as && as->pAccelerationStructures && j < as->accelerationStructureCount;
+        j++)
+      batch_add(b, VK_OBJECT_TYPE_ACCELERATION_STRUCTURE_KHR,
+                (uint64_t)(uintptr_t)as->pAccelerationStructures[j]);
+}
+
+/* A descriptor set holds what is written into it (docs/design.md, "Lifetimes"): each
+ * write's objects, held by its destination set, and what a copy's source set holds.  An
+ * overwritten descriptor's object stays held until the set is freed or its pool reset: a
+ * submission may still be reading it.  Each set holds only what its own writes named, so a
+ * batch of n writes costs O(n) holds, not O(n^2). */
 static void hold_descriptors(struct vd_dispatch *disp,
                              const struct vn_args_vkUpdateDescriptorSets *a)
 {
-   struct vd_object **deps = vd_arena_alloc_array(&disp->arena, sizeof(*deps), disp->looked_count);
-   uint32_t n = 0;
-   bool ok = deps != NULL;
-   for (uint32_t i = 0; ok && i < disp->looked_count; i++)
+   bool ok = true;
+   uint32_t named = 0, expected = 0;
+   for (uint32_t i = 0; i < disp->looked_count; i++)
       if (disp->looked[i]->type != VK_OBJECT_TYPE_DESCRIPTOR_SET &&
           disp->looked[i]->type != VK_OBJECT_TYPE_DEVICE)
-         deps[n++] = disp->looked[i];
+         expected++;
    for (uint32_t i = 0; ok && i < a->descriptorWriteCount; i++) {
       struct vd_object *dst = (struct vd_object *)set_object(disp, a->pDescriptorWrites[i].dstSet);
-      ok = !dst || vd_object_hold_many(dst, deps, n);
+      struct hold_batch b = { disp, dst, .ok = true };
+      batch_add_write(&b, &a->pDescriptorWrites[i]);
+      if (dst)
+         batch_flush(&b);
+      ok = b.ok;
+      named += b.named;
+   }
+   /* Every object the command looked up (but its sets) was found in some write's fields:
+    * otherwise the decoder looked up a field batch_add_write does not know, and each
+    * destination set holds every object the command named, as is always safe. */
+   if (ok && named != expected) {
+      vd_dbg(VD_CAT_VK,
+             "vkUpdateDescriptorSets: %u of %u named objects found in the writes; "
+             "every set holds them all",
+             named, expected);
+      for (uint32_t i = 0; ok && i < a->descriptorWriteCount; i++) {
+         struct vd_object *dst =
+            (struct vd_object *)set_object(disp, a->pDescriptorWrites[i].dstSet);
+         struct hold_batch b = { disp, dst, .ok = true };
+         for (uint32_t k = 0; dst && k < disp->looked_count; k++) {
+            struct vd_object *o = disp->looked[k];
+            if (o->type == VK_OBJECT_TYPE_DESCRIPTOR_SET || o->type == VK_OBJECT_TYPE_DEVICE)
+               continue;
+            b.v[b.n++] = o;
+            if (b.n == sizeof(b.v) / sizeof(b.v[0]))
+               batch_flush(&b);
+         }
+         if (dst)
+            batch_flush(&b);
+         ok = b.ok;
+      }
    }
    for (uint32_t i = 0; ok && i < a->descriptorCopyCount; i++) {
       struct vd_object *src = (struct vd_object *)set_object(disp, a->pDescriptorCopies[i].srcSet);
@@ -581,6 +667,29 @@ static void hold_descriptors(struct vd_dispatch *disp,
       vd_dispatch_fatal(disp, "out of memory holding the objects written into descriptor sets");
 }
 
+/* The common write, checked without naming it: a binding of the layout of the write's type
+ * that has all the elements written.  Anything else (an error, a write that continues into
+ * the next bindings, an inline uniform block, a mutable binding) takes the full checks,
+ * which name the write when they fail. */
+static bool layout_write_quick_ok(const struct vd_set_layout *l, uint32_t variable_count,
+                                  const VkWriteDescriptorSet *w)
+{
+   if (w->descriptorType == VK_DESCRIPTOR_TYPE_INLINE_UNIFORM_BLOCK)
+      return false;
+   for (uint32_t i = 0; i < l->binding_count; i++)
+      if (l->bindings[i].binding == w->dstBinding)
+         return l->bindings[i].type == w->descriptorType &&
+                (uint64_t)w->dstArrayElement + w->descriptorCount <=
+                   binding_count(l, variable_count, i);
+   return false;
+}
+
+static bool write_quick_ok(const struct vd_object *set_obj, const VkWriteDescriptorSet *w)
+{
+   const struct vd_descriptor_set *set = set_obj ? set_obj->data : NULL;
+   return set && set->layout && layout_write_quick_ok(set->layout, set->variable_count, w);
+}
+
 VD_HANDLER(vkUpdateDescriptorSets)
 {
    char what[48];
@@ -593,10 +702,13 @@ VD_HANDLER(vkUpdateDescriptorSets)
                            i, w->descriptorType);
          return;
       }
+      const struct vd_object *set = set_object(disp, w->dstSet);
+      if (write_quick_ok(set, w))
+         continue;
       snprintf(what, sizeof(what), "pDescriptorWrites[%u]", i);
       if (!inline_data_ok(disp, what, w) ||
-          !set_range_ok(disp, what, "dst", set_object(disp, w->dstSet), w->dstBinding,
-                        w->dstArrayElement, w->descriptorCount, &w->descriptorType))
+          !set_range_ok(disp, what, "dst", set, w->dstBinding, w->dstArrayElement,
+                        w->descriptorCount, &w->descriptorType))
          return;
    }
    for (uint32_t i = 0; i < a->descriptorCopyCount; i++) {

@@ -1166,22 +1166,32 @@ static uint32_t resolve_remaining(uint32_t count, uint32_t base, uint32_t total)
    return base < total ? total - base : 0;
 }
 
-bool vd_subresource_range_ok(struct vd_dispatch *disp, const char *what, const struct vd_image *img,
-                             const VkImageSubresourceRange *r, uint32_t layers)
+/* Whether the range's mip levels and layers all lie in the image's (no report). */
+static bool subresource_range_fits(const struct vd_image *img, const VkImageSubresourceRange *r,
+                                   uint32_t layers)
 {
    const uint32_t levels = resolve_remaining(r->levelCount, r->baseMipLevel, img->mip_levels);
    const uint32_t n = resolve_remaining(r->layerCount, r->baseArrayLayer, layers);
-   if (r->baseMipLevel >= img->mip_levels || (uint64_t)r->baseMipLevel + levels > img->mip_levels ||
-       r->baseArrayLayer >= layers || (uint64_t)r->baseArrayLayer + n > layers) {
-      vd_dispatch_fatal(disp,
-                        "%s: mip levels %u + %u and array layers %u + %u are not all in the "
-                        "image's %u mip levels and %u layers",
-                        what, r->baseMipLevel, r->levelCount, r->baseArrayLayer, r->layerCount,
-                        img->mip_levels, layers);
-      return false;
-   }
-   return true;
+   return r->baseMipLevel < img->mip_levels &&
+          (uint64_t)r->baseMipLevel + levels <= img->mip_levels && r->baseArrayLayer < layers &&
+          (uint64_t)r->baseArrayLayer + n <= layers;
 }
+
+bool vd_subresource_range_ok(struct vd_dispatch *disp, const char *what, const struct vd_image *img,
+                             const VkImageSubresourceRange *r, uint32_t layers)
+{
+   if (subresource_range_fits(img, r, layers))
+      return true;
+   vd_dispatch_fatal(disp,
+                     "%s: mip levels %u + %u and array layers %u + %u are not all in the "
+                     "image's %u mip levels and %u layers",
+                     what, r->baseMipLevel, r->levelCount, r->baseArrayLayer, r->layerCount,
+                     img->mip_levels, layers);
+   return false;
+}
+
+/* The checks below name the element they report ("pRanges[3]") only once it has failed:
+ * formatting the name of every barrier and range would cost more than checking it. */
 
 static bool clear_ranges_ok(struct vd_dispatch *disp, VkImage image, uint32_t count,
                             const VkImageSubresourceRange *ranges)
@@ -1190,10 +1200,11 @@ static bool clear_ranges_ok(struct vd_dispatch *disp, VkImage image, uint32_t co
    if (!img)
       return false;
    for (uint32_t i = 0; i < count; i++) {
+      if (subresource_range_fits(img, &ranges[i], img->array_layers))
+         continue;
       char what[32];
       snprintf(what, sizeof(what), "pRanges[%u]", i);
-      if (!vd_subresource_range_ok(disp, what, img, &ranges[i], img->array_layers))
-         return false;
+      return vd_subresource_range_ok(disp, what, img, &ranges[i], img->array_layers);
    }
    return true;
 }
@@ -1216,6 +1227,13 @@ VD_HANDLER(vkCmdClearDepthStencilImage)
 static bool buffer_barrier_ok(struct vd_dispatch *disp, uint32_t i, VkBuffer buffer,
                               VkDeviceSize offset, VkDeviceSize size)
 {
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_BUFFER, (uint64_t)(uintptr_t)buffer);
+   if (o) {
+      const VkDeviceSize limit = ((const struct vd_buffer *)o->data)->size;
+      if (offset <= limit && (size == VK_WHOLE_SIZE || size <= limit - offset))
+         return true;
+   }
    char what[48];
    snprintf(what, sizeof(what), "pBufferMemoryBarriers[%u]", i);
    return range_ok(disp, what, buffer, offset, size);
@@ -1224,9 +1242,14 @@ static bool buffer_barrier_ok(struct vd_dispatch *disp, uint32_t i, VkBuffer buf
 static bool image_barrier_ok(struct vd_dispatch *disp, uint32_t i, VkImage image,
                              const VkImageSubresourceRange *r)
 {
-   char what[48];
+   const struct vd_object *o =
+      vd_dispatch_looked(disp, VK_OBJECT_TYPE_IMAGE, (uint64_t)(uintptr_t)image);
+   const struct vd_image *img = o ? o->data : NULL;
+   if (img && subresource_range_fits(img, r, img->array_layers))
+      return true;
+   char what[64];
    snprintf(what, sizeof(what), "pImageMemoryBarriers[%u].subresourceRange", i);
-   const struct vd_image *img = image_of(disp, what, image);
+   img = image_of(disp, what, image);
    return img && vd_subresource_range_ok(disp, what, img, r, img->array_layers);
 }
 

@@ -10,6 +10,13 @@
  *                     destroyed; the submission still computes and copies the right values
  *   --hold-submitted  the same objects, and the command buffer and its pool, are destroyed
  *                     right after vkQueueSubmit, while the host still runs the work
+ *   --batch           2048 descriptor sets, each of its own layout, from one
+ *                     vkAllocateDescriptorSets, and one vkUpdateDescriptorSets writing buffer i
+ *                     into set i; three dispatches through sets 0, 1024 and 2047 are
+ *                     recorded, every layout and buffer is destroyed, and the submission
+ *                     computes the right values in those three buffers (each set holds
+ *                     its own layout and buffer; test_lifetimes.sh also checks that the batch
+ *                     costs venusd O(n) memory, not O(n^2))
  * Refused (the context goes fatal before the driver sees it; never prints OK):
  *   --freed-set           submitting a command buffer whose bound set was freed
  *   --reset-pool          ... whose bound set's pool was reset
@@ -226,6 +233,113 @@ static void hold(int after_submit)
    vkFreeMemory(s.dev, cp.dst_mem, NULL);
 }
 
+#define BATCH 2048u
+#define BATCH_WORDS 64u /* one workgroup of add.comp */
+
+static void batch(void)
+{
+   static VkDescriptorSetLayout layouts[BATCH];
+   static VkDescriptorSet sets[BATCH];
+   static VkBuffer bufs[BATCH];
+   static VkWriteDescriptorSet writes[BATCH];
+   static VkDescriptorBufferInfo infos[BATCH];
+   for (uint32_t i = 0; i < BATCH; i++)
+      layouts[i] = storage_set_layout(s.dev);
+   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, BATCH };
+   VkDescriptorPoolCreateInfo pci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                      .maxSets = BATCH, .poolSizeCount = 1, .pPoolSizes = &ps };
+   VkDescriptorPool dp;
+   CK(vkCreateDescriptorPool(s.dev, &pci, NULL, &dp));
+   VkDescriptorSetAllocateInfo ai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                      .descriptorPool = dp, .descriptorSetCount = BATCH,
+                                      .pSetLayouts = layouts };
+   CK(vkAllocateDescriptorSets(s.dev, &ai, sets));
+   /* every buffer in one allocation, at its own aligned offset */
+   VkBufferCreateInfo bci = { VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = BATCH_WORDS * 4,
+                              .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT };
+   for (uint32_t i = 0; i < BATCH; i++)
+      CK(vkCreateBuffer(s.dev, &bci, NULL, &bufs[i]));
+   VkMemoryRequirements mr;
+   vkGetBufferMemoryRequirements(s.dev, bufs[0], &mr);
+   const VkDeviceSize stride = (mr.size + mr.alignment - 1) / mr.alignment * mr.alignment;
+   VkMemoryAllocateInfo mai = { VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                .allocationSize = stride * BATCH,
+                                .memoryTypeIndex =
+                                   smoke_memory_type(&s, mr.memoryTypeBits,
+                                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) };
+   VkDeviceMemory mem;
+   CK(vkAllocateMemory(s.dev, &mai, NULL, &mem));
+   uint8_t *base;
+   CK(vkMapMemory(s.dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&base));
+   for (uint32_t i = 0; i < BATCH; i++) {
+      CK(vkBindBufferMemory(s.dev, bufs[i], mem, stride * i));
+      uint32_t *p = (uint32_t *)(base + stride * i);
+      for (uint32_t j = 0; j < BATCH_WORDS; j++)
+         p[j] = j + i;
+      infos[i] = (VkDescriptorBufferInfo){ bufs[i], 0, VK_WHOLE_SIZE };
+      writes[i] = (VkWriteDescriptorSet){ VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets[i],
+                                          .descriptorCount = 1,
+                                          .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                          .pBufferInfo = &infos[i] };
+   }
+   vkUpdateDescriptorSets(s.dev, BATCH, writes, 0, NULL);
+   /* a pipeline whose layout is made of layout 0: the others are identically defined, so
+    * their sets are compatible with it */
+   VkShaderModuleCreateInfo smci = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                     .codeSize = sizeof(add_comp_spv), .pCode = add_comp_spv };
+   VkShaderModule sm;
+   CK(vkCreateShaderModule(s.dev, &smci, NULL, &sm));
+   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1, .pSetLayouts = &layouts[0],
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   VkPipelineLayout pl;
+   CK(vkCreatePipelineLayout(s.dev, &plci, NULL, &pl));
+   VkComputePipelineCreateInfo cpci = {
+      VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = { VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                 .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main" },
+      .layout = pl
+   };
+   VkPipeline pipe;
+   CK(vkCreateComputePipelines(s.dev, VK_NULL_HANDLE, 1, &cpci, NULL, &pipe));
+   VkCommandPool pool;
+   VkCommandBuffer cb = begin(s.dev, &pool, VK_COMMAND_BUFFER_LEVEL_PRIMARY);
+   vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
+   const uint32_t used[3] = { 0, BATCH / 2, BATCH - 1 };
+   for (uint32_t u = 0; u < 3; u++) {
+      vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &sets[used[u]], 0,
+                              NULL);
+      const uint32_t k = 7 + u;
+      vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &k);
+      vkCmdDispatch(cb, 1, 1, 1);
+   }
+   CK(vkEndCommandBuffer(cb));
+   /* the sets and the command buffer keep what they use */
+   for (uint32_t i = 0; i < BATCH; i++) {
+      vkDestroyBuffer(s.dev, bufs[i], NULL);
+      vkDestroyDescriptorSetLayout(s.dev, layouts[i], NULL);
+   }
+   vkDestroyPipeline(s.dev, pipe, NULL);
+   vkDestroyPipelineLayout(s.dev, pl, NULL);
+   vkDestroyShaderModule(s.dev, sm, NULL);
+   submit(s.q, cb, VK_NULL_HANDLE);
+   CK(vkQueueWaitIdle(s.q));
+   for (uint32_t u = 0; u < 3; u++) {
+      const uint32_t *p = (const uint32_t *)(base + stride * used[u]);
+      for (uint32_t j = 0; j < BATCH_WORDS; j++)
+         if (p[j] != (j + used[u]) * 3 + 7 + u) {
+            printf("FAIL batch: buffer %u word %u = %u, expected %u\n", used[u], j, p[j],
+                   (j + used[u]) * 3 + 7 + u);
+            exit(1);
+         }
+   }
+   vkDestroyCommandPool(s.dev, pool, NULL);
+   vkDestroyDescriptorPool(s.dev, dp, NULL);
+   vkFreeMemory(s.dev, mem, NULL);
+}
+
 /* A command buffer that bound a set, which is then freed or its pool reset. */
 static void freed_set(int reset_pool)
 {
@@ -373,6 +487,8 @@ int main(int argc, char **argv)
       hold(0);
    else if (!strcmp(mode, "--hold-submitted"))
       hold(1);
+   else if (!strcmp(mode, "--batch"))
+      batch();
    else if (!strcmp(mode, "--freed-set"))
       freed_set(0);
    else if (!strcmp(mode, "--reset-pool"))

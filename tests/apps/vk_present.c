@@ -207,7 +207,7 @@ int main(int argc, char **argv)
    int hold_ms = 0;
    double bench = 0;
    const char *mode_name = NULL;
-   for (int a = 1; a < argc; a++) {
+   for (int a = 1; a < argc; a += 2) { /* each option takes a value */
       const char *v = a + 1 < argc ? argv[a + 1] : NULL;
       if (!v)
          usage();
@@ -225,7 +225,6 @@ int main(int argc, char **argv)
          mode_name = v;
       else
          usage();
-      a++;
    }
    if (frames < 1 || W < 32 || H < 32 || W > 4096 || H > 4096)
       usage();

@@ -8,6 +8,11 @@
 #   robustness          every guest device gets robustBufferAccess and robustImageAccess:
 #                       vk_compute_smoke does not ask for them, and venusd's vk=debug line
 #                       for its vkCreateDevice says both are on
+#   stats/logged        --stats (with the record session): when the context ends venusd
+#                       logs, for its ring and its virtqueue, "N commands in X ms busy of Y
+#                       ms", and a line per command type among the slowest, with counts
+#                       (vk_compute_smoke's one vkCreateComputePipelines: "1 x")
+#   stats/off           without --stats (the spin sessions) no such line
 #   spin/<N>            --spin-us N --ring-spin-us N with N = 0 and 1000000: clients work
 #   log/error_only      --log error: a session logs no INFO line
 #   log/last_wins       --log info --log error: the last occurrence wins, no INFO line
@@ -46,7 +51,7 @@ mkdir -p "$rec"
 if [ ! -x "$APP" ]; then
   fail cli_claims/record_replay/session "$APP missing (build tests/apps first)"
 elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" \
-  --log info,vk=debug; then
+  --log info,vk=debug --stats; then
   if venus_client "$APP" >"$TEST_TMP/app.out" 2>&1; then
     pass cli_claims/record_replay/session
   else
@@ -93,7 +98,19 @@ elif start_venusd_or_fail cli_claims/record_replay/session --record "$rec" \
   fi
 fi
 
+# ---- --stats (the record session above ran with it) -------------------------------------
+if [ -n "${log:-}" ]; then
+  if grep -Eq 'stats: ctx [0-9]+ ring [0-9a-f]+: [0-9]+ commands in [0-9.]+ ms busy of [0-9.]+ ms' "$log" &&
+    grep -Eq 'stats: ctx [0-9]+ virtqueue: [0-9]+ commands in [0-9.]+ ms busy' "$log" &&
+    grep -Eq 'stats: ctx [0-9]+ ring [0-9a-f]+: +vkCreateComputePipelines +1 x +[0-9.]+ ms = +[0-9.]+ us each' "$log"; then
+    pass cli_claims/stats/logged
+  else
+    fail cli_claims/stats/logged "no per-dispatcher or per-command stats lines in $log: $(grep -m1 'stats:' "$log")"
+  fi
+fi
+
 # ---- --spin-us / --ring-spin-us --------------------------------------------------------
+stats_off=1
 for n in 0 1000000; do
   if start_venusd_or_fail "cli_claims/spin/$n" --spin-us "$n" --ring-spin-us "$n"; then
     if venus_summary_ok "$TEST_TMP/spin-$n.out" &&
@@ -105,8 +122,14 @@ for n in 0 1000000; do
     fi
     VENUS_ERR=
     stop_venusd "cli_claims/spin/$n/clean_exit"
+    grep -q 'stats:' "$VD_LOGFILE" && stats_off=0
   fi
 done
+if [ "$stats_off" = 1 ]; then
+  pass cli_claims/stats/off
+else
+  fail cli_claims/stats/off "a venusd without --stats logged: $(grep -m1 'stats:' "$VD_LOGFILE")"
+fi
 
 # ---- --log and VENUSD_LOG --------------------------------------------------------------
 # log_session NAME ARGS... — a venusd with ARGS serves vk_compute_smoke; LOG is its log.

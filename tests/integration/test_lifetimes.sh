@@ -3,6 +3,11 @@
 # (docs/design.md, "Lifetimes" and "Ranges the driver trusts"), through the real Mesa
 # Venus driver with tests/apps/vk_lifetimes.c, in each worker mode (process, thread;
 # WORKER_MODES picks, lib.sh):
+#   batch  2048 descriptor sets of 2048 layouts from one vkAllocateDescriptorSets and 2048
+#       writes in one vkUpdateDescriptorSets (vk_lifetimes --batch): the sets hold their own
+#       layout and buffer (destroyed before the submission, which computes right), and in
+#       thread mode venusd's peak RSS grows by less than 64 MiB for it (each set held every
+#       object its command named before: 2 x 2048^2 holds, ~256 MiB and more)
 #   hold_recorded, hold_submitted  objects a recorded command buffer, a descriptor set or a
 #       pending submission uses are destroyed (pipeline, layouts, module, descriptor pool,
 #       buffers, a 40 MiB allocation; after vkQueueSubmit also the command buffer and its
@@ -68,10 +73,24 @@ expect_fatal() {
   fi
 }
 
+# vm_hwm PID — the process's peak resident set size in kB.
+vm_hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
 for worker in $(worker_modes); do
   start_venusd_or_fail "lifetimes/$worker/start" --worker "$worker" || continue
   expect_ok "$worker" hold-recorded
   expect_ok "$worker" hold-submitted
+  hwm_before=$(vm_hwm "$VD_PID")
+  expect_ok "$worker" batch
+  if [ "$worker" = thread ]; then
+    hwm_after=$(vm_hwm "$VD_PID")
+    if [ -n "$hwm_before" ] && [ -n "$hwm_after" ] && [ $((hwm_after - hwm_before)) -lt 65536 ]; then
+      pass lifetimes/thread/batch_memory
+    else
+      fail lifetimes/thread/batch_memory \
+        "venusd's peak RSS went from ${hwm_before:-?} to ${hwm_after:-?} kB for the batch (want < 64 MiB more)"
+    fi
+  fi
   expect_fatal "$worker" freed-set "vkQueueSubmit: VkSubmitInfo.pCommandBuffers: VkCommandBuffer" "recorded VkDescriptorSet" \
     "which was freed or reset after that"
   expect_fatal "$worker" reset-pool "vkQueueSubmit" "recorded VkDescriptorSet" \

@@ -28,9 +28,9 @@ run() {
 }
 
 vtest_opts=(socket worker log record memory host-pointer-alignment spin-us ring-spin-us
-  max-rings emulate validate help)
+  max-rings emulate validate stats help)
 rs_opts=(socket-fd framing worker log record memory host-pointer-alignment spin-us ring-spin-us
-  max-rings emulate validate worker-seccomp-bpf worker-seccomp-minijail-policy
+  max-rings emulate validate stats worker-seccomp-bpf worker-seccomp-minijail-policy
   worker-seccomp-minijail-log help)
 for cmd in vtest render_server; do
   run "help-$cmd" "${cmd/_/-}" --help
@@ -105,7 +105,7 @@ expect_usage render_server_needs_fd "^venusd render-server: --socket-fd N is req
 # shellcheck disable=SC2054 # --emulate takes a comma-separated list
 common=(--worker thread --log warn --record "$TEST_TMP/rec" --memory host-pointer
   --host-pointer-alignment 16K --ring-spin-us 0 --max-rings 8 --emulate sync_fd,foreign
-  --validate)
+  --validate --stats)
 eq_form=(--worker=thread --log=warn --record="$TEST_TMP/rec" --memory=export
   --host-pointer-alignment=4096 --ring-spin-us=10 --max-rings=4096 --emulate=none)
 bad=
