@@ -7,7 +7,7 @@
 # unpacked first (the device tool's way of bringing libglvnd for NVIDIA's ICD).
 # PARTS (default "apps bench llama") picks what runs; llama needs gpu-prepare.sh's LLAMA=1
 # and writes llama.txt (LLAMA_SIZE, default 1b; LLAMA_ROUNDS, default 2; VARIANTS as
-# bench/llama/run.sh's).  With gpu-prepare.sh's MESA26=1 the apps and benchmarks also run
+# bench/llama/run.sh's; LLAMA_ARGS, more of its arguments, e.g. "-p 0 -n 128 -- --stats").  With gpu-prepare.sh's MESA26=1 the apps and benchmarks also run
 # through a Mesa 26 guest driver (venus26).
 cd "$(dirname "$0")" || exit 1
 G=$PWD
@@ -139,8 +139,9 @@ if has llama && [ -d "$G/llama" ]; then
   mkdir -p "$VENUSD_LLAMA_HOME" && cp -r "$G/llama/debs" "$VENUSD_LLAMA_HOME/"
   PYTHON=python3 bash "$G/llama/setup.sh" --size "${LLAMA_SIZE:-1b}"
   [ -x "$G/venusd-prev" ] && export VENUSD_PREV=$G/venusd-prev
+  # shellcheck disable=SC2086 # LLAMA_ARGS: several words
   VD_HIDE_EXT_LAYER=$G/libvd_hide_extensions.so VENUSD_LOG_OUT=$OUT/llama-venusd.log VENUSD_MESA26_HOME=$G/mesa26 VENUSD=$G/venusd NATIVE_ICD=$NV HOST_ICD=$NV VENUS_ICD=$VIRTIO BENCH_OUT=$OUT/llama.jsonl \
-    bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-1b}" --rounds "${LLAMA_ROUNDS:-2}" | tee "$OUT/llama.txt"
+    bash "$G/llama/run.sh" --size "${LLAMA_SIZE:-1b}" --rounds "${LLAMA_ROUNDS:-2}" ${LLAMA_ARGS:-} | tee "$OUT/llama.txt"
 fi
 kill -TERM $vd; wait $vd; echo "venusd exit $?"
 [ -n "$vdp" ] && { kill -TERM $vdp; wait $vdp; echo "venusd-prev exit $?"; }

@@ -311,7 +311,7 @@ static const struct cli_option cli_options[] = {
    { "validate", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.validate),
      .help = "enable VK_LAYER_KHRONOS_validation on the host instance" },
    { "stats", NULL, CMD_BOTH, CLI_TRUE, CLI_FIELD(opts.stats),
-     .help = "when a context ends, log for each of its rings and its virtqueue\n"
+     .help = "when a ring or context ends, log for each ring and virtqueue\n"
              "how many commands it served, how long that took, and the command\n"
              "types that took longest (count, total, mean; inclusive of the host\n"
              "driver's call; a vkExecuteCommandStreamsMESA includes its commands)" },

@@ -560,7 +560,7 @@ struct hold_batch {
 
 static void batch_flush(struct hold_batch *b)
 {
-   if (b->n && b->ok)
+   if (b->n && b->ok && b->dst)
       b->ok = vd_object_hold_many(b->dst, b->v, b->n);
    b->n = 0;
 }
@@ -619,8 +619,7 @@ static void hold_descriptors(struct vd_dispatch *disp,
       struct vd_object *dst = (struct vd_object *)set_object(disp, a->pDescriptorWrites[i].dstSet);
       struct hold_batch b = { disp, dst, .ok = true };
       batch_add_write(&b, &a->pDescriptorWrites[i]);
-      if (dst)
-         batch_flush(&b);
+      batch_flush(&b);
       ok = b.ok;
       named += b.named;
    }
@@ -644,8 +643,7 @@ static void hold_descriptors(struct vd_dispatch *disp,
             if (b.n == sizeof(b.v) / sizeof(b.v[0]))
                batch_flush(&b);
          }
-         if (dst)
-            batch_flush(&b);
+         batch_flush(&b);
          ok = b.ok;
       }
    }
