@@ -70,13 +70,17 @@ struct vd_dispatch {
    uint64_t lookup_cache_removals;
    const _Atomic uint64_t *removals; /* the object table's removal counter */
    const bool *record_commands;      /* vd_holds_record_commands() */
+   /* The context's protocol level, for the per-command check: command types below
+    * cmd_limit, and (unless every spec is in) a spec of at most mesa_spec (protocol.c). */
+   uint32_t cmd_limit, mesa_spec;
+   bool all_specs;
    bool in_execute_streams;
    FILE *record;
    /* --stats: per command type, how many and the nanoseconds from the start of decoding to
     * the end of the reply (NULL without --stats); the top-level commands' total; since */
    struct vd_dispatch_stat {
       uint64_t count, ns;
-   } *stats;
+   } * stats;
    uint64_t stats_busy_ns, stats_since_ns;
 };
 

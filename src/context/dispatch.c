@@ -29,6 +29,11 @@ void vd_dispatch_init(struct vd_dispatch *d, struct vd_context *ctx, struct vd_r
    d->ring = ring;
    d->removals = ctx && ctx->objects ? vd_objtable_removals_counter(ctx->objects) : &no_removals;
    d->record_commands = vd_holds_record_commands();
+   const struct vd_protocol *proto =
+      vd_protocol_get(ctx ? ctx->params.protocol_level : VD_PROTOCOL_NEWEST);
+   d->cmd_limit = proto->command_count;
+   d->mesa_spec = proto->mesa_spec;
+   d->all_specs = proto->mesa_spec >= VN_MESA_SPEC_VERSION;
    snprintf(d->name, sizeof(d->name), "%s", name);
    vd_arena_init(&d->arena, VD_DECODE_ARENA_MAX);
    if (ctx && ctx->params.opts && ctx->params.opts->stats) {
@@ -157,8 +162,8 @@ static void stats_log(const struct vd_dispatch *d)
       shown[best] = true;
       const struct vd_dispatch_stat *s = &d->stats[best];
       vd_info(VD_CAT_CONTEXT,
-              "stats: ctx %u %s:   %-36s %10" PRIu64 " x %12.3f ms = %10.3f us each", id,
-              d->name, vn_commands[best].name, s->count, (double)s->ns / 1e6,
+              "stats: ctx %u %s:   %-36s %10" PRIu64 " x %12.3f ms = %10.3f us each", id, d->name,
+              vn_commands[best].name, s->count, (double)s->ns / 1e6,
               (double)s->ns / 1e3 / (double)s->count);
    }
 }
@@ -432,12 +437,16 @@ static inline const struct vn_command_info *command_info(struct vd_dispatch *d, 
       return NULL;
    }
    d->dec.cmd = info->name;
-   char why[320];
-   if (__builtin_expect(!vd_protocol_command_ok(d->ctx->params.protocol_level, type, info->name,
-                                                why, sizeof(why)),
+   /* The context's protocol has the command (vd_protocol_command_ok, inline). */
+   if (__builtin_expect(type >= d->cmd_limit ||
+                           (!d->all_specs && vn_command_mesa_spec(type) > d->mesa_spec),
                         0)) {
-      vd_dispatch_fatal(d, "%s", why);
-      return NULL;
+      char why[320];
+      if (!vd_protocol_command_ok(d->ctx->params.protocol_level, type, info->name, why,
+                                  sizeof(why))) {
+         vd_dispatch_fatal(d, "%s", why);
+         return NULL;
+      }
    }
    if (__builtin_expect(!info->decode || !info->handle, 0)) {
       vd_dispatch_fatal(d,
