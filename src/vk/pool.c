@@ -6,24 +6,79 @@
  * themselves never free anything on the host; a descriptor set's record keeps its layout's
  * bindings (vk/buffer_image.c checks descriptor updates against them). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "util/log.h"
 #include "vk/vk_common.h"
 
-struct child_scan {
-   struct vd_object *pool;
-   struct vd_object **objs;
+/* A pool's record: the ids of the children allocated from it, so that a reset, destroy or
+ * teardown finds them without walking the object table (that cost O(the context's
+ * objects) per reset, and ggml resets a command pool about ten times a token).  The list
+ * may hold ids of children freed since, or an id twice (freed and allocated again): it is
+ * checked against the table and compacted when read and before it grows. */
+struct pool_record {
+   const struct vd_vk_dispatch *vk; /* first, as in every record (vd_object_vk) */
+   pthread_mutex_t lock;
+   uint64_t *ids;
    uint32_t count, cap;
 };
 
-static void collect_child(struct vd_object *obj, void *data)
+static int id_cmp(const void *a, const void *b)
 {
-   struct child_scan *scan = data;
-   if (obj->parent != scan->pool || scan->count == scan->cap)
-      return;
-   vd_object_ref(obj);
-   scan->objs[scan->count++] = obj;
+   const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+   return x < y ? -1 : x > y;
+}
+
+/* Drops the ids that no longer name a child of pool, and repeats; with objs, also collects
+ * each child with a reference (at most count of them).  Called with r->lock held. */
+static uint32_t pool_compact_locked(struct vd_dispatch *disp, struct vd_object *pool,
+                                    struct pool_record *r, struct vd_object **objs)
+{
+   qsort(r->ids, r->count, sizeof(*r->ids), id_cmp);
+   uint32_t kept = 0;
+   for (uint32_t i = 0; i < r->count; i++) {
+      if (kept && r->ids[kept - 1] == r->ids[i])
+         continue;
+      struct vd_object *o = vd_objtable_get(disp->ctx->objects, r->ids[i]);
+      if (!o || o->parent != pool) {
+         vd_object_unref(o);
+         continue;
+      }
+      if (objs)
+         objs[kept] = o;
+      else
+         vd_object_unref(o);
+      r->ids[kept++] = r->ids[i];
+   }
+   r->count = kept;
+   return kept;
+}
+
+/* Notes a child allocated from pool; false when out of memory.  A full list first drops
+ * what is stale, and grows (doubling) if it is still more than half full. */
+static bool pool_add_child(struct vd_dispatch *disp, struct vd_object *pool, uint64_t id)
+{
+   struct pool_record *r = pool->data;
+   pthread_mutex_lock(&r->lock);
+   if (r->count == r->cap) {
+      pool_compact_locked(disp, pool, r, NULL);
+      if (r->count * 2 > r->cap || !r->cap) {
+         const uint32_t cap = r->cap ? r->cap * 2 : 16;
+         uint64_t *ids = cap > r->cap ? realloc(r->ids, sizeof(*ids) * cap) : NULL;
+         if (ids) {
+            r->ids = ids;
+            r->cap = cap;
+         }
+      }
+      if (r->count == r->cap) {
+         pthread_mutex_unlock(&r->lock);
+         return false;
+      }
+   }
+   r->ids[r->count++] = id;
+   pthread_mutex_unlock(&r->lock);
+   return true;
 }
 
 /* The records of every child of pool, each with a reference the caller drops (arena
@@ -31,15 +86,15 @@ static void collect_child(struct vd_object *obj, void *data)
 static struct vd_object **children_of(struct vd_dispatch *disp, struct vd_object *pool,
                                       uint32_t *count)
 {
-   const uint32_t cap = vd_objtable_count(disp->ctx->objects);
-   struct child_scan scan = { .pool = pool, .cap = cap };
-   scan.objs = cap ? vd_arena_alloc_array(&disp->arena, sizeof(*scan.objs), cap) : NULL;
+   struct pool_record *r = pool->data;
    *count = 0;
-   if (!scan.objs)
-      return NULL;
-   vd_objtable_foreach(disp->ctx->objects, collect_child, &scan);
-   *count = scan.count;
-   return scan.objs;
+   pthread_mutex_lock(&r->lock);
+   struct vd_object **objs =
+      r->count ? vd_arena_alloc_array(&disp->arena, sizeof(*objs), r->count) : NULL;
+   if (objs)
+      *count = pool_compact_locked(disp, pool, r, objs);
+   pthread_mutex_unlock(&r->lock);
+   return *count ? objs : NULL;
 }
 
 static void unref_all(struct vd_object **objs, uint32_t count)
@@ -86,6 +141,29 @@ static void pool_destroy(struct vd_object *obj)
       vk->DestroyCommandPool(dev, (VkCommandPool)(uintptr_t)obj->handle, NULL);
    else
       vk->DestroyDescriptorPool(dev, (VkDescriptorPool)(uintptr_t)obj->handle, NULL);
+   struct pool_record *r = obj->data;
+   pthread_mutex_destroy(&r->lock);
+   free(r->ids);
+   free(r);
+}
+
+/* A new pool's record (NULL when out of memory). */
+static struct pool_record *pool_record_new(const struct vd_object *dev_obj)
+{
+   struct pool_record *r = calloc(1, sizeof(*r));
+   if (r) {
+      r->vk = vd_object_vk(dev_obj);
+      pthread_mutex_init(&r->lock, NULL);
+   }
+   return r;
+}
+
+static void pool_record_free(struct pool_record *r)
+{
+   if (r) {
+      pthread_mutex_destroy(&r->lock);
+      free(r);
+   }
 }
 
 VD_HANDLER(vkCreateCommandPool)
@@ -93,10 +171,16 @@ VD_HANDLER(vkCreateCommandPool)
    const uint64_t id = (uint64_t)(uintptr_t)*a->pCommandPool;
    VkCommandPool pool;
    a->ret = vd_object_vk(a->obj)->CreateCommandPool(a->device, a->pCreateInfo, NULL, &pool);
-   if (a->ret == VK_SUCCESS &&
-       !vd_object_add(disp, id, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)pool, a->obj,
-                      a->obj->data, pool_destroy))
+   if (a->ret != VK_SUCCESS)
+      return;
+   struct pool_record *r = pool_record_new(a->obj);
+   if (!r)
+      vd_dispatch_fatal(disp, "out of memory adding command pool %" PRIu64, id);
+   if (!r || !vd_object_add(disp, id, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)pool,
+                            a->obj, r, pool_destroy)) {
+      pool_record_free(r);
       vd_object_vk(a->obj)->DestroyCommandPool(a->device, pool, NULL);
+   }
 }
 
 VD_HANDLER(vkDestroyCommandPool)
@@ -132,6 +216,9 @@ VD_HANDLER(vkAllocateCommandBuffers)
       if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_COMMAND_BUFFER, (uint64_t)(uintptr_t)cb, pool,
                          a->obj->data, NULL))
          vk->FreeCommandBuffers(a->device, info->commandPool, 1, &cb);
+      else if (!pool_add_child(disp, pool, ids[i]))
+         vd_dispatch_fatal(disp, "out of memory noting command buffer %" PRIu64 " in its pool",
+                           ids[i]);
    }
 }
 
@@ -221,10 +308,16 @@ VD_HANDLER(vkCreateDescriptorPool)
    const uint64_t id = (uint64_t)(uintptr_t)*a->pDescriptorPool;
    VkDescriptorPool pool;
    a->ret = vd_object_vk(a->obj)->CreateDescriptorPool(a->device, a->pCreateInfo, NULL, &pool);
-   if (a->ret == VK_SUCCESS &&
-       !vd_object_add(disp, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)pool, a->obj,
-                      a->obj->data, pool_destroy))
+   if (a->ret != VK_SUCCESS)
+      return;
+   struct pool_record *r = pool_record_new(a->obj);
+   if (!r)
+      vd_dispatch_fatal(disp, "out of memory adding descriptor pool %" PRIu64, id);
+   if (!r || !vd_object_add(disp, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)pool,
+                            a->obj, r, pool_destroy)) {
+      pool_record_free(r);
       vd_object_vk(a->obj)->DestroyDescriptorPool(a->device, pool, NULL);
+   }
 }
 
 VD_HANDLER(vkDestroyDescriptorPool)
@@ -307,6 +400,9 @@ VD_HANDLER(vkAllocateDescriptorSets)
       if (!vd_object_add(disp, ids[i], VK_OBJECT_TYPE_DESCRIPTOR_SET, (uint64_t)(uintptr_t)set,
                          pool, rec, descriptor_set_destroy))
          descriptor_set_destroy_record(rec);
+      else if (!pool_add_child(disp, pool, ids[i]))
+         vd_dispatch_fatal(disp, "out of memory noting descriptor set %" PRIu64 " in its pool",
+                           ids[i]);
    }
 }
 
