@@ -35,7 +35,8 @@ static int id_cmp(const void *a, const void *b)
 static uint32_t pool_compact_locked(struct vd_dispatch *disp, struct vd_object *pool,
                                     struct pool_record *r, struct vd_object **objs)
 {
-   qsort(r->ids, r->count, sizeof(*r->ids), id_cmp);
+   if (r->count > 1)
+      qsort(r->ids, r->count, sizeof(*r->ids), id_cmp);
    uint32_t kept = 0;
    for (uint32_t i = 0; i < r->count; i++) {
       if (kept && r->ids[kept - 1] == r->ids[i])
