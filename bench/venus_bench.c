@@ -175,6 +175,26 @@ static void bench_sync_call(void)
    vkFreeMemory(dev, mem, NULL);
 }
 
+/* Submits cb (recorded from t0 to t1), waits on f and resets it, then (rep >= 0) prints
+ * metric `name` (`calls` per second from t0 to completion) and its _record / _submit_wait
+ * milliseconds: through Venus, encoding into the guest's command stream (which Mesa sends
+ * at vkEndCommandBuffer) vs. host decode, replay, execution and completion. */
+static void submit_timed(VkCommandBuffer cb, VkFence f, int rep, const char *name, const char *unit,
+                         double calls, double t0, double t1)
+{
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
+   CK(vkQueueSubmit(queue, 1, &si, f));
+   CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+   CK(vkResetFences(dev, 1, &f));
+   if (rep < 0)
+      return;
+   const double t2 = now();
+   printf("metric %s %s %.0f\n", name, unit, calls / (t2 - t0));
+   printf("metric %s_record ms %.3f\n", name, (t1 - t0) * 1e3);
+   printf("metric %s_submit_wait ms %.3f\n", name, (t2 - t1) * 1e3);
+}
+
 /* 100k vkCmdPushConstants recorded, submitted and completed. */
 static void bench_cmds_100k(void)
 {
@@ -196,20 +216,7 @@ static void bench_cmds_100k(void)
       for (uint32_t i = 0; i < 100000; i++)
          vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &i);
       CK(vkEndCommandBuffer(cb));
-      const double t1 = now();
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
-                          .pCommandBuffers = &cb };
-      CK(vkQueueSubmit(queue, 1, &si, f));
-      CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
-      CK(vkResetFences(dev, 1, &f));
-      if (rep >= 0) {
-         const double t2 = now();
-         printf("metric cmds_100k cmds/s %.0f\n", 100000 / (t2 - t0));
-         /* Where the time goes: recording (through Venus: encoding into the guest's command
-          * stream, which Mesa sends at vkEndCommandBuffer) vs. submit + completion. */
-         printf("metric cmds_100k_record ms %.3f\n", (t1 - t0) * 1e3);
-         printf("metric cmds_100k_submit_wait ms %.3f\n", (t2 - t1) * 1e3);
-      }
+      submit_timed(cb, f, rep, "cmds_100k", "cmds/s", 100000, t0, now());
    }
    vkDestroyFence(dev, f, NULL);
    vkDestroyCommandPool(dev, pool, NULL);
@@ -287,18 +294,7 @@ static void bench_cmds_mix(void)
                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
       }
       CK(vkEndCommandBuffer(cb));
-      const double t1 = now();
-      VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
-                          .pCommandBuffers = &cb };
-      CK(vkQueueSubmit(queue, 1, &si, f));
-      CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
-      CK(vkResetFences(dev, 1, &f));
-      if (rep >= 0) {
-         const double t2 = now();
-         printf("metric cmds_mix calls/s %.0f\n", 4.0 * MIX_ROUNDS / (t2 - t0));
-         printf("metric cmds_mix_record ms %.3f\n", (t1 - t0) * 1e3);
-         printf("metric cmds_mix_submit_wait ms %.3f\n", (t2 - t1) * 1e3);
-      }
+      submit_timed(cb, f, rep, "cmds_mix", "calls/s", 4.0 * MIX_ROUNDS, t0, now());
    }
    vkDestroyFence(dev, f, NULL);
    vkDestroyCommandPool(dev, pool, NULL);

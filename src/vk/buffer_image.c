@@ -565,17 +565,20 @@ static void batch_flush(struct hold_batch *b)
    b->n = 0;
 }
 
-static void batch_add(struct hold_batch *b, uint32_t type, uint64_t handle)
+static void batch_push(struct hold_batch *b, struct vd_object *o)
 {
-   if (!handle)
-      return;
-   struct vd_object *o = vd_dispatch_looked(b->disp, type, handle);
-   if (!o)
-      return;
-   b->named++;
    b->v[b->n++] = o;
    if (b->n == sizeof(b->v) / sizeof(b->v[0]))
       batch_flush(b);
+}
+
+static void batch_add(struct hold_batch *b, uint32_t type, uint64_t handle)
+{
+   struct vd_object *o = handle ? vd_dispatch_looked(b->disp, type, handle) : NULL;
+   if (o) {
+      b->named++;
+      batch_push(b, o);
+   }
 }
 
 /* Adds what write w names: the fields of VkWriteDescriptorSet and its pNext chain that the
@@ -637,11 +640,8 @@ static void hold_descriptors(struct vd_dispatch *disp,
          struct hold_batch b = { disp, dst, .ok = true };
          for (uint32_t k = 0; dst && k < disp->looked_count; k++) {
             struct vd_object *o = disp->looked[k];
-            if (o->type == VK_OBJECT_TYPE_DESCRIPTOR_SET || o->type == VK_OBJECT_TYPE_DEVICE)
-               continue;
-            b.v[b.n++] = o;
-            if (b.n == sizeof(b.v) / sizeof(b.v[0]))
-               batch_flush(&b);
+            if (o->type != VK_OBJECT_TYPE_DESCRIPTOR_SET && o->type != VK_OBJECT_TYPE_DEVICE)
+               batch_push(&b, o);
          }
          batch_flush(&b);
          ok = b.ok;

@@ -167,21 +167,30 @@ static void pool_record_free(struct pool_record *r)
    }
 }
 
+/* Adds a new pool's record (with its own record of children); false after making the
+ * context fatal or when the id is refused, and the caller destroys the host pool. */
+static bool pool_add(struct vd_dispatch *disp, struct vd_object *dev_obj, uint64_t id,
+                     uint32_t type, uint64_t handle)
+{
+   struct pool_record *r = pool_record_new(dev_obj);
+   if (!r) {
+      vd_dispatch_fatal(disp, "out of memory adding %s %" PRIu64, vn_object_type_name(type), id);
+      return false;
+   }
+   if (vd_object_add(disp, id, type, handle, dev_obj, r, pool_destroy))
+      return true;
+   pool_record_free(r);
+   return false;
+}
+
 VD_HANDLER(vkCreateCommandPool)
 {
    const uint64_t id = (uint64_t)(uintptr_t)*a->pCommandPool;
    VkCommandPool pool;
    a->ret = vd_object_vk(a->obj)->CreateCommandPool(a->device, a->pCreateInfo, NULL, &pool);
-   if (a->ret != VK_SUCCESS)
-      return;
-   struct pool_record *r = pool_record_new(a->obj);
-   if (!r)
-      vd_dispatch_fatal(disp, "out of memory adding command pool %" PRIu64, id);
-   if (!r || !vd_object_add(disp, id, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)pool,
-                            a->obj, r, pool_destroy)) {
-      pool_record_free(r);
+   if (a->ret == VK_SUCCESS &&
+       !pool_add(disp, a->obj, id, VK_OBJECT_TYPE_COMMAND_POOL, (uint64_t)(uintptr_t)pool))
       vd_object_vk(a->obj)->DestroyCommandPool(a->device, pool, NULL);
-   }
 }
 
 VD_HANDLER(vkDestroyCommandPool)
@@ -309,16 +318,9 @@ VD_HANDLER(vkCreateDescriptorPool)
    const uint64_t id = (uint64_t)(uintptr_t)*a->pDescriptorPool;
    VkDescriptorPool pool;
    a->ret = vd_object_vk(a->obj)->CreateDescriptorPool(a->device, a->pCreateInfo, NULL, &pool);
-   if (a->ret != VK_SUCCESS)
-      return;
-   struct pool_record *r = pool_record_new(a->obj);
-   if (!r)
-      vd_dispatch_fatal(disp, "out of memory adding descriptor pool %" PRIu64, id);
-   if (!r || !vd_object_add(disp, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)pool,
-                            a->obj, r, pool_destroy)) {
-      pool_record_free(r);
+   if (a->ret == VK_SUCCESS &&
+       !pool_add(disp, a->obj, id, VK_OBJECT_TYPE_DESCRIPTOR_POOL, (uint64_t)(uintptr_t)pool))
       vd_object_vk(a->obj)->DestroyDescriptorPool(a->device, pool, NULL);
-   }
 }
 
 VD_HANDLER(vkDestroyDescriptorPool)
