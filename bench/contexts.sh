@@ -9,7 +9,7 @@
 # venusd build and the reference, in one run, and prints each server's cost per added
 # context and the ratios to the reference's.  Nothing is asserted.
 #
-#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread,nopreload|none] [--out FILE]
+#   bash bench/contexts.sh [--counts 1,16,64] [--modes process,thread,nopreload,native|none] [--out FILE]
 #                          [--breakdown] [-- VENUSD_ARGS...]
 #   VENUSD_PREV=/path/to/older/venusd   also measure that build (process workers), same run
 #   REFERENCE=/path/to/reference-stack.sh   also measure the reference (virglrenderer 1.1.0's
@@ -22,7 +22,9 @@
 #   bash bench/contexts.sh --summarize FILE   (the tables of a raw results file)
 #
 # --modes: venusd's worker modes; nopreload is process workers with --no-preload (the
-#   same binary before and after preloading, in one run).
+#   same binary before and after preloading, in one run); native is no server at all: the
+#   same clients on the host driver, their own PSS summed (what the driver costs a process
+#   that holds a device, the floor for a worker).
 # --breakdown: at the largest count, PSS by mapping (libraries by name, [heap], [stack],
 #   anonymous, shared memory) summed over the tree, per server.
 # Needs a build (runs `meson setup build` / `ninja -C build` if needed) and lavapipe plus
@@ -85,6 +87,21 @@ tree_usage() {
   echo "$pss $thr $procs"
 }
 
+# "pss_kb threads procs" of the processes under the given (timeout) pids, the pids
+# themselves left out: the native clients.
+clients_usage() {
+  local pss=0 thr=0 procs=0 c p v t
+  for c in "$@"; do
+    for p in $(tree_pids "$c" | tail -n +2); do
+      v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+      t=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+      if [ -z "$v" ] || [ -z "$t" ]; then continue; fi
+      pss=$((pss + v)) thr=$((thr + t)) procs=$((procs + 1))
+    done
+  done
+  echo "$pss $thr $procs"
+}
+
 # PSS in kB by mapping over the tree under PID: libraries by file name, the rest by kind.
 tree_breakdown() {
   local p
@@ -108,10 +125,11 @@ measure() {
   rm -f "$fifo"
   mkfifo "$fifo"
   exec 9<>"$fifo"
-  local cpids=() t_all0 t_all
+  local cpids=() t_all0 t_all icd=$VENUS_ICD
+  [ "$label" = native ] && icd=$HOST_ICD
   t_all0=$(date +%s%N)
   for i in $(seq "$n"); do
-    VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$VENUS_ICD \
+    VN_DEBUG=vtest VTEST_SOCKET_NAME=$sock VK_DRIVER_FILES=$icd \
       timeout -s KILL "$CLIENT_T" "$CTX_HOLD" <"$fifo" >"$dir/client$i.out" 2>&1 9>&- &
     cpids+=($!)
     local waited=0
@@ -128,11 +146,15 @@ measure() {
   t_all=$((($(date +%s%N) - t_all0) / 1000000))
   sleep 2 # let the contexts go idle
   local usage ready nready
-  usage=$(tree_usage "$pid")
+  if [ "$label" = native ]; then
+    usage=$(clients_usage "${cpids[@]}")
+  else
+    usage=$(tree_usage "$pid")
+  fi
   ready=$(cat "$dir"/client*.out | awk '/^ready/ { print $2 }' | sort -n | tr '\n' ' ')
   nready=$(echo "$ready" | wc -w)
   echo "result $label n=$n ready=$nready usage=$usage all_ms=$t_all ready_ms=$ready" >>"$OUT"
-  if [ "$BREAKDOWN" = 1 ] && [ "$n" = "$MAXN" ]; then
+  if [ "$BREAKDOWN" = 1 ] && [ "$n" = "$MAXN" ] && [ "$label" != native ]; then
     tree_breakdown "$pid" | sed "s/^/breakdown $label n=$n /" >>"$OUT"
   fi
   exec 9>&-
@@ -261,6 +283,8 @@ summarize() {
       }
       if ("venusd-prev" in per && base in per)
         printf "\nthis build / VENUSD_PREV, MB per added context: %.2fx\n", per[base] / per["venusd-prev"]
+      if ("native" in per && base in per && per["native"] > 0)
+        printf "\nvenusd (process workers) / native clients, MB per added context: %.2fx\n", per[base] / per["native"]
       if ("venusd-nopreload" in per && base in per)
         printf "\npreloading / --no-preload, MB per added context: %.2fx\n", per[base] / per["venusd-nopreload"]
       if (nb) { printf "\nPSS by mapping at the largest count (kB, summed over the tree):\n"; for (i = 1; i <= nb; i++) print bd[i] }
@@ -280,7 +304,13 @@ MAXN=$(echo "$COUNTS" | tr ' ' '\n' | sort -n | tail -n 1)
 : >"$OUT"
 echo "# contexts.sh: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), venusd $(git rev-parse --short HEAD 2>/dev/null || echo ?)${VENUSD_PREV:+, VENUSD_PREV=$VENUSD_PREV}, host driver $HOST_ICD, args: ${EXTRA[*]}" >>"$OUT"
 for mode in ${MODES/none/}; do
-  run_venusd "venusd-$mode" "$VENUSD" "$mode"
+  if [ "$mode" = native ]; then
+    ndir=$(mktemp -d "${TMPDIR:-/tmp}/venusd-ctxbench.XXXXXX")
+    for n in $COUNTS; do measure native - - "$n" "$ndir"; done
+    rm -rf "$ndir"
+  else
+    run_venusd "venusd-$mode" "$VENUSD" "$mode"
+  fi
 done
 if [ -n "${VENUSD_PREV:-}" ]; then
   run_venusd venusd-prev "$VENUSD_PREV" process

@@ -147,6 +147,7 @@ static void *ring_thread(void *arg)
 {
    struct vd_ring *ring = arg;
    struct vd_context *ctx = ring->ctx;
+   vd_platform_thread_name("vd-ring");
    /* README: "Lines about a context carry its id and the client's name". */
    char prefix[96];
    snprintf(prefix, sizeof(prefix), "ctx %u %s ring %" PRIx64, ctx->params.id,
@@ -223,6 +224,7 @@ static void *ring_thread(void *arg)
 
 static void *monitor_thread(void *arg)
 {
+   vd_platform_thread_name("vd-monitor");
    struct vd_context *ctx = arg;
    pthread_mutex_lock(&ctx->ring_mutex);
    while (!ctx->monitor_stop) {

@@ -114,6 +114,11 @@ void vd_platform_timer_slack(void)
    prctl(PR_SET_TIMERSLACK, 1000ul); /* naps of tens of µs, not the default 50 µs slack */
 }
 
+void vd_platform_thread_name(const char *name)
+{
+   prctl(PR_SET_NAME, (unsigned long)name, 0ul, 0ul, 0ul);
+}
+
 void *vd_platform_map_reserve(size_t size)
 {
    return mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -66,6 +66,11 @@ int vd_platform_join_timed(pthread_t t, const struct timespec *deadline,
 /* The calling thread's timer slack for short naps (Linux prctl; no-op elsewhere). */
 void vd_platform_timer_slack(void);
 
+/* Names the calling thread (at most 15 characters), as `top -H`, `perf report --sort comm`
+ * and /proc/PID/task/TID/comm show it (Linux prctl; no-op elsewhere).  Only threads other
+ * than a process's first are named: the process keeps its name for ps and pgrep. */
+void vd_platform_thread_name(const char *name);
+
 /* A private PROT_NONE reservation of `size` bytes of address space, or MAP_FAILED.  POSIX
  * 2008 has no MAP_ANONYMOUS: posix.c maps /dev/zero. */
 void *vd_platform_map_reserve(size_t size);

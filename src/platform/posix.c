@@ -237,6 +237,11 @@ void vd_platform_timer_slack(void)
 {
 }
 
+void vd_platform_thread_name(const char *name)
+{
+   (void)name; /* POSIX has no call for it (pthread_setname_np differs per system) */
+}
+
 void *vd_platform_map_reserve(size_t size)
 {
    /* MAP_ANONYMOUS is POSIX 2024, not 2008: a private mapping of /dev/zero. */

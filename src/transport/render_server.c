@@ -472,6 +472,7 @@ struct rs_server {
 
 static void *thread_main(void *arg)
 {
+   vd_platform_thread_name("vd-context");
    struct rs_worker *w = arg;
    serve_context(w->cfg, w->sock, w->framing, w->ctx_id, w->name);
    atomic_store(&w->done, true);

@@ -1202,6 +1202,7 @@ static struct vt_server *thread_server; /* for worker threads to report completi
 
 static void *worker_main(void *arg)
 {
+   vd_platform_thread_name("vd-context");
    struct vt_worker *w = arg;
    struct vt_server *s = thread_server;
    vd_vtest_serve_client(s->cfg, w->fd, w->id);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "platform/platform.h"
 #include "util/assert_locked.h"
 #include "util/log.h"
 #include "vk/vk_common.h"
@@ -59,6 +60,7 @@ static void fence_put_locked(struct vd_queue *queue, VkFence fence)
 
 static void *queue_thread(void *arg)
 {
+   vd_platform_thread_name("vd-fence");
    struct vd_queue *queue = arg;
    const struct vd_vk_dispatch *vk = queue->vk;
    VkDevice dev = queue->dev->handle;

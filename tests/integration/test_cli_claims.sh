@@ -13,6 +13,9 @@
 #                       ms", and a line per command type among the slowest, with counts
 #                       (vk_compute_smoke's one vkCreateComputePipelines: "1 x")
 #   stats/off           without --stats (the spin sessions) no such line
+#   thread_names        while a client (bench/ctx_hold) holds its context, the worker's
+#                       threads include one named vd-ring, and the worker itself is still
+#                       named venusd (ps and pgrep see the process's name)
 #   spin/<N>            --spin-us N --ring-spin-us N with N = 0 and 1000000: clients work
 #   log/error_only      --log error: a session logs no INFO line
 #   log/last_wins       --log info --log error: the last occurrence wins, no INFO line
@@ -107,6 +110,36 @@ if [ -n "${log:-}" ]; then
   else
     fail cli_claims/stats/logged "no per-dispatcher or per-command stats lines in $log: $(grep -m1 'stats:' "$log")"
   fi
+fi
+
+# ---- thread names (README "Logging": vd-ring, vd-monitor, vd-fence, vd-context) ------
+HOLD=$BUILD/bench/ctx_hold
+if [ ! -x "$HOLD" ]; then
+  fail cli_claims/thread_names "$HOLD missing (build bench/ first)"
+elif start_venusd_or_fail cli_claims/thread_names; then
+  fifo=$TEST_TMP/hold.fifo
+  mkfifo "$fifo"
+  venus_client "$HOLD" <"$fifo" >"$TEST_TMP/hold.out" 2>&1 &
+  hold_pid=$!
+  exec 8>"$fifo"
+  for ((i = 0; i < CLIENT_TIMEOUT * 10; i++)); do
+    grep -q '^ready' "$TEST_TMP/hold.out" 2>/dev/null && break
+    alive "$hold_pid" || break
+    sleep 0.1
+  done
+  worker=$(children "$VD_PID" | head -n 1)
+  names=$(list_threads "${worker:-0}" | awk '{ print $2 }' | sort -u | tr '\n' ' ')
+  wname=$(cat "/proc/${worker:-0}/comm" 2>/dev/null)
+  exec 8>&-
+  wait "$hold_pid" 2>/dev/null
+  if ! grep -q '^ready' "$TEST_TMP/hold.out"; then
+    fail cli_claims/thread_names "ctx_hold did not get ready: $(tail -n 1 "$TEST_TMP/hold.out")"
+  elif [[ " $names " == *" vd-ring "* ]] && [ "$wname" = venusd ]; then
+    pass cli_claims/thread_names
+  else
+    fail cli_claims/thread_names "worker ${worker:-none} is named '$wname' (want venusd), its threads: $names(want vd-ring among them)"
+  fi
+  stop_venusd cli_claims/thread_names/clean_exit
 fi
 
 # ---- --spin-us / --ring-spin-us --------------------------------------------------------
