@@ -115,7 +115,7 @@ if [ -x "$G/venusd-prev" ]; then
   for _ in $(seq 50); do [ -S /tmp/vd-prev.sock ] && break; sleep 0.1; done
 fi
 for r in $(seq ${ROUNDS:-5}); do
-  for b in submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix alloc_64k alloc_4m mapped_bw; do
+  for b in submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix cmds_rerecord alloc_64k alloc_4m mapped_bw; do
     native "$G/venus_bench" "$b" | sed 's/^/native /' >>"$OUT/bench.txt"
     venus "$G/venus_bench" "$b" | sed 's/^/venus /' >>"$OUT/bench.txt"
     [ -n "$vdp" ] && venus_prev "$G/venus_bench" "$b" | sed 's/^/venus-prev /' >>"$OUT/bench.txt"

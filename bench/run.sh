@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 MEMORY=host-pointer
 ROUNDS=2
-ONLY="submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix alloc_64k alloc_4m mapped_bw"
+ONLY="submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix cmds_rerecord alloc_64k alloc_4m mapped_bw"
 EXTRA=()
 SUMMARIZE=
 while [ $# -gt 0 ]; do
@@ -71,7 +71,7 @@ awk '
   }
   END {
     printf "%-20s %-7s %24s %24s %9s\n", "metric", "unit", "native median (min-max)", "venus median (min-max)", "ratio"
-    no = split("submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix alloc_map_free_64k alloc_map_free_4m mapped_write mapped_read", order, " ")
+    no = split("submit_fence submit_cmd_fence sync_call cmds_100k cmds_mix cmds_rerecord alloc_map_free_64k alloc_map_free_4m mapped_write mapped_read", order, " ")
     for (o = 1; o <= no; o++) {
       k = order[o]; if (!(k in keys)) continue
       mn = median("native", k); nl = lo["native"]; nh = hi["native"]

@@ -307,6 +307,101 @@ static void bench_cmds_mix(void)
    vkDestroyDescriptorSetLayout(dev, dsl, NULL);
 }
 
+/* What a compute framework does per graph, many times a second (ggml: about ten command
+ * buffers a generated token): reset the command pool, record a short command buffer
+ * naming a few dozen objects again (64 rounds of vkCmdBindDescriptorSets, one of 64
+ * sets updated once beforehand, vkCmdPushConstants and vkCmdPipelineBarrier on one of
+ * two buffers: 192 calls), submit it and wait; 200 times per repetition. */
+#define RR_SETS 64
+#define RR_TIMES 200
+static void bench_cmds_rerecord(void)
+{
+   VkDescriptorSetLayoutBinding b = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+                                      VK_SHADER_STAGE_COMPUTE_BIT };
+   VkDescriptorSetLayoutCreateInfo dlci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = 1, .pBindings = &b };
+   VkDescriptorSetLayout dsl;
+   CK(vkCreateDescriptorSetLayout(dev, &dlci, NULL, &dsl));
+   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1, .pSetLayouts = &dsl,
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   VkPipelineLayout pl;
+   CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
+   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, RR_SETS };
+   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                       .maxSets = RR_SETS, .poolSizeCount = 1, .pPoolSizes = &ps };
+   VkDescriptorPool dp;
+   CK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
+   VkDescriptorSetLayout layouts[RR_SETS];
+   VkDescriptorSet sets[RR_SETS];
+   for (uint32_t i = 0; i < RR_SETS; i++)
+      layouts[i] = dsl;
+   VkDescriptorSetAllocateInfo dai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                       .descriptorPool = dp, .descriptorSetCount = RR_SETS,
+                                       .pSetLayouts = layouts };
+   CK(vkAllocateDescriptorSets(dev, &dai, sets));
+   VkDeviceMemory mem[2];
+   VkBuffer buf[2];
+   for (int i = 0; i < 2; i++)
+      buf[i] = host_buffer(1 << 20, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem[i]);
+   for (uint32_t i = 0; i < RR_SETS; i++) {
+      VkDescriptorBufferInfo dbi = { buf[i & 1], (VkDeviceSize)i * 256, 256 };
+      VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets[i],
+                                 .descriptorCount = 1,
+                                 .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                 .pBufferInfo = &dbi };
+      vkUpdateDescriptorSets(dev, 1, &w, 0, NULL);
+   }
+   VkCommandPool pool;
+   VkCommandBuffer cb = command_buffer(0, &pool);
+   VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+   VkFence f;
+   CK(vkCreateFence(dev, &fci, NULL, &f));
+   VkSubmitInfo si = { VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                       .pCommandBuffers = &cb };
+   for (int rep = -1; rep < REPS; rep++) {
+      const double t0 = now();
+      for (int t = 0; t < RR_TIMES; t++) {
+         CK(vkResetCommandPool(dev, pool, 0));
+         VkCommandBufferBeginInfo bi = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                         .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
+         CK(vkBeginCommandBuffer(cb, &bi));
+         for (uint32_t i = 0; i < RR_SETS; i++) {
+            vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &sets[i], 0,
+                                    NULL);
+            const uint32_t pc[4] = { i, i + 1, i + 2, (uint32_t)t };
+            vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
+            VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+                                         .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                         .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                         .buffer = buf[i & 1],
+                                         .offset = (VkDeviceSize)i * 256,
+                                         .size = 256 };
+            vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
+         }
+         CK(vkEndCommandBuffer(cb));
+         CK(vkQueueSubmit(queue, 1, &si, f));
+         CK(vkWaitForFences(dev, 1, &f, VK_TRUE, UINT64_MAX));
+         CK(vkResetFences(dev, 1, &f));
+      }
+      if (rep >= 0)
+         printf("metric cmds_rerecord rerecords/s %.0f\n", RR_TIMES / (now() - t0));
+   }
+   vkDestroyFence(dev, f, NULL);
+   vkDestroyCommandPool(dev, pool, NULL);
+   for (int i = 0; i < 2; i++) {
+      vkDestroyBuffer(dev, buf[i], NULL);
+      vkFreeMemory(dev, mem[i], NULL);
+   }
+   vkDestroyDescriptorPool(dev, dp, NULL);
+   vkDestroyPipelineLayout(dev, pl, NULL);
+   vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+}
+
 /* vkAllocateMemory + vkMapMemory + one write + vkUnmapMemory + vkFreeMemory. */
 static void bench_alloc_map_free(VkDeviceSize size, const char *name)
 {
@@ -366,8 +461,8 @@ int main(int argc, char **argv)
 {
    if (argc != 2) {
       fprintf(stderr, "usage: venus_bench "
-                      "submit_fence|submit_cmd_fence|sync_call|cmds_100k|cmds_mix|alloc_64k|alloc_"
-                      "4m|mapped_bw\n");
+                      "submit_fence|submit_cmd_fence|sync_call|cmds_100k|cmds_mix|cmds_rerecord|"
+                      "alloc_64k|alloc_4m|mapped_bw\n");
       return 2;
    }
    init();
@@ -382,6 +477,8 @@ int main(int argc, char **argv)
       bench_cmds_100k();
    else if (!strcmp(b, "cmds_mix"))
       bench_cmds_mix();
+   else if (!strcmp(b, "cmds_rerecord"))
+      bench_cmds_rerecord();
    else if (!strcmp(b, "alloc_64k"))
       bench_alloc_map_free(64 << 10, "alloc_map_free_64k");
    else if (!strcmp(b, "alloc_4m"))

@@ -398,6 +398,38 @@ void vd_object_release_holds(struct vd_object *obj)
    free(slots);
 }
 
+/* Slot arrays up to this many entries (16 bytes each) survive vd_object_clear_holds. */
+#define HOLDS_KEEP_SLOTS 4096u
+
+void vd_object_clear_holds(struct vd_object *obj)
+{
+   struct vd_holds *h = &obj->holds;
+   holds_lock(h);
+   struct vd_hold *slots = h->slots;
+   const size_t cap = slots ? (size_t)h->mask + 1 : 0;
+   h->slots = NULL;
+   h->mask = 0;
+   h->count = 0;
+   atomic_store_explicit(&h->token, 0, memory_order_relaxed);
+   holds_unlock(h);
+   for (size_t i = 0; i < cap; i++)
+      if (slots[i].obj)
+         vd_object_unref(slots[i].obj);
+   if (cap && cap <= HOLDS_KEEP_SLOTS) {
+      /* Emptied, it goes back unless a hold taken meanwhile brought an array of its own;
+       * the record's destroy frees it (vd_object_release_holds). */
+      memset(slots, 0, cap * sizeof(*slots));
+      holds_lock(h);
+      if (!h->slots) {
+         h->slots = slots;
+         h->mask = (uint32_t)(cap - 1);
+         slots = NULL;
+      }
+      holds_unlock(h);
+   }
+   free(slots);
+}
+
 uint32_t vd_object_holds_copy(struct vd_object *obj, struct vd_hold *out, uint32_t max)
 {
    struct vd_holds *h = &obj->holds;

@@ -107,6 +107,10 @@ static inline bool vd_object_holds_all(const struct vd_object *obj, struct vd_ob
 }
 /* Drops every reference obj holds. */
 void vd_object_release_holds(struct vd_object *obj);
+/* The same, but a small slot array stays allocated, empty, for the object's next holds: a
+ * command buffer re-recorded after every reset takes the same holds again without growing
+ * the array from nothing each time.  Only a record's destroy frees it. */
+void vd_object_clear_holds(struct vd_object *obj);
 /* Copies obj's holds into out (up to max entries, each with a new reference the caller
  * drops); returns how many there are (more than max: only max were copied). */
 uint32_t vd_object_holds_copy(struct vd_object *obj, struct vd_hold *out, uint32_t max);

@@ -24,7 +24,7 @@
 void vd_lifetime_invalidate(struct vd_object *obj)
 {
    atomic_fetch_add(&obj->gen, 1);
-   vd_object_release_holds(obj);
+   vd_object_clear_holds(obj);
 }
 
 #define WAIT_VIRTQUEUE_NS 2000000000ull
