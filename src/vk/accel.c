@@ -21,6 +21,8 @@
  * accelerationStructureHostCommands off; indirect builds, whose ranges are in GPU memory,
  * and capture/replay addresses are reported off as well. */
 #include <inttypes.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,7 +35,7 @@ struct vd_accel {
    VkDeviceSize size;
 };
 
-void vd_accel_device_init(struct vd_device *dev)
+static void accel_query(struct vd_device *dev)
 {
    if (!vd_host_has_extension(dev->pdev, VK_KHR_ACCELERATION_STRUCTURE_EXTENSION_NAME) ||
        !dev->vk->GetPhysicalDeviceProperties2)
@@ -57,6 +59,25 @@ void vd_accel_device_init(struct vd_device *dev)
    props.pNext = &dev->rt;
    dev->vk->GetPhysicalDeviceProperties2(dev->pdev->handle, &props);
    dev->rt.pNext = NULL;
+}
+
+/* Asked for at the first command that needs them, not at vkCreateDevice: the first query
+ * of these properties costs lavapipe about 1.4 MB per device (bench/README.md, "Cost per
+ * context"), which every guest paid, ray tracing or not.  States: 0 not asked, 1 being
+ * asked (by another ring: wait), 2 in dev. */
+void vd_accel_limits(struct vd_device *dev)
+{
+   if (atomic_load_explicit(&dev->accel_state, memory_order_acquire) == 2)
+      return;
+   int expected = 0;
+   if (atomic_compare_exchange_strong_explicit(&dev->accel_state, &expected, 1,
+                                               memory_order_acquire, memory_order_acquire)) {
+      accel_query(dev);
+      atomic_store_explicit(&dev->accel_state, 2, memory_order_release);
+      return;
+   }
+   while (atomic_load_explicit(&dev->accel_state, memory_order_acquire) != 2)
+      sched_yield();
 }
 
 void vd_accel_hide_features(void *pnext)
@@ -326,6 +347,7 @@ static bool scratch_ok(struct build_check *c, const struct vd_device *dev,
 VD_HANDLER(vkCmdBuildAccelerationStructuresKHR)
 {
    struct vd_device *dev = a->obj->domain->data;
+   vd_accel_limits(dev);
    struct build_check c = { .disp = disp, .cb = a->obj };
    if (!vd_entry_ok(disp, (const void *)dev->vk->CmdBuildAccelerationStructuresKHR, AS_EXT))
       return;
@@ -360,6 +382,7 @@ VD_HANDLER(vkCmdBuildAccelerationStructuresKHR)
 VD_HANDLER(vkGetAccelerationStructureBuildSizesKHR)
 {
    struct vd_device *dev = a->obj->data;
+   vd_accel_limits(dev);
    if (!vd_entry_ok(disp, (const void *)dev->vk->GetAccelerationStructureBuildSizesKHR, AS_EXT) ||
        !geometries_given(disp, "pBuildInfo", a->pBuildInfo, dev))
       return;

@@ -238,7 +238,6 @@ VD_HANDLER(vkCreateDevice)
    vd_vk_dispatch_load_device(&dev->table, ivk->GetDeviceProcAddr, dev->handle);
    dev->vk = &dev->table;
    dev->pdev = pd;
-   vd_accel_device_init(dev);
    /* Device-group indices of binds and queries are checked against the group's size. */
    const VkDeviceGroupDeviceCreateInfo *group =
       vd_chain_find(info.pNext, VK_STRUCTURE_TYPE_DEVICE_GROUP_DEVICE_CREATE_INFO);

@@ -477,6 +477,7 @@ static uint32_t rt_groups(struct vd_dispatch *disp, const struct vd_device *dev,
 VD_HANDLER(vkCreateRayTracingPipelinesKHR)
 {
    struct vd_device *dev = a->obj->data;
+   vd_accel_limits(dev);
    if (!vd_entry_ok(disp, (const void *)dev->vk->CreateRayTracingPipelinesKHR,
                     VK_KHR_RAY_TRACING_PIPELINE_EXTENSION_NAME))
       return;
@@ -520,7 +521,8 @@ static bool groups_in(struct vd_dispatch *disp, VkPipeline pipeline, uint32_t fi
 
 VD_HANDLER(vkGetRayTracingShaderGroupHandlesKHR)
 {
-   const struct vd_device *dev = a->obj->data;
+   struct vd_device *dev = a->obj->data;
+   vd_accel_limits(dev);
    if (!groups_in(disp, a->pipeline, a->firstGroup, a->groupCount))
       return;
    if ((uint64_t)a->groupCount * dev->rt.shaderGroupHandleSize > a->dataSize || !a->pData) {

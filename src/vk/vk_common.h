@@ -152,7 +152,9 @@ struct vd_device {
    uint32_t group_size; /* physical devices in the device (VkDeviceGroupDeviceCreateInfo) */
    struct vd_backing_cache backings;
    struct vd_address_map addresses; /* device_address.c */
-   /* VK_KHR_acceleration_structure's limits on the host (accel.c), 0 without it */
+   /* VK_KHR_acceleration_structure's limits on the host (accel.c), 0 without it; valid
+    * once vd_accel_limits(dev) has returned (accel_state 2) */
+   _Atomic int accel_state;
    uint64_t max_geometry_count, max_instance_count, max_primitive_count;
    /* VK_KHR_ray_tracing_pipeline's (accel.c), 0 without it */
    VkPhysicalDeviceRayTracingPipelinePropertiesKHR rt;
@@ -424,10 +426,11 @@ struct vd_buffer {
 };
 
 /* device_address.c (struct vd_address_map: before struct vd_device) */
-/* accel.c: the host's acceleration structure limits into dev (at vkCreateDevice), and the
- * features venusd does not serve cleared in a features chain (host commands, indirect
- * builds, capture/replay). */
-void vd_accel_device_init(struct vd_device *dev);
+/* accel.c: the host's acceleration structure and ray tracing pipeline limits into dev, at
+ * the first call (every handler that reads them calls it first), and the features venusd
+ * does not serve cleared in a features chain (host commands, indirect builds,
+ * capture/replay). */
+void vd_accel_limits(struct vd_device *dev);
 void vd_accel_hide_features(void *pnext);
 /* accel.c: `fn`, a host entry point of extension `ext`, exists: the device enabled `ext`
  * (the host's vkGetDeviceProcAddr gives NULL otherwise), else the context goes fatal. */
