@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Real applications through venusd, compared with the same run natively on lavapipe:
-#   - ffmpeg's Vulkan filters (hwupload,<filter>,hwdownload): per-frame MD5s identical;
+#   - ffmpeg's Vulkan filters (hwupload,<filter>,hwdownload): per-frame MD5s identical to a
+#     native run's (a second native run is taken when they differ from the first: lavapipe's
+#     output of a filter can vary between native runs);
 #   - GStreamer: vulkanupload ! vulkancolorconvert ! vulkandownload: output bytes identical,
 #     gst-launch exits 0 without a crash;
 #   - zink (GALLIUM_DRIVER=zink): tests/apps/gles_zink, an EGL-surfaceless GLES 3 program,
@@ -137,6 +139,23 @@ native_ffmpeg() {
   fi
   return 1
 }
+# same_frames A B — the frame lines of two ffmpeg outputs are identical.
+same_frames() { diff -q <(grep '^0,' "$1") <(grep '^0,' "$2") >/dev/null 2>&1; }
+# matches_native I OUT FILTER — OUT's frames are those of a native run of FILTER: the
+# reference ffmpeg-I.native or, only when they differ from it, a second native run (taken
+# once).  lavapipe's own output is not always the same from run to run: in one CI run
+# (2026-12-01) the Mesa 26.1 client's native reference of avgblur_vulkan=sizeX=5:sizeY=3
+# differed in all 8 frames from three other native runs of it, which all matched venusd's.
+matches_native() {
+  local ref=$TEST_TMP/ffmpeg-$1.native
+  same_frames "$ref" "$2" && return 0
+  [ -f "$ref.again" ] || native_ref bash -c "$(fn ffmpeg_run)" _ "$ref.again" "$3"
+  if same_frames "$ref.again" "$2"; then
+    note "${3%%=*}: the native reference differed from a second native run, which matches"
+    return 0
+  fi
+  return 1
+}
 if have ffmpeg; then
   i=0
   for f in $FILTERS; do
@@ -193,8 +212,8 @@ for mode in "host-pointer:--memory host-pointer" "align16k:--memory host-pointer
       if [ "$rc" != 0 ]; then
         fail "$name" "ffmpeg through venusd exited $rc: $(tail -n 1 "$out.err")"
         show_file "$VD_LOGFILE" 8
-      elif ! diff -q <(grep '^0,' "$TEST_TMP/ffmpeg-$i.native") <(grep '^0,' "$out") >/dev/null; then
-        fail "$name" "frame MD5s differ from native ($(grep -c '^0,' "$out") frames): see $out"
+      elif ! matches_native "$i" "$out" "$f"; then
+        fail "$name" "frame MD5s differ from two native runs ($(grep -c '^0,' "$out") frames): see $out"
       else
         pass "$name"
       fi
