@@ -64,6 +64,21 @@ rt_destroyed() { grep -c "context [0-9]* (vk_ray_query) destroyed" "$VD_LOGFILE"
 destroyed() { grep -c "context [0-9]* (vk_inflight) destroyed" "$VD_LOGFILE"; }
 created() { grep -c "context [0-9]* (vk_inflight) created" "$VD_LOGFILE"; }
 
+# settled CREATED DESTROYED SECONDS — waits (at most SECONDS) until the log counts as many
+# contexts destroyed (function DESTROYED) as created (function CREATED), reading both again
+# each time, and prints the created count: a killed client's context can still be logged
+# as created after the kill returned (the server had accepted it; seen under TSan, where
+# "6 of 5 contexts destroyed" was a count taken too early, not a leak).
+settled() {
+  local i c
+  for i in $(seq $(($3 * 10))); do
+    c=$($1)
+    [ "$($2)" -ge "$c" ] && break
+    sleep 0.1
+  done
+  $1
+}
+
 # wait_destroyed N SECONDS — until N contexts of vk_inflight have been destroyed.
 wait_destroyed() {
   local i
@@ -112,8 +127,7 @@ for worker in process thread; do
     wait "$client" 2>/dev/null
     alive "$VD_PID" || break
   done
-  n=$(created)
-  wait_destroyed "$n" 20
+  n=$(settled created destroyed 20)
   crashes=$(grep -c "was killed by signal" "$VD_LOGFILE")
   if ! alive "$VD_PID"; then
     fail "teardown/$worker/kill_loop" "venusd died after $i of $KILLS kills: $(tail -n 2 "$VD_LOGFILE" | tr '\n' ' ')"
@@ -135,8 +149,7 @@ for worker in process thread; do
       kill_tree_app "$client" vk_ray_query
       wait "$client" 2>/dev/null
     done
-    n=$(rt_created)
-    for _ in $(seq 200); do [ "$(rt_destroyed)" -ge "$n" ] && break; sleep 0.1; done
+    n=$(settled rt_created rt_destroyed 20)
     crashes=$(grep -c "was killed by signal" "$VD_LOGFILE")
     if ! alive "$VD_PID"; then
       fail "teardown/$worker/rt_kill_loop" "venusd died: $(tail -n 2 "$VD_LOGFILE" | tr '\n' ' ')"
