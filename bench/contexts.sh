@@ -75,10 +75,10 @@ tree_pids() {
     }'
 }
 
-# "pss_kb threads procs" of the tree under PID.
-tree_usage() {
+# "pss_kb threads procs" summed over the given pids (those gone meanwhile left out).
+pids_usage() {
   local pss=0 thr=0 procs=0 p v t
-  for p in $(tree_pids "$1"); do
+  for p in "$@"; do
     v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
     t=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
     if [ -z "$v" ] || [ -z "$t" ]; then continue; fi
@@ -87,19 +87,18 @@ tree_usage() {
   echo "$pss $thr $procs"
 }
 
-# "pss_kb threads procs" of the processes under the given (timeout) pids, the pids
-# themselves left out: the native clients.
+# The same for the tree under PID.
+tree_usage() {
+  # shellcheck disable=SC2046 # one pid a word
+  pids_usage $(tree_pids "$1")
+}
+
+# The same for the processes under the given (timeout) pids, the pids themselves left
+# out: the native clients.
 clients_usage() {
-  local pss=0 thr=0 procs=0 c p v t
-  for c in "$@"; do
-    for p in $(tree_pids "$c" | tail -n +2); do
-      v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
-      t=$(awk '/^Threads:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-      if [ -z "$v" ] || [ -z "$t" ]; then continue; fi
-      pss=$((pss + v)) thr=$((thr + t)) procs=$((procs + 1))
-    done
-  done
-  echo "$pss $thr $procs"
+  local c
+  # shellcheck disable=SC2046 # one pid a word
+  pids_usage $(for c in "$@"; do tree_pids "$c" | tail -n +2; done)
 }
 
 # PSS in kB by mapping over the tree under PID: libraries by file name, the rest by kind.

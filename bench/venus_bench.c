@@ -223,6 +223,76 @@ static void bench_cmds_100k(void)
    vkDestroyPipelineLayout(dev, pl, NULL);
 }
 
+/* What cmds_mix and cmds_rerecord share: a set layout of `per_set` storage buffers, a
+ * pipeline layout with it and 16 bytes of push constants, `n` sets allocated from a pool
+ * of their own, and two 1 MiB host-visible storage buffers. */
+struct mix {
+   VkDescriptorSetLayout dsl;
+   VkPipelineLayout pl;
+   VkDescriptorPool dp;
+   VkDescriptorSet *sets;
+   VkDeviceMemory mem[2];
+   VkBuffer buf[2];
+};
+
+static void mix_init(struct mix *m, uint32_t per_set, uint32_t n, VkDescriptorSet *sets,
+                     VkDescriptorSetLayout *layouts)
+{
+   VkDescriptorSetLayoutBinding b = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, per_set,
+                                      VK_SHADER_STAGE_COMPUTE_BIT };
+   VkDescriptorSetLayoutCreateInfo dlci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = 1, .pBindings = &b };
+   CK(vkCreateDescriptorSetLayout(dev, &dlci, NULL, &m->dsl));
+   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
+   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1, .pSetLayouts = &m->dsl,
+                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+   CK(vkCreatePipelineLayout(dev, &plci, NULL, &m->pl));
+   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, per_set * n };
+   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO, .maxSets = n,
+                                       .poolSizeCount = 1, .pPoolSizes = &ps };
+   CK(vkCreateDescriptorPool(dev, &dpci, NULL, &m->dp));
+   for (uint32_t i = 0; i < n; i++)
+      layouts[i] = m->dsl;
+   VkDescriptorSetAllocateInfo dai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                       .descriptorPool = m->dp, .descriptorSetCount = n,
+                                       .pSetLayouts = layouts };
+   CK(vkAllocateDescriptorSets(dev, &dai, sets));
+   m->sets = sets;
+   for (int i = 0; i < 2; i++)
+      m->buf[i] = host_buffer(1 << 20, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &m->mem[i]);
+}
+
+static void mix_fini(struct mix *m)
+{
+   for (int i = 0; i < 2; i++) {
+      vkDestroyBuffer(dev, m->buf[i], NULL);
+      vkFreeMemory(dev, m->mem[i], NULL);
+   }
+   vkDestroyDescriptorPool(dev, m->dp, NULL);
+   vkDestroyPipelineLayout(dev, m->pl, NULL);
+   vkDestroyDescriptorSetLayout(dev, m->dsl, NULL);
+}
+
+/* One round's commands: set i bound, push constants pc, and a shader-write-to-read
+ * barrier on 256 bytes at `off` of buffer i & 1. */
+static void mix_round(VkCommandBuffer cb, const struct mix *m, uint32_t i, const uint32_t pc[4],
+                      VkDeviceSize off)
+{
+   vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, m->pl, 0, 1, &m->sets[i], 0, NULL);
+   vkCmdPushConstants(cb, m->pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 * sizeof(uint32_t), pc);
+   VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+                                .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+                                .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                .buffer = m->buf[i & 1],
+                                .offset = off,
+                                .size = 256 };
+   vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
+}
+
 /* What a compute framework records per dispatch, without the dispatch (no shader, so
  * execution stays trivial and the figure is the recording path's): 10k rounds of
  * vkUpdateDescriptorSets (a new set, two storage buffers: outside the command buffer, so
@@ -231,36 +301,10 @@ static void bench_cmds_100k(void)
 #define MIX_ROUNDS 10000
 static void bench_cmds_mix(void)
 {
-   VkDescriptorSetLayoutBinding b = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2,
-                                      VK_SHADER_STAGE_COMPUTE_BIT };
-   VkDescriptorSetLayoutCreateInfo dlci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                            .bindingCount = 1, .pBindings = &b };
-   VkDescriptorSetLayout dsl;
-   CK(vkCreateDescriptorSetLayout(dev, &dlci, NULL, &dsl));
-   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
-   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                       .setLayoutCount = 1, .pSetLayouts = &dsl,
-                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
-   VkPipelineLayout pl;
-   CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
-   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 * MIX_ROUNDS };
-   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                       .maxSets = MIX_ROUNDS, .poolSizeCount = 1,
-                                       .pPoolSizes = &ps };
-   VkDescriptorPool dp;
-   CK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
    static VkDescriptorSet sets[MIX_ROUNDS];
    static VkDescriptorSetLayout layouts[MIX_ROUNDS];
-   for (uint32_t i = 0; i < MIX_ROUNDS; i++)
-      layouts[i] = dsl;
-   VkDescriptorSetAllocateInfo dai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                       .descriptorPool = dp, .descriptorSetCount = MIX_ROUNDS,
-                                       .pSetLayouts = layouts };
-   CK(vkAllocateDescriptorSets(dev, &dai, sets));
-   VkDeviceMemory mem[2];
-   VkBuffer buf[2];
-   for (int i = 0; i < 2; i++)
-      buf[i] = host_buffer(1 << 20, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem[i]);
+   struct mix m;
+   mix_init(&m, 2, MIX_ROUNDS, sets, layouts);
    VkCommandPool pool;
    VkCommandBuffer cb = command_buffer(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, &pool);
    VkFenceCreateInfo fci = { VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
@@ -273,38 +317,21 @@ static void bench_cmds_mix(void)
       CK(vkBeginCommandBuffer(cb, &bi));
       for (uint32_t i = 0; i < MIX_ROUNDS; i++) {
          const VkDeviceSize off = (VkDeviceSize)(i % 4096) * 256;
-         VkDescriptorBufferInfo dbi[2] = { { buf[0], off, 256 }, { buf[1], off, 256 } };
+         VkDescriptorBufferInfo dbi[2] = { { m.buf[0], off, 256 }, { m.buf[1], off, 256 } };
          VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets[i],
                                     .descriptorCount = 2,
                                     .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                     .pBufferInfo = dbi };
          vkUpdateDescriptorSets(dev, 1, &w, 0, NULL);
-         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &sets[i], 0, NULL);
          const uint32_t pc[4] = { i, i + 1, i + 2, i + 3 };
-         vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
-         VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                                      .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                                      .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-                                      .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                      .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                      .buffer = buf[i & 1],
-                                      .offset = off,
-                                      .size = 256 };
-         vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
+         mix_round(cb, &m, i, pc, off);
       }
       CK(vkEndCommandBuffer(cb));
       submit_timed(cb, f, rep, "cmds_mix", "calls/s", 4.0 * MIX_ROUNDS, t0, now());
    }
    vkDestroyFence(dev, f, NULL);
    vkDestroyCommandPool(dev, pool, NULL);
-   for (int i = 0; i < 2; i++) {
-      vkDestroyBuffer(dev, buf[i], NULL);
-      vkFreeMemory(dev, mem[i], NULL);
-   }
-   vkDestroyDescriptorPool(dev, dp, NULL);
-   vkDestroyPipelineLayout(dev, pl, NULL);
-   vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+   mix_fini(&m);
 }
 
 /* What a compute framework does per graph, many times a second (ggml: about ten command
@@ -316,37 +343,12 @@ static void bench_cmds_mix(void)
 #define RR_TIMES 200
 static void bench_cmds_rerecord(void)
 {
-   VkDescriptorSetLayoutBinding b = { 0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
-                                      VK_SHADER_STAGE_COMPUTE_BIT };
-   VkDescriptorSetLayoutCreateInfo dlci = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                            .bindingCount = 1, .pBindings = &b };
-   VkDescriptorSetLayout dsl;
-   CK(vkCreateDescriptorSetLayout(dev, &dlci, NULL, &dsl));
-   VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
-   VkPipelineLayoutCreateInfo plci = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                       .setLayoutCount = 1, .pSetLayouts = &dsl,
-                                       .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
-   VkPipelineLayout pl;
-   CK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
-   VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, RR_SETS };
-   VkDescriptorPoolCreateInfo dpci = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                       .maxSets = RR_SETS, .poolSizeCount = 1, .pPoolSizes = &ps };
-   VkDescriptorPool dp;
-   CK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
-   VkDescriptorSetLayout layouts[RR_SETS];
    VkDescriptorSet sets[RR_SETS];
-   for (uint32_t i = 0; i < RR_SETS; i++)
-      layouts[i] = dsl;
-   VkDescriptorSetAllocateInfo dai = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                       .descriptorPool = dp, .descriptorSetCount = RR_SETS,
-                                       .pSetLayouts = layouts };
-   CK(vkAllocateDescriptorSets(dev, &dai, sets));
-   VkDeviceMemory mem[2];
-   VkBuffer buf[2];
-   for (int i = 0; i < 2; i++)
-      buf[i] = host_buffer(1 << 20, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &mem[i]);
+   VkDescriptorSetLayout layouts[RR_SETS];
+   struct mix m;
+   mix_init(&m, 1, RR_SETS, sets, layouts);
    for (uint32_t i = 0; i < RR_SETS; i++) {
-      VkDescriptorBufferInfo dbi = { buf[i & 1], (VkDeviceSize)i * 256, 256 };
+      VkDescriptorBufferInfo dbi = { m.buf[i & 1], (VkDeviceSize)i * 256, 256 };
       VkWriteDescriptorSet w = { VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = sets[i],
                                  .descriptorCount = 1,
                                  .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -368,20 +370,8 @@ static void bench_cmds_rerecord(void)
                                          .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT };
          CK(vkBeginCommandBuffer(cb, &bi));
          for (uint32_t i = 0; i < RR_SETS; i++) {
-            vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &sets[i], 0,
-                                    NULL);
             const uint32_t pc[4] = { i, i + 1, i + 2, (uint32_t)t };
-            vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), pc);
-            VkBufferMemoryBarrier bb = { VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-                                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                                         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-                                         .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                         .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                         .buffer = buf[i & 1],
-                                         .offset = (VkDeviceSize)i * 256,
-                                         .size = 256 };
-            vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 1, &bb, 0, NULL);
+            mix_round(cb, &m, i, pc, (VkDeviceSize)i * 256);
          }
          CK(vkEndCommandBuffer(cb));
          CK(vkQueueSubmit(queue, 1, &si, f));
@@ -393,13 +383,7 @@ static void bench_cmds_rerecord(void)
    }
    vkDestroyFence(dev, f, NULL);
    vkDestroyCommandPool(dev, pool, NULL);
-   for (int i = 0; i < 2; i++) {
-      vkDestroyBuffer(dev, buf[i], NULL);
-      vkFreeMemory(dev, mem[i], NULL);
-   }
-   vkDestroyDescriptorPool(dev, dp, NULL);
-   vkDestroyPipelineLayout(dev, pl, NULL);
-   vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+   mix_fini(&m);
 }
 
 /* vkAllocateMemory + vkMapMemory + one write + vkUnmapMemory + vkFreeMemory. */

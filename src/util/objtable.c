@@ -379,23 +379,31 @@ bool vd_object_hold(struct vd_object *obj, struct vd_object *dep)
    return vd_object_hold_many(obj, &dep, 1);
 }
 
-void vd_object_release_holds(struct vd_object *obj)
+/* Empties obj's holds under the lock and drops their references outside it (a release may
+ * destroy objects that hold others); returns the detached slot array, its capacity in
+ * *cap, for the caller to free or give back. */
+static struct vd_hold *holds_detach(struct vd_object *obj, size_t *cap)
 {
    struct vd_holds *h = &obj->holds;
    holds_lock(h);
    struct vd_hold *slots = h->slots;
-   const size_t cap = slots ? (size_t)h->mask + 1 : 0;
+   *cap = slots ? (size_t)h->mask + 1 : 0;
    h->slots = NULL;
    h->mask = 0;
    h->count = 0;
    /* The marks that name the old token are stale from here on. */
    atomic_store_explicit(&h->token, 0, memory_order_relaxed);
    holds_unlock(h);
-   /* Outside the lock: a release may destroy objects that hold others. */
-   for (size_t i = 0; i < cap; i++)
+   for (size_t i = 0; i < *cap; i++)
       if (slots[i].obj)
          vd_object_unref(slots[i].obj);
-   free(slots);
+   return slots;
+}
+
+void vd_object_release_holds(struct vd_object *obj)
+{
+   size_t cap;
+   free(holds_detach(obj, &cap));
 }
 
 /* Slot arrays up to this many entries (16 bytes each) survive vd_object_clear_holds. */
@@ -403,21 +411,12 @@ void vd_object_release_holds(struct vd_object *obj)
 
 void vd_object_clear_holds(struct vd_object *obj)
 {
-   struct vd_holds *h = &obj->holds;
-   holds_lock(h);
-   struct vd_hold *slots = h->slots;
-   const size_t cap = slots ? (size_t)h->mask + 1 : 0;
-   h->slots = NULL;
-   h->mask = 0;
-   h->count = 0;
-   atomic_store_explicit(&h->token, 0, memory_order_relaxed);
-   holds_unlock(h);
-   for (size_t i = 0; i < cap; i++)
-      if (slots[i].obj)
-         vd_object_unref(slots[i].obj);
+   size_t cap;
+   struct vd_hold *slots = holds_detach(obj, &cap);
    if (cap && cap <= HOLDS_KEEP_SLOTS) {
       /* Emptied, it goes back unless a hold taken meanwhile brought an array of its own;
        * the record's destroy frees it (vd_object_release_holds). */
+      struct vd_holds *h = &obj->holds;
       memset(slots, 0, cap * sizeof(*slots));
       holds_lock(h);
       if (!h->slots) {
